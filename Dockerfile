@@ -1,0 +1,38 @@
+# One image for every role: `dask scheduler`, `dask worker` and the `ctm` client.
+#
+# CTM_BASE_IMAGE: a Debian-like image with python3 (3.10 or later) and its venv module;
+#   the public Python image by default, or the offline one from docker/build-base-image.sh.
+# CTM_WHEELS: `pypi` compiles the kernel here and takes dependencies from PyPI (network);
+#   `wheelhouse` installs only wheels from docker/wheelhouse/ (docker/build-wheelhouse.sh),
+#   with no network inside the build.
+ARG CTM_BASE_IMAGE=python:3.11-slim
+
+# The virtual environment with the dependencies: a layer that survives source changes.
+FROM ${CTM_BASE_IMAGE} AS deps
+ARG CTM_WHEELS=pypi
+COPY docker/install-venv.sh docker/wheelhouse/dep[s] /wheels/
+RUN sh /wheels/install-venv.sh "$CTM_WHEELS" /opt/ctm /wheels
+
+# The project's wheel, with the compiled kernel.
+FROM ${CTM_BASE_IMAGE} AS wheel
+ARG CTM_WHEELS=pypi
+COPY . /src
+RUN sh /src/docker/project-wheel.sh "$CTM_WHEELS" /src /dist
+
+FROM ${CTM_BASE_IMAGE}
+ARG CTM_WHEELS=pypi
+COPY --from=deps /opt/ctm /opt/ctm
+COPY --from=wheel /dist /dist
+ENV PATH=/opt/ctm/bin:$PATH \
+    PYTHONUNBUFFERED=1 \
+    CTM_DATA_DIR=/data
+RUN if [ "$CTM_WHEELS" = wheelhouse ]; then index=--no-index; else index=; fi \
+    && pip install --no-cache-dir $index --find-links /dist ctm-pipeline \
+    && rm -rf /dist \
+    && mkdir -p /data \
+    && python -c "import tmsim_ext, pipeline.cli, dask, distributed, pyarrow" \
+    && dask --version && ctm --version
+WORKDIR /app
+COPY jobs /app/jobs
+EXPOSE 8786 8787
+CMD ["ctm", "--help"]

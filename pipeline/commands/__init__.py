@@ -1,0 +1,1 @@
+"""Subcommands of ``ctm``, one module per stage they drive."""

@@ -1,0 +1,187 @@
+"""``ctm run``, ``submit``, ``status``, ``reduce`` and ``tables``: jobs from spec to table."""
+
+from __future__ import annotations
+
+import click
+
+from pipeline.errors import CTMError
+from pipeline.plan import ShardPlan
+from pipeline.reduce import Reduced, reduce_job
+from pipeline.run import RunReport, connect, run, run_with_client, survey
+from pipeline.spec import load_spec
+from pipeline.tables import data_root, list_tables, shipped_root
+
+JOB = click.argument("job", metavar="JOB.toml")
+DATA_DIR = click.option(
+    "--data-dir",
+    envvar="CTM_DATA_DIR",
+    show_envvar=True,
+    default=None,
+    help="Data root for partials and tables, e.g. /scratch/ctm [default: ./data].",
+)
+SCHEDULER = click.option(
+    "--scheduler",
+    envvar="DASK_SCHEDULER_ADDRESS",
+    show_envvar=True,
+    default=None,
+    help="Dask scheduler, e.g. tcp://10.0.0.5:8786 [default: a local cluster].",
+)
+WORKERS = click.option(
+    "--workers", type=click.IntRange(1), default=None, help="Local cluster workers, e.g. 16 [default: one per core]."
+)
+PROCESSES = click.option(
+    "--processes/--threads",
+    default=False,
+    show_default=True,
+    help="Local workers as processes or as threads (the kernel releases the GIL).",
+)
+PROGRESS = click.option("--progress/--no-progress", default=True, show_default=True, help="Show progress bars.")
+
+
+def _ids(shards) -> str:
+    """``1, 2, 5, ...`` for a report line; long lists are cut."""
+    shards = sorted(shards)
+    text = ", ".join(str(s) for s in shards[:10])
+    return text + (f", ... ({len(shards)} in all)" if len(shards) > 10 else "")
+
+
+def _compute(spec, root, scheduler, workers, processes, shards, progress) -> RunReport:
+    if scheduler:
+        with connect(scheduler) as client:
+            return run_with_client(spec, client, root, shards, progress)
+    return run(spec, root, workers, processes, shards, progress)
+
+
+def _report(spec, report: RunReport) -> None:
+    r = report.requested
+    click.echo(f"job {spec.table} ({spec.job_id}): shards {r.start}:{r.stop}")
+    for shard, reason in sorted(report.invalid.items()):
+        click.echo(f"invalid partial {shard:06d}.parquet: {reason}; recomputed")
+    click.echo(
+        f"computed {len(report.computed)}, skipped {len(report.skipped)}, derived {len(report.derived)}, "
+        f"failed {len(report.failed)}"
+    )
+    if report.computed:
+        click.echo(
+            f"kernel {report.kernel_seconds:.1f} s in {report.wall_seconds:.1f} s wall on {report.threads} worker threads"
+        )
+    for shard, error in sorted(report.failed.items()):
+        click.echo(f"failed shard {shard}: {error}", err=True)
+    if report.failed:
+        raise CTMError(f"{len(report.failed)} shards failed ({_ids(report.failed)}); rerun to retry them")
+
+
+def _published(reduced: Reduced) -> None:
+    for shard, reason in sorted(reduced.invalid.items()):
+        click.echo(f"left out invalid partial {shard:06d}.parquet: {reason}", err=True)
+    info, manifest = reduced.table, reduced.table.manifest
+    click.echo(
+        f"table {info.table} v{info.version} ({manifest['coverage']}, {manifest['strings']} strings, "
+        f"H = {manifest['halting']}): {info.path}"
+    )
+
+
+@click.command("run")
+@JOB
+@DATA_DIR
+@SCHEDULER
+@WORKERS
+@PROCESSES
+@PROGRESS
+def run_cmd(job, data_dir, scheduler, workers, processes, progress):
+    """Count a whole job, then reduce it into a new table version.
+
+    \b
+    Example:
+      ctm run jobs/d4x2.toml --data-dir /tmp/ctm
+    """
+    spec, root = load_spec(job), data_root(data_dir)
+    report = _compute(spec, root, scheduler, workers, processes, None, progress)
+    _report(spec, report)
+    _published(reduce_job(spec, root, progress=progress))
+
+
+@click.command()
+@JOB
+@click.option("--shards", "shard_text", default=None, help="Plan shards A..B-1 as A:B, e.g. 100:200 [default: all].")
+@DATA_DIR
+@SCHEDULER
+@WORKERS
+@PROCESSES
+@PROGRESS
+def submit(job, shard_text, data_dir, scheduler, workers, processes, progress):
+    """Count some shards of a job, on a cluster or locally; no reduce.
+
+    \b
+    Example:
+      ctm submit jobs/d5x2.toml --shards 0:5000 --scheduler tcp://10.0.0.5:8786
+    """
+    spec, root = load_spec(job), data_root(data_dir)
+    shards = ShardPlan(spec).parse_shards(shard_text) if shard_text else None
+    _report(spec, _compute(spec, root, scheduler, workers, processes, shards, progress))
+
+
+@click.command()
+@JOB
+@DATA_DIR
+def status(job, data_dir):
+    """Shards of a job that are done, derived, missing or invalid.
+
+    \b
+    Example:
+      ctm status jobs/d5x2.toml
+    """
+    spec, root = load_spec(job), data_root(data_dir)
+    plan = ShardPlan(spec)
+    found = survey(plan, root)
+    click.echo(f"job {spec.table} ({spec.job_id}): {plan.shards} shards of {plan.shard_size} machines")
+    click.echo(
+        f"done {len(found.done)}, derived {len(found.derived)}, missing {len(found.missing)}, "
+        f"invalid {len(found.invalid)}"
+    )
+    if found.missing:
+        click.echo(f"missing: {_ids(found.missing)}")
+    for shard, reason in sorted(found.invalid.items()):
+        click.echo(f"invalid partial {shard:06d}.parquet: {reason}")
+
+
+@click.command("reduce")
+@JOB
+@DATA_DIR
+@click.option(
+    "--allow-partial",
+    is_flag=True,
+    help="Publish what is covered (blank-0 counts, no symmetry rules) instead of failing on gaps.",
+)
+@PROGRESS
+def reduce_cmd(job, data_dir, allow_partial, progress):
+    """Merge a job's partials into a new table version.
+
+    \b
+    Example:
+      ctm reduce jobs/d5x2.toml --allow-partial
+    """
+    spec, root = load_spec(job), data_root(data_dir)
+    _published(reduce_job(spec, root, allow_partial, progress))
+
+
+@click.command()
+@DATA_DIR
+def tables(data_dir):
+    """Tables, their versions, coverage and provenance (data root first, then shipped).
+
+    \b
+    Example:
+      ctm tables --data-dir /tmp/ctm
+    """
+    root = data_root(data_dir)
+    found = list_tables(root) + (list_tables(shipped_root()) if root.resolve() != shipped_root().resolve() else [])
+    if not found:
+        click.echo(f"no tables under {root}")
+    for info in found:
+        m = info.manifest
+        click.echo(
+            f"{info.table:<14} v{info.version:<3} {m.get('coverage', '?'):<8} {m.get('strings', '?'):>8} strings  "
+            f"job {m.get('job_id', '?')}  kernel {m.get('versions', {}).get('kernel', '?')}  "
+            f"{m.get('created', '?')}  {'shipped' if info.shipped else info.path}"
+        )

@@ -1,0 +1,178 @@
+"""Partials: one Parquet file of blank-0 output counts per counted shard.
+
+``<root>/partials/<job-id>/<shard:06d>.parquet`` holds rows (string, count) and, in the
+file's metadata, the shard, its range, the job id, the kernel version, the totals and a
+checksum of the rows. A worker writes it atomically (temporary name, fsync, rename), so
+a file with the final name is complete or fails validation; it is never merged then.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import time
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from pipeline.kernel import KERNEL_VERSION, count_range
+from pipeline.plan import ShardPlan
+from pipeline.space import Space
+from pipeline.tables import count_type, row_checksum
+
+META_KEY = b"ctm"
+
+
+def partials_dir(root: Path, job_id: str) -> Path:
+    return Path(root) / "partials" / job_id
+
+
+def partial_name(shard: int) -> str:
+    return f"{shard:06d}.parquet"
+
+
+def present_shards(root: Path, job_id: str) -> set[int]:
+    """Shards that have a file with a partial's name (valid or not) under ``root``."""
+    folder = partials_dir(root, job_id)
+    if not folder.is_dir():
+        return set()
+    return {int(p.name[:6]) for p in folder.iterdir() if len(p.name) == 14 and p.name[:6].isdigit() and p.name.endswith(".parquet")}
+
+
+@dataclass(frozen=True)
+class ShardTask:
+    """Everything a worker needs to count one shard and write its partial."""
+
+    states: int
+    symbols: int
+    max_steps: int
+    job_id: str
+    shard: int
+    start: int
+    stop: int
+    path: str
+    """Where the partial goes (a path every worker sees)."""
+
+
+def shard_task(plan: ShardPlan, root: Path, shard: int) -> ShardTask:
+    """The task of one shard of ``plan``, its partial under ``root`` (made absolute)."""
+    spec, (start, stop) = plan.spec, plan.range(shard)
+    path = (partials_dir(root, spec.job_id) / partial_name(shard)).resolve()
+    return ShardTask(spec.states, spec.symbols, spec.max_steps, spec.job_id, shard, start, stop, str(path))
+
+
+@dataclass(frozen=True)
+class ShardDone:
+    """What a worker reports back: the shard and the kernel's own time on it."""
+
+    shard: int
+    kernel_seconds: float
+
+
+def compute_shard(task: ShardTask) -> ShardDone:
+    """Count one shard with the kernel and write its partial atomically."""
+    space = Space(task.states, task.symbols, task.max_steps)
+    began = time.perf_counter()
+    counts = count_range(space, task.start, task.stop)
+    seconds = time.perf_counter() - began
+    meta = {
+        "shard": task.shard,
+        "start": task.start,
+        "stop": task.stop,
+        "job_id": task.job_id,
+        "kernel": KERNEL_VERSION,
+        "halting": counts.halting,
+        "limit": counts.limit,
+        "proven": counts.proven,
+        "halting_times": {str(k): v for k, v in sorted(counts.halting_times.items())},
+        "classes": counts.classes,
+        "nodes": counts.nodes,
+        "steps": counts.steps,
+        "kernel_seconds": seconds,
+    }
+    write_partial(Path(task.path), meta, counts.outputs, count_type(space.size))
+    return ShardDone(task.shard, seconds)
+
+
+def write_partial(path: Path, meta: dict, outputs: dict[str, int], counts_as: pa.DataType) -> None:
+    """Write rows and metadata (plus the rows' checksum) under ``path`` atomically."""
+    strings = sorted(outputs)
+    values = [outputs[s] for s in strings]
+    if pa.types.is_decimal(counts_as):
+        values = [Decimal(v) for v in values]
+    rows = pa.table({"string": pa.array(strings, pa.string()), "count": pa.array(values, counts_as)})
+    meta = dict(meta, rows=len(strings), checksum=row_checksum(rows["string"], rows["count"]))
+    rows = rows.replace_schema_metadata({META_KEY: json.dumps(meta)})
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp-{secrets.token_hex(4)}")
+    try:
+        with open(tmp, "wb") as fh:
+            pq.write_table(rows, fh, compression="zstd")
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    fd = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+@dataclass(frozen=True)
+class Partial:
+    """A partial that passed validation: its metadata and rows."""
+
+    meta: dict
+    rows: pa.Table
+
+
+class InvalidPartial(Exception):
+    """A partial that must not be merged; the message says why."""
+
+
+def read_partial(path: Path, *, job_id: str, shard: int, start: int, stop: int, kernel: str) -> Partial:
+    """Read and validate a partial; InvalidPartial names the reason (FileNotFoundError if absent)."""
+    try:
+        rows = pq.read_table(path)
+    except FileNotFoundError:
+        raise
+    except (OSError, pa.ArrowException) as exc:
+        raise InvalidPartial(f"cannot be read (truncated or corrupt): {exc}") from None
+    raw = (rows.schema.metadata or {}).get(META_KEY)
+    try:
+        meta = json.loads(raw)
+    except (TypeError, ValueError):
+        raise InvalidPartial("has no readable ctm metadata") from None
+    expected = {"job_id": job_id, "shard": shard, "start": start, "stop": stop}
+    for key, want in expected.items():
+        if meta.get(key) != want:
+            raise InvalidPartial(f"has {key} {meta.get(key)!r}, expected {want!r}")
+    if meta.get("kernel") != kernel:
+        raise InvalidPartial(f"was written by kernel {meta.get('kernel')!r}, this is kernel {kernel!r}")
+    if rows.column_names != ["string", "count"] or rows.num_rows != meta.get("rows"):
+        raise InvalidPartial(f"has {rows.num_rows} rows of {rows.column_names}, expected {meta.get('rows')} of string, count")
+    if row_checksum(rows["string"], rows["count"]) != meta.get("checksum"):
+        raise InvalidPartial("rows do not match their checksum")
+    try:
+        totals = [int(meta[k]) for k in ("halting", "limit", "proven")]
+        times = sum(int(v) for v in meta["halting_times"].values())
+    except (KeyError, TypeError, ValueError, AttributeError):
+        raise InvalidPartial("metadata lacks the totals") from None
+    listed = pc.sum(rows["count"]).as_py() or 0
+    if sum(totals) != stop - start or times != totals[0] or listed != totals[0]:
+        raise InvalidPartial("totals do not add up to the shard's machines")
+    return Partial(meta, rows)
+
+
+def open_partial(plan: ShardPlan, root: Path, shard: int) -> Partial:
+    """The validated partial of ``shard`` of ``plan``'s job (FileNotFoundError if absent)."""
+    start, stop = plan.range(shard)
+    path = partials_dir(root, plan.spec.job_id) / partial_name(shard)
+    return read_partial(path, job_id=plan.spec.job_id, shard=shard, start=start, stop=stop, kernel=KERNEL_VERSION)

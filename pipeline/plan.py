@@ -1,0 +1,144 @@
+"""The shard plan: shard i of a job is [i*b**(E-d), (i+1)*b**(E-d)), E = n*m digits.
+
+The plan also owns the cross-shard symmetries. The k = min(d, m) most significant
+digits are entries (0, m-1) ... (0, m-k) of state 0, so the shards sharing them form a
+*unit*. Mirroring (L <-> R in every move) and renaming states 1..n-1 (state 0 fixed) map
+units onto units bijectively, with the same halting times and the same outputs
+(reversed by a mirror). The smallest unit of each orbit is counted; the others are
+derived from it, and the reducer adds its counts in their place.
+
+When a unit fixes entry (0, 0), the first one read, and that entry halts (every machine
+halts at step 1 writing one symbol) or goes back to state 0 (it then reads blank in
+state 0 forever), the unit is *closed*: its counts follow from that entry alone.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pipeline.space import Space
+from pipeline.spec import JobSpec, SpecError
+
+
+@dataclass(frozen=True)
+class Derivation:
+    """A unit whose counts are those of ``source`` (strings reversed when ``mirror``)."""
+
+    source: int
+    """The canonical unit (smallest of the orbit) that is counted."""
+    mirror: bool
+    """Whether the map from source to this unit mirrors moves (and so reverses outputs)."""
+
+
+def canonical_unit(space: Space, unit: int, digits: int) -> tuple[int, bool]:
+    """Smallest unit in the orbit of ``unit`` (its top ``digits`` digits), and whether the
+    map from it back to ``unit`` mirrors.
+
+    Renaming to the lexicographic minimum is greedy: reading from the top digit, each new
+    non-zero state gets the smallest state not yet used (a digit grows with its goto).
+    A move digit is m + (2*goto + left)*m + write (CTM.md numbering; tests check it
+    against Space.decode_digit).
+    """
+    b, m, best = space.base, space.symbols, None
+    top = [(unit // b ** (digits - 1 - j)) % b for j in range(digits)]
+    for mirror in (0, 1):
+        names: dict[int, int] = {0: 0}
+        value = 0
+        for digit in top:
+            if digit >= m:
+                code, write = divmod(digit - m, m)
+                goto = names.setdefault(code // 2, len(names))
+                digit = m + (2 * goto + (code % 2 ^ mirror)) * m + write
+            value = value * b + digit
+        if best is None or value < best[0]:
+            best = (value, bool(mirror))
+    return best
+
+
+class ShardPlan:
+    """Shards of a job, their ranges, and which of them are derived."""
+
+    def __init__(self, spec: JobSpec) -> None:
+        self.spec = spec
+        self.space = spec.space
+        self.shards = self.space.base**spec.shard_depth
+        """How many shards the plan has."""
+        self.shard_size = self.space.base ** (self.space.entries - spec.shard_depth)
+        self.unit_digits = min(spec.shard_depth, self.space.symbols) if spec.derive else spec.shard_depth
+        """How many top digits a unit fixes (without derivation a unit is one shard)."""
+        self.shards_per_unit = self.space.base ** (spec.shard_depth - self.unit_digits)
+        self.units = self.shards // self.shards_per_unit
+        self.closed: dict[int, int | None] = {}
+        """Closed unit -> the symbol its machines halt writing at step 1, or None: they never halt."""
+        self.derivations: dict[int, Derivation] = {}
+        """Unit derived by symmetry -> the canonical unit counted in its place."""
+        if spec.derive and self.unit_digits:
+            for unit in range(self.units):
+                first = self.space.decode_digit(unit % self.space.base)
+                if self.unit_digits == self.space.symbols and (first.halts or first.goto == 0):
+                    self.closed[unit] = first.write if first.halts else None
+                    continue
+                source, mirror = canonical_unit(self.space, unit, self.unit_digits)
+                if source != unit:
+                    self.derivations[unit] = Derivation(source, mirror)
+        self.derived_from: dict[int, list[int]] = {}
+        """Canonical unit -> the units derived from it."""
+        for unit, how in self.derivations.items():
+            self.derived_from.setdefault(how.source, []).append(unit)
+
+    def range(self, shard: int) -> tuple[int, int]:
+        """Machine numbers [start, stop) of ``shard``."""
+        if not 0 <= shard < self.shards:
+            raise SpecError(f"shard {shard} is outside the plan's 0..{self.shards - 1}")
+        return shard * self.shard_size, (shard + 1) * self.shard_size
+
+    def unit(self, shard: int) -> int:
+        return shard // self.shards_per_unit
+
+    def unit_shards(self, unit: int) -> range:
+        return range(unit * self.shards_per_unit, (unit + 1) * self.shards_per_unit)
+
+    def unit_range(self, unit: int) -> tuple[int, int]:
+        """Machine numbers [start, stop) of ``unit``."""
+        size = self.shard_size * self.shards_per_unit
+        return unit * size, (unit + 1) * size
+
+    def is_derived(self, shard: int) -> bool:
+        """True when the shard's counts follow from others or from entry (0, 0) alone."""
+        unit = self.unit(shard)
+        return unit in self.derivations or unit in self.closed
+
+    def derivation(self, shard: int) -> Derivation | None:
+        return self.derivations.get(self.unit(shard))
+
+    def images(self, unit: int) -> tuple[int, int]:
+        """(plain, mirrored): how many units of the orbit of canonical ``unit`` take its
+        counts as they are (itself included) and how many take them reversed."""
+        mirrored = sum(self.derivations[u].mirror for u in self.derived_from.get(unit, ()))
+        return 1 + len(self.derived_from.get(unit, ())) - mirrored, mirrored
+
+    def computed(self, shards: range | None = None) -> list[int]:
+        """The shards (of ``shards``, default all) that are counted, not derived."""
+        shards = range(self.shards) if shards is None else shards
+        return [s for s in shards if not self.is_derived(s)]
+
+    def parse_shards(self, text: str) -> range:
+        """``A:B`` (shards A..B-1), ``A:``, ``:B`` or ``A`` as a range inside the plan."""
+        head, sep, tail = text.partition(":")
+        try:
+            first = int(head) if head.strip() else 0
+            last = (int(tail) if tail.strip() else self.shards) if sep else first + 1
+        except ValueError:
+            raise SpecError(f"shard range {text!r} should look like 100:200 (shards 100..199)") from None
+        if not 0 <= first < last <= self.shards:
+            raise SpecError(
+                f"shard range {text!r} is outside the plan of {self.spec.table}, "
+                f"which has shards 0:{self.shards} (0..{self.shards - 1})"
+            )
+        return range(first, last)
+
+    def expected_cost(self, shard: int) -> int:
+        """A rough rank of a shard's cost: how many of its fixed entries move rather than halt."""
+        space, digits = self.space, self.space.digits(self.range(shard)[0])
+        top = range(space.entries - self.spec.shard_depth, space.entries)
+        return sum(not space.decode_digit(digits[space.entry_at(pos)]).halts for pos in top)

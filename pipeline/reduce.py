@@ -1,0 +1,264 @@
+"""Merge a job's partials into a new table version.
+
+Counted shards are read unit by unit; a derived unit adds the counts of its canonical
+unit (strings reversed when mirrored) and a closed unit what its entry (0, 0) says. Sums
+run in pyarrow per weight class, in bounded batches; the final rows are exact Python ints. A full table then applies the rules of
+CTM.md (blank-symbol sum, D = count/(m*H)); a partial one keeps blank-0 counts as they are.
+"""
+
+from __future__ import annotations
+
+import math
+import platform
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from decimal import Decimal
+from importlib.metadata import version as package_version
+from pathlib import Path
+
+import pyarrow as pa
+from tqdm import tqdm
+
+from pipeline import __version__
+from pipeline.errors import CTMError
+from pipeline.kernel import KERNEL_VERSION
+from pipeline.partials import InvalidPartial, Partial, open_partial, partial_name, partials_dir, present_shards
+from pipeline.plan import ShardPlan
+from pipeline.spec import JobSpec
+from pipeline.tables import TableInfo, count_type, publish
+
+BATCH_ROWS = 2_000_000
+"""Rows gathered per weight class before they are summed, bounding memory."""
+
+
+class _Sums:
+    """Output counts of one weight class, summed in pyarrow batches."""
+
+    def __init__(self) -> None:
+        self.tables: list[pa.Table] = []
+        self.rows = 0
+
+    def add(self, rows: pa.Table) -> None:
+        self.tables.append(rows)
+        self.rows += rows.num_rows
+        if self.rows > BATCH_ROWS:
+            self.tables = [self.total()]
+            self.rows = self.tables[0].num_rows
+
+    def total(self) -> pa.Table:
+        merged = pa.concat_tables(self.tables).group_by("string").aggregate([("count", "sum")])
+        return pa.table({"string": merged["string"], "count": merged["count_sum"]})
+
+
+@dataclass
+class _Totals:
+    """Machine totals of everything covered, derived units included."""
+
+    machines: int = 0
+    halting: int = 0
+    limit: int = 0
+    proven: int = 0
+    halting_times: dict[int, int] = field(default_factory=dict)
+    work: dict[str, float] = field(default_factory=lambda: dict.fromkeys(("kernel_seconds", "classes", "nodes", "steps"), 0))
+
+    def add(self, part: Partial, weight: int) -> None:
+        meta = part.meta
+        self.machines += weight * (meta["stop"] - meta["start"])
+        self.halting += weight * meta["halting"]
+        self.limit += weight * meta["limit"]
+        self.proven += weight * meta["proven"]
+        for steps, count in meta["halting_times"].items():
+            self.halting_times[int(steps)] = self.halting_times.get(int(steps), 0) + weight * count
+        for key in self.work:
+            self.work[key] += meta[key]
+
+    def add_closed(self, machines: int, halts: bool) -> None:
+        """A closed unit: all halt at step 1, or none ever halts (proven by entry (0, 0))."""
+        self.machines += machines
+        if halts:
+            self.halting += machines
+            self.halting_times[1] = self.halting_times.get(1, 0) + machines
+        else:
+            self.proven += machines
+
+
+def _merge_ranges(ranges: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Sorted, coalesced ranges; an overlap is an error (it would count machines twice)."""
+    out: list[tuple[int, int]] = []
+    for start, stop in sorted(ranges):
+        if out and start < out[-1][1]:
+            raise CTMError(f"ranges [{out[-1][0]}, {out[-1][1]}) and [{start}, {stop}) overlap")
+        if out and start == out[-1][1]:
+            out[-1] = (out[-1][0], stop)
+        else:
+            out.append((start, stop))
+    return out
+
+
+def blank_symbol_sum(outputs: dict[str, int], symbols: int) -> dict[str, int]:
+    """count(s) = sum over blanks b of count_0(s with symbols 0 and b swapped) (full space)."""
+    out: dict[str, int] = {}
+    for b in range(symbols):
+        swap = str.maketrans({"0": str(b), str(b): "0"})
+        for string, count in outputs.items():
+            key = string.translate(swap)
+            out[key] = out.get(key, 0) + count
+    return out
+
+
+def table_rows(counts: dict[str, int], total: int, machines: int) -> pa.Table:
+    """Rows string, length, count, D = count/total, K = -log2 D, by count desc then string."""
+    order = sorted((s for s, c in counts.items() if c > 0), key=lambda s: (-counts[s], s))
+    values = [counts[s] for s in order]
+    kind = count_type(machines)
+    return pa.table(
+        {
+            "string": pa.array(order, pa.string()),
+            "length": pa.array([len(s) for s in order], pa.int32()),
+            "count": pa.array(values if kind == pa.int64() else [Decimal(v) for v in values], kind),
+            "D": pa.array([c / total for c in values], pa.float64()),
+            "K": pa.array([math.log2(total) - math.log2(c) for c in values], pa.float64()),
+        }
+    )
+
+
+class _Merge:
+    """What the reducer has gathered: output sums per weight class, totals, covered ranges."""
+
+    def __init__(self, plan: ShardPlan, root: Path) -> None:
+        self.plan, self.root = plan, root
+        self.present = present_shards(root, plan.spec.job_id)
+        self.sums: dict[tuple[int, int], _Sums] = {}
+        """(plain, mirrored) images of a canonical unit -> sums of its partials' rows."""
+        self.closed_outputs: dict[str, int] = {}
+        self.totals = _Totals()
+        self.ranges: list[tuple[int, int]] = []
+        self.invalid: dict[int, str] = {}
+        self.merged = 0
+
+    def add_closed(self, unit: int, symbol: int | None) -> None:
+        start, stop = self.plan.unit_range(unit)
+        self.totals.add_closed(stop - start, symbol is not None)
+        if symbol is not None:
+            self.closed_outputs[str(symbol)] = self.closed_outputs.get(str(symbol), 0) + stop - start
+        self.ranges.append((start, stop))
+
+    def add_counted(self, unit: int) -> None:
+        """A canonical unit's valid partials, standing for its derived units too when complete."""
+        plan, parts = self.plan, {}
+        for shard in plan.unit_shards(unit):
+            if shard not in self.present:
+                continue
+            try:
+                parts[shard] = open_partial(plan, self.root, shard)
+            except FileNotFoundError:
+                continue
+            except InvalidPartial as exc:
+                self.invalid[shard] = str(exc)
+        complete = len(parts) == plan.shards_per_unit
+        weight = plan.images(unit) if complete else (1, 0)
+        for shard, part in parts.items():
+            self.sums.setdefault(weight, _Sums()).add(part.rows)
+            self.totals.add(part, sum(weight))
+            self.ranges.append(plan.range(shard))
+        if complete:
+            self.ranges.extend(plan.unit_range(derived) for derived in plan.derived_from.get(unit, ()))
+        self.merged += len(parts)
+
+    def outputs(self) -> dict[str, int]:
+        """Blank-0 output counts of everything covered, as exact ints."""
+        out = dict(self.closed_outputs)
+        for (plain, mirrored), sums in self.sums.items():
+            total = sums.total()
+            for string, count in zip(total["string"].to_pylist(), total["count"].to_pylist()):
+                out[string] = out.get(string, 0) + plain * int(count)
+                if mirrored:
+                    out[string[::-1]] = out.get(string[::-1], 0) + mirrored * int(count)
+        return out
+
+
+@dataclass(frozen=True)
+class Reduced:
+    """A published table version and the partials left out as invalid (partial tables only)."""
+
+    table: TableInfo
+    invalid: dict[int, str]
+    """Shard -> why its partial was not merged."""
+
+
+def reduce_job(spec: JobSpec, root: Path, allow_partial: bool = False, progress: bool = True) -> Reduced:
+    """Merge the partials of ``spec`` under ``root`` into the next version of its table.
+
+    A gap (missing or invalid partial) is an error unless ``allow_partial``.
+    """
+    plan = ShardPlan(spec)
+    merge = _Merge(plan, root)
+    if not allow_partial:
+        absent = [s for s in plan.computed() if s not in merge.present]
+        if absent:
+            raise CTMError(
+                f"{len(absent)} of {len(plan.computed())} counted shards of {spec.table} have no "
+                f"partial (first: shard {absent[0]}); run `ctm submit`, or reduce with --allow-partial"
+            )
+    for unit, symbol in plan.closed.items():
+        merge.add_closed(unit, symbol)
+    units = [u for u in range(plan.units) if u not in plan.derivations and u not in plan.closed]
+    for unit in tqdm(units, desc=f"{'reduce':<8}", unit="unit", disable=not progress, leave=False):
+        merge.add_counted(unit)
+    if merge.invalid and not allow_partial:
+        shard, reason = next(iter(merge.invalid.items()))
+        raise CTMError(
+            f"{len(merge.invalid)} partials are invalid, e.g. {partial_name(shard)}: {reason}; "
+            f"rerun `ctm submit` to recompute them"
+        )
+    if units and not merge.merged:
+        folder = partials_dir(root, spec.job_id)
+        raise CTMError(f"no valid partials of {spec.table} under {folder}: nothing to reduce")
+    covered = _merge_ranges(merge.ranges)
+    full = covered == [(0, spec.space.size)]
+    outputs = merge.outputs()
+    counts = blank_symbol_sum(outputs, spec.symbols) if full else outputs
+    denominator = spec.symbols * merge.totals.halting if full else merge.totals.halting
+    rows = table_rows(counts, denominator, spec.space.size)
+    manifest = _manifest(spec, plan, merge.totals, covered, full, sum(counts.values()), rows.num_rows)
+    return Reduced(publish(root, spec.table, rows, manifest), merge.invalid)
+
+
+def _manifest(spec, plan, totals, covered, full, count_total, strings) -> dict:
+    return {
+        "job": spec.as_dict(),
+        "job_id": spec.job_id,
+        "states": spec.states,
+        "symbols": spec.symbols,
+        "max_steps": spec.max_steps,
+        "coverage": "full" if full else "partial",
+        "covered_ranges": [[str(a), str(b)] for a, b in covered],
+        "machines": totals.machines,
+        "halting": totals.halting,
+        "count_total": count_total,
+        "nonhalting": {"reached_limit": totals.limit, "proven": totals.proven},
+        "halting_times": {str(k): v for k, v in sorted(totals.halting_times.items())},
+        "strings": strings,
+        "symmetry_rules_applied": full,
+        "counts": (
+            "machine-and-blank pairs: count(s) = sum over blanks b of count_b(s); D = count / (m*H)"
+            if full
+            else "blank-0 counts of the covered ranges only; D = count / halting (of the covered machines)"
+        ),
+        "shards": {
+            "planned": plan.shards,
+            "counted": len(plan.computed()),
+            "derived": plan.shards - len(plan.computed()),
+            "closed": len(plan.closed) * plan.shards_per_unit,
+        },
+        "work": totals.work,
+        "versions": {
+            "ctm-pipeline": __version__,
+            "kernel": KERNEL_VERSION,
+            "python": platform.python_version(),
+            "numpy": package_version("numpy"),
+            "pyarrow": pa.__version__,
+            "dask": package_version("dask"),
+        },
+        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    }

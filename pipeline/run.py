@@ -1,0 +1,145 @@
+"""Count a job's shards on Dask: pending = planned counted shards minus valid partials.
+
+``run`` makes its own LocalCluster; ``run_with_client`` reuses any client. Resume is a
+set difference: a rerun counts only the shards without a valid partial.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from dask.distributed import Client, LocalCluster, as_completed
+from tqdm import tqdm
+
+from pipeline.errors import CTMError
+from pipeline.partials import InvalidPartial, compute_shard, open_partial, present_shards, shard_task
+from pipeline.plan import ShardPlan
+from pipeline.spec import JobSpec
+
+CONNECT_TIMEOUT = 3
+"""Seconds to wait for a scheduler before giving up with a one-line error."""
+
+
+@dataclass
+class Survey:
+    """Where each shard of a range stands."""
+
+    done: list[int] = field(default_factory=list)
+    derived: list[int] = field(default_factory=list)
+    missing: list[int] = field(default_factory=list)
+    invalid: dict[int, str] = field(default_factory=dict)
+    """Shard -> why its partial fails validation."""
+
+
+def survey(plan: ShardPlan, root: Path, shards: range | None = None) -> Survey:
+    """Sort the shards (default all) into done, derived, missing and invalid."""
+    out, present = Survey(), present_shards(root, plan.spec.job_id)
+    for shard in range(plan.shards) if shards is None else shards:
+        if plan.is_derived(shard):
+            out.derived.append(shard)
+            continue
+        if shard not in present:
+            out.missing.append(shard)
+            continue
+        try:
+            open_partial(plan, root, shard)
+            out.done.append(shard)
+        except FileNotFoundError:
+            out.missing.append(shard)
+        except InvalidPartial as exc:
+            out.invalid[shard] = str(exc)
+    return out
+
+
+@dataclass
+class RunReport:
+    """What a run did with each requested shard."""
+
+    requested: range
+    computed: list[int] = field(default_factory=list)
+    skipped: list[int] = field(default_factory=list)
+    """Shards that already had a valid partial."""
+    derived: list[int] = field(default_factory=list)
+    invalid: dict[int, str] = field(default_factory=dict)
+    """Shards whose partial failed validation before the run (recomputed), with why."""
+    failed: dict[int, str] = field(default_factory=dict)
+    """Shards whose task raised, with the error."""
+    kernel_seconds: float = 0.0
+    wall_seconds: float = 0.0
+    threads: int = 0
+    """Worker threads in the cluster when the run began."""
+
+
+def run_with_client(
+    spec: JobSpec, client: Client, data_root: Path, shards: range | None = None, progress: bool = True
+) -> RunReport:
+    """Count the pending shards of ``shards`` (default all) on ``client``'s cluster."""
+    plan = ShardPlan(spec)
+    requested = range(plan.shards) if shards is None else shards
+    before = survey(plan, data_root, requested)
+    report = RunReport(requested, skipped=before.done, derived=before.derived, invalid=before.invalid)
+    pending = sorted(before.missing + list(before.invalid), key=lambda s: (-plan.expected_cost(s), s))
+    report.threads = sum(client.nthreads().values())
+    began = time.perf_counter()
+    tag = hashlib.sha256(str(Path(data_root).resolve()).encode()).hexdigest()[:8]
+    futures = {}
+    for rank, shard in enumerate(pending):
+        future = client.submit(
+            compute_shard,
+            shard_task(plan, data_root, shard),
+            key=f"ctm-{spec.job_id}-{tag}-{shard:06d}",
+            priority=len(pending) - rank,
+        )
+        futures[future] = shard
+    bar = tqdm(total=len(pending), desc=f"{'count':<8}", unit="shard", disable=not progress)
+    with bar:
+        for future in as_completed(futures):
+            shard = futures[future]
+            try:
+                done = future.result()
+            except Exception as exc:  # a failed task is reported with its shard, never raised
+                report.failed[shard] = f"{type(exc).__name__}: {exc}"
+            else:
+                report.computed.append(shard)
+                report.kernel_seconds += done.kernel_seconds
+            bar.update()
+            future.release()
+    report.wall_seconds = time.perf_counter() - began
+    report.computed.sort()
+    return report
+
+
+def run(
+    spec: JobSpec,
+    data_root: Path,
+    workers: int | None = None,
+    processes: bool = False,
+    shards: range | None = None,
+    progress: bool = True,
+) -> RunReport:
+    """Count the job's pending shards on a new LocalCluster of ``workers`` one-thread workers."""
+    with LocalCluster(
+        n_workers=workers or os.cpu_count() or 1,
+        threads_per_worker=1,
+        processes=processes,
+        dashboard_address=None,
+        scheduler_kwargs={"dashboard_address": ":0"},
+        silence_logs=logging.ERROR,
+    ) as cluster, Client(cluster) as client:
+        return run_with_client(spec, client, data_root, shards, progress)
+
+
+def connect(address: str, timeout: float = CONNECT_TIMEOUT) -> Client:
+    """A client of the scheduler at ``address``, or a one-line CTMError within ``timeout`` s."""
+    try:
+        return Client(address, timeout=timeout)
+    except Exception as exc:  # refused, timed out, malformed, or not a scheduler at all
+        raise CTMError(
+            f"cannot reach a Dask scheduler at {address!r} within {timeout:g} s ({type(exc).__name__}); "
+            f"start one with `dask scheduler`, or leave out --scheduler to use a local cluster"
+        ) from None

@@ -1,0 +1,181 @@
+"""Versioned tables: ``<root>/tables/<table>/v<k>/`` with table.parquet and manifest.json.
+
+Versions are immutable and published atomically (written under a hidden temporary name,
+then renamed). Each function reads one root; readers try the user's data root first,
+then ``shipped_root()``, the tables that come with the package.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import secrets
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from pipeline.errors import CTMError
+
+DEFAULT_ROOT = "data"
+TABLE_FILE = "table.parquet"
+MANIFEST_FILE = "manifest.json"
+
+_VERSION = re.compile(r"^v([1-9][0-9]*)$")
+
+
+def data_root(value: str | os.PathLike | None) -> Path:
+    """The data root: ``value`` (``--data-dir``), else $CTM_DATA_DIR, else ./data."""
+    return Path(value or os.environ.get("CTM_DATA_DIR") or DEFAULT_ROOT)
+
+
+def shipped_root() -> Path:
+    """The data root of the tables shipped with the package (the repository's data/)."""
+    return Path(__file__).resolve().parent.parent / "data"
+
+
+def count_type(machines: int) -> pa.DataType:
+    """int64 for a space of fewer than 2**63 machines, else decimal128(38, 0)."""
+    return pa.int64() if machines < 2**63 else pa.decimal128(38, 0)
+
+
+def row_checksum(strings: pa.Array | pa.ChunkedArray, counts: pa.Array | pa.ChunkedArray) -> str:
+    """SHA-256 of ``string<TAB>count<LF>`` for every row sorted by string (UTF-8, decimal)."""
+    order = pc.sort_indices(strings)
+    text = pc.binary_join_element_wise(
+        pc.cast(pc.take(strings, order), pa.string()),
+        pc.binary_join_element_wise(pc.cast(pc.take(counts, order), pa.string()), "", "\n"),
+        "\t",
+    )
+    digest = hashlib.sha256()
+    for chunk in text.chunks if isinstance(text, pa.ChunkedArray) else [text]:
+        if len(chunk):
+            _, offsets, data = chunk.buffers()
+            bounds = np.frombuffer(offsets, dtype=np.int32)[chunk.offset : chunk.offset + len(chunk) + 1]
+            digest.update(memoryview(data)[bounds[0] : bounds[-1]])
+    return digest.hexdigest()
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+@dataclass(frozen=True)
+class TableInfo:
+    """One published version of a table."""
+
+    table: str
+    version: int
+    path: Path
+    """The version's folder ``.../tables/<table>/v<k>``."""
+    shipped: bool
+    """True for a table shipped with the package (found under ``shipped_root()``)."""
+    manifest: dict
+
+    @property
+    def coverage(self) -> str:
+        return self.manifest.get("coverage", "?")
+
+
+def versions(root: Path, table: str) -> list[int]:
+    """Published versions of ``table`` in this one root, ascending."""
+    folder = Path(root) / "tables" / table
+    if not folder.is_dir():
+        return []
+    found = (_VERSION.match(p.name) for p in folder.iterdir())
+    return sorted(int(m.group(1)) for m in found if m and (folder / m.group(0) / MANIFEST_FILE).is_file())
+
+
+def table_path(root: Path, table: str, version: int | None = None) -> Path:
+    """Folder of ``table`` version ``version`` (None: the latest) in ``root``."""
+    found = versions(root, table)
+    if not found:
+        names = sorted({info.table for info in list_tables(root)})
+        known = ", ".join(names) if names else "none"
+        raise CTMError(f"unknown table {table!r} in {root}; its tables are: {known}")
+    if version is None:
+        version = found[-1]
+    if version not in found:
+        listed = ", ".join(f"v{v}" for v in found)
+        raise CTMError(f"table {table} has no version {version} in {root}; its versions are {listed}")
+    return Path(root) / "tables" / table / f"v{version}"
+
+
+def load_manifest(root: Path, table: str, version: int | None = None) -> dict:
+    """The manifest of a table version (None: the latest)."""
+    return json.loads((table_path(root, table, version) / MANIFEST_FILE).read_text(encoding="utf-8"))
+
+
+def load_table(root: Path, table: str, version: int | None = None) -> pa.Table:
+    """The rows of a table version: string, length, count, D, K."""
+    return pq.read_table(table_path(root, table, version) / TABLE_FILE)
+
+
+def list_tables(root: Path) -> list[TableInfo]:
+    """Every version of every table in ``root``, by table then version."""
+    folder = Path(root) / "tables"
+    if not folder.is_dir():
+        return []
+    shipped = folder.resolve() == (shipped_root() / "tables").resolve()
+    out = []
+    for table in sorted(p.name for p in folder.iterdir() if p.is_dir()):
+        for version in versions(root, table):
+            path = folder / table / f"v{version}"
+            manifest = json.loads((path / MANIFEST_FILE).read_text(encoding="utf-8"))
+            out.append(TableInfo(table, version, path, shipped, manifest))
+    return out
+
+
+def publish(root: Path, table: str, rows: pa.Table, manifest: dict) -> TableInfo:
+    """Write ``rows`` and ``manifest`` as the next version of ``table`` in ``root``, atomically.
+
+    The manifest gains version, parent, files, row_checksum and table; an existing
+    version is never overwritten (a race for the same number moves on to the next).
+    """
+    folder = Path(root) / "tables" / table
+    folder.mkdir(parents=True, exist_ok=True)
+    checksum = row_checksum(rows.column("string"), rows.column("count"))
+    while True:
+        found = versions(root, table)
+        version = found[-1] + 1 if found else 1
+        tmp = folder / f".v{version}.tmp-{secrets.token_hex(4)}"
+        tmp.mkdir()
+        try:
+            pq.write_table(rows, tmp / TABLE_FILE, compression="zstd")
+            full = dict(
+                manifest,
+                table=table,
+                version=version,
+                parent=found[-1] if found else None,
+                row_checksum=checksum,
+                files={TABLE_FILE: file_sha256(tmp / TABLE_FILE)},
+            )
+            (tmp / MANIFEST_FILE).write_text(json.dumps(full, indent=1) + "\n", encoding="utf-8")
+            for name in (TABLE_FILE, MANIFEST_FILE):
+                _fsync(tmp / name)
+            os.rename(tmp, folder / f"v{version}")
+        except OSError:
+            shutil.rmtree(tmp, ignore_errors=True)
+            if (folder / f"v{version}").exists():
+                continue
+            raise
+        _fsync(folder)
+        return TableInfo(table, version, folder / f"v{version}", False, full)
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

@@ -1,0 +1,152 @@
+"""``ctm run``/``submit``/``status`` on in-process Dask clusters: exact tables, derivation on and
+off, resume after an interruption, and damaged partials recomputed."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from pipeline.cli import main
+from pipeline.kernel import count_range
+from pipeline.partials import partial_name, partials_dir
+from pipeline.plan import ShardPlan
+from pipeline.reduce import blank_symbol_sum
+from pipeline.spec import JobSpec, load_spec
+from pipeline.tables import load_manifest, load_table
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def write_job(folder: Path, name: str, n: int, m: int, S: int, depth: int, derive: bool = True) -> Path:
+    path = folder / f"{name}.toml"
+    path.write_text(
+        f"# test job\nstates = {n}\nsymbols = {m}\nmax_steps = {S}\nshard_depth = {depth}\n"
+        f"derive = {str(derive).lower()}\n"
+    )
+    return path
+
+
+def ctm(*args: str):
+    result = CliRunner().invoke(main, [*args, "--no-progress"] if args[0] != "status" else list(args))
+    return result
+
+
+def ok(*args: str) -> str:
+    result = ctm(*args)
+    assert result.exit_code == 0, result.output
+    return result.stdout
+
+
+def reported(out: str, what: str) -> int:
+    return int(re.search(rf"\b{what} (\d+)", out).group(1))
+
+
+def table_of(root: Path, name: str) -> dict[str, int]:
+    table = load_table(root, name)
+    return dict(zip(table["string"].to_pylist(), table["count"].to_pylist()))
+
+
+@pytest.mark.parametrize("n, S", [(3, 21), (4, 107)])
+def test_run_equals_direct_count_with_derivation_on_and_off(tmp_path, n, S):
+    direct = count_range(JobSpec(n, 2, S, 0).space, 0, (4 * n + 2) ** (2 * n))
+    want = blank_symbol_sum(direct.outputs, 2)
+    checksums = set()
+    jobs = [("on", 2, True), ("off", 1, False)] + ([("deep", 3, True)] if n == 3 else [])
+    for label, depth, derive in jobs:
+        root = tmp_path / label
+        out = ok("run", str(write_job(tmp_path, label, n, 2, S, depth, derive)), "--data-dir", str(root))
+        plan = ShardPlan(JobSpec(n, 2, S, depth, derive))
+        assert reported(out, "computed") == len(plan.computed())
+        assert reported(out, "derived") == plan.shards - len(plan.computed())
+        assert (reported(out, "derived") > 0) == derive
+        name = f"d{n}x2-s{S}"
+        assert table_of(root, name) == want, f"{label}: table differs from the direct count"
+        m = load_manifest(root, name)
+        assert (m["halting"], m["machines"], m["coverage"]) == (direct.halting, direct.space.size, "full")
+        assert sum(m["nonhalting"].values()) == direct.nonhalting
+        assert {int(k): v for k, v in m["halting_times"].items()} == direct.halting_times
+        checksums.add(m["row_checksum"])
+    assert len(checksums) == 1
+
+
+def test_interrupted_run_resumes_with_only_the_missing_shards(tmp_path):
+    job = write_job(tmp_path, "d4x2", 4, 2, 107, 2)
+    plan, root = ShardPlan(load_spec(job)), tmp_path / "data"
+    folder = partials_dir(root, plan.spec.job_id)
+    command = [sys.executable, "-c", "from pipeline.cli import main; main()", "run", str(job), "--data-dir", str(root), "--workers", "1", "--no-progress"]
+    proc = subprocess.Popen(command, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 60
+        while len(list(folder.glob("*.parquet"))) < 5 and time.monotonic() < deadline and proc.poll() is None:
+            time.sleep(0.02)
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+    done = len(list(folder.glob("*.parquet")))
+    assert 5 <= done < len(plan.computed()), "the run was stopped part way"
+    assert not (root / "tables").exists()
+    status = ok("status", str(job), "--data-dir", str(root))
+    assert reported(status, "done") == done and reported(status, "missing") == len(plan.computed()) - done
+    out = ok("run", str(job), "--data-dir", str(root))
+    assert reported(out, "computed") == len(plan.computed()) - done
+    assert reported(out, "skipped") == done
+    manifest = load_manifest(root, "d4x2-s107")
+    assert (manifest["coverage"], manifest["machines"]) == ("full", plan.space.size)
+    again = ok("submit", str(job), "--data-dir", str(root))
+    assert (reported(again, "computed"), reported(again, "skipped")) == (0, len(plan.computed()))
+
+
+def test_part_of_a_job_then_the_rest(tmp_path):
+    job = write_job(tmp_path, "d3x2", 3, 2, 21, 2)
+    plan, root = ShardPlan(load_spec(job)), tmp_path / "data"
+    first = ok("submit", str(job), "--shards", "0:100", "--data-dir", str(root))
+    assert reported(first, "computed") == len(plan.computed(range(0, 100)))
+    assert reported(first, "derived") == 100 - len(plan.computed(range(0, 100)))
+    rest = ok("run", str(job), "--data-dir", str(root))
+    assert reported(rest, "computed") == len(plan.computed()) - len(plan.computed(range(0, 100)))
+
+
+def test_damaged_partials_are_named_and_recomputed(tmp_path):
+    job = write_job(tmp_path, "d3x2", 3, 2, 21, 2)
+    plan, root = ShardPlan(load_spec(job)), tmp_path / "data"
+    ok("run", str(job), "--data-dir", str(root))
+    before = load_manifest(root, "d3x2-s21")["row_checksum"]
+    folder = partials_dir(root, plan.spec.job_id)
+    truncated, corrupt = (folder / partial_name(s) for s in plan.computed()[10:12])
+    truncated.write_bytes(truncated.read_bytes()[:-30])
+    raw = bytearray(corrupt.read_bytes())
+    raw[len(raw) // 3 : len(raw) // 3 + 8] = b"\xff" * 8
+    corrupt.write_bytes(bytes(raw))
+    status = ok("status", str(job), "--data-dir", str(root))
+    assert reported(status, "invalid") == 2
+    assert f"invalid partial {truncated.name}" in status and f"invalid partial {corrupt.name}" in status
+    refused = ctm("reduce", str(job), "--data-dir", str(root))
+    assert refused.exit_code == 2 and "invalid" in refused.stderr
+    out = ok("submit", str(job), "--data-dir", str(root))
+    assert f"invalid partial {truncated.name}" in out and f"invalid partial {corrupt.name}" in out
+    assert reported(out, "computed") == 2
+    assert reported(ok("status", str(job), "--data-dir", str(root)), "invalid") == 0
+    ok("reduce", str(job), "--data-dir", str(root))
+    assert load_manifest(root, "d3x2-s21", 2)["row_checksum"] == before
+
+
+def test_failed_shards_are_reported_together(tmp_path):
+    job = write_job(tmp_path, "d2x2", 2, 2, 6, 1)
+    root = tmp_path / "data"
+    blocker = partials_dir(root, load_spec(job).job_id)
+    blocker.parent.mkdir(parents=True)
+    blocker.write_text("not a folder")
+    result = ctm("submit", str(job), "--data-dir", str(root))
+    assert result.exit_code == 2
+    failed = re.findall(r"failed shard (\d+): (\w+)", result.stderr)
+    assert sorted(int(s) for s, _ in failed) == ShardPlan(load_spec(job)).computed()
+    assert result.stderr.strip().splitlines()[-1].startswith("error: ")
+    assert "shards failed" in result.stderr.strip().splitlines()[-1]

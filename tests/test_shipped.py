@@ -1,0 +1,169 @@
+"""The tables shipped with the package: found from anywhere, internally consistent, recomputable,
+and in agreement with acss and pybdm where the table is the same ((5,2), S = 500).
+
+Published values come from acss 0.3 (tests/testthat/test-acss.R, test-bdm.R,
+test-manuscript2014.R and its vignette) and pybdm 0.1 (tests/test_bdm.py, BDM.lookup).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import math
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pyarrow.parquet as pq
+import pytest
+from click.testing import CliRunner
+
+from pipeline.bdm import BDM
+from pipeline.brute import brute_count
+from pipeline.cli import main
+from pipeline.query import acss, local_complexity, lookup, open_table
+
+SHIPPED = ["d2x2-s6", "d3x2-s21", "d4x2-s107", "d5x2-s500"]
+RECOMPUTED = ["d2x2-s6", "d3x2-s21", "d4x2-s107"]
+REPO = Path(__file__).resolve().parent.parent
+MATTHEWS = REPO.parent / "shared" / "datasets" / "matthews2013.csv"
+FLIP = str.maketrans("01", "10")
+PYBDM_LONG = (
+    "00011110110111011001011010001100001101101100001001000101110010100111001010001010011010000010111000"
+    "00101011111111111100110000110111011010010000000100010101010111111000111100110110000101110110011011"
+)
+"""The 196-symbol string of pybdm's test_nbdm_d1 (expected 0.8924514180488615)."""
+
+
+@pytest.fixture
+def empty_root(tmp_path, monkeypatch):
+    """A user data root with no tables, so lookups fall through to the shipped ones."""
+    monkeypatch.setenv("CTM_DATA_DIR", str(tmp_path / "no-tables"))
+    return tmp_path / "no-tables"
+
+
+@pytest.fixture(params=SHIPPED)
+def shipped(request, empty_root):
+    return open_table(request.param)
+
+
+def test_shipped_tables_answer_from_any_directory(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k != "CTM_DATA_DIR"}
+    result = subprocess.run(
+        [sys.executable, "-c", "from pipeline.cli import main; main()", "query", "--json", "010110"],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert '"table": "d5x2-s500"' in result.stdout and '"produced": true' in result.stdout
+
+
+def test_rows_follow_the_contract(shipped):
+    data = pq.read_table(shipped.folder / "table.parquet")
+    assert {"string", "length", "count", "D", "K"} <= set(data.column_names)
+    assert str(data.schema.field("count").type) == "int64" and str(data.schema.field("length").type) == "int32"
+    keys = list(zip((-c for c in shipped.counts.tolist()), shipped.strings))
+    assert keys == sorted(keys), "rows should be sorted by count descending, then string"
+    assert (shipped.lengths == [len(s) for s in shipped.strings]).all()
+
+
+def test_counts_sum_to_count_total_and_D_to_one(shipped):
+    manifest = shipped.manifest
+    assert manifest["coverage"] == "full" and manifest["symmetry_rules_applied"]
+    assert int(shipped.counts.sum()) == manifest["count_total"] == 2 * manifest["halting"]
+    assert math.fsum(shipped.D) == pytest.approx(1.0, abs=1e-12)
+    total = manifest["count_total"]
+    assert all(d == pytest.approx(c / total, rel=1e-15) for d, c in zip(shipped.D, shipped.counts.tolist()))
+    assert all(k == pytest.approx(-math.log2(d), rel=1e-15) for k, d in zip(shipped.K, shipped.D))
+
+
+@pytest.mark.parametrize("name, halting", [("d2x2-s6", 3_044), ("d3x2-s21", 2_147_184)])
+def test_halting_machines_match_the_brute_force_count(empty_root, name, halting):
+    assert open_table(name).manifest["halting"] == halting
+
+
+def test_complement_and_reverse_have_the_same_count(shipped):
+    count = dict(zip(shipped.strings, shipped.counts.tolist()))
+    wrong = [s for s, c in count.items() if count.get(s.translate(FLIP)) != c or count.get(s[::-1]) != c]
+    assert not wrong, f"{shipped.label}: K(s), K(complement), K(reverse) differ for {wrong[:5]}"
+
+
+def test_checksums_recompute(shipped):
+    manifest = shipped.manifest
+    for name, digest in manifest["files"].items():
+        assert hashlib.sha256((shipped.folder / name).read_bytes()).hexdigest() == digest, name
+    rows = sorted(zip(shipped.strings, shipped.counts.tolist()))
+    canonical = "".join(f"{s}\t{c}\n" for s, c in rows).encode("utf-8")
+    assert hashlib.sha256(canonical).hexdigest() == manifest["row_checksum"]
+
+
+def test_d2x2_equals_brute_force_over_the_whole_space(empty_root):
+    tab = open_table("d2x2-s6")
+    blank0 = brute_count(2, 2, 6, 0, 10_000).outputs
+    strings = set(blank0) | {s.translate(FLIP) for s in blank0}
+    want = {s: blank0.get(s, 0) + blank0.get(s.translate(FLIP), 0) for s in strings}  # blank 0 plus blank 1
+    assert dict(zip(tab.strings, tab.counts.tolist())) == want
+
+
+@pytest.mark.parametrize("name", RECOMPUTED)
+def test_recomputing_with_ctm_run_matches_the_shipped_table(empty_root, tmp_path, name):
+    shipped = open_table(name)
+    job = REPO / "jobs" / f"{name.split('-')[0]}.toml"
+    args = ["run", str(job), "--data-dir", str(tmp_path / "data"), "--workers", "1", "--threads", "--no-progress"]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+    again = open_table(name, data_dir=tmp_path / "data")
+    assert again.manifest["row_checksum"] == shipped.manifest["row_checksum"]
+    assert again.manifest["job_id"] == shipped.manifest["job_id"]
+
+
+def test_simple_strings_are_less_complex(empty_root):
+    simple, irregular = lookup(["0000000000", "0110100111"])
+    assert simple.K < irregular.K
+
+
+def test_acss_values_agree(empty_root):
+    """acss test-acss.R: K.2 and D.2 of 01011100."""
+    frame = acss("01011100")
+    assert frame.loc["01011100", "K"] == pytest.approx(22.0030069458495, rel=1e-12)
+    assert frame.loc["01011100", "D"] == pytest.approx(2.37922171238823e-07, rel=1e-12)
+
+
+def test_pybdm_values_agree(empty_root):
+    """pybdm tests/test_bdm.py (block 12, ignore) and the BDM.lookup doctest."""
+    scorer = BDM()
+    assert scorer.ctm("111111111111") == pytest.approx(25.610413747641715, rel=1e-12)
+    s2 = "0" * 6 + "1" * 12 + "0" * 18 + "1" * 12
+    assert scorer.bdm("0" * 24) == pytest.approx(26.610413747641715, rel=1e-12)
+    assert scorer.bdm("0" * 12 + "1" * 12) == pytest.approx(51.22082749528343, rel=1e-12)
+    assert scorer.bdm(s2) == pytest.approx(114.06151272200972, rel=1e-12)
+    assert scorer.nbdm("010001100010001") == pytest.approx(0.648665654727082, rel=1e-9)
+    assert scorer.nbdm("1" * 30) == 0.0
+    assert scorer.nbdm(PYBDM_LONG) == pytest.approx(0.8924514180488615, rel=1e-9)
+
+
+def test_acss_bdm_values_agree(empty_root):
+    """acss test-bdm.R: delta = blocksize keeps every tail (recursive, min_length 1); delta = 1 is correlated."""
+    assert BDM(strategy="recursive", min_length=1).bdm("01" * 9) == pytest.approx(41.4481, abs=5e-5)
+    assert BDM(strategy="correlated").bdm("01" * 9) == pytest.approx(57.5664, abs=5e-5)
+    assert BDM(strategy="recursive", min_length=1, block=8).bdm("01" * 18) == pytest.approx(30.0948874022513, rel=1e-12)
+
+
+def test_acss_local_complexity_values_agree(empty_root):
+    """acss vignette: mean local complexity of XXXXXXXOOOOXXXOOOOOOO, spans 11 and 5."""
+    (span11,) = local_complexity("XXXXXXXOOOOXXXOOOOOOO", span=11)
+    (span5,) = local_complexity("XXXXXXXOOOOXXXOOOOOOO", span=5)
+    assert round(span11.mean(), 2) == 29.53 and round(span5.mean(), 2) == 11.22
+
+
+@pytest.mark.skipif(not MATTHEWS.is_file(), reason="needs ../shared/datasets/matthews2013.csv")
+def test_matthews2013_example_reproduces_the_acss_paper(empty_root):
+    """acss test-manuscript2014.R: R^2 0.54, 0.50 and < 0.00002 for spans 4, 5, 10."""
+    spec = importlib.util.spec_from_file_location("matthews2013", REPO / "examples" / "matthews2013.py")
+    example = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(example)
+    result = example.analyse(pd.read_csv(MATTHEWS))
+    assert list(result["strings"]) == [216, 216, 216]
+    assert round(result.loc[4, "R2"], 2) == 0.54 and round(result.loc[5, "R2"], 2) == 0.50
+    assert result.loc[10, "R2"] < 0.00002

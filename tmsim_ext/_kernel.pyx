@@ -1,0 +1,589 @@
+# The lazy enumeration kernel: counts every machine of a block of the reference
+# numbering by walking a tree whose branch points are the first reads of free entries.
+#
+# A block fixes some entries (its high digits) and leaves the rest free. One walk of the
+# tree stands for every machine that agrees on the entries the run actually read: a
+# leaf with k free entries never read counts b**k machines. Runs are undone through a
+# journal of (position, old symbol) per step, so branching costs no tape copies.
+# Counts are 128-bit; the Python wrapper (pipeline.kernel) refuses ranges that could
+# overflow them and owns every message.
+
+from libc.stdint cimport int8_t, int32_t, int64_t, uint8_t, uint32_t, uint64_t
+from libc.stdlib cimport calloc, free
+from libc.string cimport memset
+
+cdef extern from *:
+    int __builtin_ctzll(unsigned long long) nogil
+
+from tmsim_ext._types cimport u128, symbol_t, digit_t, pos_t, step_t
+from tmsim_ext._countmap cimport CountMap, cmap_init, cmap_free, cmap_add
+
+KERNEL_VERSION = "1"
+"""Bump whenever counts could change: partials written by another version are invalid."""
+
+# Non-halting proofs: each can be switched off; none may change a count.
+cdef enum:
+    P_CLOSED = 1   # no halting or free entry is reachable from the current state
+    P_ESCAPE = 2   # at the tape's edge, entries on blank cells move outward in a cycle
+    P_CYCLE = 4    # the whole configuration repeats
+    P_SHIFT = 8    # the configuration at a tape-edge record repeats, shifted
+    SHIFT_LOOKBACK = 2   # earlier records of the same state and side compared per record
+    CLOSED_FIRST = 8     # steps after a branch before the first closed-graph check
+
+PROOF_FLAGS = {"closed": P_CLOSED, "escape": P_ESCAPE, "cycle": P_CYCLE, "shift": P_SHIFT}
+
+cdef enum Verdict:
+    RUNNING = 0
+    PROVEN = 1
+
+
+cdef struct Ctx:
+    int n, m, b, E
+    step_t S
+    int flags
+    bint symmetry
+    # the partial machine: digit per entry (-1 free) and its decoded parts
+    digit_t* act
+    symbol_t* wr
+    int8_t* mv
+    int32_t* nx
+    int32_t* nxm        # nx * m: the next entry index is nxm + symbol read
+    symbol_t* dig_wr    # every digit decoded once: write, move, next state
+    int8_t* dig_mv
+    int32_t* dig_nx
+    uint64_t* succ      # per state: bit set of next states of its fixed move entries
+    uint64_t open_states  # states with a halting or free entry
+    int32_t* used       # per state: > 0 when it cannot be renamed (named, fixed, or 0)
+    int nfree           # free entries of the block not chosen on this path
+    u128* powb          # powb[k] = b**k
+    u128 mult           # state-renaming multiplicity of this path
+    # the run: tape indexed by position (pointer to cell 0), journal indexed by step
+    symbol_t* tape
+    pos_t* jpos
+    symbol_t* jold
+    # tape-edge records for the shift proof, a stack undone with the path
+    step_t* rec_t
+    pos_t* rec_p
+    int32_t* rec_prev   # previous record of the same state and side, or -1
+    int32_t* rec_key    # state * 2 + side
+    symbol_t* rec_behind  # the cell just inside the record, a cheap filter before comparing
+    int32_t* rec_last   # per state * 2 + side: latest record, or -1
+    int32_t nrec
+    # scratch for proofs
+    uint32_t* stamp     # per tape cell, indexed like tape
+    uint32_t stamp_now
+    symbol_t* scratch
+    # results
+    CountMap outputs
+    u128* times         # times[t]: machines halting after t steps
+    step_t max_time
+    u128 halting, limit, proven
+    uint64_t classes, nodes, steps
+    uint64_t by_proof[4]  # classes decided by closed, escape, cycle, shift
+    int failed          # set when memory ran out
+
+
+cdef void decode_digits(Ctx* c) noexcept nogil:
+    """Decode every digit value once (CTM.md numbering); halts get move 0, next -1."""
+    cdef int r, code, m = c.m
+    for r in range(c.b):
+        if r < m:
+            c.dig_wr[r] = <symbol_t>r
+            c.dig_mv[r] = 0
+            c.dig_nx[r] = -1
+        else:
+            code = (r - m) // m
+            c.dig_wr[r] = <symbol_t>((r - m) % m)
+            c.dig_mv[r] = 1 if code % 2 == 0 else -1
+            c.dig_nx[r] = (code // 2) % c.n
+
+
+cdef inline void state_masks(Ctx* c, int st) noexcept nogil:
+    """Recompute state st's successor set and whether it has a halting or free entry."""
+    cdef int e
+    cdef uint64_t succ = 0, bit = (<uint64_t>1) << st
+    c.open_states &= ~bit
+    for e in range(st * c.m, st * c.m + c.m):
+        if c.act[e] < c.m:
+            c.open_states |= bit
+        else:
+            succ |= (<uint64_t>1) << c.nx[e]
+    c.succ[st] = succ
+
+
+cdef inline void set_entry(Ctx* c, int e, digit_t r) noexcept nogil:
+    """Fix entry e to digit r (-1 frees it again)."""
+    c.act[e] = r
+    if r >= 0:
+        c.wr[e] = c.dig_wr[r]
+        c.mv[e] = c.dig_mv[r]
+        c.nx[e] = c.dig_nx[r]
+        c.nxm[e] = c.dig_nx[r] * c.m
+    state_masks(c, e // c.m)
+
+
+cdef inline u128 weight(Ctx* c) noexcept nogil:
+    """Machines the current leaf stands for."""
+    return c.mult * c.powb[c.nfree]
+
+
+cdef inline void leaf_halt(Ctx* c, pos_t h, symbol_t w, step_t t, pos_t lo, pos_t hi) noexcept nogil:
+    """Count a class halting on step t+1 after writing w at h."""
+    cdef u128 k = weight(c)
+    cdef symbol_t old = c.tape[h]
+    c.tape[h] = w
+    if cmap_add(&c.outputs, c.tape + lo, hi - lo + 1, k) != 0:
+        c.failed = 1
+    c.tape[h] = old
+    c.times[t + 1] += k
+    if t + 1 > c.max_time:
+        c.max_time = t + 1
+    c.halting += k
+    c.classes += 1
+
+
+cdef inline bint escapes(Ctx* c, int q, int side) noexcept nogil:
+    """Proof 'escape': reading blanks beyond the edge, the run moves outward forever."""
+    cdef uint64_t seen = 0
+    cdef int e
+    while True:
+        if seen & ((<uint64_t>1) << q):
+            return True
+        seen |= (<uint64_t>1) << q
+        e = q * c.m
+        if c.act[e] < c.m or c.mv[e] != side:
+            return False
+        q = c.nx[e]
+
+
+cdef inline bint closed(Ctx* c, int q) noexcept nogil:
+    """Proof 'closed': no state reachable from q has a halting or free entry."""
+    cdef uint64_t reach = (<uint64_t>1) << q, todo = reach, fresh
+    cdef int st
+    while todo:
+        st = __builtin_ctzll(todo)
+        todo &= todo - 1
+        fresh = c.succ[st] & ~reach
+        reach |= fresh
+        todo |= fresh
+    return (reach & c.open_states) == 0
+
+
+cdef inline bint repeats(Ctx* c, step_t ck_t, step_t t) noexcept nogil:
+    """Proof 'cycle' (state and head already match): is the tape as it was at ck_t?"""
+    cdef step_t j
+    cdef pos_t p
+    if c.stamp_now == <uint32_t>4294967295U:
+        memset(c.stamp - c.S - 1, 0, (2 * c.S + 3) * sizeof(uint32_t))
+        c.stamp_now = 0
+    c.stamp_now += 1
+    for j in range(ck_t, t):
+        p = c.jpos[j]
+        if c.stamp[p] != c.stamp_now:
+            c.stamp[p] = c.stamp_now
+            if c.tape[p] != c.jold[j]:
+                return False
+    return True
+
+
+cdef inline bint shifted(Ctx* c, step_t t1, pos_t p1, step_t t, pos_t h, int side) noexcept nogil:
+    """Proof 'shift': records at (t1, p1) and (t, h) on one side see the same tape, shifted.
+
+    Between the records the head stays on the inner side of some cell `far`; if the tape
+    from `far` to the record at t1 equals, shifted by h - p1, the tape at t, the run from
+    t repeats the run from t1 shifted, forever (beyond a record the tape is blank).
+    """
+    cdef step_t j
+    cdef pos_t far = h, p, a, width, delta = h - p1
+    for j in range(t1, t):
+        p = c.jpos[j]
+        if side > 0:
+            if p < far:
+                far = p
+        elif p > far:
+            far = p
+    # the tape at t1 over [a, a + width): current cells with later writes undone
+    if side > 0:
+        a = far
+        width = p1 - far + 1
+    else:
+        a = p1
+        width = far - p1 + 1
+    for p in range(width):
+        c.scratch[p] = c.tape[a + p]
+    j = t - 1
+    while j >= t1:
+        p = c.jpos[j] - a
+        if 0 <= p < width:
+            c.scratch[p] = c.jold[j]
+        j -= 1
+    for p in range(width):
+        if c.scratch[p] != c.tape[a + delta + p]:
+            return False
+    return True
+
+
+cdef inline bint record(Ctx* c, step_t t0, step_t t, pos_t h, int q, int side) noexcept nogil:
+    """Push a tape-edge record and compare it with earlier ones of its state and side.
+
+    Only records since t0 (this class's branch) are compared. A record j back is
+    compared only when the record j before it lies at the same distance in time and
+    space: a repeat does that, while bouncers and counters, whose sweeps grow, never
+    pay for a comparison.
+    """
+    cdef int32_t key = q * 2 + (side > 0), k = c.rec_last[key], k2, i, looked = 0
+    cdef int32_t r = c.nrec
+    c.rec_t[r] = t
+    c.rec_p[r] = h
+    c.rec_key[r] = key
+    c.rec_prev[r] = k
+    c.rec_last[key] = r
+    c.rec_behind[r] = c.tape[h - side]
+    c.nrec += 1
+    while k >= 0 and looked < SHIFT_LOOKBACK and c.rec_t[k] >= t0:
+        looked += 1
+        k2 = k
+        i = 0
+        while i < looked and k2 >= 0:
+            k2 = c.rec_prev[k2]
+            i += 1
+        # a repeat that ever steps back inside compares the cells behind both records;
+        # one that never does is the escape proof's case
+        if (k2 >= 0 and t - c.rec_t[k] == c.rec_t[k] - c.rec_t[k2]
+                and h - c.rec_p[k] == c.rec_p[k] - c.rec_p[k2]
+                and c.rec_behind[k] == c.rec_behind[r]
+                and shifted(c, c.rec_t[k], c.rec_p[k], t, h, side)):
+            return True
+        k = c.rec_prev[k]
+    return False
+
+
+cdef inline void pop_records(Ctx* c, int32_t keep) noexcept nogil:
+    while c.nrec > keep:
+        c.nrec -= 1
+        c.rec_last[c.rec_key[c.nrec]] = c.rec_prev[c.nrec]
+
+
+cdef inline bint decide(Ctx* c, int proof) noexcept nogil:
+    """Count the current class as proven non-halting by ``proof`` (index into by_proof)."""
+    c.proven += weight(c)
+    c.classes += 1
+    c.by_proof[proof] += 1
+    return True
+
+
+cdef void walk(Ctx* c, pos_t h, int q, step_t t, pos_t lo, pos_t hi) noexcept nogil:
+    """Run the current class from (head, state, step, visited bounds) to a leaf or a branch.
+
+    On return the tape, journal and records are as they were on entry. The hot pointers
+    are copied to locals: tape writes are byte stores, which the C compiler must assume
+    alias any field of *c. A plain step tests one combined condition; the proofs look
+    only at tape-edge records, checkpoint matches and scheduled times.
+    """
+    cdef step_t t0 = t, S = c.S, NEVER = S + 1
+    cdef step_t ck_t = t, ck_span = 1, closed_at = t + CLOSED_FIRST, due
+    cdef pos_t ck_h = h
+    cdef int m = c.m, qm = q * m, ck_qm = qm, flags = c.flags, e
+    cdef int32_t nrec0 = c.nrec
+    cdef uint64_t bit, esc_known = 0, esc_yes = 0   # escape verdicts, per state and side
+    cdef digit_t a
+    cdef symbol_t s
+    cdef symbol_t* tape = c.tape
+    cdef const digit_t* act = c.act
+    cdef const symbol_t* wr = c.wr
+    cdef const int8_t* mv = c.mv
+    cdef const int32_t* nxm = c.nxm
+    cdef const int32_t* nx = c.nx
+    cdef pos_t* jpos = c.jpos
+    cdef symbol_t* jold = c.jold
+    if not (flags & P_CYCLE):
+        ck_qm = -1          # no state matches: the cycle proof never looks
+        ck_span = NEVER
+    if not (flags & P_CLOSED):
+        closed_at = NEVER
+    due = min(ck_t + ck_span, closed_at)
+    while True:
+        if t >= S:
+            c.limit += weight(c)
+            c.classes += 1
+            break
+        s = tape[h]
+        e = qm + s
+        a = act[e]
+        if a < 0:
+            branch(c, e, h, q, t, lo, hi)
+            break
+        if a < m:
+            leaf_halt(c, h, <symbol_t>a, t, lo, hi)
+            break
+        jpos[t] = h
+        jold[t] = s
+        tape[h] = wr[e]
+        h += mv[e]
+        qm = nxm[e]
+        q = nx[e]
+        t += 1
+        if not (h > hi or h < lo or t >= due or (qm == ck_qm and h == ck_h)):
+            continue
+        if h > hi:
+            hi = h
+            bit = (<uint64_t>1) << (2 * q)
+            if (flags & P_ESCAPE) and not (esc_known & bit):
+                esc_known |= bit
+                if escapes(c, q, 1):
+                    esc_yes |= bit
+            if esc_yes & bit:
+                decide(c, 1)
+                break
+            if (flags & P_SHIFT) and record(c, t0, t, h, q, 1):
+                decide(c, 3)
+                break
+        elif h < lo:
+            lo = h
+            bit = (<uint64_t>1) << (2 * q + 1)
+            if (flags & P_ESCAPE) and not (esc_known & bit):
+                esc_known |= bit
+                if escapes(c, q, -1):
+                    esc_yes |= bit
+            if esc_yes & bit:
+                decide(c, 1)
+                break
+            if (flags & P_SHIFT) and record(c, t0, t, h, q, -1):
+                decide(c, 3)
+                break
+        if qm == ck_qm and h == ck_h and repeats(c, ck_t, t):
+            decide(c, 2)
+            break
+        if t - ck_t >= ck_span:
+            ck_t = t
+            ck_h = h
+            ck_qm = qm
+            ck_span *= 2
+        if t == closed_at:
+            closed_at = t + 2 * (t - t0)
+            if closed(c, q):
+                decide(c, 0)
+                break
+        due = min(ck_t + ck_span, closed_at)
+    c.steps += t - t0
+    while t > t0:
+        t -= 1
+        tape[jpos[t]] = jold[t]
+    if c.nrec > nrec0:
+        pop_records(c, nrec0)
+
+
+cdef void branch(Ctx* c, int e, pos_t h, int q, step_t t, pos_t lo, pos_t hi) noexcept nogil:
+    """Entry e is read for the first time: try every digit (one per renaming class).
+
+    Digits are taken by target state: whether the graph is closed depends only on the
+    target, so the closed proof decides all 2m digits of a target in one check.
+    """
+    cdef int r, x, w, st, fresh = -1, nfresh = 0, m = c.m
+    cdef u128 mult = c.mult
+    c.nodes += 1
+    c.nfree -= 1
+    for r in range(m):
+        leaf_halt(c, h, <symbol_t>r, t, lo, hi)
+    if c.symmetry:
+        for st in range(c.n - 1, 0, -1):
+            if c.used[st] == 0:
+                fresh = st
+                nfresh += 1
+    for x in range(c.n):
+        if c.used[x] == 0:
+            if c.symmetry and x != fresh:
+                continue
+            if c.symmetry:
+                c.mult = mult * <u128>nfresh
+        c.used[x] += 1
+        # digits m + (2x + d) m + w, for d = 0 (Right), 1 (Left) and w < m, go to x
+        set_entry(c, e, m + 2 * x * m)
+        if (c.flags & P_CLOSED) and closed(c, q):
+            c.proven += weight(c) * <u128>(2 * m)
+            c.classes += 2 * m
+            c.by_proof[0] += 2 * m
+        else:
+            for r in range(m + 2 * x * m, m + 2 * x * m + 2 * m):
+                set_entry(c, e, r)
+                walk(c, h, q, t, lo, hi)
+        c.used[x] -= 1
+        c.mult = mult
+        if c.failed:
+            break
+    set_entry(c, e, -1)
+    c.nfree += 1
+
+
+cdef int start_block(Ctx* c, const digit_t* digits) noexcept nogil:
+    """Load a block's fixed entries; -1 when a digit is out of range."""
+    cdef int e, st
+    c.nfree = 0
+    c.mult = 1
+    c.nrec = 0
+    for st in range(c.n):
+        c.used[st] = 1 if st == 0 else 0
+    for e in range(2 * c.n):
+        c.rec_last[e] = -1
+    for e in range(c.E):
+        if digits[e] >= c.b:
+            return -1
+        c.act[e] = -1
+    for e in range(c.E):
+        set_entry(c, e, digits[e])
+        if digits[e] < 0:
+            c.nfree += 1
+        else:
+            c.used[e // c.m] += 1
+            if c.nx[e] >= 0:
+                c.used[c.nx[e]] += 1
+    return 0
+
+
+cdef object to_int(u128 x):
+    return (int(<uint64_t>(x >> 64)) << 64) | int(<uint64_t>x)
+
+
+cdef void free_ctx(Ctx* c) noexcept nogil:
+    cmap_free(&c.outputs)
+    free(c.act)
+    free(c.wr)
+    free(c.mv)
+    free(c.nx)
+    free(c.nxm)
+    free(c.dig_wr)
+    free(c.dig_mv)
+    free(c.dig_nx)
+    free(c.used)
+    free(c.succ)
+    free(c.rec_behind)
+    free(c.powb)
+    if c.tape != NULL:
+        free(c.tape - c.S - 1)
+    if c.stamp != NULL:
+        free(c.stamp - c.S - 1)
+    free(c.jpos)
+    free(c.jold)
+    free(c.rec_t)
+    free(c.rec_p)
+    free(c.rec_prev)
+    free(c.rec_key)
+    free(c.rec_last)
+    free(c.scratch)
+    free(c.times)
+
+
+cdef int alloc_ctx(Ctx* c) noexcept nogil:
+    cdef int64_t cells = 2 * c.S + 3
+    cdef int k
+    c.act = <digit_t*>calloc(c.E, sizeof(digit_t))
+    c.wr = <symbol_t*>calloc(c.E, sizeof(symbol_t))
+    c.mv = <int8_t*>calloc(c.E, sizeof(int8_t))
+    c.nx = <int32_t*>calloc(c.E, sizeof(int32_t))
+    c.nxm = <int32_t*>calloc(c.E, sizeof(int32_t))
+    c.dig_wr = <symbol_t*>calloc(c.b, sizeof(symbol_t))
+    c.dig_mv = <int8_t*>calloc(c.b, sizeof(int8_t))
+    c.dig_nx = <int32_t*>calloc(c.b, sizeof(int32_t))
+    c.used = <int32_t*>calloc(c.n, sizeof(int32_t))
+    c.succ = <uint64_t*>calloc(c.n, sizeof(uint64_t))
+    c.rec_behind = <symbol_t*>calloc(c.S + 2, sizeof(symbol_t))
+    c.powb = <u128*>calloc(c.E + 1, sizeof(u128))
+    c.tape = <symbol_t*>calloc(cells, sizeof(symbol_t))
+    c.stamp = <uint32_t*>calloc(cells, sizeof(uint32_t))
+    c.jpos = <pos_t*>calloc(c.S + 1, sizeof(pos_t))
+    c.jold = <symbol_t*>calloc(c.S + 1, sizeof(symbol_t))
+    c.rec_t = <step_t*>calloc(c.S + 2, sizeof(step_t))
+    c.rec_p = <pos_t*>calloc(c.S + 2, sizeof(pos_t))
+    c.rec_prev = <int32_t*>calloc(c.S + 2, sizeof(int32_t))
+    c.rec_key = <int32_t*>calloc(c.S + 2, sizeof(int32_t))
+    c.rec_last = <int32_t*>calloc(2 * c.n, sizeof(int32_t))
+    c.scratch = <symbol_t*>calloc(cells, sizeof(symbol_t))
+    c.times = <u128*>calloc(c.S + 2, sizeof(u128))
+    if c.tape != NULL:
+        c.tape += c.S + 1
+    if c.stamp != NULL:
+        c.stamp += c.S + 1
+    if cmap_init(&c.outputs, 1024) != 0:
+        return -1
+    if not (c.act and c.wr and c.mv and c.nx and c.nxm and c.dig_wr and c.dig_mv and c.dig_nx
+            and c.succ and c.rec_behind and c.used and c.powb and c.tape and c.stamp
+            and c.jpos and c.jold and c.rec_t and c.rec_p and c.rec_prev and c.rec_key
+            and c.rec_last and c.scratch and c.times):
+        return -1
+    decode_digits(c)
+    c.powb[0] = 1
+    for k in range(1, c.E + 1):
+        c.powb[k] = c.powb[k - 1] * <u128>c.b
+    return 0
+
+
+def count_blocks(int n, int m, step_t max_steps, const digit_t[:, ::1] blocks,
+                 int flags, bint symmetry):
+    """Count every machine of each block (row: digit per entry, -1 free) of space (n, m).
+
+    Returns a dict of Python ints: outputs (str -> count), halting, limit, proven,
+    halting_times (steps -> count), classes, nodes, steps. Callers validate inputs.
+    """
+    cdef Ctx c
+    cdef Py_ssize_t i
+    cdef int bad = 0
+    memset(&c, 0, sizeof(Ctx))
+    c.n = n
+    c.m = m
+    c.b = m * (2 * n + 1)
+    c.E = n * m
+    c.S = max_steps
+    c.flags = flags
+    c.symmetry = symmetry
+    if blocks.shape[0] > 0 and blocks.shape[1] != c.E:
+        raise ValueError(f"blocks should have {c.E} columns, got {blocks.shape[1]}")
+    if n > 31:
+        raise ValueError(f"the kernel handles at most 31 states, got {n}")
+    try:
+        with nogil:
+            if alloc_ctx(&c) != 0:
+                c.failed = 1
+            else:
+                for i in range(blocks.shape[0]):
+                    if start_block(&c, &blocks[i, 0]) != 0:
+                        bad = 1
+                        break
+                    walk(&c, 0, 0, 0, 0, 0)
+                    if c.failed:
+                        break
+        if bad:
+            raise ValueError(f"a block digit is outside 0..{c.b - 1}")
+        if c.failed:
+            raise MemoryError("the kernel ran out of memory")
+        return _results(&c)
+    finally:
+        free_ctx(&c)
+
+
+cdef dict _results(Ctx* c):
+    cdef uint64_t j
+    cdef step_t t
+    cdef bytes key
+    outputs = {}
+    for j in range(c.outputs.cap):
+        if c.outputs.hashes[j] != 0:
+            key = (c.outputs.arena + c.outputs.offsets[j])[:c.outputs.lengths[j]]
+            outputs[key.translate(_DIGITS).decode("ascii")] = to_int(c.outputs.counts[j])
+    times = {}
+    for t in range(c.max_time + 1):
+        if c.times[t] != 0:
+            times[t] = to_int(c.times[t])
+    return {
+        "outputs": outputs,
+        "halting": to_int(c.halting),
+        "limit": to_int(c.limit),
+        "proven": to_int(c.proven),
+        "halting_times": times,
+        "classes": c.classes,
+        "nodes": c.nodes,
+        "steps": c.steps,
+        "proven_by": {name: c.by_proof[i] for i, name in enumerate(PROOF_FLAGS)},
+    }
+
+
+_DIGITS = bytes((48 + i) if i < 10 else i for i in range(256))
