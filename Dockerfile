@@ -19,20 +19,21 @@ ARG CTM_WHEELS=pypi
 COPY . /src
 RUN sh /src/docker/project-wheel.sh "$CTM_WHEELS" /src /dist
 
+# The image: settled layers first, so a new project wheel rebuilds only the last two.
 FROM ${CTM_BASE_IMAGE}
 ARG CTM_WHEELS=pypi
-COPY --from=deps /opt/ctm /opt/ctm
-COPY --from=wheel /dist /dist
 ENV PATH=/opt/ctm/bin:$PATH \
     PYTHONUNBUFFERED=1 \
     CTM_DATA_DIR=/data
+WORKDIR /app
+EXPOSE 8786 8787
+CMD ["ctm", "--help"]
+COPY --from=deps /opt/ctm /opt/ctm
+COPY jobs /app/jobs
+COPY --from=wheel /dist /dist
 RUN if [ "$CTM_WHEELS" = wheelhouse ]; then index=--no-index; else index=; fi \
     && pip install --no-cache-dir $index --find-links /dist ctm-pipeline \
     && rm -rf /dist \
     && mkdir -p /data \
     && python -c "import tmsim_ext, pipeline.cli, dask, distributed, pyarrow" \
     && dask --version && ctm --version
-WORKDIR /app
-COPY jobs /app/jobs
-EXPOSE 8786 8787
-CMD ["ctm", "--help"]

@@ -140,7 +140,8 @@ class InvalidPartial(Exception):
 def read_partial(path: Path, *, job_id: str, shard: int, start: int, stop: int, kernel: str) -> Partial:
     """Read and validate a partial; InvalidPartial names the reason (FileNotFoundError if absent)."""
     try:
-        rows = pq.read_table(path)
+        with open(path, "rb") as fh:
+            rows = pq.ParquetFile(fh).read()
     except FileNotFoundError:
         raise
     except (OSError, pa.ArrowException) as exc:

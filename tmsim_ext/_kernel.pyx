@@ -111,14 +111,21 @@ cdef inline void state_masks(Ctx* c, int st) noexcept nogil:
     c.succ[st] = succ
 
 
-cdef inline void set_entry(Ctx* c, int e, digit_t r) noexcept nogil:
-    """Fix entry e to digit r (-1 frees it again)."""
+cdef inline void put_digit(Ctx* c, int e, digit_t r) noexcept nogil:
+    """Fix entry e to digit r (>= 0), leaving the state masks as they are."""
     c.act[e] = r
+    c.wr[e] = c.dig_wr[r]
+    c.mv[e] = c.dig_mv[r]
+    c.nx[e] = c.dig_nx[r]
+    c.nxm[e] = c.dig_nx[r] * c.m
+
+
+cdef inline void set_entry(Ctx* c, int e, digit_t r) noexcept nogil:
+    """Fix entry e to digit r (-1 frees it again) and update its state's masks."""
     if r >= 0:
-        c.wr[e] = c.dig_wr[r]
-        c.mv[e] = c.dig_mv[r]
-        c.nx[e] = c.dig_nx[r]
-        c.nxm[e] = c.dig_nx[r] * c.m
+        put_digit(c, e, r)
+    else:
+        c.act[e] = r
     state_masks(c, e // c.m)
 
 
@@ -272,20 +279,21 @@ cdef inline bint decide(Ctx* c, int proof) noexcept nogil:
     return True
 
 
-cdef void walk(Ctx* c, pos_t h, int q, step_t t, pos_t lo, pos_t hi) noexcept nogil:
-    """Run the current class from (head, state, step, visited bounds) to a leaf or a branch.
+cdef struct Head:
+    pos_t h
+    int q, qm           # state, and state * m
+    step_t t
 
-    On return the tape, journal and records are as they were on entry. The hot pointers
-    are copied to locals: tape writes are byte stores, which the C compiler must assume
-    alias any field of *c. A plain step tests one combined condition; the proofs look
-    only at tape-edge records, checkpoint matches and scheduled times.
+
+cdef int plain_steps(Ctx* c, Head* at, step_t due, pos_t lo, pos_t hi,
+                     int ck_qm, pos_t ck_h) noexcept nogil:
+    """Apply fixed move entries while nothing needs a look; few live values, so they stay
+    in registers. Returns 0 before an entry that is free or halts, or at the step limit;
+    1 after a step that reaches a tape edge, the checkpoint's state and cell, or ``due``.
     """
-    cdef step_t t0 = t, S = c.S, NEVER = S + 1
-    cdef step_t ck_t = t, ck_span = 1, closed_at = t + CLOSED_FIRST, due
-    cdef pos_t ck_h = h
-    cdef int m = c.m, qm = q * m, ck_qm = qm, flags = c.flags, e
-    cdef int32_t nrec0 = c.nrec
-    cdef uint64_t bit, esc_known = 0, esc_yes = 0   # escape verdicts, per state and side
+    cdef pos_t h = at.h
+    cdef int q = at.q, qm = at.qm, m = c.m, e, ret
+    cdef step_t t = at.t, S = c.S
     cdef digit_t a
     cdef symbol_t s
     cdef symbol_t* tape = c.tape
@@ -296,25 +304,15 @@ cdef void walk(Ctx* c, pos_t h, int q, step_t t, pos_t lo, pos_t hi) noexcept no
     cdef const int32_t* nx = c.nx
     cdef pos_t* jpos = c.jpos
     cdef symbol_t* jold = c.jold
-    if not (flags & P_CYCLE):
-        ck_qm = -1          # no state matches: the cycle proof never looks
-        ck_span = NEVER
-    if not (flags & P_CLOSED):
-        closed_at = NEVER
-    due = min(ck_t + ck_span, closed_at)
     while True:
         if t >= S:
-            c.limit += weight(c)
-            c.classes += 1
+            ret = 0
             break
         s = tape[h]
         e = qm + s
         a = act[e]
-        if a < 0:
-            branch(c, e, h, q, t, lo, hi)
-            break
         if a < m:
-            leaf_halt(c, h, <symbol_t>a, t, lo, hi)
+            ret = 0
             break
         jpos[t] = h
         jold[t] = s
@@ -323,8 +321,58 @@ cdef void walk(Ctx* c, pos_t h, int q, step_t t, pos_t lo, pos_t hi) noexcept no
         qm = nxm[e]
         q = nx[e]
         t += 1
-        if not (h > hi or h < lo or t >= due or (qm == ck_qm and h == ck_h)):
-            continue
+        if h > hi or h < lo or t >= due or (qm == ck_qm and h == ck_h):
+            ret = 1
+            break
+    at.h = h
+    at.q = q
+    at.qm = qm
+    at.t = t
+    return ret
+
+
+cdef void walk(Ctx* c, pos_t h0, int q0, step_t t0, pos_t lo, pos_t hi) noexcept nogil:
+    """Run the current class from (head, state, step, visited bounds) to a leaf or a branch.
+
+    On return the tape, journal and records are as they were on entry. Plain steps run
+    in ``plain_steps``; the proofs look only at tape-edge records, checkpoint matches and
+    scheduled times.
+    """
+    cdef Head at
+    cdef step_t S = c.S, NEVER = S + 1, t
+    cdef step_t ck_t = t0, ck_span = 1, closed_at = t0 + CLOSED_FIRST, due
+    cdef pos_t ck_h = h0, h
+    cdef int m = c.m, ck_qm = q0 * m, flags = c.flags, q
+    cdef int32_t nrec0 = c.nrec
+    cdef uint64_t bit, esc_known = 0, esc_yes = 0   # escape verdicts, per state and side
+    cdef digit_t a
+    at.h = h0
+    at.q = q0
+    at.qm = q0 * m
+    at.t = t0
+    if not (flags & P_CYCLE):
+        ck_qm = -1          # no state matches: the cycle proof never looks
+        ck_span = NEVER
+    if not (flags & P_CLOSED):
+        closed_at = NEVER
+    due = min(ck_t + ck_span, closed_at)
+    while True:
+        if plain_steps(c, &at, due, lo, hi, ck_qm, ck_h) == 0:
+            h = at.h
+            t = at.t
+            if t >= S:
+                c.limit += weight(c)
+                c.classes += 1
+                break
+            a = c.act[at.qm + c.tape[h]]
+            if a < 0:
+                branch(c, at.qm + c.tape[h], h, at.q, t, lo, hi)
+            else:
+                leaf_halt(c, h, <symbol_t>a, t, lo, hi)
+            break
+        h = at.h
+        q = at.q
+        t = at.t
         if h > hi:
             hi = h
             bit = (<uint64_t>1) << (2 * q)
@@ -351,13 +399,13 @@ cdef void walk(Ctx* c, pos_t h, int q, step_t t, pos_t lo, pos_t hi) noexcept no
             if (flags & P_SHIFT) and record(c, t0, t, h, q, -1):
                 decide(c, 3)
                 break
-        if qm == ck_qm and h == ck_h and repeats(c, ck_t, t):
+        if at.qm == ck_qm and h == ck_h and repeats(c, ck_t, t):
             decide(c, 2)
             break
         if t - ck_t >= ck_span:
             ck_t = t
             ck_h = h
-            ck_qm = qm
+            ck_qm = at.qm
             ck_span *= 2
         if t == closed_at:
             closed_at = t + 2 * (t - t0)
@@ -365,10 +413,11 @@ cdef void walk(Ctx* c, pos_t h, int q, step_t t, pos_t lo, pos_t hi) noexcept no
                 decide(c, 0)
                 break
         due = min(ck_t + ck_span, closed_at)
+    t = at.t
     c.steps += t - t0
     while t > t0:
         t -= 1
-        tape[jpos[t]] = jold[t]
+        c.tape[c.jpos[t]] = c.jold[t]
     if c.nrec > nrec0:
         pop_records(c, nrec0)
 
@@ -405,7 +454,7 @@ cdef void branch(Ctx* c, int e, pos_t h, int q, step_t t, pos_t lo, pos_t hi) no
             c.by_proof[0] += 2 * m
         else:
             for r in range(m + 2 * x * m, m + 2 * x * m + 2 * m):
-                set_entry(c, e, r)
+                put_digit(c, e, r)   # same target: the masks stand
                 walk(c, h, q, t, lo, hi)
         c.used[x] -= 1
         c.mult = mult
