@@ -13,6 +13,7 @@ import os
 import re
 import secrets
 import shutil
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,8 +37,17 @@ def data_root(value: str | os.PathLike | None) -> Path:
 
 
 def shipped_root() -> Path:
-    """The data root of the tables shipped with the package (the repository's data/)."""
-    return Path(__file__).resolve().parent.parent / "data"
+    """The data root of the tables shipped with the package.
+
+    A source checkout (or editable install) reads the repository's data/; a wheel
+    installs the same files under <prefix>/share/ctm-pipeline (pyproject's data-files).
+    """
+    checkout = Path(__file__).resolve().parent.parent / "data"
+    installed = Path(sys.prefix) / "share" / "ctm-pipeline"
+    for root in (checkout, installed):
+        if (root / "tables").is_dir():
+            return root
+    return checkout
 
 
 def count_type(machines: int) -> pa.DataType:

@@ -185,13 +185,13 @@ def project():
                     "compose version")
     # docker-compose 1.x builds with the legacy builder, which keeps a failed step's container.
     legacy = ["--force-rm"] if version.strip().lstrip("v").startswith("1.") else []
+    hint = "" if os.environ.get("CTM_BASE_IMAGE") else (
+        '\nWithout a registry, build the base image and wheels first: eval "$(docker/prepare-offline.sh)"'
+    )
     try:
         project.run("build", *legacy, "scheduler", timeout=BUILD_TIMEOUT)
     except AssertionError as exc:
-        raise AssertionError(
-            f"{exc}\nWithout a registry, build the base image and wheels first: "
-            f'eval "$(docker/prepare-offline.sh)"'
-        ) from None
+        raise AssertionError(f"{exc}{hint}") from None
     try:
         yield project
     finally:
