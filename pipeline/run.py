@@ -72,7 +72,7 @@ class RunReport:
     kernel_seconds: float = 0.0
     wall_seconds: float = 0.0
     threads: int = 0
-    """Worker threads in the cluster when the run began."""
+    """Worker threads in the cluster (the most seen at the run's start or end)."""
 
 
 def run_with_client(
@@ -110,6 +110,8 @@ def run_with_client(
             bar.update()
             future.release()
     report.wall_seconds = time.perf_counter() - began
+    # a cluster that was just started may have had no workers when the run began
+    report.threads = max(report.threads, sum(client.nthreads().values()))
     report.computed.sort()
     return report
 
