@@ -32,11 +32,6 @@ cdef enum:
 
 PROOF_FLAGS = {"closed": P_CLOSED, "escape": P_ESCAPE, "cycle": P_CYCLE, "shift": P_SHIFT}
 
-cdef enum Verdict:
-    RUNNING = 0
-    PROVEN = 1
-
-
 cdef struct Ctx:
     int n, m, b, E
     step_t S
