@@ -29,6 +29,11 @@ cdef enum:
     P_SHIFT = 8    # the configuration at a tape-edge record repeats, shifted
     SHIFT_LOOKBACK = 2   # earlier records of the same state and side compared per record
     CLOSED_FIRST = 8     # steps after a branch before the first closed-graph check
+    # indices into by_proof, in the order of PROOF_FLAGS
+    BY_CLOSED = 0
+    BY_ESCAPE = 1
+    BY_CYCLE = 2
+    BY_SHIFT = 3
 
 PROOF_FLAGS = {"closed": P_CLOSED, "escape": P_ESCAPE, "cycle": P_CYCLE, "shift": P_SHIFT}
 
@@ -337,7 +342,7 @@ cdef void walk(Ctx* c, pos_t h0, int q0, step_t t0, pos_t lo, pos_t hi) noexcept
     cdef step_t S = c.S, NEVER = S + 1, t
     cdef step_t ck_t = t0, ck_span = 1, closed_at = t0 + CLOSED_FIRST, due
     cdef pos_t ck_h = h0, h
-    cdef int m = c.m, ck_qm = q0 * m, flags = c.flags, q
+    cdef int m = c.m, ck_qm = q0 * m, flags = c.flags, q, e
     cdef int32_t nrec0 = c.nrec
     cdef uint64_t bit, esc_known = 0, esc_yes = 0   # escape verdicts, per state and side
     cdef digit_t a
@@ -359,15 +364,18 @@ cdef void walk(Ctx* c, pos_t h0, int q0, step_t t0, pos_t lo, pos_t hi) noexcept
                 c.limit += weight(c)
                 c.classes += 1
                 break
-            a = c.act[at.qm + c.tape[h]]
+            e = at.qm + c.tape[h]
+            a = c.act[e]
             if a < 0:
-                branch(c, at.qm + c.tape[h], h, at.q, t, lo, hi)
+                branch(c, e, h, at.q, t, lo, hi)
             else:
                 leaf_halt(c, h, <symbol_t>a, t, lo, hi)
             break
         h = at.h
         q = at.q
         t = at.t
+        # the two edges are written out: folding them costs 2-3 % of the kernel's
+        # instructions on this, its hottest branch
         if h > hi:
             hi = h
             bit = (<uint64_t>1) << (2 * q)
@@ -376,10 +384,10 @@ cdef void walk(Ctx* c, pos_t h0, int q0, step_t t0, pos_t lo, pos_t hi) noexcept
                 if escapes(c, q, 1):
                     esc_yes |= bit
             if esc_yes & bit:
-                decide(c, 1)
+                decide(c, BY_ESCAPE)
                 break
             if (flags & P_SHIFT) and record(c, t0, t, h, q, 1):
-                decide(c, 3)
+                decide(c, BY_SHIFT)
                 break
         elif h < lo:
             lo = h
@@ -389,13 +397,13 @@ cdef void walk(Ctx* c, pos_t h0, int q0, step_t t0, pos_t lo, pos_t hi) noexcept
                 if escapes(c, q, -1):
                     esc_yes |= bit
             if esc_yes & bit:
-                decide(c, 1)
+                decide(c, BY_ESCAPE)
                 break
             if (flags & P_SHIFT) and record(c, t0, t, h, q, -1):
-                decide(c, 3)
+                decide(c, BY_SHIFT)
                 break
         if at.qm == ck_qm and h == ck_h and repeats(c, ck_t, t):
-            decide(c, 2)
+            decide(c, BY_CYCLE)
             break
         if t - ck_t >= ck_span:
             ck_t = t
@@ -405,7 +413,7 @@ cdef void walk(Ctx* c, pos_t h0, int q0, step_t t0, pos_t lo, pos_t hi) noexcept
         if t == closed_at:
             closed_at = t + 2 * (t - t0)
             if closed(c, q):
-                decide(c, 0)
+                decide(c, BY_CLOSED)
                 break
         due = min(ck_t + ck_span, closed_at)
     t = at.t
@@ -446,7 +454,7 @@ cdef void branch(Ctx* c, int e, pos_t h, int q, step_t t, pos_t lo, pos_t hi) no
         if (c.flags & P_CLOSED) and closed(c, q):
             c.proven += weight(c) * <u128>(2 * m)
             c.classes += 2 * m
-            c.by_proof[0] += 2 * m
+            c.by_proof[BY_CLOSED] += 2 * m
         else:
             for r in range(m + 2 * x * m, m + 2 * x * m + 2 * m):
                 put_digit(c, e, r)   # same target: the masks stand
