@@ -130,7 +130,156 @@ def count_range(
     return RangeCounts(space=space, start=start, stop=stop, **raw)
 
 
+@dataclass
+class SharedCounts:
+    """Counts of blocks that differ only in their top digit, from one walk of their tree."""
+
+    counts: list[RangeCounts]
+    """One per block, in the order asked; their own work statistics are left at 0."""
+    classes: int = 0
+    nodes: int = 0
+    steps: int = 0
+    proven_by: dict[str, int] = field(default_factory=dict)
+
+
+def _add_into(base: dict, extra: dict, space: Space, start: int, stop: int) -> RangeCounts:
+    """A block's counts: what every block of the group shares plus its own."""
+    outputs = dict(base["outputs"])
+    for string, count in extra["outputs"].items():
+        outputs[string] = outputs.get(string, 0) + count
+    times = dict(base["halting_times"])
+    for steps, count in extra["halting_times"].items():
+        times[steps] = times.get(steps, 0) + count
+    return RangeCounts(
+        space=space,
+        start=start,
+        stop=stop,
+        outputs=outputs,
+        halting=base["halting"] + extra["halting"],
+        limit=base["limit"] + extra["limit"],
+        proven=base["proven"] + extra["proven"],
+        halting_times=dict(sorted(times.items())),
+    )
+
+
+def renamable_states(space: Space, digits: np.ndarray) -> set[int]:
+    """States 1..n-1 that no fixed entry of a block names (-1 marks a free entry).
+
+    The kernel may rename these among themselves; a count over such a block is the same
+    for every renaming of them.
+    """
+    named = {0}
+    for entry, digit in enumerate(digits):
+        if digit >= 0:
+            named.add(entry // space.symbols)
+            entry = space.decode_digit(int(digit))
+            if not entry.halts:
+                named.add(entry.goto)
+    return set(range(space.states)) - named
+
+
+def renaming_orbit(space: Space, digit: int, renamable: set[int]) -> list[int]:
+    """The digits ``digit`` becomes when its target is renamed within ``renamable``."""
+    entry = space.decode_digit(digit)
+    if entry.halts or entry.goto not in renamable:
+        return [digit]
+    return sorted(space.encode_entry(entry._replace(goto=x)) for x in renamable)
+
+
+def count_shared_top(
+    space: Space,
+    ranges: list[tuple[int, int]],
+    *,
+    proofs: Iterable[str] | None = None,
+    symmetry: bool = True,
+) -> SharedCounts:
+    """Count aligned blocks that differ only in the most significant digit, all at once.
+
+    Each range must be one aligned block of b**k machines (k < n*m), with the same lower
+    fixed digits and a different top digit. The top entry, (0, m-1), is left *split* in
+    the kernel: machines that never read it are walked once for all the blocks instead
+    of once per block. The kernel renames free states at the split as anywhere else, so
+    it tries the top digits' whole renaming orbits; a class that read a representative
+    digit is shared out evenly over that digit's orbit (renaming maps the class onto
+    itself, so every digit of the orbit has the same share). Counts equal ``count_range``
+    on each range.
+    """
+    if not ranges:
+        return SharedCounts([])
+    size = ranges[0][1] - ranges[0][0]
+    top = space.base ** (space.entries - 1)
+    free = 0
+    while space.base**free < size:
+        free += 1
+    tops = []
+    for start, stop in ranges:
+        space.check_range(start, stop)
+        if stop - start != size or space.base**free != size or free >= space.entries or start % size:
+            raise SpaceError(
+                f"range [{start}, {stop}) is not an aligned block of {size} machines below the top digit"
+            )
+        if start % top != ranges[0][0] % top:
+            raise SpaceError(f"range [{start}, {stop}) differs from [{ranges[0][0]}, {ranges[0][1]}) below the top digit")
+        tops.append(start // top)
+    if len(set(tops)) != len(tops):
+        raise SpaceError("two ranges share a top digit: they would be counted twice")
+    if size >= MAX_RANGE:
+        raise SpaceError(f"blocks of {size} machines are more than the kernel counts at once")
+    if space.max_steps > MAX_STEPS:
+        raise SpaceError(f"max_steps should be at most {MAX_STEPS}, got {space.max_steps}")
+    split = space.entry_at(space.entries - 1)
+    digits = block_digits(space, ranges[0][0], free)
+    digits[split] = -1
+    renamable = renamable_states(space, digits) if symmetry else set()
+    orbits = {t: renaming_orbit(space, t, renamable) for t in tops}
+    tried = sorted({d for orbit in orbits.values() for d in orbit})
+    raw = count_blocks(
+        space.states,
+        space.symbols,
+        space.max_steps,
+        digits.reshape(1, -1),
+        proof_mask(proofs),
+        bool(symmetry),
+        split,
+        np.asarray(tried, dtype=np.int32),
+    )
+    counts = []
+    for t, (start, stop) in zip(tops, ranges):
+        own = {"outputs": {}, "halting_times": {}, "halting": 0, "limit": 0, "proven": 0}
+        for d in orbits[t]:
+            _accumulate(own, raw["by_digit"][d])
+        share = _divide(own, len(orbits[t]))
+        counts.append(_add_into(raw, share, space, start, stop))
+    return SharedCounts(counts, raw["classes"], raw["nodes"], raw["steps"], raw["proven_by"])
+
+
+def _accumulate(into: dict, part: dict) -> None:
+    for key in ("outputs", "halting_times"):
+        for k, v in part[key].items():
+            into[key][k] = into[key].get(k, 0) + v
+    for key in ("halting", "limit", "proven"):
+        into[key] += part[key]
+
+
+def _divide(counts: dict, parts: int) -> dict:
+    """Counts split evenly over ``parts`` digits; symmetry makes every division exact."""
+
+    def exact(value: int) -> int:
+        share, rest = divmod(value, parts)
+        if rest:
+            raise AssertionError(f"a renaming orbit of {parts} digits got {value} machines, not a multiple")
+        return share
+
+    return {
+        "outputs": {k: exact(v) for k, v in counts["outputs"].items()},
+        "halting_times": {k: exact(v) for k, v in counts["halting_times"].items()},
+        **{key: exact(counts[key]) for key in ("halting", "limit", "proven")},
+    }
+
+
 __all__ = [
+    "SharedCounts",
+    "count_shared_top",
     "KERNEL_VERSION",
     "PROOFS",
     "RangeCounts",

@@ -2,7 +2,8 @@
 
 ``<root>/partials/<job-id>/<shard:06d>.parquet`` holds rows (string, count) and, in the
 file's metadata, the shard, its range, the job id, the kernel version, the totals and a
-checksum of the rows. A worker writes it atomically (temporary name, fsync, rename), so
+checksum of the rows. One task may count several shards in one walk (shards that differ
+only in their top digit); its work statistics are then shared out over their partials. A worker writes it atomically (temporary name, fsync, rename), so
 a file with the final name is complete or fails validation; it is never merged then.
 """
 
@@ -20,7 +21,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from pipeline.kernel import KERNEL_VERSION, count_range
+from pipeline.kernel import KERNEL_VERSION, SharedCounts, count_range, count_shared_top
 from pipeline.plan import ShardPlan
 from pipeline.space import Space
 from pipeline.tables import count_type, row_checksum
@@ -46,57 +47,95 @@ def present_shards(root: Path, job_id: str) -> set[int]:
 
 @dataclass(frozen=True)
 class ShardTask:
-    """Everything a worker needs to count one shard and write its partial."""
+    """Everything a worker needs to count some shards and write their partials.
+
+    The shards differ only in their top digit (``ShardPlan.tasks`` groups them so), so
+    one walk of their common tree counts them all.
+    """
 
     states: int
     symbols: int
     max_steps: int
     job_id: str
-    shard: int
-    start: int
-    stop: int
-    path: str
-    """Where the partial goes (a path every worker sees)."""
+    shards: tuple[int, ...]
+    ranges: tuple[tuple[int, int], ...]
+    paths: tuple[str, ...]
+    """Where each shard's partial goes (paths every worker sees)."""
 
 
-def shard_task(plan: ShardPlan, root: Path, shard: int) -> ShardTask:
-    """The task of one shard of ``plan``, its partial under ``root`` (made absolute)."""
-    spec, (start, stop) = plan.spec, plan.range(shard)
-    path = (partials_dir(root, spec.job_id) / partial_name(shard)).resolve()
-    return ShardTask(spec.states, spec.symbols, spec.max_steps, spec.job_id, shard, start, stop, str(path))
+def shard_task(plan: ShardPlan, root: Path, shards: int | list[int]) -> ShardTask:
+    """The task of one shard, or of shards differing only in their top digit, of ``plan``;
+    partials under ``root`` (made absolute)."""
+    spec, shards = plan.spec, [shards] if isinstance(shards, int) else list(shards)
+    folder = partials_dir(root, spec.job_id)
+    return ShardTask(
+        spec.states,
+        spec.symbols,
+        spec.max_steps,
+        spec.job_id,
+        tuple(shards),
+        tuple(plan.range(s) for s in shards),
+        tuple(str((folder / partial_name(s)).resolve()) for s in shards),
+    )
 
 
 @dataclass(frozen=True)
 class ShardDone:
-    """What a worker reports back: the shard and the kernel's own time on it."""
+    """What a worker reports back: the shards and the kernel's own time on them."""
 
-    shard: int
+    shards: tuple[int, ...]
     kernel_seconds: float
+
+    @property
+    def shard(self) -> int:
+        """The first (for a one-shard task, the only) shard."""
+        return self.shards[0]
+
+
+def _shares(total: int | float, parts: int) -> list:
+    """``total`` dealt over ``parts`` shards: work statistics of one walk, per partial.
+
+    Integers stay exact (the remainder goes to the first), so sums over partials give
+    the walk's own figures back.
+    """
+    if isinstance(total, float):
+        return [total / parts] * parts
+    share, rest = divmod(total, parts)
+    return [share + rest] + [share] * (parts - 1)
 
 
 def compute_shard(task: ShardTask) -> ShardDone:
-    """Count one shard with the kernel and write its partial atomically."""
+    """Count the task's shards in one walk and write each one's partial atomically."""
     space = Space(task.states, task.symbols, task.max_steps)
     began = time.perf_counter()
-    counts = count_range(space, task.start, task.stop)
+    if len(task.shards) == 1 and task.ranges[0] == (0, space.size):
+        whole = count_range(space, 0, space.size)
+        shared = SharedCounts([whole], whole.classes, whole.nodes, whole.steps, whole.proven_by)
+    else:
+        shared = count_shared_top(space, list(task.ranges))
     seconds = time.perf_counter() - began
-    meta = {
-        "shard": task.shard,
-        "start": task.start,
-        "stop": task.stop,
-        "job_id": task.job_id,
-        "kernel": KERNEL_VERSION,
-        "halting": counts.halting,
-        "limit": counts.limit,
-        "proven": counts.proven,
-        "halting_times": {str(k): v for k, v in sorted(counts.halting_times.items())},
-        "classes": counts.classes,
-        "nodes": counts.nodes,
-        "steps": counts.steps,
-        "kernel_seconds": seconds,
+    parts = len(task.shards)
+    work = {
+        key: _shares(value, parts)
+        for key, value in (("classes", shared.classes), ("nodes", shared.nodes), ("steps", shared.steps), ("kernel_seconds", seconds))
     }
-    write_partial(Path(task.path), meta, counts.outputs, count_type(space.size))
-    return ShardDone(task.shard, seconds)
+    for i, (shard, (start, stop), path) in enumerate(zip(task.shards, task.ranges, task.paths)):
+        counts = shared.counts[i]
+        meta = {
+            "shard": shard,
+            "start": start,
+            "stop": stop,
+            "job_id": task.job_id,
+            "kernel": KERNEL_VERSION,
+            "halting": counts.halting,
+            "limit": counts.limit,
+            "proven": counts.proven,
+            "halting_times": {str(k): v for k, v in sorted(counts.halting_times.items())},
+            **{key: shares[i] for key, shares in work.items()},
+            "task_shards": list(task.shards),
+        }
+        write_partial(Path(path), meta, counts.outputs, count_type(space.size))
+    return ShardDone(task.shards, seconds)
 
 
 def write_partial(path: Path, meta: dict, outputs: dict[str, int], counts_as: pa.DataType) -> None:

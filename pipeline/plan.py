@@ -30,29 +30,37 @@ class Derivation:
     """Whether the map from source to this unit mirrors moves (and so reverses outputs)."""
 
 
-def canonical_unit(space: Space, unit: int, digits: int) -> tuple[int, bool]:
-    """Smallest unit in the orbit of ``unit`` (its top ``digits`` digits), and whether the
-    map from it back to ``unit`` mirrors.
+def read_order_key(space: Space, unit: int, digits: int) -> tuple[int, ...]:
+    """A unit's top ``digits`` digits in the order a run reads their entries: (0, m-k)
+    first (entry (0, 0) when the unit fixes all of state 0), the top digit last."""
+    return tuple((unit // space.base**j) % space.base for j in range(digits))
 
-    Renaming to the lexicographic minimum is greedy: reading from the top digit, each new
-    non-zero state gets the smallest state not yet used (a digit grows with its goto).
-    A move digit is m + (2*goto + left)*m + write (CTM.md numbering; tests check it
-    against Space.decode_digit).
+
+def canonical_unit(space: Space, unit: int, digits: int) -> tuple[int, bool]:
+    """The orbit member of ``unit`` (its top ``digits`` digits) that comes first in read
+    order, and whether the map from it back to ``unit`` mirrors.
+
+    Read order puts the first entry a run reads first, so the canonical units of one
+    first entry are all the top-digit choices beside it: the shards that the pipeline
+    counts together in one walk (``kernel.count_shared_top``). Renaming is greedy in that
+    order: each new non-zero state gets the smallest state not yet used (a digit grows
+    with its goto). A move digit is m + (2*goto + left)*m + write (CTM.md numbering;
+    tests check it against Space.decode_digit).
     """
     b, m, best = space.base, space.symbols, None
-    top = [(unit // b ** (digits - 1 - j)) % b for j in range(digits)]
     for mirror in (0, 1):
         names: dict[int, int] = {0: 0}
-        value = 0
-        for digit in top:
+        key = []
+        for digit in read_order_key(space, unit, digits):
             if digit >= m:
                 code, write = divmod(digit - m, m)
                 goto = names.setdefault(code // 2, len(names))
                 digit = m + (2 * goto + (code % 2 ^ mirror)) * m + write
-            value = value * b + digit
-        if best is None or value < best[0]:
-            best = (value, bool(mirror))
-    return best
+            key.append(digit)
+        if best is None or key < best[0]:
+            best = (key, bool(mirror))
+    value = sum(d * b**j for j, d in enumerate(best[0]))
+    return value, best[1]
 
 
 class ShardPlan:
@@ -136,6 +144,22 @@ class ShardPlan:
                 f"which has shards 0:{self.shards} (0..{self.shards - 1})"
             )
         return range(first, last)
+
+    def tasks(self, shards: list[int]) -> list[list[int]]:
+        """Deal ``shards`` into tasks: those differing only in their top digit form a group
+        (counted in one walk, ``kernel.count_shared_top``), dealt round-robin by top
+        digit into at most ``group_tasks`` tasks. Larger groups come first."""
+        if self.spec.shard_depth == 0:
+            return [[s] for s in shards]
+        below = self.space.base ** (self.spec.shard_depth - 1)
+        groups: dict[int, list[int]] = {}
+        for shard in sorted(shards):
+            groups.setdefault(shard % below, []).append(shard)
+        out = []
+        for members in sorted(groups.values(), key=lambda g: (-len(g), g[0])):
+            parts = min(self.spec.group_tasks, len(members))
+            out.extend(members[i::parts] for i in range(parts))
+        return out
 
     def expected_cost(self, shard: int) -> int:
         """A rough rank of a shard's cost: how many of its fixed entries move rather than halt."""

@@ -83,31 +83,33 @@ def run_with_client(
     requested = range(plan.shards) if shards is None else shards
     before = survey(plan, data_root, requested)
     report = RunReport(requested, skipped=before.done, derived=before.derived, invalid=before.invalid)
-    pending = sorted(before.missing + list(before.invalid), key=lambda s: (-plan.expected_cost(s), s))
+    pending = before.missing + list(before.invalid)
+    tasks = sorted(plan.tasks(pending), key=lambda t: (-sum(map(plan.expected_cost, t)), t[0]))
     report.threads = sum(client.nthreads().values())
     began = time.perf_counter()
     tag = hashlib.sha256(str(Path(data_root).resolve()).encode()).hexdigest()[:8]
     futures = {}
-    for rank, shard in enumerate(pending):
+    for rank, task in enumerate(tasks):
         future = client.submit(
             compute_shard,
-            shard_task(plan, data_root, shard),
-            key=f"ctm-{spec.job_id}-{tag}-{shard:06d}",
-            priority=len(pending) - rank,
+            shard_task(plan, data_root, task),
+            key=f"ctm-{spec.job_id}-{tag}-{task[0]:06d}-{len(task)}",
+            priority=len(tasks) - rank,
         )
-        futures[future] = shard
+        futures[future] = task
     bar = tqdm(total=len(pending), desc=f"{'count':<8}", unit="shard", disable=not progress)
     with bar:
         for future in as_completed(futures):
-            shard = futures[future]
+            task = futures[future]
             try:
                 done = future.result()
-            except Exception as exc:  # a failed task is reported with its shard, never raised
-                report.failed[shard] = f"{type(exc).__name__}: {exc}"
+            except Exception as exc:  # a failed task is reported with its shards, never raised
+                for shard in task:
+                    report.failed[shard] = f"{type(exc).__name__}: {exc}"
             else:
-                report.computed.append(shard)
+                report.computed.extend(task)
                 report.kernel_seconds += done.kernel_seconds
-            bar.update()
+            bar.update(len(task))
             future.release()
     report.wall_seconds = time.perf_counter() - began
     # a cluster that was just started may have had no workers when the run began

@@ -7,6 +7,11 @@
 # journal of (position, old symbol) per step, so branching costs no tape copies.
 # Counts are 128-bit; the Python wrapper (pipeline.kernel) refuses ranges that could
 # overflow them and owns every message.
+#
+# A block may also leave one entry *split*: restricted to a set of digits, each digit
+# standing for its own block. Leaves that never read the split entry count once for
+# every digit (a shared accumulator); leaves that read it count for that digit alone.
+# So blocks that differ only in that entry are counted in one walk of their common tree.
 
 from libc.stdint cimport int8_t, int32_t, int64_t, uint8_t, uint32_t, uint64_t
 from libc.stdlib cimport calloc, free
@@ -37,6 +42,14 @@ cdef enum:
 
 PROOF_FLAGS = {"closed": P_CLOSED, "escape": P_ESCAPE, "cycle": P_CYCLE, "shift": P_SHIFT}
 
+# What the machines of one block do: the results that leaves add to.
+cdef struct Acc:
+    CountMap outputs
+    u128* times         # times[t]: machines halting after t steps
+    step_t max_time
+    u128 halting, limit, proven
+
+
 cdef struct Ctx:
     int n, m, b, E
     step_t S
@@ -55,6 +68,11 @@ cdef struct Ctx:
     uint64_t open_states  # states with a halting or free entry
     int32_t* used       # per state: > 0 when it cannot be renamed (named, fixed, or 0)
     int nfree           # free entries of the block not chosen on this path
+    # the split entry (-1: none), which digits it may take and which states they go to;
+    # accs[0] is what its digits share, accs[1 + r] what digit r adds
+    int split_e
+    uint8_t* split_ok
+    uint8_t* split_target
     u128* powb          # powb[k] = b**k
     u128 mult           # state-renaming multiplicity of this path
     # the run: tape indexed by position (pointer to cell 0), journal indexed by step
@@ -73,11 +91,10 @@ cdef struct Ctx:
     uint32_t* stamp     # per tape cell, indexed like tape
     uint32_t stamp_now
     symbol_t* scratch
-    # results
-    CountMap outputs
-    u128* times         # times[t]: machines halting after t steps
-    step_t max_time
-    u128 halting, limit, proven
+    # results: the accumulator leaves add to now, one of accs
+    Acc* acc
+    Acc* accs
+    int nacc
     uint64_t classes, nodes, steps
     uint64_t by_proof[4]  # classes decided by closed, escape, cycle, shift
     int failed          # set when memory ran out
@@ -137,15 +154,16 @@ cdef inline u128 weight(Ctx* c) noexcept nogil:
 cdef inline void leaf_halt(Ctx* c, pos_t h, symbol_t w, step_t t, pos_t lo, pos_t hi) noexcept nogil:
     """Count a class halting on step t+1 after writing w at h."""
     cdef u128 k = weight(c)
+    cdef Acc* acc = c.acc
     cdef symbol_t old = c.tape[h]
     c.tape[h] = w
-    if cmap_add(&c.outputs, c.tape + lo, hi - lo + 1, k) != 0:
+    if cmap_add(&acc.outputs, c.tape + lo, hi - lo + 1, k) != 0:
         c.failed = 1
     c.tape[h] = old
-    c.times[t + 1] += k
-    if t + 1 > c.max_time:
-        c.max_time = t + 1
-    c.halting += k
+    acc.times[t + 1] += k
+    if t + 1 > acc.max_time:
+        acc.max_time = t + 1
+    acc.halting += k
     c.classes += 1
 
 
@@ -273,7 +291,7 @@ cdef inline void pop_records(Ctx* c, int32_t keep) noexcept nogil:
 
 cdef inline bint decide(Ctx* c, int proof) noexcept nogil:
     """Count the current class as proven non-halting by ``proof`` (index into by_proof)."""
-    c.proven += weight(c)
+    c.acc.proven += weight(c)
     c.classes += 1
     c.by_proof[proof] += 1
     return True
@@ -346,6 +364,9 @@ cdef void walk(Ctx* c, pos_t h0, int q0, step_t t0, pos_t lo, pos_t hi) noexcept
     cdef int32_t nrec0 = c.nrec
     cdef uint64_t bit, esc_known = 0, esc_yes = 0   # escape verdicts, per state and side
     cdef digit_t a
+    cdef symbol_t* tape
+    cdef const pos_t* jpos
+    cdef const symbol_t* jold
     at.h = h0
     at.q = q0
     at.qm = q0 * m
@@ -361,7 +382,7 @@ cdef void walk(Ctx* c, pos_t h0, int q0, step_t t0, pos_t lo, pos_t hi) noexcept
             h = at.h
             t = at.t
             if t >= S:
-                c.limit += weight(c)
+                c.acc.limit += weight(c)
                 c.classes += 1
                 break
             e = at.qm + c.tape[h]
@@ -418,9 +439,13 @@ cdef void walk(Ctx* c, pos_t h0, int q0, step_t t0, pos_t lo, pos_t hi) noexcept
         due = min(ck_t + ck_span, closed_at)
     t = at.t
     c.steps += t - t0
+    # locals: a byte store through c.tape would otherwise reload every pointer
+    tape = c.tape
+    jpos = c.jpos
+    jold = c.jold
     while t > t0:
         t -= 1
-        c.tape[c.jpos[t]] = c.jold[t]
+        tape[jpos[t]] = jold[t]
     if c.nrec > nrec0:
         pop_records(c, nrec0)
 
@@ -429,13 +454,21 @@ cdef void branch(Ctx* c, int e, pos_t h, int q, step_t t, pos_t lo, pos_t hi) no
     """Entry e is read for the first time: try every digit (one per renaming class).
 
     Digits are taken by target state: whether the graph is closed depends only on the
-    target, so the closed proof decides all 2m digits of a target in one check.
+    target, so the closed proof decides all 2m digits of a target in one check. At the
+    split entry only its digits are tried, each adding to its own accumulator.
     """
-    cdef int r, x, w, st, fresh = -1, nfresh = 0, m = c.m
+    cdef int r, x, w, st, fresh = -1, nfresh = 0, m = c.m, lo_r, hi_r
     cdef u128 mult = c.mult
+    cdef bint split = e == c.split_e
+    cdef Acc* shared = c.acc
     c.nodes += 1
-    c.nfree -= 1
+    if not split:
+        c.nfree -= 1
     for r in range(m):
+        if split:
+            if not c.split_ok[r]:
+                continue
+            c.acc = &c.accs[1 + r]
         leaf_halt(c, h, <symbol_t>r, t, lo, hi)
     if c.symmetry:
         for st in range(c.n - 1, 0, -1):
@@ -443,28 +476,44 @@ cdef void branch(Ctx* c, int e, pos_t h, int q, step_t t, pos_t lo, pos_t hi) no
                 fresh = st
                 nfresh += 1
     for x in range(c.n):
+        # digits m + (2x + d) m + w, for d = 0 (Right), 1 (Left) and w < m, go to x
+        lo_r = m + 2 * x * m
+        hi_r = lo_r + 2 * m
+        if split and not c.split_target[x]:
+            continue
         if c.used[x] == 0:
             if c.symmetry and x != fresh:
                 continue
             if c.symmetry:
                 c.mult = mult * <u128>nfresh
         c.used[x] += 1
-        # digits m + (2x + d) m + w, for d = 0 (Right), 1 (Left) and w < m, go to x
-        set_entry(c, e, m + 2 * x * m)
+        set_entry(c, e, lo_r)
         if (c.flags & P_CLOSED) and closed(c, q):
-            c.proven += weight(c) * <u128>(2 * m)
-            c.classes += 2 * m
-            c.by_proof[BY_CLOSED] += 2 * m
+            if split:
+                for r in range(lo_r, hi_r):
+                    if c.split_ok[r]:
+                        c.acc = &c.accs[1 + r]
+                        decide(c, BY_CLOSED)
+            else:
+                c.acc.proven += weight(c) * <u128>(2 * m)
+                c.classes += 2 * m
+                c.by_proof[BY_CLOSED] += 2 * m
         else:
-            for r in range(m + 2 * x * m, m + 2 * x * m + 2 * m):
+            for r in range(lo_r, hi_r):
+                if split:
+                    if not c.split_ok[r]:
+                        continue
+                    c.acc = &c.accs[1 + r]
                 put_digit(c, e, r)   # same target: the masks stand
                 walk(c, h, q, t, lo, hi)
         c.used[x] -= 1
         c.mult = mult
         if c.failed:
             break
+    c.acc = shared
     set_entry(c, e, -1)
-    c.nfree += 1
+    if not split:
+        c.nfree += 1
 
 
 cdef int start_block(Ctx* c, const digit_t* digits) noexcept nogil:
@@ -473,6 +522,7 @@ cdef int start_block(Ctx* c, const digit_t* digits) noexcept nogil:
     c.nfree = 0
     c.mult = 1
     c.nrec = 0
+    c.acc = &c.accs[0]
     for st in range(c.n):
         c.used[st] = 1 if st == 0 else 0
     for e in range(2 * c.n):
@@ -483,7 +533,9 @@ cdef int start_block(Ctx* c, const digit_t* digits) noexcept nogil:
         c.act[e] = -1
     for e in range(c.E):
         set_entry(c, e, digits[e])
-        if digits[e] < 0:
+        if e == c.split_e:
+            pass                # restricted, not free: no factor b for it
+        elif digits[e] < 0:
             c.nfree += 1
         else:
             c.used[e // c.m] += 1
@@ -497,7 +549,14 @@ cdef object to_int(u128 x):
 
 
 cdef void free_ctx(Ctx* c) noexcept nogil:
-    cmap_free(&c.outputs)
+    cdef int i
+    if c.accs != NULL:
+        for i in range(c.nacc):
+            cmap_free(&c.accs[i].outputs)
+            free(c.accs[i].times)
+        free(c.accs)
+    free(c.split_ok)
+    free(c.split_target)
     free(c.act)
     free(c.wr)
     free(c.mv)
@@ -522,7 +581,6 @@ cdef void free_ctx(Ctx* c) noexcept nogil:
     free(c.rec_key)
     free(c.rec_last)
     free(c.scratch)
-    free(c.times)
 
 
 cdef int alloc_ctx(Ctx* c) noexcept nogil:
@@ -550,18 +608,22 @@ cdef int alloc_ctx(Ctx* c) noexcept nogil:
     c.rec_key = <int32_t*>calloc(c.S + 2, sizeof(int32_t))
     c.rec_last = <int32_t*>calloc(2 * c.n, sizeof(int32_t))
     c.scratch = <symbol_t*>calloc(cells, sizeof(symbol_t))
-    c.times = <u128*>calloc(c.S + 2, sizeof(u128))
+    c.accs = <Acc*>calloc(c.nacc, sizeof(Acc))
+    c.split_ok = <uint8_t*>calloc(c.b, sizeof(uint8_t))
+    c.split_target = <uint8_t*>calloc(c.n, sizeof(uint8_t))
     if c.tape != NULL:
         c.tape += c.S + 1
     if c.stamp != NULL:
         c.stamp += c.S + 1
-    if cmap_init(&c.outputs, 1024) != 0:
-        return -1
     if not (c.act and c.wr and c.mv and c.nx and c.nxm and c.dig_wr and c.dig_mv and c.dig_nx
             and c.succ and c.rec_behind and c.used and c.powb and c.tape and c.stamp
             and c.jpos and c.jold and c.rec_t and c.rec_p and c.rec_prev and c.rec_key
-            and c.rec_last and c.scratch and c.times):
+            and c.rec_last and c.scratch and c.accs and c.split_ok and c.split_target):
         return -1
+    for k in range(c.nacc):
+        c.accs[k].times = <u128*>calloc(c.S + 2, sizeof(u128))
+        if cmap_init(&c.accs[k].outputs, 1024) != 0 or c.accs[k].times == NULL:
+            return -1
     decode_digits(c)
     c.powb[0] = 1
     for k in range(1, c.E + 1):
@@ -570,11 +632,16 @@ cdef int alloc_ctx(Ctx* c) noexcept nogil:
 
 
 def count_blocks(int n, int m, step_t max_steps, const digit_t[:, ::1] blocks,
-                 int flags, bint symmetry):
+                 int flags, bint symmetry, int split_entry=-1, const digit_t[::1] split_digits=None):
     """Count every machine of each block (row: digit per entry, -1 free) of space (n, m).
 
     Returns a dict of Python ints: outputs (str -> count), halting, limit, proven,
-    halting_times (steps -> count), classes, nodes, steps. Callers validate inputs.
+    halting_times (steps -> count), classes, nodes, steps, proven_by. With a split entry
+    (free in every row) restricted to ``split_digits`` (sorted, distinct, closed under
+    renaming the block's free states), the counts are those every digit shares (machines
+    never reading it, counted once per digit) and ``by_digit`` maps each digit to what the
+    classes that read it as that digit add: a renaming representative stands for its
+    whole orbit, which the caller shares out. Callers validate inputs.
     """
     cdef Ctx c
     cdef Py_ssize_t i
@@ -587,15 +654,33 @@ def count_blocks(int n, int m, step_t max_steps, const digit_t[:, ::1] blocks,
     c.S = max_steps
     c.flags = flags
     c.symmetry = symmetry
+    c.split_e = split_entry
+    c.nacc = 1 + c.b if split_entry >= 0 else 1
     if blocks.shape[0] > 0 and blocks.shape[1] != c.E:
         raise ValueError(f"blocks should have {c.E} columns, got {blocks.shape[1]}")
     if n > 31:
         raise ValueError(f"the kernel handles at most 31 states, got {n}")
+    if split_entry >= c.E:
+        raise ValueError(f"split entry {split_entry} is outside 0..{c.E - 1}")
+    if split_entry >= 0:
+        if split_digits is None or split_digits.shape[0] == 0:
+            raise ValueError("a split entry needs at least one digit")
+        for i in range(split_digits.shape[0]):
+            if not 0 <= split_digits[i] < c.b or (i > 0 and split_digits[i] <= split_digits[i - 1]):
+                raise ValueError("split digits should be sorted, distinct and inside 0..b-1")
+        for i in range(blocks.shape[0]):
+            if blocks[i, split_entry] != -1:
+                raise ValueError(f"the split entry {split_entry} should be free in every block")
     try:
         with nogil:
             if alloc_ctx(&c) != 0:
                 c.failed = 1
             else:
+                if split_entry >= 0:
+                    for i in range(split_digits.shape[0]):
+                        c.split_ok[split_digits[i]] = 1
+                        if split_digits[i] >= m:
+                            c.split_target[c.dig_nx[split_digits[i]]] = 1
                 for i in range(blocks.shape[0]):
                     if start_block(&c, &blocks[i, 0]) != 0:
                         bad = 1
@@ -612,30 +697,40 @@ def count_blocks(int n, int m, step_t max_steps, const digit_t[:, ::1] blocks,
         free_ctx(&c)
 
 
-cdef dict _results(Ctx* c):
+cdef dict _acc_results(Acc* acc):
     cdef uint64_t j
     cdef step_t t
     cdef bytes key
     outputs = {}
-    for j in range(c.outputs.cap):
-        if c.outputs.hashes[j] != 0:
-            key = (c.outputs.arena + c.outputs.offsets[j])[:c.outputs.lengths[j]]
-            outputs[key.translate(_DIGITS).decode("ascii")] = to_int(c.outputs.counts[j])
+    for j in range(acc.outputs.cap):
+        if acc.outputs.hashes[j] != 0:
+            key = (acc.outputs.arena + acc.outputs.offsets[j])[:acc.outputs.lengths[j]]
+            outputs[key.translate(_DIGITS).decode("ascii")] = to_int(acc.outputs.counts[j])
     times = {}
-    for t in range(c.max_time + 1):
-        if c.times[t] != 0:
-            times[t] = to_int(c.times[t])
+    for t in range(acc.max_time + 1):
+        if acc.times[t] != 0:
+            times[t] = to_int(acc.times[t])
     return {
         "outputs": outputs,
-        "halting": to_int(c.halting),
-        "limit": to_int(c.limit),
-        "proven": to_int(c.proven),
+        "halting": to_int(acc.halting),
+        "limit": to_int(acc.limit),
+        "proven": to_int(acc.proven),
         "halting_times": times,
-        "classes": c.classes,
-        "nodes": c.nodes,
-        "steps": c.steps,
-        "proven_by": {name: c.by_proof[i] for i, name in enumerate(PROOF_FLAGS)},
     }
+
+
+cdef dict _results(Ctx* c):
+    cdef int i
+    out = _acc_results(&c.accs[0])
+    out.update(
+        classes=c.classes,
+        nodes=c.nodes,
+        steps=c.steps,
+        proven_by={name: c.by_proof[i] for i, name in enumerate(PROOF_FLAGS)},
+    )
+    if c.split_e >= 0:
+        out["by_digit"] = {r: _acc_results(&c.accs[1 + r]) for r in range(c.b) if c.split_ok[r]}
+    return out
 
 
 _DIGITS = bytes((48 + i) if i < 10 else i for i in range(256))
