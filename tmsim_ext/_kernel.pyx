@@ -42,6 +42,14 @@ cdef enum:
 
 PROOF_FLAGS = {"closed": P_CLOSED, "escape": P_ESCAPE, "cycle": P_CYCLE, "shift": P_SHIFT}
 
+# One entry as the step loop needs it, in one 8-byte load.
+cdef struct Move:
+    int32_t nxm         # next state * m: the next entry index is nxm + symbol read
+    int8_t mv           # +1 Right, -1 Left
+    symbol_t wr
+    uint8_t go          # 1 for a fixed move; 0 for a free or halting entry (a stop)
+
+
 # What the machines of one block do: the results that leaves add to.
 cdef struct Acc:
     CountMap outputs
@@ -61,11 +69,13 @@ cdef struct Ctx:
     int8_t* mv
     int32_t* nx
     int32_t* nxm        # nx * m: the next entry index is nxm + symbol read
+    Move* step          # the same, packed for the step loop
     symbol_t* dig_wr    # every digit decoded once: write, move, next state
     int8_t* dig_mv
     int32_t* dig_nx
     uint64_t* succ      # per state: bit set of next states of its fixed move entries
     uint64_t open_states  # states with a halting or free entry
+    int32_t* state_of   # entry index (state * m + symbol) -> state
     int32_t* used       # per state: > 0 when it cannot be renamed (named, fixed, or 0)
     int nfree           # free entries of the block not chosen on this path
     # the split entry (-1: none), which digits it may take and which states they go to;
@@ -135,6 +145,10 @@ cdef inline void put_digit(Ctx* c, int e, digit_t r) noexcept nogil:
     c.mv[e] = c.dig_mv[r]
     c.nx[e] = c.dig_nx[r]
     c.nxm[e] = c.dig_nx[r] * c.m
+    c.step[e].nxm = c.nxm[e]
+    c.step[e].mv = c.mv[e]
+    c.step[e].wr = c.wr[e]
+    c.step[e].go = r >= c.m
 
 
 cdef inline void set_entry(Ctx* c, int e, digit_t r) noexcept nogil:
@@ -143,6 +157,7 @@ cdef inline void set_entry(Ctx* c, int e, digit_t r) noexcept nogil:
         put_digit(c, e, r)
     else:
         c.act[e] = r
+        c.step[e].go = 0
     state_masks(c, e // c.m)
 
 
@@ -306,44 +321,38 @@ cdef struct Head:
 cdef int plain_steps(Ctx* c, Head* at, step_t due, pos_t lo, pos_t hi,
                      int ck_qm, pos_t ck_h) noexcept nogil:
     """Apply fixed move entries while nothing needs a look; few live values, so they stay
-    in registers. Returns 0 before an entry that is free or halts, or at the step limit;
-    1 after a step that reaches a tape edge, the checkpoint's state and cell, or ``due``.
+    in registers. Returns 0 before an entry that is free or halts; 1 after a step that
+    reaches a tape edge, the checkpoint's state and cell, or ``due`` (at most S).
     """
     cdef pos_t h = at.h
-    cdef int q = at.q, qm = at.qm, m = c.m, e, ret
-    cdef step_t t = at.t, S = c.S
-    cdef digit_t a
+    cdef int qm = at.qm, e, ret
+    cdef step_t t = at.t
     cdef symbol_t s
+    cdef Move x
+    cdef uint32_t width = <uint32_t>(hi - lo)
     cdef symbol_t* tape = c.tape
-    cdef const digit_t* act = c.act
-    cdef const symbol_t* wr = c.wr
-    cdef const int8_t* mv = c.mv
-    cdef const int32_t* nxm = c.nxm
-    cdef const int32_t* nx = c.nx
+    cdef const Move* step = c.step
     cdef pos_t* jpos = c.jpos
     cdef symbol_t* jold = c.jold
     while True:
-        if t >= S:
-            ret = 0
-            break
         s = tape[h]
         e = qm + s
-        a = act[e]
-        if a < m:
+        x = step[e]
+        if not x.go:
             ret = 0
             break
         jpos[t] = h
         jold[t] = s
-        tape[h] = wr[e]
-        h += mv[e]
-        qm = nxm[e]
-        q = nx[e]
+        tape[h] = x.wr
+        h += x.mv
+        qm = x.nxm
         t += 1
-        if h > hi or h < lo or t >= due or (qm == ck_qm and h == ck_h):
+        # one unsigned compare for both edges: h < lo wraps to a large value
+        if <uint32_t>(h - lo) > width or t >= due or (qm == ck_qm and h == ck_h):
             ret = 1
             break
     at.h = h
-    at.q = q
+    at.q = c.state_of[qm]
     at.qm = qm
     at.t = t
     return ret
@@ -376,15 +385,12 @@ cdef void walk(Ctx* c, pos_t h0, int q0, step_t t0, pos_t lo, pos_t hi) noexcept
         ck_span = NEVER
     if not (flags & P_CLOSED):
         closed_at = NEVER
-    due = min(ck_t + ck_span, closed_at)
+    due = min(min(ck_t + ck_span, closed_at), S)
     while True:
         if plain_steps(c, &at, due, lo, hi, ck_qm, ck_h) == 0:
+            # before step S (a step reaching S returns 1): a free or halting entry
             h = at.h
             t = at.t
-            if t >= S:
-                c.acc.limit += weight(c)
-                c.classes += 1
-                break
             e = at.qm + c.tape[h]
             a = c.act[e]
             if a < 0:
@@ -436,7 +442,11 @@ cdef void walk(Ctx* c, pos_t h0, int q0, step_t t0, pos_t lo, pos_t hi) noexcept
             if closed(c, q):
                 decide(c, BY_CLOSED)
                 break
-        due = min(ck_t + ck_span, closed_at)
+        if t >= S:
+            c.acc.limit += weight(c)
+            c.classes += 1
+            break
+        due = min(min(ck_t + ck_span, closed_at), S)
     t = at.t
     c.steps += t - t0
     # locals: a byte store through c.tape would otherwise reload every pointer
@@ -562,6 +572,8 @@ cdef void free_ctx(Ctx* c) noexcept nogil:
     free(c.mv)
     free(c.nx)
     free(c.nxm)
+    free(c.step)
+    free(c.state_of)
     free(c.dig_wr)
     free(c.dig_mv)
     free(c.dig_nx)
@@ -591,6 +603,8 @@ cdef int alloc_ctx(Ctx* c) noexcept nogil:
     c.mv = <int8_t*>calloc(c.E, sizeof(int8_t))
     c.nx = <int32_t*>calloc(c.E, sizeof(int32_t))
     c.nxm = <int32_t*>calloc(c.E, sizeof(int32_t))
+    c.step = <Move*>calloc(c.E, sizeof(Move))
+    c.state_of = <int32_t*>calloc(c.E, sizeof(int32_t))
     c.dig_wr = <symbol_t*>calloc(c.b, sizeof(symbol_t))
     c.dig_mv = <int8_t*>calloc(c.b, sizeof(int8_t))
     c.dig_nx = <int32_t*>calloc(c.b, sizeof(int32_t))
@@ -615,7 +629,7 @@ cdef int alloc_ctx(Ctx* c) noexcept nogil:
         c.tape += c.S + 1
     if c.stamp != NULL:
         c.stamp += c.S + 1
-    if not (c.act and c.wr and c.mv and c.nx and c.nxm and c.dig_wr and c.dig_mv and c.dig_nx
+    if not (c.act and c.wr and c.mv and c.nx and c.nxm and c.step and c.state_of and c.dig_wr and c.dig_mv and c.dig_nx
             and c.succ and c.rec_behind and c.used and c.powb and c.tape and c.stamp
             and c.jpos and c.jold and c.rec_t and c.rec_p and c.rec_prev and c.rec_key
             and c.rec_last and c.scratch and c.accs and c.split_ok and c.split_target):
@@ -625,6 +639,8 @@ cdef int alloc_ctx(Ctx* c) noexcept nogil:
         if cmap_init(&c.accs[k].outputs, 1024) != 0 or c.accs[k].times == NULL:
             return -1
     decode_digits(c)
+    for k in range(c.E):
+        c.state_of[k] = k // c.m
     c.powb[0] = 1
     for k in range(1, c.E + 1):
         c.powb[k] = c.powb[k - 1] * <u128>c.b
