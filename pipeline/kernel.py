@@ -8,6 +8,7 @@ Validation and every message live here; the kernel only counts.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from typing import Iterable
 
@@ -140,6 +141,21 @@ class SharedCounts:
     nodes: int = 0
     steps: int = 0
     proven_by: dict[str, int] = field(default_factory=dict)
+    seconds: float = 0.0
+    """The kernel's own time (wall, this thread)."""
+
+    def __add__(self, other: "SharedCounts") -> "SharedCounts":
+        """Counts of two parts of the same blocks (their machines split by a part entry)."""
+        if [(c.start, c.stop) for c in self.counts] != [(c.start, c.stop) for c in other.counts]:
+            raise ValueError("parts of different blocks cannot be added")
+        counts = []
+        for a, b in zip(self.counts, other.counts):
+            raw = {"outputs": a.outputs, "halting_times": a.halting_times, "halting": a.halting, "limit": a.limit, "proven": a.proven}
+            counts.append(_add_into(raw, {"outputs": b.outputs, "halting_times": b.halting_times, "halting": b.halting, "limit": b.limit, "proven": b.proven}, a.space, a.start, a.stop))
+        proven_by = {k: self.proven_by.get(k, 0) + other.proven_by.get(k, 0) for k in {*self.proven_by, *other.proven_by}}
+        return SharedCounts(
+            counts, self.classes + other.classes, self.nodes + other.nodes, self.steps + other.steps, proven_by, self.seconds + other.seconds
+        )
 
 
 def _add_into(base: dict, extra: dict, space: Space, start: int, stop: int) -> RangeCounts:
@@ -190,6 +206,7 @@ def count_shared_top(
     space: Space,
     ranges: list[tuple[int, int]],
     *,
+    part: tuple[int, list[int]] | None = None,
     proofs: Iterable[str] | None = None,
     symmetry: bool = True,
 ) -> SharedCounts:
@@ -203,7 +220,12 @@ def count_shared_top(
     digit is shared out evenly over that digit's orbit (renaming maps the class onto
     itself, so every digit of the orbit has the same share). Counts equal ``count_range``
     on each range.
+
+    ``part`` = (entry, digits) counts only the machines whose free ``entry`` takes one of
+    ``digits`` (whole renaming orbits): the parts of a partition of an entry's digits add
+    up to the whole count, and each walks only its own share of the tree.
     """
+    began = time.perf_counter()
     if not ranges:
         return SharedCounts([])
     size = ranges[0][1] - ranges[0][0]
@@ -233,6 +255,16 @@ def count_shared_top(
     renamable = renamable_states(space, digits) if symmetry else set()
     orbits = {t: renaming_orbit(space, t, renamable) for t in tops}
     tried = sorted({d for orbit in orbits.values() for d in orbit})
+    part_entry, part_digits = -1, None
+    if part is not None:
+        part_entry, chosen = part
+        if not 0 <= part_entry < space.entries or part_entry == split or digits[part_entry] != -1:
+            raise SpaceError(f"part entry {part_entry} should be a free entry other than the top one")
+        if not chosen or any(not 0 <= d < space.base for d in chosen):
+            raise SpaceError(f"part digits {chosen} should be a non-empty set of digits 0..{space.base - 1}")
+        if any(set(renaming_orbit(space, d, renamable)) - set(chosen) for d in chosen):
+            raise SpaceError(f"part digits {sorted(chosen)} should be whole renaming orbits")
+        part_digits = np.asarray(sorted(set(chosen)), dtype=np.int32)
     raw = count_blocks(
         space.states,
         space.symbols,
@@ -242,6 +274,8 @@ def count_shared_top(
         bool(symmetry),
         split,
         np.asarray(tried, dtype=np.int32),
+        part_entry,
+        part_digits,
     )
     counts = []
     for t, (start, stop) in zip(tops, ranges):
@@ -250,7 +284,8 @@ def count_shared_top(
             _accumulate(own, raw["by_digit"][d])
         share = _divide(own, len(orbits[t]))
         counts.append(_add_into(raw, share, space, start, stop))
-    return SharedCounts(counts, raw["classes"], raw["nodes"], raw["steps"], raw["proven_by"])
+    seconds = time.perf_counter() - began
+    return SharedCounts(counts, raw["classes"], raw["nodes"], raw["steps"], raw["proven_by"], seconds)
 
 
 def _accumulate(into: dict, part: dict) -> None:

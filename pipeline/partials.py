@@ -104,23 +104,32 @@ def _shares(total: int | float, parts: int) -> list:
     return [share + rest] + [share] * (parts - 1)
 
 
-def compute_shard(task: ShardTask) -> ShardDone:
-    """Count the task's shards in one walk and write each one's partial atomically."""
+def count_part(task: ShardTask, part: tuple[int, list[int]] | None = None) -> SharedCounts:
+    """Count the task's shards, or only their machines whose ``part`` entry takes one of
+    its digits (``ShardPlan.tasks``), in one walk; nothing is written."""
     space = Space(task.states, task.symbols, task.max_steps)
-    began = time.perf_counter()
-    if len(task.shards) == 1 and task.ranges[0] == (0, space.size):
+    if len(task.shards) == 1 and task.ranges[0] == (0, space.size) and part is None:
+        began = time.perf_counter()
         whole = count_range(space, 0, space.size)
-        shared = SharedCounts([whole], whole.classes, whole.nodes, whole.steps, whole.proven_by)
-    else:
-        shared = count_shared_top(space, list(task.ranges))
-    seconds = time.perf_counter() - began
-    parts = len(task.shards)
+        return SharedCounts([whole], whole.classes, whole.nodes, whole.steps, whole.proven_by, time.perf_counter() - began)
+    return count_shared_top(space, list(task.ranges), part=part)
+
+
+def write_counts(task: ShardTask, *parts: SharedCounts) -> ShardDone:
+    """Add up the parts of the task's walk and write each shard's partial atomically."""
+    space = Space(task.states, task.symbols, task.max_steps)
+    shared = parts[0]
+    for more in parts[1:]:
+        shared = shared + more
+    n = len(task.shards)
     work = {
-        key: _shares(value, parts)
-        for key, value in (("classes", shared.classes), ("nodes", shared.nodes), ("steps", shared.steps), ("kernel_seconds", seconds))
+        key: _shares(value, n)
+        for key, value in (("classes", shared.classes), ("nodes", shared.nodes), ("steps", shared.steps), ("kernel_seconds", shared.seconds))
     }
     for i, (shard, (start, stop), path) in enumerate(zip(task.shards, task.ranges, task.paths)):
         counts = shared.counts[i]
+        if (counts.start, counts.stop) != (start, stop):
+            raise ValueError(f"counts of [{counts.start}, {counts.stop}) given for shard {shard} [{start}, {stop})")
         meta = {
             "shard": shard,
             "start": start,
@@ -133,9 +142,15 @@ def compute_shard(task: ShardTask) -> ShardDone:
             "halting_times": {str(k): v for k, v in sorted(counts.halting_times.items())},
             **{key: shares[i] for key, shares in work.items()},
             "task_shards": list(task.shards),
+            "task_parts": len(parts),
         }
         write_partial(Path(path), meta, counts.outputs, count_type(space.size))
-    return ShardDone(task.shards, seconds)
+    return ShardDone(task.shards, shared.seconds)
+
+
+def compute_shard(task: ShardTask) -> ShardDone:
+    """Count the task's shards in one walk and write each one's partial atomically."""
+    return write_counts(task, count_part(task))
 
 
 def write_partial(path: Path, meta: dict, outputs: dict[str, int], counts_as: pa.DataType) -> None:

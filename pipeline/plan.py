@@ -16,6 +16,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
+
+from pipeline.kernel import renamable_states, renaming_orbit
 from pipeline.space import Space
 from pipeline.spec import JobSpec, SpecError
 
@@ -145,21 +148,54 @@ class ShardPlan:
             )
         return range(first, last)
 
-    def tasks(self, shards: list[int]) -> list[list[int]]:
-        """Deal ``shards`` into tasks: those differing only in their top digit form a group
-        (counted in one walk, ``kernel.count_shared_top``), dealt round-robin by top
-        digit into at most ``group_tasks`` tasks. Larger groups come first."""
+    def groups(self, shards: list[int]) -> list[list[int]]:
+        """``shards`` grouped by all but their top digit: each group is counted in one walk
+        of its common tree (``kernel.count_shared_top``)."""
         if self.spec.shard_depth == 0:
             return [[s] for s in shards]
         below = self.space.base ** (self.spec.shard_depth - 1)
         groups: dict[int, list[int]] = {}
         for shard in sorted(shards):
             groups.setdefault(shard % below, []).append(shard)
-        out = []
-        for members in sorted(groups.values(), key=lambda g: (-len(g), g[0])):
-            parts = min(self.spec.group_tasks, len(members))
-            out.extend(members[i::parts] for i in range(parts))
-        return out
+        return sorted(groups.values(), key=lambda g: (-len(g), g[0]))
+
+    def second_entry(self, group: list[int]) -> int | None:
+        """The entry every run of the group reads second, when the group leaves it free.
+
+        With entry (0, 0) fixed to a move to state q, the first step lands on a blank
+        cell in state q, so entry (q, 0) is read next by every machine of the group.
+        """
+        space, depth = self.space, self.spec.shard_depth
+        fixed = range(space.entries - depth, space.entries - 1)   # below the top digit
+        first_pos = space.entries - space.symbols                   # entry (0, 0)
+        if first_pos not in fixed or self.spec.parts == 1:
+            return None
+        first = space.decode_digit(space.digits(self.range(group[0])[0])[0])
+        if first.halts or first.goto == 0:
+            return None
+        second = first.goto * space.symbols
+        return None if space.position(first.goto, 0) in fixed else second
+
+    def tasks(self, group: list[int]) -> list[tuple[int, list[int]] | None]:
+        """How one group is counted: ``[None]`` (one walk) or parts (entry, digits) that
+        cut its walk at the second entry read, each a set of whole renaming orbits of
+        that entry's digits; at most ``parts`` parts, heaviest first (orbits of
+        moves before single moves before halts, which end every run at step 2)."""
+        entry = self.second_entry(group)
+        if entry is None:
+            return [None]
+        space, depth = self.space, self.spec.shard_depth
+        digits = np.asarray(space.digits(self.range(group[0])[0]), dtype=np.int32)
+        for pos in range(space.entries - depth):
+            digits[space.entry_at(pos)] = -1
+        digits[space.entry_at(space.entries - 1)] = -1
+        free = renamable_states(space, digits)
+        orbits = sorted(
+            {tuple(renaming_orbit(space, r, free)) for r in range(space.base)},
+            key=lambda o: (-len(o), space.decode_digit(o[0]).halts, o),
+        )
+        parts = min(self.spec.parts, len(orbits))
+        return [(entry, sorted(d for orbit in orbits[i::parts] for d in orbit)) for i in range(parts)]
 
     def expected_cost(self, shard: int) -> int:
         """A rough rank of a shard's cost: how many of its fixed entries move rather than halt."""

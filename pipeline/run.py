@@ -17,7 +17,7 @@ from dask.distributed import Client, LocalCluster, as_completed
 from tqdm import tqdm
 
 from pipeline.errors import CTMError
-from pipeline.partials import InvalidPartial, compute_shard, open_partial, present_shards, shard_task
+from pipeline.partials import InvalidPartial, compute_shard, count_part, open_partial, present_shards, shard_task, write_counts
 from pipeline.plan import ShardPlan
 from pipeline.spec import JobSpec
 
@@ -75,6 +75,10 @@ class RunReport:
     """Worker threads in the cluster (the most seen at the run's start or end)."""
 
 
+def groups_key(spec: JobSpec, tag: str, group: list[int]) -> str:
+    return f"ctm-{spec.job_id}-{tag}-{group[0]:06d}-{len(group)}"
+
+
 def run_with_client(
     spec: JobSpec, client: Client, data_root: Path, shards: range | None = None, progress: bool = True
 ) -> RunReport:
@@ -84,32 +88,48 @@ def run_with_client(
     before = survey(plan, data_root, requested)
     report = RunReport(requested, skipped=before.done, derived=before.derived, invalid=before.invalid)
     pending = before.missing + list(before.invalid)
-    tasks = sorted(plan.tasks(pending), key=lambda t: (-sum(map(plan.expected_cost, t)), t[0]))
     report.threads = sum(client.nthreads().values())
     began = time.perf_counter()
     tag = hashlib.sha256(str(Path(data_root).resolve()).encode()).hexdigest()[:8]
-    futures = {}
-    for rank, task in enumerate(tasks):
-        future = client.submit(
-            compute_shard,
-            shard_task(plan, data_root, task),
-            key=f"ctm-{spec.job_id}-{tag}-{task[0]:06d}-{len(task)}",
-            priority=len(tasks) - rank,
-        )
-        futures[future] = task
-    bar = tqdm(total=len(pending), desc=f"{'count':<8}", unit="shard", disable=not progress)
+    # every count task, heaviest first (parts with more moving digits), then the writes
+    counts = []
+    for group in plan.groups(pending):
+        task = shard_task(plan, data_root, group)
+        for i, part in enumerate(plan.tasks(group)):
+            weight = len(task.shards) * (1 if part is None else sum(not plan.space.decode_digit(d).halts for d in part[1]))
+            counts.append((weight, group, task, i, part))
+    counts.sort(key=lambda c: (-c[0], c[1][0], c[3]))
+    parts: dict[int, list] = {}
+    writes, members = {}, {}
+    for rank, (weight, group, task, i, part) in enumerate(counts):
+        key = groups_key(spec, tag, group)
+        if part is None:
+            future = client.submit(compute_shard, task, key=key, priority=len(counts) - rank)
+            writes[future] = group
+            continue
+        future = client.submit(count_part, task, part, key=f"{key}-part{i}", priority=len(counts) - rank)
+        parts.setdefault(group[0], [task, group, []])[2].append(future)
+        members[future] = group
+    for task, group, futures in parts.values():
+        writes[client.submit(write_counts, task, *futures, key=f"{groups_key(spec, tag, group)}-write")] = group
+    bar = tqdm(total=len(counts), desc=f"{'count':<8}", unit="task", disable=not progress)
     with bar:
-        for future in as_completed(futures):
-            task = futures[future]
+        for future in as_completed([*members, *writes]):
+            if future in members:
+                bar.update()
+                future.release()
+                continue
+            group = writes[future]
             try:
                 done = future.result()
             except Exception as exc:  # a failed task is reported with its shards, never raised
-                for shard in task:
+                for shard in group:
                     report.failed[shard] = f"{type(exc).__name__}: {exc}"
             else:
-                report.computed.extend(task)
+                report.computed.extend(group)
                 report.kernel_seconds += done.kernel_seconds
-            bar.update(len(task))
+            if group[0] not in parts:
+                bar.update()
             future.release()
     report.wall_seconds = time.perf_counter() - began
     # a cluster that was just started may have had no workers when the run began

@@ -2,7 +2,7 @@
 
 A job's identity (``job_id``) is a hash of what changes its counts and the layout of its
 partials: n, m, S, shard depth, derivation and the schema version; never the file name,
-nor how shards are dealt into tasks (``group_tasks``), which changes no count.
+nor how a walk is cut into tasks (``parts``), which changes no count.
 """
 
 from __future__ import annotations
@@ -45,21 +45,20 @@ class JobSpec:
     """d: each shard fixes the d most significant digits, so the plan has b**d shards."""
     derive: bool = True
     """Derive shards that are mirror images or state renamings of others instead of counting them."""
-    group_tasks: int = 1
+    parts: int = 1
     """Counted shards that differ only in their top digit are counted in one walk of their
-    common tree; their group is dealt into at most this many tasks. More tasks balance
-    the load over more workers; each task walks again the machines that never read the
-    top entry."""
+    common tree; that walk is cut into at most this many parts (tasks) at the second
+    entry every run reads, so several workers share it with nothing walked twice."""
 
     def __post_init__(self) -> None:
-        for name in ("states", "symbols", "max_steps", "shard_depth", "group_tasks"):
+        for name in ("states", "symbols", "max_steps", "shard_depth", "parts"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int):
                 raise SpecError(f"{name} should be an integer, got {value!r}")
         if not isinstance(self.derive, bool):
             raise SpecError(f"derive should be true or false, got {self.derive!r}")
-        if self.group_tasks < 1:
-            raise SpecError(f"group_tasks should be at least 1, got {self.group_tasks}")
+        if self.parts < 1:
+            raise SpecError(f"parts should be at least 1, got {self.parts}")
         space = self.space
         if space.max_steps > MAX_STEPS:
             raise SpecError(f"max_steps should be at most {MAX_STEPS}, got {space.max_steps}")
@@ -96,7 +95,7 @@ class JobSpec:
     def job_id(self) -> str:
         """First 16 hex digits of the SHA-256 of the canonical JSON of what changes counts."""
         identity = dict(asdict(self), schema=SCHEMA_VERSION)
-        del identity["group_tasks"]
+        del identity["parts"]
         text = json.dumps(identity, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
@@ -105,7 +104,7 @@ class JobSpec:
 
 
 FIELDS = tuple(JobSpec.__dataclass_fields__)
-OPTIONAL = ("derive", "group_tasks")
+OPTIONAL = ("derive", "parts")
 
 
 def load_spec(path: str | Path) -> JobSpec:

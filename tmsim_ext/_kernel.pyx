@@ -8,10 +8,12 @@
 # Counts are 128-bit; the Python wrapper (pipeline.kernel) refuses ranges that could
 # overflow them and owns every message.
 #
-# A block may also leave one entry *split*: restricted to a set of digits, each digit
-# standing for its own block. Leaves that never read the split entry count once for
-# every digit (a shared accumulator); leaves that read it count for that digit alone.
-# So blocks that differ only in that entry are counted in one walk of their common tree.
+# A block may also restrict entries to a set of digits (closed under the renamings the
+# kernel does), and leave one of them *split*: each of its digits stands for its own
+# block. Leaves that never read the split entry count once for every digit (a shared
+# accumulator); leaves that read it count for the digit read. So blocks that differ only
+# in that entry are counted in one walk of their common tree, and a restricted entry
+# that every run reads (the second one) cuts that walk into parts with nothing repeated.
 
 from libc.stdint cimport int8_t, int32_t, int64_t, uint8_t, uint32_t, uint64_t
 from libc.stdlib cimport calloc, free
@@ -78,11 +80,14 @@ cdef struct Ctx:
     int32_t* state_of   # entry index (state * m + symbol) -> state
     int32_t* used       # per state: > 0 when it cannot be renamed (named, fixed, or 0)
     int nfree           # free entries of the block not chosen on this path
-    # the split entry (-1: none), which digits it may take and which states they go to;
+    # restricted entries: which digits each may take (allow[e * b + r]) and which states
+    # those go to (allow_to[e * n + x]); the split entry (-1: none) is one of them, and
     # accs[0] is what its digits share, accs[1 + r] what digit r adds
+    uint8_t* restricted
+    uint8_t* allow
+    uint8_t* allow_to
+    u128* choices       # per restricted entry: how many digits it may take
     int split_e
-    uint8_t* split_ok
-    uint8_t* split_target
     u128* powb          # powb[k] = b**k
     u128 mult           # state-renaming multiplicity of this path
     # the run: tape indexed by position (pointer to cell 0), journal indexed by step
@@ -464,21 +469,29 @@ cdef void branch(Ctx* c, int e, pos_t h, int q, step_t t, pos_t lo, pos_t hi) no
     """Entry e is read for the first time: try every digit (one per renaming class).
 
     Digits are taken by target state: whether the graph is closed depends only on the
-    target, so the closed proof decides all 2m digits of a target in one check. At the
-    split entry only its digits are tried, each adding to its own accumulator.
+    target, so the closed proof decides all 2m digits of a target in one check. A
+    restricted entry tries its digits only; the split entry's each add to their own
+    accumulator.
     """
     cdef int r, x, w, st, fresh = -1, nfresh = 0, m = c.m, lo_r, hi_r
-    cdef u128 mult = c.mult
+    cdef u128 mult = c.mult, base = c.mult
     cdef bint split = e == c.split_e
+    cdef bint limited = c.restricted[e]
+    cdef const uint8_t* ok = c.allow + e * c.b
     cdef Acc* shared = c.acc
     c.nodes += 1
-    if not split:
+    if not limited:
         c.nfree -= 1
+    elif not split:
+        # unread, it multiplied every leaf by its choices; read, one choice at a time
+        base = mult / c.choices[e]
+        c.mult = base
     for r in range(m):
-        if split:
-            if not c.split_ok[r]:
+        if limited:
+            if not ok[r]:
                 continue
-            c.acc = &c.accs[1 + r]
+            if split:
+                c.acc = &c.accs[1 + r]
         leaf_halt(c, h, <symbol_t>r, t, lo, hi)
     if c.symmetry:
         for st in range(c.n - 1, 0, -1):
@@ -489,20 +502,21 @@ cdef void branch(Ctx* c, int e, pos_t h, int q, step_t t, pos_t lo, pos_t hi) no
         # digits m + (2x + d) m + w, for d = 0 (Right), 1 (Left) and w < m, go to x
         lo_r = m + 2 * x * m
         hi_r = lo_r + 2 * m
-        if split and not c.split_target[x]:
+        if limited and not c.allow_to[e * c.n + x]:
             continue
         if c.used[x] == 0:
             if c.symmetry and x != fresh:
                 continue
             if c.symmetry:
-                c.mult = mult * <u128>nfresh
+                c.mult = base * <u128>nfresh
         c.used[x] += 1
         set_entry(c, e, lo_r)
         if (c.flags & P_CLOSED) and closed(c, q):
-            if split:
+            if limited:
                 for r in range(lo_r, hi_r):
-                    if c.split_ok[r]:
-                        c.acc = &c.accs[1 + r]
+                    if ok[r]:
+                        if split:
+                            c.acc = &c.accs[1 + r]
                         decide(c, BY_CLOSED)
             else:
                 c.acc.proven += weight(c) * <u128>(2 * m)
@@ -510,19 +524,21 @@ cdef void branch(Ctx* c, int e, pos_t h, int q, step_t t, pos_t lo, pos_t hi) no
                 c.by_proof[BY_CLOSED] += 2 * m
         else:
             for r in range(lo_r, hi_r):
-                if split:
-                    if not c.split_ok[r]:
+                if limited:
+                    if not ok[r]:
                         continue
-                    c.acc = &c.accs[1 + r]
+                    if split:
+                        c.acc = &c.accs[1 + r]
                 put_digit(c, e, r)   # same target: the masks stand
                 walk(c, h, q, t, lo, hi)
         c.used[x] -= 1
-        c.mult = mult
+        c.mult = base
         if c.failed:
             break
     c.acc = shared
+    c.mult = mult
     set_entry(c, e, -1)
-    if not split:
+    if not limited:
         c.nfree += 1
 
 
@@ -543,8 +559,11 @@ cdef int start_block(Ctx* c, const digit_t* digits) noexcept nogil:
         c.act[e] = -1
     for e in range(c.E):
         set_entry(c, e, digits[e])
-        if e == c.split_e:
-            pass                # restricted, not free: no factor b for it
+        if c.restricted[e]:
+            # not free (no factor b); unread, any of its choices (the split entry's
+            # leaves count per digit instead)
+            if e != c.split_e:
+                c.mult *= c.choices[e]
         elif digits[e] < 0:
             c.nfree += 1
         else:
@@ -565,8 +584,10 @@ cdef void free_ctx(Ctx* c) noexcept nogil:
             cmap_free(&c.accs[i].outputs)
             free(c.accs[i].times)
         free(c.accs)
-    free(c.split_ok)
-    free(c.split_target)
+    free(c.restricted)
+    free(c.allow)
+    free(c.allow_to)
+    free(c.choices)
     free(c.act)
     free(c.wr)
     free(c.mv)
@@ -623,8 +644,10 @@ cdef int alloc_ctx(Ctx* c) noexcept nogil:
     c.rec_last = <int32_t*>calloc(2 * c.n, sizeof(int32_t))
     c.scratch = <symbol_t*>calloc(cells, sizeof(symbol_t))
     c.accs = <Acc*>calloc(c.nacc, sizeof(Acc))
-    c.split_ok = <uint8_t*>calloc(c.b, sizeof(uint8_t))
-    c.split_target = <uint8_t*>calloc(c.n, sizeof(uint8_t))
+    c.restricted = <uint8_t*>calloc(c.E, sizeof(uint8_t))
+    c.allow = <uint8_t*>calloc(c.E * c.b, sizeof(uint8_t))
+    c.allow_to = <uint8_t*>calloc(c.E * c.n, sizeof(uint8_t))
+    c.choices = <u128*>calloc(c.E, sizeof(u128))
     if c.tape != NULL:
         c.tape += c.S + 1
     if c.stamp != NULL:
@@ -632,7 +655,7 @@ cdef int alloc_ctx(Ctx* c) noexcept nogil:
     if not (c.act and c.wr and c.mv and c.nx and c.nxm and c.step and c.state_of and c.dig_wr and c.dig_mv and c.dig_nx
             and c.succ and c.rec_behind and c.used and c.powb and c.tape and c.stamp
             and c.jpos and c.jold and c.rec_t and c.rec_p and c.rec_prev and c.rec_key
-            and c.rec_last and c.scratch and c.accs and c.split_ok and c.split_target):
+            and c.rec_last and c.scratch and c.accs and c.restricted and c.allow and c.allow_to and c.choices):
         return -1
     for k in range(c.nacc):
         c.accs[k].times = <u128*>calloc(c.S + 2, sizeof(u128))
@@ -647,17 +670,44 @@ cdef int alloc_ctx(Ctx* c) noexcept nogil:
     return 0
 
 
+cdef _check_digits(str what, int e, int E, int b, const digit_t[:, ::1] blocks, const digit_t[::1] digits):
+    if e >= E:
+        raise ValueError(f"{what} entry {e} is outside 0..{E - 1}")
+    if digits is None or digits.shape[0] == 0:
+        raise ValueError(f"the {what} entry needs at least one digit")
+    for i in range(digits.shape[0]):
+        if not 0 <= digits[i] < b or (i > 0 and digits[i] <= digits[i - 1]):
+            raise ValueError(f"{what} digits should be sorted, distinct and inside 0..{b - 1}")
+    for i in range(blocks.shape[0]):
+        if blocks[i, e] != -1:
+            raise ValueError(f"the {what} entry {e} should be free in every block")
+
+
+cdef void _restrict(Ctx* c, int e, const digit_t[::1] digits) noexcept nogil:
+    cdef Py_ssize_t i
+    c.restricted[e] = 1
+    c.choices[e] = digits.shape[0]
+    for i in range(digits.shape[0]):
+        c.allow[e * c.b + digits[i]] = 1
+        if digits[i] >= c.m:
+            c.allow_to[e * c.n + c.dig_nx[digits[i]]] = 1
+
+
 def count_blocks(int n, int m, step_t max_steps, const digit_t[:, ::1] blocks,
-                 int flags, bint symmetry, int split_entry=-1, const digit_t[::1] split_digits=None):
+                 int flags, bint symmetry, int split_entry=-1, const digit_t[::1] split_digits=None,
+                 int part_entry=-1, const digit_t[::1] part_digits=None):
     """Count every machine of each block (row: digit per entry, -1 free) of space (n, m).
 
     Returns a dict of Python ints: outputs (str -> count), halting, limit, proven,
-    halting_times (steps -> count), classes, nodes, steps, proven_by. With a split entry
-    (free in every row) restricted to ``split_digits`` (sorted, distinct, closed under
-    renaming the block's free states), the counts are those every digit shares (machines
-    never reading it, counted once per digit) and ``by_digit`` maps each digit to what the
-    classes that read it as that digit add: a renaming representative stands for its
-    whole orbit, which the caller shares out. Callers validate inputs.
+    halting_times (steps -> count), classes, nodes, steps, proven_by.
+
+    Two entries, free in every row, may be restricted to sorted, distinct digits closed
+    under renaming the block's free states. The *part* entry is simply restricted: only
+    machines taking those digits are counted. The *split* entry stands for one block per
+    digit: the counts are those every digit shares (machines never reading it, counted
+    once per digit), and ``by_digit`` maps each digit to what the classes that read it
+    as that digit add (a renaming representative stands for its whole orbit, which the
+    caller shares out). Callers validate inputs.
     """
     cdef Ctx c
     cdef Py_ssize_t i
@@ -676,27 +726,21 @@ def count_blocks(int n, int m, step_t max_steps, const digit_t[:, ::1] blocks,
         raise ValueError(f"blocks should have {c.E} columns, got {blocks.shape[1]}")
     if n > 31:
         raise ValueError(f"the kernel handles at most 31 states, got {n}")
-    if split_entry >= c.E:
-        raise ValueError(f"split entry {split_entry} is outside 0..{c.E - 1}")
     if split_entry >= 0:
-        if split_digits is None or split_digits.shape[0] == 0:
-            raise ValueError("a split entry needs at least one digit")
-        for i in range(split_digits.shape[0]):
-            if not 0 <= split_digits[i] < c.b or (i > 0 and split_digits[i] <= split_digits[i - 1]):
-                raise ValueError("split digits should be sorted, distinct and inside 0..b-1")
-        for i in range(blocks.shape[0]):
-            if blocks[i, split_entry] != -1:
-                raise ValueError(f"the split entry {split_entry} should be free in every block")
+        _check_digits("split", split_entry, c.E, c.b, blocks, split_digits)
+    if part_entry >= 0:
+        _check_digits("part", part_entry, c.E, c.b, blocks, part_digits)
+        if part_entry == split_entry:
+            raise ValueError("the part entry should differ from the split entry")
     try:
         with nogil:
             if alloc_ctx(&c) != 0:
                 c.failed = 1
             else:
                 if split_entry >= 0:
-                    for i in range(split_digits.shape[0]):
-                        c.split_ok[split_digits[i]] = 1
-                        if split_digits[i] >= m:
-                            c.split_target[c.dig_nx[split_digits[i]]] = 1
+                    _restrict(&c, split_entry, split_digits)
+                if part_entry >= 0:
+                    _restrict(&c, part_entry, part_digits)
                 for i in range(blocks.shape[0]):
                     if start_block(&c, &blocks[i, 0]) != 0:
                         bad = 1
@@ -745,7 +789,9 @@ cdef dict _results(Ctx* c):
         proven_by={name: c.by_proof[i] for i, name in enumerate(PROOF_FLAGS)},
     )
     if c.split_e >= 0:
-        out["by_digit"] = {r: _acc_results(&c.accs[1 + r]) for r in range(c.b) if c.split_ok[r]}
+        out["by_digit"] = {
+            r: _acc_results(&c.accs[1 + r]) for r in range(c.b) if c.allow[c.split_e * c.b + r]
+        }
     return out
 
 
