@@ -152,3 +152,23 @@ def test_closed_units_are_what_entry_0_0_says(n, m, S, depth):
             assert (got.halting, got.nonhalting) == (0, stop - start), f"unit {unit}"
         else:
             assert (got.outputs, got.halting_times) == ({str(symbol): stop - start}, {1: stop - start}), f"unit {unit}"
+
+
+def test_groups_and_parts_of_the_5_2_job():
+    """The (5,2) job: two groups (entry (0,0) = 0RB or 1RB) of 14 shards; each walk is cut at
+    entry (1,0), read second by every run, into parts whose digits partition its 22 digits."""
+    plan = ShardPlan(JobSpec(5, 2, 500, 2, parts=16))
+    groups = plan.groups(plan.computed())
+    assert [len(g) for g in groups] == [14, 14]
+    for group in groups:
+        assert len({s % 22 for s in group}) == 1, "one entry (0,0) per group"
+        parts = plan.tasks(group)
+        assert len(parts) == 14 and {entry for entry, _ in parts} == {2}
+        assert sorted(d for _, digits in parts for d in digits) == list(range(22))
+        assert [len(d) for _, d in parts][:4] == [3, 3, 3, 3], "orbits of moves to C, D, E first"
+    assert ShardPlan(JobSpec(5, 2, 500, 2)).tasks(groups[0]) == [None], "parts = 1: one walk"
+    few = ShardPlan(JobSpec(5, 2, 500, 2, parts=3)).tasks(groups[0])
+    assert len(few) == 3 and sorted(d for _, ds in few for d in ds) == list(range(22))
+    shallow = ShardPlan(JobSpec(5, 2, 500, 1, parts=8))
+    assert shallow.groups(shallow.computed()) == [shallow.computed()]
+    assert shallow.tasks(shallow.computed()) == [None], "entry (0,0) free: no second entry to cut at"

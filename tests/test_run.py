@@ -25,11 +25,11 @@ from pipeline.tables import load_manifest, load_table
 REPO = Path(__file__).resolve().parent.parent
 
 
-def write_job(folder: Path, name: str, n: int, m: int, S: int, depth: int, derive: bool = True) -> Path:
+def write_job(folder: Path, name: str, n: int, m: int, S: int, depth: int, derive: bool = True, parts: int = 1) -> Path:
     path = folder / f"{name}.toml"
     path.write_text(
         f"# test job\nstates = {n}\nsymbols = {m}\nmax_steps = {S}\nshard_depth = {depth}\n"
-        f"derive = {str(derive).lower()}\n"
+        f"derive = {str(derive).lower()}\nparts = {parts}\n"
     )
     return path
 
@@ -61,10 +61,11 @@ def test_run_equals_direct_count_with_derivation_on_and_off(tmp_path, n, S):
         assert direct.halting == 2_147_184, "CTM.md: counted independently by brute force"
     want = blank_symbol_sum(direct.outputs, 2)
     checksums = set()
-    jobs = [("on", 2, True), ("off", 1, False)] + ([("deep", 3, True)] if n == 3 else [])
-    for label, depth, derive in jobs:
+    jobs = [("on", 2, True, 1), ("off", 1, False, 1), ("parts", 2, True, 8)]
+    jobs += [("deep", 3, True, 1), ("deep-parts", 3, True, 5)] if n == 3 else []
+    for label, depth, derive, parts in jobs:
         root = tmp_path / label
-        out = ok("run", str(write_job(tmp_path, label, n, 2, S, depth, derive)), "--data-dir", str(root))
+        out = ok("run", str(write_job(tmp_path, label, n, 2, S, depth, derive, parts)), "--data-dir", str(root))
         plan = ShardPlan(JobSpec(n, 2, S, depth, derive))
         assert reported(out, "computed") == len(plan.computed())
         assert reported(out, "derived") == plan.shards - len(plan.computed())

@@ -43,6 +43,10 @@ def test_job_id_follows_the_counts_not_the_file(tmp_path):
         JobSpec(2, 4, 107, 2).job_id,
     }
     assert len(ids) == 5
+    # how a walk is cut into tasks changes no count, so not the job either
+    assert JobSpec(4, 2, 107, 2, parts=8).job_id == JobSpec(4, 2, 107, 2).job_id
+    with pytest.raises(SpecError, match="parts should be at least 1, got 0"):
+        JobSpec(4, 2, 107, 2, parts=0)
 
 
 @pytest.mark.parametrize(
