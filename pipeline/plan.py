@@ -197,8 +197,23 @@ class ShardPlan:
         parts = min(self.spec.parts, len(orbits))
         return [(entry, sorted(d for orbit in orbits[i::parts] for d in orbit)) for i in range(parts)]
 
-    def expected_cost(self, shard: int) -> int:
-        """A rough rank of a shard's cost: how many of its fixed entries move rather than halt."""
+    def expected_cost(self, group: list[int], part: tuple[int, list[int]] | None) -> tuple[int, ...]:
+        """A rough rank of a task's cost, to start the heaviest first and so finish together.
+
+        Shards times the part's digits that move; then the group's and the part's digit
+        values, which grow with moves to the left, writes of non-blank symbols and new
+        states (on (5,2) the heaviest parts are those of entry (1,0) = 1L*).
+        """
+        space = self.space
+        first = space.digits(self.range(group[0])[0])
+        lower = sum(first[space.entry_at(pos)] for pos in range(space.entries - self.spec.shard_depth, space.entries - 1))
+        if part is None:
+            return (sum(map(self._moving_entries, group)), lower, 0)
+        moving = sum(not space.decode_digit(d).halts for d in part[1])
+        return (len(group) * moving, lower, sum(part[1]))
+
+    def _moving_entries(self, shard: int) -> int:
+        """How many of the shard's fixed entries move rather than halt."""
         space, digits = self.space, self.space.digits(self.range(shard)[0])
         top = range(space.entries - self.spec.shard_depth, space.entries)
         return sum(not space.decode_digit(digits[space.entry_at(pos)]).halts for pos in top)

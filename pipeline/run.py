@@ -96,12 +96,11 @@ def run_with_client(
     for group in plan.groups(pending):
         task = shard_task(plan, data_root, group)
         for i, part in enumerate(plan.tasks(group)):
-            weight = len(task.shards) * (1 if part is None else sum(not plan.space.decode_digit(d).halts for d in part[1]))
-            counts.append((weight, group, task, i, part))
-    counts.sort(key=lambda c: (-c[0], c[1][0], c[3]))
+            counts.append((plan.expected_cost(group, part), group, task, i, part))
+    counts.sort(key=lambda c: tuple(-x for x in c[0]) + (c[1][0], c[3]))
     parts: dict[int, list] = {}
     writes, members = {}, {}
-    for rank, (weight, group, task, i, part) in enumerate(counts):
+    for rank, (_, group, task, i, part) in enumerate(counts):
         key = groups_key(spec, tag, group)
         if part is None:
             future = client.submit(compute_shard, task, key=key, priority=len(counts) - rank)
