@@ -75,6 +75,7 @@ cdef struct Ctx:
     symbol_t* dig_wr    # every digit decoded once: write, move, next state
     int8_t* dig_mv
     int32_t* dig_nx
+    Move* dig_step
     uint64_t* succ      # per state: bit set of next states of its fixed move entries
     uint64_t open_states  # states with a halting or free entry
     int32_t* state_of   # entry index (state * m + symbol) -> state
@@ -150,10 +151,8 @@ cdef inline void put_digit(Ctx* c, int e, digit_t r) noexcept nogil:
     c.mv[e] = c.dig_mv[r]
     c.nx[e] = c.dig_nx[r]
     c.nxm[e] = c.dig_nx[r] * c.m
-    c.step[e].nxm = c.nxm[e]
-    c.step[e].mv = c.mv[e]
-    c.step[e].wr = c.wr[e]
-    c.step[e].go = r >= c.m
+    # one 8-byte store, so the step loop's 8-byte load of it is forwarded, not stalled
+    c.step[e] = c.dig_step[r]
 
 
 cdef inline void set_entry(Ctx* c, int e, digit_t r) noexcept nogil:
@@ -162,7 +161,7 @@ cdef inline void set_entry(Ctx* c, int e, digit_t r) noexcept nogil:
         put_digit(c, e, r)
     else:
         c.act[e] = r
-        c.step[e].go = 0
+        c.step[e] = c.dig_step[0]   # a halting digit: go = 0, a stop
     state_masks(c, e // c.m)
 
 
@@ -598,6 +597,7 @@ cdef void free_ctx(Ctx* c) noexcept nogil:
     free(c.dig_wr)
     free(c.dig_mv)
     free(c.dig_nx)
+    free(c.dig_step)
     free(c.used)
     free(c.succ)
     free(c.rec_behind)
@@ -629,6 +629,7 @@ cdef int alloc_ctx(Ctx* c) noexcept nogil:
     c.dig_wr = <symbol_t*>calloc(c.b, sizeof(symbol_t))
     c.dig_mv = <int8_t*>calloc(c.b, sizeof(int8_t))
     c.dig_nx = <int32_t*>calloc(c.b, sizeof(int32_t))
+    c.dig_step = <Move*>calloc(c.b, sizeof(Move))
     c.used = <int32_t*>calloc(c.n, sizeof(int32_t))
     c.succ = <uint64_t*>calloc(c.n, sizeof(uint64_t))
     c.rec_behind = <symbol_t*>calloc(c.S + 2, sizeof(symbol_t))
@@ -652,7 +653,7 @@ cdef int alloc_ctx(Ctx* c) noexcept nogil:
         c.tape += c.S + 1
     if c.stamp != NULL:
         c.stamp += c.S + 1
-    if not (c.act and c.wr and c.mv and c.nx and c.nxm and c.step and c.state_of and c.dig_wr and c.dig_mv and c.dig_nx
+    if not (c.act and c.wr and c.mv and c.nx and c.nxm and c.step and c.state_of and c.dig_wr and c.dig_mv and c.dig_nx and c.dig_step
             and c.succ and c.rec_behind and c.used and c.powb and c.tape and c.stamp
             and c.jpos and c.jold and c.rec_t and c.rec_p and c.rec_prev and c.rec_key
             and c.rec_last and c.scratch and c.accs and c.restricted and c.allow and c.allow_to and c.choices):
@@ -662,6 +663,11 @@ cdef int alloc_ctx(Ctx* c) noexcept nogil:
         if cmap_init(&c.accs[k].outputs, 1024) != 0 or c.accs[k].times == NULL:
             return -1
     decode_digits(c)
+    for k in range(c.b):
+        c.dig_step[k].nxm = c.dig_nx[k] * c.m if k >= c.m else 0
+        c.dig_step[k].mv = c.dig_mv[k]
+        c.dig_step[k].wr = c.dig_wr[k]
+        c.dig_step[k].go = k >= c.m
     for k in range(c.E):
         c.state_of[k] = k // c.m
     c.powb[0] = 1
