@@ -16,7 +16,7 @@ import time
 import click
 
 from pipeline.brute import brute_count
-from pipeline.kernel import count_range
+from pipeline.kernel import count_range, count_shared_top
 from pipeline.space import Space
 
 
@@ -79,6 +79,36 @@ def main(quick: bool, repeats: int) -> None:
         print(
             f"| {label} | {stop - start:,} | {result.classes:,} | {result.steps:,} "
             f"| {seconds:.3f} | {rate:.3g} | {brute} |",
+            flush=True,
+        )
+    shared_walks(repeats)
+
+
+def shared_walks(repeats: int) -> None:
+    """Blocks differing only in the top digit: one shared walk against one walk each."""
+    print()
+    print("| group | blocks | shared: classes | shared s (median) | one by one: classes | one by one s |")
+    print("|---|---:|---:|---:|---:|---:|")
+    for label, space, first in (
+        ("(4,2) S=107, entry (0,0) = 1RB, every entry (0,1)", Space(4, 2, 107), 7),
+        ("(3,2) S=21, entry (0,0) = 1RB, every entry (0,1)", Space(3, 2, 21), 7),
+    ):
+        size, top = space.base ** (space.entries - 2), space.base ** (space.entries - 1)
+        ranges = [(t * top + first * size, t * top + (first + 1) * size) for t in range(space.base)]
+        times = []
+        for _ in range(repeats):
+            began = time.perf_counter()
+            shared = count_shared_top(space, ranges)
+            times.append(time.perf_counter() - began)
+        began = time.perf_counter()
+        alone = [count_range(space, *r) for r in ranges]
+        apart = time.perf_counter() - began
+        for got, want in zip(shared.counts, alone):
+            if (got.outputs, got.halting) != (want.outputs, want.halting):
+                raise SystemExit(f"shared walk and one-by-one walks disagree on {label}")
+        print(
+            f"| {label} | {len(ranges)} | {shared.classes:,} | {statistics.median(times):.3f} "
+            f"| {sum(a.classes for a in alone):,} | {apart:.3f} |",
             flush=True,
         )
 
