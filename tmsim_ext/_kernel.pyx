@@ -91,6 +91,7 @@ cdef struct Ctx:
     int split_e
     u128* powb          # powb[k] = b**k
     u128 mult           # state-renaming multiplicity of this path
+    bint mirror_root    # the block is its own mirror image: walk only right moves at the root
     # the run: tape indexed by position (pointer to cell 0), journal indexed by step
     symbol_t* tape
     pos_t* jpos
@@ -107,7 +108,8 @@ cdef struct Ctx:
     uint32_t* stamp     # per tape cell, indexed like tape
     uint32_t stamp_now
     symbol_t* scratch
-    # results: the accumulator leaves add to now, one of accs
+    # results: the accumulator leaves add to now, one of accs (without a split entry,
+    # accs[1] takes the root's right moves, counted again mirrored for its left moves)
     Acc* acc
     Acc* accs
     int nacc
@@ -476,6 +478,9 @@ cdef void branch(Ctx* c, int e, pos_t h, int q, step_t t, pos_t lo, pos_t hi) no
     cdef u128 mult = c.mult, base = c.mult
     cdef bint split = e == c.split_e
     cdef bint limited = c.restricted[e]
+    # the first read of a block that mirroring maps onto itself: a left move's subtree is
+    # the mirror image of the right move's, so only right moves are walked (into accs[1])
+    cdef bint mirror = c.mirror_root and t == 0
     cdef const uint8_t* ok = c.allow + e * c.b
     cdef Acc* shared = c.acc
     c.nodes += 1
@@ -522,6 +527,9 @@ cdef void branch(Ctx* c, int e, pos_t h, int q, step_t t, pos_t lo, pos_t hi) no
                 c.classes += 2 * m
                 c.by_proof[BY_CLOSED] += 2 * m
         else:
+            if mirror:
+                hi_r = lo_r + m     # digits m + 2xm + w move right; the next m move left
+                c.acc = &c.accs[1]
             for r in range(lo_r, hi_r):
                 if limited:
                     if not ok[r]:
@@ -530,6 +538,7 @@ cdef void branch(Ctx* c, int e, pos_t h, int q, step_t t, pos_t lo, pos_t hi) no
                         c.acc = &c.accs[1 + r]
                 put_digit(c, e, r)   # same target: the masks stand
                 walk(c, h, q, t, lo, hi)
+            c.acc = shared
         c.used[x] -= 1
         c.mult = base
         if c.failed:
@@ -569,6 +578,12 @@ cdef int start_block(Ctx* c, const digit_t* digits) noexcept nogil:
             c.used[e // c.m] += 1
             if c.nx[e] >= 0:
                 c.used[c.nx[e]] += 1
+    # mirroring maps the block onto itself when no fixed entry moves; entry (0, 0), read
+    # first, must be free so the root branch can pair each left move with a right one
+    c.mirror_root = c.symmetry and c.split_e < 0 and c.act[0] < 0
+    for e in range(c.E):
+        if c.restricted[e] or c.act[e] >= c.m:
+            c.mirror_root = False
     return 0
 
 
@@ -727,7 +742,7 @@ def count_blocks(int n, int m, step_t max_steps, const digit_t[:, ::1] blocks,
     c.flags = flags
     c.symmetry = symmetry
     c.split_e = split_entry
-    c.nacc = 1 + c.b if split_entry >= 0 else 1
+    c.nacc = 1 + c.b if split_entry >= 0 else 2
     if blocks.shape[0] > 0 and blocks.shape[1] != c.E:
         raise ValueError(f"blocks should have {c.E} columns, got {blocks.shape[1]}")
     if n > 31:
@@ -788,6 +803,17 @@ cdef dict _acc_results(Acc* acc):
 cdef dict _results(Ctx* c):
     cdef int i
     out = _acc_results(&c.accs[0])
+    if c.split_e < 0:
+        # the root's right moves, as they are and mirrored for the left moves
+        mirrored = _acc_results(&c.accs[1])
+        for string, count in mirrored["outputs"].items():
+            for key in (string, string[::-1]):
+                out["outputs"][key] = out["outputs"].get(key, 0) + count
+        for steps, count in mirrored["halting_times"].items():
+            out["halting_times"][steps] = out["halting_times"].get(steps, 0) + 2 * count
+        out["halting_times"] = dict(sorted(out["halting_times"].items()))
+        for key in ("halting", "limit", "proven"):
+            out[key] += 2 * mirrored[key]
     out.update(
         classes=c.classes,
         nodes=c.nodes,
