@@ -474,7 +474,9 @@ cdef void branch(Ctx* c, int e, pos_t h, int q, step_t t, pos_t lo, pos_t hi) no
     restricted entry tries its digits only; the split entry's each add to their own
     accumulator.
     """
-    cdef int r, x, w, st, fresh = -1, nfresh = 0, m = c.m, lo_r, hi_r
+    cdef int r, x, w, st, fresh = -1, nfresh = 0, m = c.m, lo_r, hi_r, own = e // m, f
+    cdef uint64_t others = 0, own_bit = (<uint64_t>1) << own
+    cdef bint others_open = False
     cdef u128 mult = c.mult, base = c.mult
     cdef bint split = e == c.split_e
     cdef bint limited = c.restricted[e]
@@ -502,6 +504,17 @@ cdef void branch(Ctx* c, int e, pos_t h, int q, step_t t, pos_t lo, pos_t hi) no
             if c.used[st] == 0:
                 fresh = st
                 nfresh += 1
+    # the masks of e's state from its other entries, so each target only adds its bit
+    for f in range(own * m, own * m + m):
+        if f != e:
+            if c.act[f] < m:
+                others_open = True
+            else:
+                others |= (<uint64_t>1) << c.nx[f]
+    if others_open:
+        c.open_states |= own_bit
+    else:
+        c.open_states &= ~own_bit
     for x in range(c.n):
         # digits m + (2x + d) m + w, for d = 0 (Right), 1 (Left) and w < m, go to x
         lo_r = m + 2 * x * m
@@ -514,7 +527,8 @@ cdef void branch(Ctx* c, int e, pos_t h, int q, step_t t, pos_t lo, pos_t hi) no
             if c.symmetry:
                 c.mult = base * <u128>nfresh
         c.used[x] += 1
-        set_entry(c, e, lo_r)
+        put_digit(c, e, lo_r)
+        c.succ[own] = others | ((<uint64_t>1) << x)
         if (c.flags & P_CLOSED) and closed(c, q):
             if limited:
                 for r in range(lo_r, hi_r):
