@@ -36,6 +36,7 @@ cdef enum:
     P_SHIFT = 8    # the configuration at a tape-edge record repeats, shifted
     SHIFT_LOOKBACK = 2   # earlier records of the same state and side compared per record
     CLOSED_FIRST = 8     # steps after a branch before the first closed-graph check
+    CYCLE_FIRST = 8      # steps the first cycle checkpoint (the branch point) is watched
     # indices into by_proof, in the order of PROOF_FLAGS
     BY_CLOSED = 0
     BY_ESCAPE = 1
@@ -373,7 +374,7 @@ cdef void walk(Ctx* c, pos_t h0, int q0, step_t t0, pos_t lo, pos_t hi) noexcept
     """
     cdef Head at
     cdef step_t S = c.S, NEVER = S + 1, t
-    cdef step_t ck_t = t0, ck_span = 1, closed_at = t0 + CLOSED_FIRST, due
+    cdef step_t ck_t = t0, ck_span = CYCLE_FIRST, closed_at = t0 + CLOSED_FIRST, due
     cdef pos_t ck_h = h0, h
     cdef int m = c.m, ck_qm = q0 * m, flags = c.flags, q, e
     cdef int32_t nrec0 = c.nrec
