@@ -148,14 +148,22 @@ class SharedCounts:
         """Counts of two parts of the same blocks (their machines split by a part entry)."""
         if [(c.start, c.stop) for c in self.counts] != [(c.start, c.stop) for c in other.counts]:
             raise ValueError("parts of different blocks cannot be added")
-        counts = []
-        for a, b in zip(self.counts, other.counts):
-            raw = {"outputs": a.outputs, "halting_times": a.halting_times, "halting": a.halting, "limit": a.limit, "proven": a.proven}
-            counts.append(_add_into(raw, {"outputs": b.outputs, "halting_times": b.halting_times, "halting": b.halting, "limit": b.limit, "proven": b.proven}, a.space, a.start, a.stop))
+        counts = [_add_into(_raw(a), _raw(b), a.space, a.start, a.stop) for a, b in zip(self.counts, other.counts)]
         proven_by = {k: self.proven_by.get(k, 0) + other.proven_by.get(k, 0) for k in {*self.proven_by, *other.proven_by}}
         return SharedCounts(
-            counts, self.classes + other.classes, self.nodes + other.nodes, self.steps + other.steps, proven_by, self.seconds + other.seconds
+            counts,
+            self.classes + other.classes,
+            self.nodes + other.nodes,
+            self.steps + other.steps,
+            proven_by,
+            self.seconds + other.seconds,
         )
+
+
+def _raw(counts: RangeCounts) -> dict:
+    """A block's counts in the kernel's own form (dicts and totals)."""
+    keys = ("outputs", "halting_times", "halting", "limit", "proven")
+    return {key: getattr(counts, key) for key in keys}
 
 
 def _add_into(base: dict, extra: dict, space: Space, start: int, stop: int) -> RangeCounts:
@@ -188,9 +196,9 @@ def renamable_states(space: Space, digits: np.ndarray) -> set[int]:
     for entry, digit in enumerate(digits):
         if digit >= 0:
             named.add(entry // space.symbols)
-            entry = space.decode_digit(int(digit))
-            if not entry.halts:
-                named.add(entry.goto)
+            decoded = space.decode_digit(int(digit))
+            if not decoded.halts:
+                named.add(decoded.goto)
     return set(range(space.states)) - named
 
 

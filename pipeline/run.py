@@ -75,8 +75,10 @@ class RunReport:
     """Worker threads in the cluster (the most seen at the run's start or end)."""
 
 
-def groups_key(spec: JobSpec, tag: str, group: list[int]) -> str:
-    return f"ctm-{spec.job_id}-{tag}-{group[0]:06d}-{len(group)}"
+def task_key(spec: JobSpec, tag: str, what: str, group: list[int]) -> str:
+    """A task's Dask key, shown on the dashboard: ``ctm-<job>-<root>-<what>-<shards>``,
+    the shards as 6-digit numbers joined by ``+`` (the last ``-`` field)."""
+    return f"ctm-{spec.job_id}-{tag}-{what}-{'+'.join(f'{s:06d}' for s in group)}"
 
 
 def run_with_client(
@@ -101,16 +103,17 @@ def run_with_client(
     parts: dict[int, list] = {}
     writes, members = {}, {}
     for rank, (_, group, task, i, part) in enumerate(counts):
-        key = groups_key(spec, tag, group)
         if part is None:
+            key = task_key(spec, tag, "count", group)
             future = client.submit(compute_shard, task, key=key, priority=len(counts) - rank)
             writes[future] = group
             continue
-        future = client.submit(count_part, task, part, key=f"{key}-part{i}", priority=len(counts) - rank)
+        key = task_key(spec, tag, f"part{i}", group)
+        future = client.submit(count_part, task, part, key=key, priority=len(counts) - rank)
         parts.setdefault(group[0], [task, group, []])[2].append(future)
         members[future] = group
     for task, group, futures in parts.values():
-        writes[client.submit(write_counts, task, *futures, key=f"{groups_key(spec, tag, group)}-write")] = group
+        writes[client.submit(write_counts, task, *futures, key=task_key(spec, tag, "write", group))] = group
     bar = tqdm(total=len(counts), desc=f"{'count':<8}", unit="task", disable=not progress)
     with bar:
         for future in as_completed([*members, *writes]):

@@ -45,7 +45,8 @@ client = Client(timeout=30)
 deadline = time.monotonic() + 120
 while time.monotonic() < deadline:
     for worker, keys in client.processing().items():
-        shards = sorted(int(str(k)[-6:]) for k in keys if str(k).startswith("ctm-"))
+        # keys end in the task's shards: ...-000006+000028
+        shards = sorted(int(s) for k in keys if str(k).startswith("ctm-") for s in str(k).rsplit("-", 1)[1].split("+"))
         if shards:
             print(json.dumps({"worker": worker, "shards": shards}))
             raise SystemExit(0)
