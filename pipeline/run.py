@@ -81,6 +81,34 @@ def task_key(spec: JobSpec, tag: str, what: str, group: list[int]) -> str:
     return f"ctm-{spec.job_id}-{tag}-{what}-{'+'.join(f'{s:06d}' for s in group)}"
 
 
+def submit_tasks(
+    plan: ShardPlan, client: Client, data_root: Path, tag: str, pending: list[int]
+) -> tuple[dict, dict]:
+    """Submit the tasks that count ``pending``: per group, one walk that also writes, or
+    parts and a write that adds them up. Heaviest counts get the highest priority.
+
+    Returns (part future -> group, write future -> group).
+    """
+    spec, counts = plan.spec, []
+    for group in plan.groups(pending):
+        task = shard_task(plan, data_root, group)
+        for i, part in enumerate(plan.tasks(group)):
+            counts.append((plan.expected_cost(group, part), group, task, i, part))
+    counts.sort(key=lambda c: tuple(-x for x in c[0]) + (c[1][0], c[3]))
+    parts, writes, of_group = {}, {}, {}
+    for rank, (_, group, task, i, part) in enumerate(counts):
+        priority = len(counts) - rank
+        if part is None:
+            writes[client.submit(compute_shard, task, key=task_key(spec, tag, "count", group), priority=priority)] = group
+            continue
+        future = client.submit(count_part, task, part, key=task_key(spec, tag, f"part{i}", group), priority=priority)
+        parts[future] = group
+        of_group.setdefault(group[0], (task, group, []))[2].append(future)
+    for task, group, futures in of_group.values():
+        writes[client.submit(write_counts, task, *futures, key=task_key(spec, tag, "write", group))] = group
+    return parts, writes
+
+
 def run_with_client(
     spec: JobSpec, client: Client, data_root: Path, shards: range | None = None, progress: bool = True
 ) -> RunReport:
@@ -93,31 +121,12 @@ def run_with_client(
     report.threads = sum(client.nthreads().values())
     began = time.perf_counter()
     tag = hashlib.sha256(str(Path(data_root).resolve()).encode()).hexdigest()[:8]
-    # every count task, heaviest first (parts with more moving digits), then the writes
-    counts = []
-    for group in plan.groups(pending):
-        task = shard_task(plan, data_root, group)
-        for i, part in enumerate(plan.tasks(group)):
-            counts.append((plan.expected_cost(group, part), group, task, i, part))
-    counts.sort(key=lambda c: tuple(-x for x in c[0]) + (c[1][0], c[3]))
-    parts: dict[int, list] = {}
-    writes, members = {}, {}
-    for rank, (_, group, task, i, part) in enumerate(counts):
-        if part is None:
-            key = task_key(spec, tag, "count", group)
-            future = client.submit(compute_shard, task, key=key, priority=len(counts) - rank)
-            writes[future] = group
-            continue
-        key = task_key(spec, tag, f"part{i}", group)
-        future = client.submit(count_part, task, part, key=key, priority=len(counts) - rank)
-        parts.setdefault(group[0], [task, group, []])[2].append(future)
-        members[future] = group
-    for task, group, futures in parts.values():
-        writes[client.submit(write_counts, task, *futures, key=task_key(spec, tag, "write", group))] = group
-    bar = tqdm(total=len(counts), desc=f"{'count':<8}", unit="task", disable=not progress)
+    parts, writes = submit_tasks(plan, client, data_root, tag, pending)
+    grouped = {group[0] for group in parts.values()}
+    bar = tqdm(total=len(parts) + len(writes) - len(grouped), desc=f"{'count':<8}", unit="task", disable=not progress)
     with bar:
-        for future in as_completed([*members, *writes]):
-            if future in members:
+        for future in as_completed([*parts, *writes]):
+            if future in parts:
                 bar.update()
                 future.release()
                 continue
@@ -130,7 +139,7 @@ def run_with_client(
             else:
                 report.computed.extend(group)
                 report.kernel_seconds += done.kernel_seconds
-            if group[0] not in parts:
+            if group[0] not in grouped:   # a one-walk task: its write is its count
                 bar.update()
             future.release()
     report.wall_seconds = time.perf_counter() - began
