@@ -2,9 +2,11 @@
 
 ``<root>/partials/<job-id>/<shard:06d>.parquet`` holds rows (string, count) and, in the
 file's metadata, the shard, its range, the job id, the kernel version, the totals and a
-checksum of the rows. One task may count several shards in one walk (shards that differ
-only in their top digit); its work statistics are then shared out over their partials. A worker writes it atomically (temporary name, fsync, rename), so
+checksum of the rows. A worker writes it atomically (temporary name, fsync, rename), so
 a file with the final name is complete or fails validation; it is never merged then.
+One task may count several shards in one walk (shards that differ only in their top
+digit), or one part of that walk; the walk's work statistics are then shared out over
+the partials of its shards.
 """
 
 from __future__ import annotations
