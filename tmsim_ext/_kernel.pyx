@@ -68,11 +68,9 @@ cdef struct Ctx:
     bint symmetry
     # the partial machine: digit per entry (-1 free) and its decoded parts
     digit_t* act
-    symbol_t* wr
-    int8_t* mv
+    int8_t* mv          # move and next state, for the proofs and the closed graph
     int32_t* nx
-    int32_t* nxm        # nx * m: the next entry index is nxm + symbol read
-    Move* step          # the same, packed for the step loop
+    Move* step          # write, move and next entry base, packed for the step loop
     symbol_t* dig_wr    # every digit decoded once: write, move, next state
     int8_t* dig_mv
     int32_t* dig_nx
@@ -150,10 +148,8 @@ cdef inline void state_masks(Ctx* c, int st) noexcept nogil:
 cdef inline void put_digit(Ctx* c, int e, digit_t r) noexcept nogil:
     """Fix entry e to digit r (>= 0), leaving the state masks as they are."""
     c.act[e] = r
-    c.wr[e] = c.dig_wr[r]
     c.mv[e] = c.dig_mv[r]
     c.nx[e] = c.dig_nx[r]
-    c.nxm[e] = c.dig_nx[r] * c.m
     # one 8-byte store, so the step loop's 8-byte load of it is forwarded, not stalled
     c.step[e] = c.dig_step[r]
 
@@ -475,7 +471,7 @@ cdef void branch(Ctx* c, int e, pos_t h, int q, step_t t, pos_t lo, pos_t hi) no
     restricted entry tries its digits only; the split entry's each add to their own
     accumulator.
     """
-    cdef int r, x, w, st, fresh = -1, nfresh = 0, m = c.m, lo_r, hi_r, own = e // m, f
+    cdef int r, x, st, fresh = -1, nfresh = 0, m = c.m, lo_r, hi_r, own = e // m, f
     cdef uint64_t others = 0, own_bit = (<uint64_t>1) << own
     cdef bint others_open = False
     cdef u128 mult = c.mult, base = c.mult
@@ -618,10 +614,8 @@ cdef void free_ctx(Ctx* c) noexcept nogil:
     free(c.allow_to)
     free(c.choices)
     free(c.act)
-    free(c.wr)
     free(c.mv)
     free(c.nx)
-    free(c.nxm)
     free(c.step)
     free(c.state_of)
     free(c.dig_wr)
@@ -650,10 +644,8 @@ cdef int alloc_ctx(Ctx* c) noexcept nogil:
     cdef int64_t cells = 2 * c.S + 3
     cdef int k
     c.act = <digit_t*>calloc(c.E, sizeof(digit_t))
-    c.wr = <symbol_t*>calloc(c.E, sizeof(symbol_t))
     c.mv = <int8_t*>calloc(c.E, sizeof(int8_t))
     c.nx = <int32_t*>calloc(c.E, sizeof(int32_t))
-    c.nxm = <int32_t*>calloc(c.E, sizeof(int32_t))
     c.step = <Move*>calloc(c.E, sizeof(Move))
     c.state_of = <int32_t*>calloc(c.E, sizeof(int32_t))
     c.dig_wr = <symbol_t*>calloc(c.b, sizeof(symbol_t))
@@ -683,7 +675,7 @@ cdef int alloc_ctx(Ctx* c) noexcept nogil:
         c.tape += c.S + 1
     if c.stamp != NULL:
         c.stamp += c.S + 1
-    if not (c.act and c.wr and c.mv and c.nx and c.nxm and c.step and c.state_of and c.dig_wr and c.dig_mv and c.dig_nx and c.dig_step
+    if not (c.act and c.mv and c.nx and c.step and c.state_of and c.dig_wr and c.dig_mv and c.dig_nx and c.dig_step
             and c.succ and c.rec_behind and c.used and c.powb and c.tape and c.stamp
             and c.jpos and c.jold and c.rec_t and c.rec_p and c.rec_prev and c.rec_key
             and c.rec_last and c.scratch and c.accs and c.restricted and c.allow and c.allow_to and c.choices):
