@@ -59,6 +59,16 @@ cdef struct Acc:
     u128* times         # times[t]: machines halting after t steps
     step_t max_time
     u128 halting, limit, proven
+    u128 closed_targets  # weights of targets closed whole: each stands for 2m proven classes
+
+
+# A tape-edge record: the head reached a new cell at the edge of the visited tape.
+cdef struct Rec:
+    step_t t
+    pos_t p
+    int32_t prev        # previous record of this run with the same key, or -1
+    int32_t key         # state * 2 + side
+    symbol_t behind     # the cell just inside the record, a cheap filter before comparing
 
 
 cdef struct Ctx:
@@ -90,20 +100,17 @@ cdef struct Ctx:
     int split_e
     u128* powb          # powb[k] = b**k
     u128 mult           # state-renaming multiplicity of this path
+    u128 w              # mult * b**nfree: the machines a leaf stands for now
     bint mirror_root    # the block is its own mirror image: walk only right moves at the root
     # the run: tape indexed by position (pointer to cell 0), journal indexed by step
     symbol_t* tape
     pos_t* jpos
     symbol_t* jold
-    # tape-edge records for the shift proof, a stack undone with the path
-    step_t* rec_t
-    pos_t* rec_p
-    int32_t* rec_prev   # previous record of the same state and side, or -1
-    int32_t* rec_key    # state * 2 + side
-    symbol_t* rec_behind  # the cell just inside the record, a cheap filter before comparing
-    int32_t* rec_last   # per state * 2 + side: latest record, or -1
+    # tape-edge records for the shift proof, a stack cut back when a walk ends
+    Rec* rec
+    int32_t* rec_last   # per state * 2 + side: latest record (checked before use)
     int32_t nrec
-    # scratch for proofs
+    # scratch for proofs, indexed like tape
     uint32_t* stamp     # per tape cell, indexed like tape
     uint32_t stamp_now
     symbol_t* scratch
@@ -166,7 +173,7 @@ cdef inline void set_entry(Ctx* c, int e, digit_t r) noexcept nogil:
 
 cdef inline u128 weight(Ctx* c) noexcept nogil:
     """Machines the current leaf stands for."""
-    return c.mult * c.powb[c.nfree]
+    return c.w
 
 
 cdef inline void leaf_halt(Ctx* c, pos_t h, symbol_t w, step_t t, pos_t lo, pos_t hi) noexcept nogil:
@@ -185,6 +192,24 @@ cdef inline void leaf_halt(Ctx* c, pos_t h, symbol_t w, step_t t, pos_t lo, pos_
     c.classes += 1
 
 
+cdef inline void leaf_halts(Ctx* c, pos_t h, step_t t, pos_t lo, pos_t hi) noexcept nogil:
+    """Count the m classes halting on step t+1 after writing each symbol at h."""
+    cdef u128 k = weight(c), km = k * <u128>c.m
+    cdef Acc* acc = c.acc
+    cdef symbol_t old = c.tape[h]
+    cdef int w
+    for w in range(c.m):
+        c.tape[h] = <symbol_t>w
+        if cmap_add(&acc.outputs, c.tape + lo, hi - lo + 1, k) != 0:
+            c.failed = 1
+    c.tape[h] = old
+    acc.times[t + 1] += km
+    if t + 1 > acc.max_time:
+        acc.max_time = t + 1
+    acc.halting += km
+    c.classes += c.m
+
+
 cdef inline bint escapes(Ctx* c, int q, int side) noexcept nogil:
     """Proof 'escape': reading blanks beyond the edge, the run moves outward forever."""
     cdef uint64_t seen = 0
@@ -201,29 +226,57 @@ cdef inline bint escapes(Ctx* c, int q, int side) noexcept nogil:
 
 cdef inline bint closed(Ctx* c, int q) noexcept nogil:
     """Proof 'closed': no state reachable from q has a halting or free entry."""
-    cdef uint64_t reach = (<uint64_t>1) << q, todo = reach, fresh
+    cdef uint64_t reach = (<uint64_t>1) << q, todo = reach, fresh, open_ = c.open_states
     cdef int st
+    if reach & open_:
+        return False
     while todo:
         st = __builtin_ctzll(todo)
         todo &= todo - 1
         fresh = c.succ[st] & ~reach
+        if fresh & open_:
+            return False
         reach |= fresh
         todo |= fresh
-    return (reach & c.open_states) == 0
+    return True
+
+
+cdef inline uint32_t next_stamp(Ctx* c) noexcept nogil:
+    """A fresh mark for the per-cell stamps (cleared when the counter wraps)."""
+    if c.stamp_now == <uint32_t>4294967295U:
+        memset(c.stamp - c.S - 1, 0, (2 * c.S + 3) * sizeof(uint32_t))
+        c.stamp_now = 0
+    c.stamp_now += 1
+    return c.stamp_now
+
+
+cdef inline uint64_t live_states(Ctx* c) noexcept nogil:
+    """The states from which some halting or free entry is reachable."""
+    cdef uint64_t live = c.open_states, grown, rest
+    cdef uint64_t every = ((<uint64_t>1) << c.n) - 1
+    cdef int st
+    while True:
+        grown = live
+        rest = every & ~live
+        while rest:
+            st = __builtin_ctzll(rest)
+            rest &= rest - 1
+            if c.succ[st] & live:
+                grown |= (<uint64_t>1) << st
+        if grown == live:
+            return live
+        live = grown
 
 
 cdef inline bint repeats(Ctx* c, step_t ck_t, step_t t) noexcept nogil:
     """Proof 'cycle' (state and head already match): is the tape as it was at ck_t?"""
     cdef step_t j
     cdef pos_t p
-    if c.stamp_now == <uint32_t>4294967295U:
-        memset(c.stamp - c.S - 1, 0, (2 * c.S + 3) * sizeof(uint32_t))
-        c.stamp_now = 0
-    c.stamp_now += 1
+    cdef uint32_t now = next_stamp(c)
     for j in range(ck_t, t):
         p = c.jpos[j]
-        if c.stamp[p] != c.stamp_now:
-            c.stamp[p] = c.stamp_now
+        if c.stamp[p] != now:
+            c.stamp[p] = now
             if c.tape[p] != c.jold[j]:
                 return False
     return True
@@ -236,75 +289,68 @@ cdef inline bint shifted(Ctx* c, step_t t1, pos_t p1, step_t t, pos_t h, int sid
     from `far` to the record at t1 equals, shifted by h - p1, the tape at t, the run from
     t repeats the run from t1 shifted, forever (beyond a record the tape is blank).
     """
-    cdef step_t j
-    cdef pos_t far = h, p, a, width, delta = h - p1
-    for j in range(t1, t):
-        p = c.jpos[j]
-        if side > 0:
-            if p < far:
-                far = p
-        elif p > far:
-            far = p
-    # the tape at t1 over [a, a + width): current cells with later writes undone
-    if side > 0:
-        a = far
-        width = p1 - far + 1
-    else:
-        a = p1
-        width = far - p1 + 1
-    for p in range(width):
-        c.scratch[p] = c.tape[a + p]
-    j = t - 1
+    cdef step_t j = t - 1
+    cdef pos_t far = h, p, a, z, delta = h - p1
+    cdef uint32_t now = next_stamp(c)
+    cdef uint32_t* stamp = c.stamp
+    cdef symbol_t* before = c.scratch
+    cdef const symbol_t* tape = c.tape
+    cdef const pos_t* jpos = c.jpos
+    cdef symbol_t was
+    # the tape at t1, where it differs from now: each cell's oldest write since t1
     while j >= t1:
-        p = c.jpos[j] - a
-        if 0 <= p < width:
-            c.scratch[p] = c.jold[j]
+        p = jpos[j]
+        stamp[p] = now
+        before[p] = c.jold[j]
+        far = min(far, p) if side > 0 else max(far, p)
         j -= 1
-    for p in range(width):
-        if c.scratch[p] != c.tape[a + delta + p]:
+    a = far if side > 0 else p1
+    z = p1 if side > 0 else far
+    for p in range(a, z + 1):
+        was = before[p] if stamp[p] == now else tape[p]
+        if was != tape[p + delta]:
             return False
     return True
 
 
-cdef inline bint record(Ctx* c, step_t t0, step_t t, pos_t h, int q, int side) noexcept nogil:
+cdef inline bint record(Ctx* c, step_t t, pos_t h, int q, int side) noexcept nogil:
     """Push a tape-edge record and compare it with earlier ones of its state and side.
 
-    Only records since t0 (this class's branch) are compared. A record j back is
-    compared only when the record j before it lies at the same distance in time and
-    space: a repeat does that, while bouncers and counters, whose sweeps grow, never
-    pay for a comparison.
+    Earlier records are this run's, its ancestors' included: the journal holds the whole
+    run. A record j back is compared only when the record j before it lies at the same
+    distance in time and space (or there is none): a repeat does that, while bouncers
+    and counters, whose sweeps grow, never pay for a comparison.
     """
     cdef int32_t key = q * 2 + (side > 0), k = c.rec_last[key], k2, i, looked = 0
     cdef int32_t r = c.nrec
-    c.rec_t[r] = t
-    c.rec_p[r] = h
-    c.rec_key[r] = key
-    c.rec_prev[r] = k
+    cdef Rec* rec = c.rec
+    # rec_last is never rolled back: an entry a finished walk left points at or above
+    # r, or at a record of another key this run wrote over it; below r the stack holds
+    # this run's records only (its ancestors' and its own), so any of them may compare
+    if not (0 <= k < r and rec[k].key == key):
+        k = -1
+    rec[r].t = t
+    rec[r].p = h
+    rec[r].key = key
+    rec[r].prev = k
+    rec[r].behind = c.tape[h - side]
     c.rec_last[key] = r
-    c.rec_behind[r] = c.tape[h - side]
-    c.nrec += 1
-    while k >= 0 and looked < SHIFT_LOOKBACK and c.rec_t[k] >= t0:
+    c.nrec = r + 1
+    while k >= 0 and looked < SHIFT_LOOKBACK:
         looked += 1
         k2 = k
         i = 0
         while i < looked and k2 >= 0:
-            k2 = c.rec_prev[k2]
+            k2 = rec[k2].prev
             i += 1
         # a repeat that ever steps back inside compares the cells behind both records;
         # one that never does is the escape proof's case
-        if (k2 >= 0 and t - c.rec_t[k] == c.rec_t[k] - c.rec_t[k2]
-                and h - c.rec_p[k] == c.rec_p[k] - c.rec_p[k2]
-                and c.rec_behind[k] == c.rec_behind[r]
-                and shifted(c, c.rec_t[k], c.rec_p[k], t, h, side)):
+        if ((k2 < 0 or (t - rec[k].t == rec[k].t - rec[k2].t and h - rec[k].p == rec[k].p - rec[k2].p))
+                and rec[k].behind == rec[r].behind
+                and shifted(c, rec[k].t, rec[k].p, t, h, side)):
             return True
-        k = c.rec_prev[k]
+        k = rec[k].prev
     return False
-
-
-cdef inline void pop_records(Ctx* c, int32_t keep) noexcept nogil:
-    while c.nrec > keep:
-        c.nrec -= 1
-        c.rec_last[c.rec_key[c.nrec]] = c.rec_prev[c.nrec]
 
 
 cdef inline bint decide(Ctx* c, int proof) noexcept nogil:
@@ -341,19 +387,24 @@ cdef int plain_steps(Ctx* c, Head* at, step_t due, pos_t lo, pos_t hi,
         s = tape[h]
         e = qm + s
         x = step[e]
-        if not x.go:
-            ret = 0
-            break
+        # taken even when the entry stops (free or halting: no move), then taken back
         jpos[t] = h
         jold[t] = s
         tape[h] = x.wr
         h += x.mv
         qm = x.nxm
         t += 1
-        # one unsigned compare for both edges: h < lo wraps to a large value
-        if <uint32_t>(h - lo) > width or t >= due or (qm == ck_qm and h == ck_h):
-            ret = 1
+        # one branch for every reason to stop: a mispredicted exit costs once, not per
+        # test; h < lo wraps to a large unsigned value, so one compare covers both edges
+        if ((x.go == 0) | (<uint32_t>(h - lo) > width) | (t >= due)
+                | (((qm ^ ck_qm) | (h ^ ck_h)) == 0)):
             break
+    ret = 1
+    if x.go == 0:
+        t -= 1
+        tape[h] = s
+        qm = e - s
+        ret = 0
     at.h = h
     at.q = c.state_of[qm]
     at.qm = qm
@@ -416,7 +467,7 @@ cdef void walk(Ctx* c, pos_t h0, int q0, step_t t0, pos_t lo, pos_t hi) noexcept
             if esc_yes & bit:
                 decide(c, BY_ESCAPE)
                 break
-            if (flags & P_SHIFT) and record(c, t0, t, h, q, 1):
+            if (flags & P_SHIFT) and record(c, t, h, q, 1):
                 decide(c, BY_SHIFT)
                 break
         elif h < lo:
@@ -429,7 +480,7 @@ cdef void walk(Ctx* c, pos_t h0, int q0, step_t t0, pos_t lo, pos_t hi) noexcept
             if esc_yes & bit:
                 decide(c, BY_ESCAPE)
                 break
-            if (flags & P_SHIFT) and record(c, t0, t, h, q, -1):
+            if (flags & P_SHIFT) and record(c, t, h, q, -1):
                 decide(c, BY_SHIFT)
                 break
         if at.qm == ck_qm and h == ck_h and repeats(c, ck_t, t):
@@ -459,8 +510,32 @@ cdef void walk(Ctx* c, pos_t h0, int q0, step_t t0, pos_t lo, pos_t hi) noexcept
     while t > t0:
         t -= 1
         tape[jpos[t]] = jold[t]
-    if c.nrec > nrec0:
-        pop_records(c, nrec0)
+    c.nrec = nrec0
+
+
+cdef inline bint first_read(Ctx* c, int e, pos_t h, step_t t, pos_t lo, pos_t hi) noexcept nogil:
+    """When entry e's move lands on a free entry, branch there at once, without a walk.
+
+    A walk would take the step and branch too: no proof can decide it first (a new edge
+    cell reads a blank, so its state's blank entry is free: nothing escapes, and no
+    earlier record of that state and side exists to repeat). Returns False otherwise.
+    """
+    cdef pos_t hn = h + c.mv[e]
+    cdef int x = c.nx[e], en
+    cdef symbol_t old
+    if t + 1 >= c.S:
+        return False
+    en = x * c.m + c.tape[hn]   # hn != h: a move digit moves
+    if c.act[en] >= 0:
+        return False
+    old = c.tape[h]
+    c.jpos[t] = h
+    c.jold[t] = old
+    c.tape[h] = c.dig_wr[c.act[e]]
+    c.steps += 1
+    branch(c, en, hn, x, t + 1, min(lo, hn), max(hi, hn))
+    c.tape[h] = old
+    return True
 
 
 cdef void branch(Ctx* c, int e, pos_t h, int q, step_t t, pos_t lo, pos_t hi) noexcept nogil:
@@ -472,9 +547,10 @@ cdef void branch(Ctx* c, int e, pos_t h, int q, step_t t, pos_t lo, pos_t hi) no
     accumulator.
     """
     cdef int r, x, st, fresh = -1, nfresh = 0, m = c.m, lo_r, hi_r, own = e // m, f
-    cdef uint64_t others = 0, own_bit = (<uint64_t>1) << own
+    cdef uint64_t others = 0, own_bit = (<uint64_t>1) << own, live = 0
+    cdef bint dead_end = False
     cdef bint others_open = False
-    cdef u128 mult = c.mult, base = c.mult
+    cdef u128 mult = c.mult, base = c.mult, w = c.w, wbase
     cdef bint split = e == c.split_e
     cdef bint limited = c.restricted[e]
     # the first read of a block that mirroring maps onto itself: a left move's subtree is
@@ -489,13 +565,16 @@ cdef void branch(Ctx* c, int e, pos_t h, int q, step_t t, pos_t lo, pos_t hi) no
         # unread, it multiplied every leaf by its choices; read, one choice at a time
         base = mult / c.choices[e]
         c.mult = base
-    for r in range(m):
-        if limited:
-            if not ok[r]:
-                continue
-            if split:
-                c.acc = &c.accs[1 + r]
-        leaf_halt(c, h, <symbol_t>r, t, lo, hi)
+    wbase = base * c.powb[c.nfree]
+    c.w = wbase
+    if limited:
+        for r in range(m):
+            if ok[r]:
+                if split:
+                    c.acc = &c.accs[1 + r]
+                leaf_halt(c, h, <symbol_t>r, t, lo, hi)
+    else:
+        leaf_halts(c, h, t, lo, hi)
     if c.symmetry:
         for st in range(c.n - 1, 0, -1):
             if c.used[st] == 0:
@@ -512,6 +591,12 @@ cdef void branch(Ctx* c, int e, pos_t h, int q, step_t t, pos_t lo, pos_t hi) no
         c.open_states |= own_bit
     else:
         c.open_states &= ~own_bit
+        if c.flags & P_CLOSED:
+            # a target x closes the graph from q (= own) when neither x nor own's other
+            # targets reach a halting or free entry without e: one search for all x
+            c.succ[own] = others
+            live = live_states(c)
+            dead_end = (others & live) == 0
     for x in range(c.n):
         # digits m + (2x + d) m + w, for d = 0 (Right), 1 (Left) and w < m, go to x
         lo_r = m + 2 * x * m
@@ -523,10 +608,11 @@ cdef void branch(Ctx* c, int e, pos_t h, int q, step_t t, pos_t lo, pos_t hi) no
                 continue
             if c.symmetry:
                 c.mult = base * <u128>nfresh
+                c.w = wbase * <u128>nfresh
         c.used[x] += 1
         put_digit(c, e, lo_r)
         c.succ[own] = others | ((<uint64_t>1) << x)
-        if (c.flags & P_CLOSED) and closed(c, q):
+        if dead_end and not (live >> x) & 1:
             if limited:
                 for r in range(lo_r, hi_r):
                     if ok[r]:
@@ -534,7 +620,7 @@ cdef void branch(Ctx* c, int e, pos_t h, int q, step_t t, pos_t lo, pos_t hi) no
                             c.acc = &c.accs[1 + r]
                         decide(c, BY_CLOSED)
             else:
-                c.acc.proven += weight(c) * <u128>(2 * m)
+                c.acc.closed_targets += c.w
                 c.classes += 2 * m
                 c.by_proof[BY_CLOSED] += 2 * m
         else:
@@ -548,14 +634,17 @@ cdef void branch(Ctx* c, int e, pos_t h, int q, step_t t, pos_t lo, pos_t hi) no
                     if split:
                         c.acc = &c.accs[1 + r]
                 put_digit(c, e, r)   # same target: the masks stand
-                walk(c, h, q, t, lo, hi)
+                if not first_read(c, e, h, t, lo, hi):
+                    walk(c, h, q, t, lo, hi)
             c.acc = shared
         c.used[x] -= 1
         c.mult = base
+        c.w = wbase
         if c.failed:
             break
     c.acc = shared
     c.mult = mult
+    c.w = w
     set_entry(c, e, -1)
     if not limited:
         c.nfree += 1
@@ -589,6 +678,7 @@ cdef int start_block(Ctx* c, const digit_t* digits) noexcept nogil:
             c.used[e // c.m] += 1
             if c.nx[e] >= 0:
                 c.used[c.nx[e]] += 1
+    c.w = c.mult * c.powb[c.nfree]
     # mirroring maps the block onto itself when no fixed entry moves; entry (0, 0), read
     # first, must be free so the root branch can pair each left move with a right one
     c.mirror_root = c.symmetry and c.split_e < 0 and c.act[0] < 0
@@ -624,7 +714,6 @@ cdef void free_ctx(Ctx* c) noexcept nogil:
     free(c.dig_step)
     free(c.used)
     free(c.succ)
-    free(c.rec_behind)
     free(c.powb)
     if c.tape != NULL:
         free(c.tape - c.S - 1)
@@ -632,12 +721,10 @@ cdef void free_ctx(Ctx* c) noexcept nogil:
         free(c.stamp - c.S - 1)
     free(c.jpos)
     free(c.jold)
-    free(c.rec_t)
-    free(c.rec_p)
-    free(c.rec_prev)
-    free(c.rec_key)
+    free(c.rec)
     free(c.rec_last)
-    free(c.scratch)
+    if c.scratch != NULL:
+        free(c.scratch - c.S - 1)
 
 
 cdef int alloc_ctx(Ctx* c) noexcept nogil:
@@ -654,16 +741,12 @@ cdef int alloc_ctx(Ctx* c) noexcept nogil:
     c.dig_step = <Move*>calloc(c.b, sizeof(Move))
     c.used = <int32_t*>calloc(c.n, sizeof(int32_t))
     c.succ = <uint64_t*>calloc(c.n, sizeof(uint64_t))
-    c.rec_behind = <symbol_t*>calloc(c.S + 2, sizeof(symbol_t))
     c.powb = <u128*>calloc(c.E + 1, sizeof(u128))
     c.tape = <symbol_t*>calloc(cells, sizeof(symbol_t))
     c.stamp = <uint32_t*>calloc(cells, sizeof(uint32_t))
     c.jpos = <pos_t*>calloc(c.S + 1, sizeof(pos_t))
     c.jold = <symbol_t*>calloc(c.S + 1, sizeof(symbol_t))
-    c.rec_t = <step_t*>calloc(c.S + 2, sizeof(step_t))
-    c.rec_p = <pos_t*>calloc(c.S + 2, sizeof(pos_t))
-    c.rec_prev = <int32_t*>calloc(c.S + 2, sizeof(int32_t))
-    c.rec_key = <int32_t*>calloc(c.S + 2, sizeof(int32_t))
+    c.rec = <Rec*>calloc(c.S + 2, sizeof(Rec))
     c.rec_last = <int32_t*>calloc(2 * c.n, sizeof(int32_t))
     c.scratch = <symbol_t*>calloc(cells, sizeof(symbol_t))
     c.accs = <Acc*>calloc(c.nacc, sizeof(Acc))
@@ -675,9 +758,11 @@ cdef int alloc_ctx(Ctx* c) noexcept nogil:
         c.tape += c.S + 1
     if c.stamp != NULL:
         c.stamp += c.S + 1
+    if c.scratch != NULL:
+        c.scratch += c.S + 1
     if not (c.act and c.mv and c.nx and c.step and c.state_of and c.dig_wr and c.dig_mv and c.dig_nx and c.dig_step
-            and c.succ and c.rec_behind and c.used and c.powb and c.tape and c.stamp
-            and c.jpos and c.jold and c.rec_t and c.rec_p and c.rec_prev and c.rec_key
+            and c.succ and c.used and c.powb and c.tape and c.stamp
+            and c.jpos and c.jold and c.rec
             and c.rec_last and c.scratch and c.accs and c.restricted and c.allow and c.allow_to and c.choices):
         return -1
     for k in range(c.nacc):
@@ -785,7 +870,7 @@ def count_blocks(int n, int m, step_t max_steps, const digit_t[:, ::1] blocks,
         free_ctx(&c)
 
 
-cdef dict _acc_results(Acc* acc):
+cdef dict _acc_results(Acc* acc, int m):
     cdef uint64_t j
     cdef step_t t
     cdef bytes key
@@ -802,17 +887,17 @@ cdef dict _acc_results(Acc* acc):
         "outputs": outputs,
         "halting": to_int(acc.halting),
         "limit": to_int(acc.limit),
-        "proven": to_int(acc.proven),
+        "proven": to_int(acc.proven + acc.closed_targets * <u128>(2 * m)),
         "halting_times": times,
     }
 
 
 cdef dict _results(Ctx* c):
     cdef int i
-    out = _acc_results(&c.accs[0])
+    out = _acc_results(&c.accs[0], c.m)
     if c.split_e < 0:
         # the root's right moves, as they are and mirrored for the left moves
-        mirrored = _acc_results(&c.accs[1])
+        mirrored = _acc_results(&c.accs[1], c.m)
         for string, count in mirrored["outputs"].items():
             for key in (string, string[::-1]):
                 out["outputs"][key] = out["outputs"].get(key, 0) + count
@@ -829,7 +914,7 @@ cdef dict _results(Ctx* c):
     )
     if c.split_e >= 0:
         out["by_digit"] = {
-            r: _acc_results(&c.accs[1 + r]) for r in range(c.b) if c.allow[c.split_e * c.b + r]
+            r: _acc_results(&c.accs[1 + r], c.m) for r in range(c.b) if c.allow[c.split_e * c.b + r]
         }
     return out
 
