@@ -176,38 +176,37 @@ cdef inline u128 weight(Ctx* c) noexcept nogil:
     return c.w
 
 
-cdef inline void leaf_halt(Ctx* c, pos_t h, symbol_t w, step_t t, pos_t lo, pos_t hi) noexcept nogil:
-    """Count a class halting on step t+1 after writing w at h."""
-    cdef u128 k = weight(c)
-    cdef Acc* acc = c.acc
+cdef inline void halt_output(Ctx* c, pos_t h, symbol_t w, pos_t lo, pos_t hi, u128 k) noexcept nogil:
+    """Add k machines to the output the tape shows once w is written at h."""
     cdef symbol_t old = c.tape[h]
     c.tape[h] = w
-    if cmap_add(&acc.outputs, c.tape + lo, hi - lo + 1, k) != 0:
+    if cmap_add(&c.acc.outputs, c.tape + lo, hi - lo + 1, k) != 0:
         c.failed = 1
     c.tape[h] = old
+
+
+cdef inline void halt_time(Ctx* c, step_t t, u128 k, int classes) noexcept nogil:
+    """Add k machines, from ``classes`` classes, halting on step t+1."""
+    cdef Acc* acc = c.acc
     acc.times[t + 1] += k
     if t + 1 > acc.max_time:
         acc.max_time = t + 1
     acc.halting += k
-    c.classes += 1
+    c.classes += classes
+
+
+cdef inline void leaf_halt(Ctx* c, pos_t h, symbol_t w, step_t t, pos_t lo, pos_t hi) noexcept nogil:
+    """Count a class halting on step t+1 after writing w at h."""
+    halt_output(c, h, w, lo, hi, weight(c))
+    halt_time(c, t, weight(c), 1)
 
 
 cdef inline void leaf_halts(Ctx* c, pos_t h, step_t t, pos_t lo, pos_t hi) noexcept nogil:
     """Count the m classes halting on step t+1 after writing each symbol at h."""
-    cdef u128 k = weight(c), km = k * <u128>c.m
-    cdef Acc* acc = c.acc
-    cdef symbol_t old = c.tape[h]
     cdef int w
     for w in range(c.m):
-        c.tape[h] = <symbol_t>w
-        if cmap_add(&acc.outputs, c.tape + lo, hi - lo + 1, k) != 0:
-            c.failed = 1
-    c.tape[h] = old
-    acc.times[t + 1] += km
-    if t + 1 > acc.max_time:
-        acc.max_time = t + 1
-    acc.halting += km
-    c.classes += c.m
+        halt_output(c, h, <symbol_t>w, lo, hi, weight(c))
+    halt_time(c, t, weight(c) * <u128>c.m, c.m)
 
 
 cdef inline bint escapes(Ctx* c, int q, int side) noexcept nogil:
