@@ -59,7 +59,6 @@ cdef struct Acc:
     u128* times         # times[t]: machines halting after t steps
     step_t max_time
     u128 halting, limit, proven
-    u128 closed_targets  # weights of targets closed whole: each stands for 2m proven classes
 
 
 # A tape-edge record: the head reached a new cell at the edge of the visited tape.
@@ -619,7 +618,7 @@ cdef void branch(Ctx* c, int e, pos_t h, int q, step_t t, pos_t lo, pos_t hi) no
                             c.acc = &c.accs[1 + r]
                         decide(c, BY_CLOSED)
             else:
-                c.acc.closed_targets += c.w
+                c.acc.proven += weight(c) * <u128>(2 * m)
                 c.classes += 2 * m
                 c.by_proof[BY_CLOSED] += 2 * m
         else:
@@ -869,7 +868,7 @@ def count_blocks(int n, int m, step_t max_steps, const digit_t[:, ::1] blocks,
         free_ctx(&c)
 
 
-cdef dict _acc_results(Acc* acc, int m):
+cdef dict _acc_results(Acc* acc):
     cdef uint64_t j
     cdef step_t t
     cdef bytes key
@@ -886,17 +885,17 @@ cdef dict _acc_results(Acc* acc, int m):
         "outputs": outputs,
         "halting": to_int(acc.halting),
         "limit": to_int(acc.limit),
-        "proven": to_int(acc.proven + acc.closed_targets * <u128>(2 * m)),
+        "proven": to_int(acc.proven),
         "halting_times": times,
     }
 
 
 cdef dict _results(Ctx* c):
     cdef int i
-    out = _acc_results(&c.accs[0], c.m)
+    out = _acc_results(&c.accs[0])
     if c.split_e < 0:
         # the root's right moves, as they are and mirrored for the left moves
-        mirrored = _acc_results(&c.accs[1], c.m)
+        mirrored = _acc_results(&c.accs[1])
         for string, count in mirrored["outputs"].items():
             for key in (string, string[::-1]):
                 out["outputs"][key] = out["outputs"].get(key, 0) + count
@@ -913,7 +912,7 @@ cdef dict _results(Ctx* c):
     )
     if c.split_e >= 0:
         out["by_digit"] = {
-            r: _acc_results(&c.accs[1 + r], c.m) for r in range(c.b) if c.allow[c.split_e * c.b + r]
+            r: _acc_results(&c.accs[1 + r]) for r in range(c.b) if c.allow[c.split_e * c.b + r]
         }
     return out
 
