@@ -1,7 +1,7 @@
-"""Builds the Cython kernel; every other setting lives in pyproject.toml.
+"""Builds the Cython kernels; every other setting lives in pyproject.toml.
 
 Cython directives are set once here. CTM_CYTHON_DEBUG=1 turns bounds and wraparound
-checking back on (and drops -O3) for debugging the kernel.
+checking back on (and drops -O3) for debugging the kernels.
 """
 
 import os
@@ -12,17 +12,25 @@ from setuptools import Extension, setup
 
 DEBUG = os.environ.get("CTM_CYTHON_DEBUG") == "1"
 
-extension = Extension(
-    "tmsim_ext._kernel",
-    ["tmsim_ext/_kernel.pyx"],
-    include_dirs=[np.get_include()],
-    extra_compile_args=["-O0", "-g"] if DEBUG else ["-O3", "-g"],
-    define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
-)
+KERNELS = {
+    "tmsim_ext._kernel": "tmsim_ext/_kernel.pyx",   # 1-D machines
+    "tmsim_ext._grid": "tmsim_ext/_grid.pyx",       # 2-D machines
+}
+
+extensions = [
+    Extension(
+        name,
+        [source],
+        include_dirs=[np.get_include()],
+        extra_compile_args=["-O0", "-g"] if DEBUG else ["-O3", "-g"],
+        define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
+    )
+    for name, source in KERNELS.items()
+]
 
 setup(
     ext_modules=cythonize(
-        [extension],
+        extensions,
         language_level=3,
         compiler_directives={
             "boundscheck": DEBUG,

@@ -15,16 +15,35 @@ from typing import Iterable
 import numpy as np
 
 from pipeline.space import Space, SpaceError
-from tmsim_ext import KERNEL_VERSION, PROOF_FLAGS, count_blocks
+from tmsim_ext import GRID_KERNEL_VERSION, GRID_PROOF_FLAGS, KERNEL_VERSION, PROOF_FLAGS, count_blocks, count_grid_blocks
 
 PROOFS: tuple[str, ...] = tuple(PROOF_FLAGS)
-"""Non-halting proofs the kernel knows, each switchable: closed, escape, cycle, shift."""
+"""Non-halting proofs the 1-D kernel knows, each switchable: closed, escape, cycle, shift."""
+
+GRID_PROOFS: tuple[str, ...] = tuple(GRID_PROOF_FLAGS)
+"""Non-halting proofs the 2-D kernel knows, each switchable: closed, escape, cycle."""
 
 MAX_RANGE = 2**127
 """Counts are 128-bit inside the kernel; a range this large or larger is refused."""
 
 MAX_STEPS = 100_000_000
 """The kernel keeps a tape and a journal of S cells; beyond this it would not fit."""
+
+MAX_STEPS_2D = 5_000
+"""The 2-D kernel keeps a grid of (2S+3)**2 cells (and a 4-byte mark per cell)."""
+
+
+def kernel_version(space: Space) -> str:
+    """The version of the kernel that counts ``space`` (partials record it)."""
+    return KERNEL_VERSION if space.dims == 1 else f"2d-{GRID_KERNEL_VERSION}"
+
+
+def check_steps(space: Space) -> None:
+    """Refuse a step limit the space's kernel cannot hold."""
+    limit = MAX_STEPS if space.dims == 1 else MAX_STEPS_2D
+    if space.max_steps > limit:
+        grid = "" if space.dims == 1 else " for a 2-D space"
+        raise SpaceError(f"max_steps should be at most {limit}{grid}, got {space.max_steps}")
 
 
 @dataclass
@@ -86,15 +105,17 @@ def block_digits(space: Space, first: int, free_digits: int) -> np.ndarray:
     return out
 
 
-def proof_mask(proofs: Iterable[str] | None) -> int:
-    """Kernel flag bits for the named proofs (None means all of them)."""
+def proof_mask(proofs: Iterable[str] | None, dims: int = 1) -> int:
+    """Kernel flag bits for the named proofs (None means all of them) of a 1-D or 2-D kernel."""
+    flags = PROOF_FLAGS if dims == 1 else GRID_PROOF_FLAGS
     if proofs is None:
-        return sum(PROOF_FLAGS.values())
+        return sum(flags.values())
     mask = 0
     for name in proofs:
-        if name not in PROOF_FLAGS:
-            raise SpaceError(f"unknown proof {name!r}; known proofs are {', '.join(PROOFS)}")
-        mask |= PROOF_FLAGS[name]
+        if name not in flags:
+            kind = "" if dims == 1 else " for 2-D machines"
+            raise SpaceError(f"unknown proof {name!r}{kind}; known proofs are {', '.join(flags)}")
+        mask |= flags[name]
     return mask
 
 
@@ -118,17 +139,24 @@ def count_range(
             f"range [{start}, {stop}) holds {stop - start} machines; the kernel counts "
             f"fewer than 2**127 per call: split it into smaller ranges"
         )
-    if space.max_steps > MAX_STEPS:
-        raise SpaceError(f"max_steps should be at most {MAX_STEPS}, got {space.max_steps}")
-    mask = proof_mask(proofs)
+    check_steps(space)
+    mask = proof_mask(proofs, space.dims)
     blocks = aligned_blocks(space, start, stop)
     digits = np.empty((len(blocks), space.entries), dtype=np.int32)
     for i, (first, free) in enumerate(blocks):
         digits[i] = block_digits(space, first, free)
-    raw = count_blocks(
-        space.states, space.symbols, space.max_steps, digits, mask, bool(symmetry)
-    )
+    if space.dims == 2:
+        raw = grid_counts(space, digits, mask, bool(symmetry))
+    else:
+        raw = count_blocks(space.states, space.symbols, space.max_steps, digits, mask, bool(symmetry))
     return RangeCounts(space=space, start=start, stop=stop, **raw)
+
+
+def grid_counts(space: Space, digits: np.ndarray, mask: int, symmetry: bool) -> dict:
+    """Exact counts of 2-D blocks (the kernel adds the outputs of each symmetry orbit)."""
+    raw = count_grid_blocks(space.states, space.symbols, space.max_steps, digits, mask, symmetry)
+    raw.pop("draws")
+    return raw
 
 
 @dataclass

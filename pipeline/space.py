@@ -1,13 +1,15 @@
-"""The machine space (n states, m symbols, step limit S) and its reference numbering.
+"""The machine space (n states, m symbols, step limit S, 1-D or 2-D) and its numbering.
 
-Machine number N is read as n*m base-b digits, b = m(2n+1). The least significant digit
+Machine number N is read as n*m base-b digits, b = m(2n+1) for a 1-D tape and
+b = m(4n+1) for a 2-D grid (CTM.md, "Two-dimensional machines"). The least significant digit
 is entry (n-1, 0), then (n-1, 1) ... (n-1, m-1), then (n-2, 0) ..., and the most
 significant is entry (0, m-1), exactly as the reference simulator TMsimulator numbers
 machines (see ../shared/CTM.md).
 
 Machine text (busy-beaver style): one group per state, groups joined by '_', each group
 the state's m entries in symbol order. An entry is three characters:
-  ``1RB`` write 1, move Right, go to state B (states are A, B, C, ...);
+  ``1RB`` write 1, move Right, go to state B (states are A, B, C, ...); a 2-D machine
+  also moves Up (``0UC``, y+1) and Down (``1DA``, y-1);
   ``1H-`` halt after writing 1 (the write happens, the head does not move);
   ``---`` an entry left free (its digit is not fixed, e.g. in a block of machines).
 """
@@ -22,6 +24,11 @@ from pipeline.errors import CTMError
 MAX_SYMBOLS = 10
 STATE_LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 FREE_TEXT = "---"
+MOVES = {"R": 1, "L": -1, "U": 2, "D": -2}
+"""Move letters and their codes in Entry.move: +-1 along x (1-D and 2-D), +-2 along y."""
+MOVE_LETTER = {code: letter for letter, code in MOVES.items()}
+DIRECTION_OF = {1: 0, -1: 1, 2: 2, -2: 3}
+"""Entry.move -> the direction code of the numbering (0 Right, 1 Left, 2 Up, 3 Down)."""
 
 
 class SpaceError(CTMError, ValueError):
@@ -32,7 +39,7 @@ class Entry(NamedTuple):
     """One decoded transition: halt (move 0) or write/move/goto."""
 
     write: int
-    move: int  # +1 Right, -1 Left, 0 halt
+    move: int  # +1 Right, -1 Left, +2 Up, -2 Down (2-D only), 0 halt
     goto: int  # next state; -1 for halt
 
     @property
@@ -42,7 +49,8 @@ class Entry(NamedTuple):
 
 @dataclass(frozen=True)
 class Space:
-    """The space of n-state, m-symbol machines run for at most ``max_steps`` steps."""
+    """The space of n-state, m-symbol machines on a 1-D tape or a 2-D grid, run for at
+    most ``max_steps`` steps."""
 
     states: int
     """n, the number of (non-halting) states; at least 1."""
@@ -50,9 +58,11 @@ class Space:
     """m, the number of tape symbols; 2 to 10 so outputs print as digits."""
     max_steps: int
     """S, the step limit: a machine not halted after S steps counts as non-halting."""
+    dims: int = 1
+    """1 for a tape (moves L, R), 2 for a grid (moves L, R, U, D)."""
 
     def __post_init__(self) -> None:
-        for name in ("states", "symbols", "max_steps"):
+        for name in ("states", "symbols", "max_steps", "dims"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int):
                 raise SpaceError(f"{name} should be an integer, got {value!r}")
@@ -64,15 +74,22 @@ class Space:
             )
         if self.max_steps < 1:
             raise SpaceError(f"max_steps should be a positive integer, got {self.max_steps}")
+        if self.dims not in (1, 2):
+            raise SpaceError(f"dims should be 1 (a tape) or 2 (a grid), got {self.dims}")
         if self.states > len(STATE_LETTERS):
             raise SpaceError(
                 f"states should be at most {len(STATE_LETTERS)}, got {self.states}"
             )
 
     @property
+    def directions(self) -> int:
+        """Moves an entry can make: 2 on a tape, 4 on a grid."""
+        return 2 * self.dims
+
+    @property
     def base(self) -> int:
-        """b = m(2n+1): the choices for one entry."""
-        return self.symbols * (2 * self.states + 1)
+        """b = m(2n+1) on a tape, m(4n+1) on a grid: the choices for one entry."""
+        return self.symbols * (self.directions * self.states + 1)
 
     @property
     def entries(self) -> int:
@@ -86,7 +103,8 @@ class Space:
 
     @property
     def label(self) -> str:
-        return f"({self.states},{self.symbols}) S={self.max_steps}"
+        grid = " 2-D" if self.dims == 2 else ""
+        return f"({self.states},{self.symbols}){grid} S={self.max_steps}"
 
     def position(self, state: int, symbol: int) -> int:
         """Digit position (0 = least significant) of entry (state, symbol)."""
@@ -151,7 +169,9 @@ class Space:
             return Entry(digit, 0, -1)
         rest = digit - m
         code = rest // m
-        return Entry(rest % m, 1 if code % 2 == 0 else -1, (code // 2) % self.states)
+        direction = code % self.directions
+        move = (1, -1, 2, -2)[direction]
+        return Entry(rest % m, move, (code // self.directions) % self.states)
 
     def encode_entry(self, entry: Entry) -> int:
         """Inverse of ``decode_digit``."""
@@ -162,7 +182,9 @@ class Space:
             return entry.write
         if not 0 <= entry.goto < self.states:
             raise SpaceError(f"state {entry.goto} is outside 0..{self.states - 1}")
-        code = 2 * entry.goto + (0 if entry.move > 0 else 1)
+        if entry.move not in DIRECTION_OF or DIRECTION_OF[entry.move] >= self.directions:
+            raise SpaceError(f"move {entry.move} is not a move of a {self.dims}-D machine")
+        code = self.directions * entry.goto + DIRECTION_OF[entry.move]
         return m + code * m + entry.write
 
     def table(self, number: int) -> list[Entry]:
@@ -189,7 +211,7 @@ class Space:
                 if e.halts:
                     parts.append(f"{e.write}H-")
                 else:
-                    parts.append(f"{e.write}{'R' if e.move > 0 else 'L'}{STATE_LETTERS[e.goto]}")
+                    parts.append(f"{e.write}{MOVE_LETTER[e.move]}{STATE_LETTERS[e.goto]}")
             groups.append("".join(parts))
         return "_".join(groups)
 
@@ -219,9 +241,11 @@ class Space:
             raise SpaceError(f"entry {item!r} of {text!r} writes an unknown symbol")
         if mv == "H":
             return self.encode_entry(Entry(int(w), 0, -1))
-        if mv not in "RL" or st not in STATE_LETTERS[: self.states]:
-            raise SpaceError(f"entry {item!r} of {text!r} is not like 1RB, 0LA, 1H- or ---")
-        return self.encode_entry(Entry(int(w), 1 if mv == "R" else -1, STATE_LETTERS.index(st)))
+        letters = "RLUD"[: self.directions]
+        if mv not in letters or st not in STATE_LETTERS[: self.states]:
+            like = "1RB, 0LA, 1H- or ---" if self.dims == 1 else "1RB, 0LA, 1UC, 0DA, 1H- or ---"
+            raise SpaceError(f"entry {item!r} of {text!r} is not like {like}")
+        return self.encode_entry(Entry(int(w), MOVES[mv], STATE_LETTERS.index(st)))
 
     def number_of_text(self, text: str) -> int:
         """Machine number of a complete machine text."""

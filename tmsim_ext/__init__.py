@@ -1,5 +1,13 @@
-"""The compiled lazy-enumeration kernel; ``pipeline.kernel`` is its Python face."""
+"""The compiled lazy-enumeration kernels, 1-D and 2-D; ``pipeline.kernel`` is their Python face."""
 
+from tmsim_ext._grid import GRID_KERNEL_VERSION, GRID_PROOF_FLAGS, count_grid_blocks
 from tmsim_ext._kernel import KERNEL_VERSION, PROOF_FLAGS, count_blocks
 
-__all__ = ["KERNEL_VERSION", "PROOF_FLAGS", "count_blocks"]
+__all__ = [
+    "GRID_KERNEL_VERSION",
+    "GRID_PROOF_FLAGS",
+    "KERNEL_VERSION",
+    "PROOF_FLAGS",
+    "count_blocks",
+    "count_grid_blocks",
+]

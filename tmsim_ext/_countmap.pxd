@@ -1,4 +1,5 @@
-# An open-addressing hash map from byte strings (outputs) to 128-bit counts.
+# An open-addressing hash map from byte strings (outputs) to 128-bit counts, and, for
+# sampled counts, a float mass beside each count (the map then counts hits).
 # Header-style: every function is inline and nogil, for the kernel's hot loop.
 from libc.stdint cimport uint8_t, uint64_t, int64_t
 from libc.stdlib cimport calloc, free, realloc
@@ -12,6 +13,7 @@ cdef struct CountMap:
     int64_t* offsets    # key start in the arena
     int64_t* lengths
     u128* counts
+    double* mass        # NULL unless the map was made with masses (sampling)
     uint64_t cap        # slots, a power of two
     uint64_t size
     uint8_t* arena      # every key's bytes, back to back
@@ -27,7 +29,10 @@ cdef inline uint64_t cmap_hash(const uint8_t* key, int64_t n) noexcept nogil:
     return (h ^ (h >> 29)) | 1
 
 
-cdef inline int cmap_init(CountMap* m, uint64_t cap) noexcept nogil:
+cdef inline int cmap_init(CountMap* m, uint64_t cap, bint with_mass=False) noexcept nogil:
+    m.mass = <double*>calloc(cap, sizeof(double)) if with_mass else NULL
+    if with_mass and m.mass == NULL:
+        return -1
     m.cap = cap
     m.size = 0
     m.hashes = <uint64_t*>calloc(cap, sizeof(uint64_t))
@@ -48,6 +53,8 @@ cdef inline void cmap_free(CountMap* m) noexcept nogil:
     free(m.lengths)
     free(m.counts)
     free(m.arena)
+    free(m.mass)
+    m.mass = NULL
     m.hashes = NULL
     m.offsets = NULL
     m.lengths = NULL
@@ -64,11 +71,13 @@ cdef inline int cmap_grow(CountMap* m) noexcept nogil:
     bigger.offsets = <int64_t*>calloc(bigger.cap, sizeof(int64_t))
     bigger.lengths = <int64_t*>calloc(bigger.cap, sizeof(int64_t))
     bigger.counts = <u128*>calloc(bigger.cap, sizeof(u128))
-    if not (bigger.hashes and bigger.offsets and bigger.lengths and bigger.counts):
+    bigger.mass = <double*>calloc(bigger.cap, sizeof(double)) if m.mass != NULL else NULL
+    if not (bigger.hashes and bigger.offsets and bigger.lengths and bigger.counts) or (m.mass != NULL and bigger.mass == NULL):
         free(bigger.hashes)
         free(bigger.offsets)
         free(bigger.lengths)
         free(bigger.counts)
+        free(bigger.mass)
         return -1
     mask = bigger.cap - 1
     for i in range(m.cap):
@@ -81,7 +90,10 @@ cdef inline int cmap_grow(CountMap* m) noexcept nogil:
         bigger.offsets[j] = m.offsets[i]
         bigger.lengths[j] = m.lengths[i]
         bigger.counts[j] = m.counts[i]
+        if m.mass != NULL:
+            bigger.mass[j] = m.mass[i]
     free(m.hashes)
+    free(m.mass)
     free(m.offsets)
     free(m.lengths)
     free(m.counts)
@@ -91,6 +103,11 @@ cdef inline int cmap_grow(CountMap* m) noexcept nogil:
 
 cdef inline int cmap_add(CountMap* m, const uint8_t* key, int64_t n, u128 count) noexcept nogil:
     """Add ``count`` to the key's total, inserting it when new; -1 when memory runs out."""
+    return cmap_add_mass(m, key, n, count, 0.0)
+
+
+cdef inline int cmap_add_mass(CountMap* m, const uint8_t* key, int64_t n, u128 count, double mass) noexcept nogil:
+    """Add ``count`` (and ``mass``, in a map with masses) to the key's totals."""
     cdef uint64_t h = cmap_hash(key, n)
     cdef uint64_t mask = m.cap - 1
     cdef uint64_t j = h & mask
@@ -99,6 +116,8 @@ cdef inline int cmap_add(CountMap* m, const uint8_t* key, int64_t n, u128 count)
         if (m.hashes[j] == h and m.lengths[j] == n
                 and memcmp(m.arena + m.offsets[j], key, n) == 0):
             m.counts[j] += count
+            if m.mass != NULL:
+                m.mass[j] += mass
             return 0
         j = (j + 1) & mask
     if m.arena_len + n > m.arena_cap:
@@ -113,6 +132,8 @@ cdef inline int cmap_add(CountMap* m, const uint8_t* key, int64_t n, u128 count)
     m.offsets[j] = m.arena_len
     m.lengths[j] = n
     m.counts[j] = count
+    if m.mass != NULL:
+        m.mass[j] = mass
     m.arena_len += n
     m.size += 1
     if 2 * m.size > m.cap:

@@ -1,0 +1,84 @@
+# What the machines of a block do: the results that a walk's leaves add to, exact or
+# sampled, and their conversion to Python objects. Shared by the 1-D and 2-D kernels.
+#
+# Exact counts are 128-bit machine counts. A sampled accumulator counts *hits* (leaves
+# of sampled classes) in the map's counts and their *mass* (the fraction of the block
+# they stand for, a float: the spaces sampled hold far more than 2**127 machines).
+from libc.stdint cimport uint64_t, int64_t
+from libc.stdlib cimport calloc, free
+
+from tmsim_ext._types cimport u128, step_t
+from tmsim_ext._countmap cimport CountMap, cmap_init, cmap_free
+
+
+cdef struct Acc:
+    CountMap outputs
+    u128* times         # times[t]: machines halting after t steps (exact)
+    double* ftimes      # ftimes[t]: mass halting after t steps (sampled)
+    step_t max_time
+    u128 halting, limit, proven
+    double fhalting, flimit, fproven
+    bint ready
+
+
+cdef inline int acc_init(Acc* acc, step_t S, bint sampled) noexcept nogil:
+    """Allocate an accumulator for step limit S; -1 when memory runs out."""
+    acc.ready = True
+    if sampled:
+        acc.ftimes = <double*>calloc(S + 2, sizeof(double))
+        if acc.ftimes == NULL:
+            return -1
+    else:
+        acc.times = <u128*>calloc(S + 2, sizeof(u128))
+        if acc.times == NULL:
+            return -1
+    return cmap_init(&acc.outputs, 1024, sampled)
+
+
+cdef inline void acc_free(Acc* acc) noexcept nogil:
+    if acc.ready:
+        cmap_free(&acc.outputs)
+    free(acc.times)
+    free(acc.ftimes)
+    acc.times = NULL
+    acc.ftimes = NULL
+    acc.ready = False
+
+
+cdef inline object to_int(u128 x):
+    return (int(<uint64_t>(x >> 64)) << 64) | int(<uint64_t>x)
+
+
+cdef inline dict acc_results(Acc* acc, bytes digits):
+    """A Python view: outputs (text -> count, or -> (hits, mass) when sampled), totals
+    and halting times; ``digits`` translates tape bytes to text."""
+    cdef uint64_t j
+    cdef step_t t
+    cdef bytes key
+    cdef bint sampled = acc.outputs.mass != NULL
+    outputs = {}
+    for j in range(acc.outputs.cap):
+        if acc.outputs.hashes[j] != 0:
+            key = (acc.outputs.arena + acc.outputs.offsets[j])[:acc.outputs.lengths[j]]
+            text = key.translate(digits).decode("ascii")
+            if sampled:
+                outputs[text] = (to_int(acc.outputs.counts[j]), acc.outputs.mass[j])
+            else:
+                outputs[text] = to_int(acc.outputs.counts[j])
+    times = {}
+    for t in range(acc.max_time + 1):
+        if sampled:
+            if acc.ftimes[t] != 0:
+                times[t] = acc.ftimes[t]
+        elif acc.times[t] != 0:
+            times[t] = to_int(acc.times[t])
+    if sampled:
+        return {"outputs": outputs, "halting": acc.fhalting, "limit": acc.flimit, "proven": acc.fproven,
+                "halting_times": times}
+    return {
+        "outputs": outputs,
+        "halting": to_int(acc.halting),
+        "limit": to_int(acc.limit),
+        "proven": to_int(acc.proven),
+        "halting_times": times,
+    }

@@ -1,0 +1,1004 @@
+# The 2-D lazy kernel: counts every machine of a block of the 2-D numbering (CTM.md,
+# "Two-dimensional machines") by walking the tree whose branch points are the first
+# reads of free entries, as the 1-D kernel does, on a grid tape.
+#
+# The grid is flat: cell (x, y) is at y * W + x from cell (0, 0), W = 2S + 3, so a move
+# adds +-1 or +-W and the journal of the 1-D kernel serves unchanged. The head's x and
+# y are kept beside the flat index for the visited rectangle's edges.
+#
+# Grid symmetries: the 8 rotations and reflections map a machine onto the machine whose
+# every move is turned the same way; its run is the same run, turned, and so is its
+# output. At each branch the kernel keeps the group of symmetries that fix every entry
+# chosen so far (and every fixed entry of the block); a move whose direction another
+# element of that group maps to a smaller direction is skipped, and the subtree of the
+# smallest one is counted into an accumulator that stands for the whole orbit (a set of
+# transforms applied to its outputs when the results are read). States no entry names
+# are renamed as in 1-D.
+#
+# Sampling: below ``sample_depth`` branch points a branch draws one moving digit
+# uniformly (counter-based generator) instead of trying all, and counts its halting
+# digits exactly; every leaf then adds its mass, the fraction of the block it stands
+# for, divided by the chance of its path (Knuth 1975's estimator, unbiased).
+
+from libc.stdint cimport int8_t, int32_t, int64_t, uint8_t, uint32_t, uint64_t
+from libc.stdlib cimport calloc, free
+from libc.string cimport memset
+
+from tmsim_ext._types cimport u128, symbol_t, digit_t, pos_t, step_t
+from tmsim_ext._countmap cimport cmap_add_mass
+from tmsim_ext._acc cimport Acc, acc_init, acc_free, acc_results
+from tmsim_ext._graph cimport graph_closed, graph_live
+from tmsim_ext._journal cimport Marks, marks_alloc, marks_free, marks_next, tape_repeats, journal_undo
+from tmsim_ext._rng cimport Rng, rng_start, rng_below
+
+GRID_KERNEL_VERSION = "1"
+"""Bump whenever 2-D counts could change: partials written by another version are invalid."""
+
+cdef enum:
+    P_CLOSED = 1   # no halting or free entry is reachable from the current state
+    P_ESCAPE = 2   # on a fresh line, entries for blank cells keep the head on fresh cells
+    P_CYCLE = 4    # the whole configuration repeats
+    P_SHIFT = 8    # translated cycler: the run between two edge records repeats, shifted
+    SHIFT_LOOKBACK = 2
+    CLOSED_FIRST = 8
+    CYCLE_FIRST = 8
+    BY_CLOSED = 0
+    BY_ESCAPE = 1
+    BY_CYCLE = 2
+    BY_SHIFT = 3
+    NSYM = 8
+    SEP = 45       # '-' between the rows of an output's key
+
+GRID_PROOF_FLAGS = {"closed": P_CLOSED, "escape": P_ESCAPE, "cycle": P_CYCLE, "shift": P_SHIFT}
+
+DIRECTIONS = ((1, 0), (-1, 0), (0, 1), (0, -1))
+"""Direction codes 0..3 of the numbering: Right (x+1), Left, Up (y+1), Down (CTM.md)."""
+
+SYMMETRIES = (
+    (1, 0, 0, 1),      # identity
+    (0, -1, 1, 0),     # turn a quarter anticlockwise
+    (-1, 0, 0, -1),    # turn a half
+    (0, 1, -1, 0),     # turn a quarter clockwise
+    (1, 0, 0, -1),     # mirror Up <-> Down
+    (-1, 0, 0, 1),     # mirror Right <-> Left
+    (0, 1, 1, 0),      # mirror in the diagonal y = x
+    (0, -1, -1, 0),    # mirror in the diagonal y = -x
+)
+"""The 8 symmetries of the grid as matrices (a, b, c, d): (x, y) -> (ax + by, cx + dy)."""
+
+# MAT[g]: symmetry g's matrix; PERM[g][d]: the direction d becomes under symmetry g;
+# COMPOSE[g][h]: g after h.
+cdef int MAT[8][4]
+cdef int PERM[8][4]
+cdef int COMPOSE[8][8]
+# per group mask G (any 8-bit set) and direction d: whether d is the smallest of its
+# orbit under G, the stabiliser of d in G, and one element of G per orbit member
+cdef uint8_t CANON[256][4]
+cdef uint8_t STAB[256][4]
+cdef uint8_t REPS[256][4]
+# SETPROD[T][R] = { t after r : t in T, r in R }
+cdef uint8_t SETPROD[256][256]
+
+
+def _tables():
+    vectors = {v: i for i, v in enumerate(DIRECTIONS)}
+    mats = {tuple(m): i for i, m in enumerate(SYMMETRIES)}
+    for g, (a, b, c, d) in enumerate(SYMMETRIES):
+        MAT[g][0], MAT[g][1], MAT[g][2], MAT[g][3] = a, b, c, d
+        for k, (x, y) in enumerate(DIRECTIONS):
+            PERM[g][k] = vectors[(a * x + b * y, c * x + d * y)]
+        for h, (e, f, gg, hh) in enumerate(SYMMETRIES):
+            COMPOSE[g][h] = mats[(a * e + b * gg, a * f + b * hh, c * e + d * gg, c * f + d * hh)]
+    for mask in range(256):
+        members = [g for g in range(NSYM) if mask >> g & 1]
+        for k in range(4):
+            orbit = {PERM[g][k] for g in members}
+            CANON[mask][k] = not orbit or k == min(orbit)
+            STAB[mask][k] = sum(1 << g for g in members if PERM[g][k] == k)
+            reps = 0
+            for target in sorted(orbit):
+                reps |= 1 << min(g for g in members if PERM[g][k] == target)
+            REPS[mask][k] = reps
+        for other in range(256):
+            prod = 0
+            for t in members:
+                for r in range(NSYM):
+                    if other >> r & 1:
+                        prod |= 1 << COMPOSE[t][r]
+            SETPROD[mask][other] = prod
+
+
+_tables()
+
+
+cdef struct Move:
+    int32_t nxm         # next state * m
+    int32_t off         # flat offset of the move: +-1, +-W; 0 for a stop
+    int8_t dx
+    int8_t dy
+    symbol_t wr
+    uint8_t go          # 1 for a fixed move; 0 for a free or halting entry (a stop)
+
+
+cdef struct Rect:
+    pos_t xlo, xhi, ylo, yhi
+
+
+cdef struct Rec:
+    step_t t
+    pos_t p
+    int32_t prev        # previous record of this run with the same key, or -1
+    int32_t key         # state * 4 + direction
+    symbol_t behind     # the cell the head came from, a cheap filter before comparing
+
+
+cdef struct Head:
+    pos_t h, x, y
+    int q, qm
+    step_t t
+
+
+cdef struct Ctx:
+    int n, m, b, E, W
+    step_t S
+    int flags
+    bint symmetry
+    digit_t* act        # digit per entry, -1 free
+    int8_t* dirn        # direction per entry, -1 for a halting or free entry
+    int32_t* nx
+    Move* step
+    symbol_t* dig_wr
+    int8_t* dig_dir
+    int32_t* dig_nx
+    Move* dig_step
+    uint64_t* succ
+    uint64_t open_states
+    int32_t* state_of
+    int32_t* used
+    int nfree
+    u128* powb
+    u128 mult
+    u128 w
+    double fw           # sampled: the fraction of the block the current class stands for
+    uint8_t group       # symmetries fixing every fixed or chosen entry
+    uint8_t tmask       # the transforms the current accumulator stands for
+    symbol_t* tape      # cell (0, 0)
+    symbol_t* tape_base
+    pos_t* jpos
+    symbol_t* jold
+    Marks marks
+    symbol_t* before    # scratch for the shift proof, indexed like tape
+    symbol_t* before_base
+    Rec* rec            # edge records of the run (its ancestors' included), a stack
+    int32_t* rec_last   # per key: the latest record (checked before use)
+    int32_t nrec
+    uint8_t* key        # an output being written out, rows joined by SEP
+    Acc* accs           # one per transform set, made when first used
+    Acc* acc
+    bint sampled
+    int sample_depth
+    int draws
+    int depth
+    Rng rng
+    uint64_t seed, batch, draw_index
+    uint64_t classes, nodes, steps, ndraws
+    uint64_t by_proof[4]
+    int failed
+
+
+cdef void decode_digits(Ctx* c) noexcept nogil:
+    """Decode every digit (CTM.md 2-D numbering); halts get direction -1, next -1."""
+    cdef int r, code, m = c.m, d
+    for r in range(c.b):
+        if r < m:
+            c.dig_wr[r] = <symbol_t>r
+            c.dig_dir[r] = -1
+            c.dig_nx[r] = -1
+            c.dig_step[r].go = 0
+        else:
+            code = (r - m) // m
+            d = code % 4
+            c.dig_wr[r] = <symbol_t>((r - m) % m)
+            c.dig_dir[r] = <int8_t>d
+            c.dig_nx[r] = (code // 4) % c.n
+            c.dig_step[r].go = 1
+            c.dig_step[r].nxm = c.dig_nx[r] * m
+            c.dig_step[r].dx = 1 if d == 0 else (-1 if d == 1 else 0)
+            c.dig_step[r].dy = 1 if d == 2 else (-1 if d == 3 else 0)
+            c.dig_step[r].off = c.dig_step[r].dx + c.W * c.dig_step[r].dy
+        c.dig_step[r].wr = c.dig_wr[r]
+
+
+cdef inline void state_masks(Ctx* c, int st) noexcept nogil:
+    """Recompute state st's successor set and whether it has a halting or free entry."""
+    cdef int e
+    cdef uint64_t succ = 0, bit = (<uint64_t>1) << st
+    c.open_states &= ~bit
+    for e in range(st * c.m, st * c.m + c.m):
+        if c.act[e] < c.m:
+            c.open_states |= bit
+        else:
+            succ |= (<uint64_t>1) << c.nx[e]
+    c.succ[st] = succ
+
+
+cdef inline void put_digit(Ctx* c, int e, digit_t r) noexcept nogil:
+    """Fix entry e to digit r (>= 0), leaving the state masks as they are."""
+    c.act[e] = r
+    c.dirn[e] = c.dig_dir[r]
+    c.nx[e] = c.dig_nx[r]
+    c.step[e] = c.dig_step[r]
+
+
+cdef inline void set_entry(Ctx* c, int e, digit_t r) noexcept nogil:
+    """Fix entry e to digit r (-1 frees it again) and update its state's masks."""
+    if r >= 0:
+        put_digit(c, e, r)
+    else:
+        c.act[e] = r
+        c.dirn[e] = -1
+        c.step[e] = c.dig_step[0]
+    state_masks(c, e // c.m)
+
+
+cdef inline Acc* acc_for(Ctx* c, uint8_t tmask) noexcept nogil:
+    """The accumulator of a transform set, made when first used (None on failure)."""
+    cdef Acc* acc = &c.accs[tmask]
+    if not acc.ready:
+        if acc_init(acc, c.S, c.sampled) != 0:
+            c.failed = 1
+    return acc
+
+
+cdef inline void halt_output(Ctx* c, pos_t h, symbol_t w, Rect r, u128 k) noexcept nogil:
+    """Add k machines (one sampled hit) to the rectangle the grid shows once w is at h."""
+    cdef symbol_t old = c.tape[h]
+    cdef pos_t x, y, row
+    cdef int64_t i = 0
+    c.tape[h] = w
+    y = r.yhi
+    while y >= r.ylo:
+        row = y * c.W
+        if y != r.yhi:
+            c.key[i] = SEP
+            i += 1
+        for x in range(r.xlo, r.xhi + 1):
+            c.key[i] = c.tape[row + x]
+            i += 1
+        y -= 1
+    c.tape[h] = old
+    if cmap_add_mass(&c.acc.outputs, c.key, i, 1 if c.sampled else k, c.fw) != 0:
+        c.failed = 1
+
+
+cdef inline void halt_time(Ctx* c, step_t t, u128 k, int classes) noexcept nogil:
+    """Add k machines (``classes`` sampled leaves), from ``classes`` classes, halting on step t+1."""
+    cdef Acc* acc = c.acc
+    if c.sampled:
+        acc.ftimes[t + 1] += c.fw * classes
+        acc.fhalting += c.fw * classes
+    else:
+        acc.times[t + 1] += k
+        acc.halting += k
+    if t + 1 > acc.max_time:
+        acc.max_time = t + 1
+    c.classes += classes
+
+
+cdef inline void leaf_halt(Ctx* c, pos_t h, symbol_t w, step_t t, Rect r) noexcept nogil:
+    """Count a class halting on step t+1 after writing w at h."""
+    halt_output(c, h, w, r, c.w)
+    halt_time(c, t, c.w, 1)
+
+
+cdef inline void leaf_halts(Ctx* c, pos_t h, step_t t, Rect r) noexcept nogil:
+    """Count the m classes halting on step t+1 after writing each symbol at h."""
+    cdef int w
+    for w in range(c.m):
+        halt_output(c, h, <symbol_t>w, r, c.w)
+    halt_time(c, t, c.w * <u128>c.m, c.m)
+
+
+cdef inline void decide(Ctx* c, int proof, int classes) noexcept nogil:
+    """Count ``classes`` classes of the current weight as proven non-halting by ``proof``."""
+    if c.sampled:
+        c.acc.fproven += c.fw * classes
+    else:
+        c.acc.proven += c.w * <u128>classes
+    c.classes += classes
+    c.by_proof[proof] += classes
+
+
+cdef inline bint escapes(Ctx* c, int q, int d0) noexcept nogil:
+    """Proof 'escape': the head just reached a fresh line in direction d0, in state q.
+
+    Following the entries for blank cells from q: when they cycle through states with
+    every move in d0 or in one direction across it, each cell the head reaches is fresh
+    (a new line in d0, or further along the new line than it has been), hence blank, and
+    the cycle repeats forever.
+    """
+    cdef uint64_t seen = 0
+    cdef int e, d, d1 = -1
+    while True:
+        if seen & ((<uint64_t>1) << q):
+            return True
+        seen |= (<uint64_t>1) << q
+        e = q * c.m
+        if c.act[e] < c.m:
+            return False
+        d = c.dirn[e]
+        if d != d0:
+            if (d ^ d0) == 1:          # 0/1 and 2/3 are opposite directions
+                return False
+            if d1 < 0:
+                d1 = d
+            elif d != d1:
+                return False
+        q = c.nx[e]
+
+
+cdef inline void cell_xy(Ctx* c, pos_t p, pos_t* x, pos_t* y) noexcept nogil:
+    """The coordinates of flat cell p."""
+    cdef int64_t i = <int64_t>p + (<int64_t>c.S + 1) * c.W + c.S + 1
+    x[0] = <pos_t>(i % c.W) - <pos_t>c.S - 1
+    y[0] = <pos_t>(i // c.W) - <pos_t>c.S - 1
+
+
+cdef inline pos_t along(pos_t x, pos_t y, int side) noexcept nogil:
+    """A cell's coordinate along direction ``side`` (x for Right, -x for Left, ...)."""
+    if side == 0:
+        return x
+    if side == 1:
+        return -x
+    if side == 2:
+        return y
+    return -y
+
+
+cdef bint shifted(Ctx* c, step_t t1, pos_t p1, step_t t, pos_t h, int side) noexcept nogil:
+    """Proof 'shift' (a translated cycler): edge records at (t1, p1) and (t, h), same state
+    and direction, the head at a new extreme in that direction both times.
+
+    Let V be the cells the run read from t1 to t and d = h - p1. If every cell p of V held
+    at t1 what p + d holds now, and every p + d outside V lies beyond the extreme of t1
+    (so it is blank, and p + 2d beyond the extreme of t), then the run from t is the run
+    from t1 shifted by d, and so on forever (the 1-D proof's argument, on the grid).
+    Cells p + d off the grid are beyond every extreme and blank."""
+    cdef step_t j
+    cdef pos_t p, x1, y1, xh, yh, x, y, dx, dy, edge, lim = <pos_t>c.S + 1
+    cdef uint32_t now = marks_next(&c.marks)
+    cdef uint32_t* at = c.marks.at
+    cdef symbol_t* before = c.before
+    cdef const symbol_t* tape = c.tape
+    cdef const pos_t* jpos = c.jpos
+    cdef symbol_t there
+    cdef bint inside
+    cell_xy(c, p1, &x1, &y1)
+    cell_xy(c, h, &xh, &yh)
+    dx = xh - x1
+    dy = yh - y1
+    edge = along(x1, y1, side)
+    j = t - 1
+    while j >= t1:
+        p = jpos[j]
+        at[p] = now
+        before[p] = c.jold[j]
+        j -= 1
+    for j in range(t1, t):
+        p = jpos[j]
+        cell_xy(c, p, &x, &y)
+        x += dx
+        y += dy
+        inside = -lim <= x <= lim and -lim <= y <= lim
+        there = tape[p + (h - p1)] if inside else 0
+        if before[p] != there:
+            return False
+        if (not inside or at[p + (h - p1)] != now) and along(x, y, side) <= edge:
+            return False
+    return True
+
+
+cdef inline bint record(Ctx* c, step_t t, pos_t h, int q, int side) noexcept nogil:
+    """Push an edge record and compare it with earlier ones of its state and direction
+    (the 1-D kernel's schedule: record j back only when the one before it lies at the
+    same distance in time and space, or there is none)."""
+    cdef int32_t key = q * 4 + side, k = c.rec_last[key], k2, i, looked = 0
+    cdef int32_t r = c.nrec
+    cdef Rec* rec = c.rec
+    cdef pos_t back = c.dig_step[c.m + side * c.m].off   # the move that reached the edge
+    if not (0 <= k < r and rec[k].key == key):
+        k = -1
+    rec[r].t = t
+    rec[r].p = h
+    rec[r].key = key
+    rec[r].prev = k
+    rec[r].behind = c.tape[h - back]
+    c.rec_last[key] = r
+    c.nrec = r + 1
+    while k >= 0 and looked < SHIFT_LOOKBACK:
+        looked += 1
+        k2 = k
+        i = 0
+        while i < looked and k2 >= 0:
+            k2 = rec[k2].prev
+            i += 1
+        if ((k2 < 0 or (t - rec[k].t == rec[k].t - rec[k2].t and h - rec[k].p == rec[k].p - rec[k2].p))
+                and rec[k].behind == rec[r].behind
+                and shifted(c, rec[k].t, rec[k].p, t, h, side)):
+            return True
+        k = rec[k].prev
+    return False
+
+
+cdef int plain_steps(Ctx* c, Head* at, step_t due, Rect r, int ck_qm, pos_t ck_h) noexcept nogil:
+    """Apply fixed move entries while nothing needs a look. Returns 0 before an entry that
+    is free or halts; 1 after a step that leaves the rectangle, reaches the checkpoint's
+    state and cell, or ``due`` (at most S)."""
+    cdef pos_t h = at.h, x = at.x, y = at.y
+    cdef int qm = at.qm, e
+    cdef step_t t = at.t
+    cdef symbol_t s
+    cdef Move mv
+    cdef uint32_t xw = <uint32_t>(r.xhi - r.xlo), yw = <uint32_t>(r.yhi - r.ylo)
+    cdef pos_t xlo = r.xlo, ylo = r.ylo
+    cdef symbol_t* tape = c.tape
+    cdef const Move* step = c.step
+    cdef pos_t* jpos = c.jpos
+    cdef symbol_t* jold = c.jold
+    while True:
+        s = tape[h]
+        e = qm + s
+        mv = step[e]
+        jpos[t] = h
+        jold[t] = s
+        tape[h] = mv.wr
+        h += mv.off
+        x += mv.dx
+        y += mv.dy
+        qm = mv.nxm
+        t += 1
+        if ((mv.go == 0) | (<uint32_t>(x - xlo) > xw) | (<uint32_t>(y - ylo) > yw) | (t >= due)
+                | (((qm ^ ck_qm) | (h ^ ck_h)) == 0)):
+            break
+    if mv.go == 0:
+        t -= 1
+        tape[h] = s
+        qm = e - s
+        at.h = h
+        at.x = x
+        at.y = y
+        at.q = c.state_of[qm]
+        at.qm = qm
+        at.t = t
+        return 0
+    at.h = h
+    at.x = x
+    at.y = y
+    at.q = c.state_of[qm]
+    at.qm = qm
+    at.t = t
+    return 1
+
+
+cdef void walk(Ctx* c, Head start, Rect r) noexcept nogil:
+    """Run the current class from ``start`` in rectangle ``r`` to a leaf or a branch.
+
+    On return the tape and journal are as they were on entry.
+    """
+    cdef Head at = start
+    cdef step_t S = c.S, NEVER = S + 1, t, t0 = start.t
+    cdef step_t ck_t = t0, ck_span = CYCLE_FIRST, closed_at = t0 + CLOSED_FIRST, due
+    cdef pos_t ck_h = start.h
+    cdef int m = c.m, ck_qm = start.qm, flags = c.flags, q, e, side
+    cdef int32_t nrec0 = c.nrec
+    cdef uint64_t bit, esc_known = 0, esc_yes = 0   # escape verdicts, per state and direction
+    cdef digit_t a
+    if not (flags & P_CYCLE):
+        ck_qm = -1
+        ck_span = NEVER
+    if not (flags & P_CLOSED):
+        closed_at = NEVER
+    due = min(min(ck_t + ck_span, closed_at), S)
+    while True:
+        if plain_steps(c, &at, due, r, ck_qm, ck_h) == 0:
+            e = at.qm + c.tape[at.h]
+            a = c.act[e]
+            if a < 0:
+                branch(c, e, at, r)
+            else:
+                leaf_halt(c, at.h, <symbol_t>a, at.t, r)
+            break
+        q = at.q
+        t = at.t
+        side = -1
+        if at.x > r.xhi:
+            r.xhi = at.x
+            side = 0
+        elif at.x < r.xlo:
+            r.xlo = at.x
+            side = 1
+        elif at.y > r.yhi:
+            r.yhi = at.y
+            side = 2
+        elif at.y < r.ylo:
+            r.ylo = at.y
+            side = 3
+        if side >= 0 and (flags & P_ESCAPE):
+            bit = (<uint64_t>1) << (4 * q + side)
+            if not (esc_known & bit):
+                esc_known |= bit
+                if escapes(c, q, side):
+                    esc_yes |= bit
+            if esc_yes & bit:
+                decide(c, BY_ESCAPE, 1)
+                break
+        if side >= 0 and (flags & P_SHIFT) and record(c, t, at.h, q, side):
+            decide(c, BY_SHIFT, 1)
+            break
+        if at.qm == ck_qm and at.h == ck_h and tape_repeats(&c.marks, c.tape, c.jpos, c.jold, ck_t, t):
+            decide(c, BY_CYCLE, 1)
+            break
+        if t - ck_t >= ck_span:
+            ck_t = t
+            ck_h = at.h
+            ck_qm = at.qm
+            ck_span *= 2
+        if t == closed_at:
+            closed_at = t + 2 * (t - t0)
+            if graph_closed(c.open_states, c.succ, q):
+                decide(c, BY_CLOSED, 1)
+                break
+        if t >= S:
+            if c.sampled:
+                c.acc.flimit += c.fw
+            else:
+                c.acc.limit += c.w
+            c.classes += 1
+            break
+        due = min(min(ck_t + ck_span, closed_at), S)
+    c.steps += at.t - t0
+    journal_undo(c.tape, c.jpos, c.jold, at.t, t0)
+    c.nrec = nrec0
+
+
+cdef inline bint first_read(Ctx* c, int e, Head at, Rect r) noexcept nogil:
+    """When entry e's move lands on a free entry, branch there at once, without a walk
+    (no proof can decide that step: the entry read is free)."""
+    cdef Head nxt
+    cdef const Move* mv = &c.dig_step[c.act[e]]
+    cdef int en
+    if at.t + 1 >= c.S:
+        return False
+    nxt.h = at.h + mv.off
+    nxt.x = at.x + mv.dx
+    nxt.y = at.y + mv.dy
+    nxt.q = c.nx[e]
+    nxt.qm = nxt.q * c.m
+    nxt.t = at.t + 1
+    en = nxt.qm + c.tape[nxt.h]
+    if c.act[en] >= 0:
+        return False
+    c.jpos[at.t] = at.h
+    c.jold[at.t] = c.tape[at.h]
+    c.tape[at.h] = mv.wr
+    c.steps += 1
+    r.xlo = min(r.xlo, nxt.x)
+    r.xhi = max(r.xhi, nxt.x)
+    r.ylo = min(r.ylo, nxt.y)
+    r.yhi = max(r.yhi, nxt.y)
+    branch(c, en, nxt, r)
+    c.tape[at.h] = c.jold[at.t]
+    return True
+
+
+cdef inline void follow(Ctx* c, int e, Head at, Rect r) noexcept nogil:
+    """Go on with entry e, just fixed to a move: a branch at once or a walk."""
+    if not first_read(c, e, at, r):
+        walk(c, at, r)
+
+
+cdef void descend(Ctx* c, int e, Head at, Rect r) noexcept nogil:
+    """Sampled branch: the halting digits exactly, then ``draws`` (at the sampling depth)
+    or one random moving digit, each standing for all of them (Knuth's estimator)."""
+    cdef int moving = c.b - c.m, loops = 1, i
+    cdef double fw = c.fw
+    cdef digit_t r_
+    if c.depth == c.sample_depth:
+        loops = c.draws
+    c.nfree -= 1
+    c.fw = fw / c.b
+    leaf_halts(c, at.h, at.t, r)
+    c.depth += 1
+    for i in range(loops):
+        if loops > 1 or c.depth == c.sample_depth + 1:
+            rng_start(&c.rng, c.seed, c.batch, c.draw_index)
+            c.draw_index += 1
+            c.ndraws += 1
+        r_ = c.m + <digit_t>rng_below(&c.rng, <uint32_t>moving)
+        set_entry(c, e, r_)
+        c.fw = fw * moving / c.b / loops
+        follow(c, e, at, r)
+        if c.failed:
+            break
+    c.depth -= 1
+    c.fw = fw
+    set_entry(c, e, -1)
+    c.nfree += 1
+
+
+cdef void branch(Ctx* c, int e, Head at, Rect r) noexcept nogil:
+    """Entry e is read for the first time: try every digit, one per renaming class of
+    its target and one per orbit of its direction under the current symmetry group."""
+    cdef int x, st, d, k, fresh = -1, nfresh = 0, m = c.m, own = e // m, f
+    cdef uint64_t others = 0, own_bit = (<uint64_t>1) << own, live = 0
+    cdef bint dead_end = False, others_open = False
+    cdef u128 mult = c.mult, w = c.w, wbase
+    cdef double fw = c.fw, fwbase
+    cdef uint8_t group = c.group, tmask = c.tmask, inner
+    cdef Acc* shared = c.acc
+    c.nodes += 1
+    if c.sampled and c.depth >= c.sample_depth:
+        descend(c, e, at, r)
+        return
+    c.nfree -= 1
+    wbase = mult * c.powb[c.nfree]
+    fwbase = fw / c.b
+    c.w = wbase
+    c.fw = fwbase
+    leaf_halts(c, at.h, at.t, r)
+    if c.symmetry:
+        for st in range(c.n - 1, 0, -1):
+            if c.used[st] == 0:
+                fresh = st
+                nfresh += 1
+    for f in range(own * m, own * m + m):
+        if f != e:
+            if c.act[f] < m:
+                others_open = True
+            else:
+                others |= (<uint64_t>1) << c.nx[f]
+    if others_open:
+        c.open_states |= own_bit
+    else:
+        c.open_states &= ~own_bit
+        if c.flags & P_CLOSED:
+            c.succ[own] = others
+            live = graph_live(c.open_states, c.succ, c.n)
+            dead_end = (others & live) == 0
+    c.depth += 1
+    for x in range(c.n):
+        if c.used[x] == 0:
+            if c.symmetry and x != fresh:
+                continue
+            if c.symmetry:
+                c.mult = mult * <u128>nfresh
+                c.w = wbase * <u128>nfresh
+                c.fw = fwbase * nfresh
+        c.used[x] += 1
+        c.succ[own] = others | ((<uint64_t>1) << x)
+        for d in range(4):
+            if not CANON[group][d]:
+                continue
+            inner = SETPROD[tmask][REPS[group][d]]
+            c.group = STAB[group][d]
+            c.tmask = inner
+            c.acc = acc_for(c, inner)
+            if c.failed:
+                break
+            if dead_end and not (live >> x) & 1:
+                put_digit(c, e, m + (4 * x + d) * m)
+                decide(c, BY_CLOSED, m)
+                continue
+            for k in range(m):
+                put_digit(c, e, m + (4 * x + d) * m + k)
+                follow(c, e, at, r)
+        c.group = group
+        c.tmask = tmask
+        c.acc = shared
+        c.used[x] -= 1
+        c.mult = mult
+        c.w = wbase
+        c.fw = fwbase
+        if c.failed:
+            break
+    c.depth -= 1
+    c.acc = shared
+    c.group = group
+    c.tmask = tmask
+    c.mult = mult
+    c.w = w
+    c.fw = fw
+    set_entry(c, e, -1)
+    c.nfree += 1
+
+
+cdef int start_block(Ctx* c, const digit_t* digits) noexcept nogil:
+    """Load a block's fixed entries; -1 when a digit is out of range."""
+    cdef int e, st, g
+    c.nfree = 0
+    c.mult = 1
+    c.fw = 1.0
+    c.depth = 0
+    c.nrec = 0
+    for e in range(4 * c.n):
+        c.rec_last[e] = -1
+    c.group = 0xFF if c.symmetry else 1
+    c.tmask = 1
+    for st in range(c.n):
+        c.used[st] = 1 if st == 0 else 0
+    for e in range(c.E):
+        if digits[e] >= c.b:
+            return -1
+        c.act[e] = -1
+    for e in range(c.E):
+        set_entry(c, e, digits[e])
+        if digits[e] < 0:
+            c.nfree += 1
+        else:
+            c.used[e // c.m] += 1
+            if c.nx[e] >= 0:
+                c.used[c.nx[e]] += 1
+                for g in range(NSYM):
+                    if PERM[g][c.dirn[e]] != c.dirn[e]:
+                        c.group &= ~(1 << g)
+    c.w = c.mult * c.powb[c.nfree]
+    c.acc = acc_for(c, 1)
+    return 0
+
+
+cdef void free_ctx(Ctx* c) noexcept nogil:
+    cdef int i
+    if c.accs != NULL:
+        for i in range(256):
+            acc_free(&c.accs[i])
+        free(c.accs)
+    free(c.act)
+    free(c.dirn)
+    free(c.nx)
+    free(c.step)
+    free(c.state_of)
+    free(c.dig_wr)
+    free(c.dig_dir)
+    free(c.dig_nx)
+    free(c.dig_step)
+    free(c.used)
+    free(c.succ)
+    free(c.powb)
+    free(c.tape_base)
+    free(c.jpos)
+    free(c.jold)
+    free(c.key)
+    free(c.before_base)
+    free(c.rec)
+    free(c.rec_last)
+    marks_free(&c.marks)
+
+
+cdef int alloc_ctx(Ctx* c) noexcept nogil:
+    cdef int64_t cells = <int64_t>c.W * c.W, centre = (<int64_t>c.S + 1) * c.W + c.S + 1
+    cdef int k
+    c.act = <digit_t*>calloc(c.E, sizeof(digit_t))
+    c.dirn = <int8_t*>calloc(c.E, sizeof(int8_t))
+    c.nx = <int32_t*>calloc(c.E, sizeof(int32_t))
+    c.step = <Move*>calloc(c.E, sizeof(Move))
+    c.state_of = <int32_t*>calloc(c.E, sizeof(int32_t))
+    c.dig_wr = <symbol_t*>calloc(c.b, sizeof(symbol_t))
+    c.dig_dir = <int8_t*>calloc(c.b, sizeof(int8_t))
+    c.dig_nx = <int32_t*>calloc(c.b, sizeof(int32_t))
+    c.dig_step = <Move*>calloc(c.b, sizeof(Move))
+    c.used = <int32_t*>calloc(c.n, sizeof(int32_t))
+    c.succ = <uint64_t*>calloc(c.n, sizeof(uint64_t))
+    c.powb = <u128*>calloc(c.E + 1, sizeof(u128))
+    c.tape_base = <symbol_t*>calloc(cells, sizeof(symbol_t))
+    c.jpos = <pos_t*>calloc(c.S + 1, sizeof(pos_t))
+    c.jold = <symbol_t*>calloc(c.S + 1, sizeof(symbol_t))
+    # a rectangle of w x h cells takes at least w + h - 2 steps to visit: at most
+    # (S/2 + 1)**2 cells, plus a separator per row
+    c.key = <uint8_t*>calloc((c.S // 2 + 2) * (c.S // 2 + 2) + c.S + 2, 1)
+    c.accs = <Acc*>calloc(256, sizeof(Acc))
+    c.before_base = <symbol_t*>calloc(cells, sizeof(symbol_t))
+    c.rec = <Rec*>calloc(c.S + 2, sizeof(Rec))
+    c.rec_last = <int32_t*>calloc(4 * c.n, sizeof(int32_t))
+    if marks_alloc(&c.marks, cells, centre) != 0:
+        return -1
+    if not (c.act and c.dirn and c.nx and c.step and c.state_of and c.dig_wr and c.dig_dir and c.dig_nx
+            and c.dig_step and c.used and c.succ and c.powb and c.tape_base and c.jpos and c.jold
+            and c.key and c.accs and c.before_base and c.rec and c.rec_last):
+        return -1
+    c.tape = c.tape_base + centre
+    c.before = c.before_base + centre
+    decode_digits(c)
+    for k in range(c.E):
+        c.state_of[k] = k // c.m
+    c.powb[0] = 1
+    for k in range(1, c.E + 1):
+        c.powb[k] = c.powb[k - 1] * <u128>c.b
+    return 0
+
+
+cdef int64_t turn(const uint8_t* key, int64_t n, int g, uint8_t* out) noexcept nogil:
+    """Write into ``out`` the matrix ``key`` (rows joined by SEP) turned by symmetry g.
+
+    Row r (0 = top) and column k hold the cell (x, y) = (k, -r); g maps it to
+    (ax + by, cx + dy). Returns the turned key's length (its rows may be columns now,
+    so its separators are as many as its rows less one)."""
+    cdef int64_t rows = 1, cols = 0, i, r, k, nrows, ncols
+    cdef int a = MAT[g][0], b = MAT[g][1], cc = MAT[g][2], d = MAT[g][3]
+    cdef int64_t x, y, x2, y2, xmin, ymax
+    for i in range(n):
+        if key[i] == SEP:
+            rows += 1
+    cols = (n - (rows - 1)) // rows
+    # the turned rectangle: rows and columns swap when g swaps the axes
+    nrows = cols if b != 0 else rows
+    ncols = rows if b != 0 else cols
+    # the corners give the turned bounding box: its least x' and largest y'
+    xmin = 0
+    ymax = 0
+    for r in range(2):
+        for k in range(2):
+            x2 = a * k * (cols - 1) - b * r * (rows - 1)
+            y2 = cc * k * (cols - 1) - d * r * (rows - 1)
+            xmin = min(xmin, x2)
+            ymax = max(ymax, y2)
+    for r in range(rows):
+        for k in range(cols):
+            x2 = a * k - b * r
+            y2 = cc * k - d * r
+            out[(ymax - y2) * (ncols + 1) + (x2 - xmin)] = key[r * (cols + 1) + k]
+    for r in range(1, nrows):
+        out[r * (ncols + 1) - 1] = SEP
+    return nrows * (ncols + 1) - 1
+
+
+cdef int fold(Ctx* c) noexcept nogil:
+    """Add every accumulator into the identity's, each output once turned by every
+    symmetry its transform set holds; -1 when memory runs out."""
+    cdef int mask, g, k
+    cdef uint64_t j
+    cdef int64_t n
+    cdef Acc* src
+    cdef Acc* dst = acc_for(c, 1)
+    cdef step_t t
+    if c.failed:
+        return -1
+    for mask in range(2, 256):
+        src = &c.accs[mask]
+        if not src.ready:
+            continue
+        k = 0
+        for g in range(NSYM):
+            if mask >> g & 1:
+                k += 1
+        for j in range(src.outputs.cap):
+            if src.outputs.hashes[j] == 0:
+                continue
+            for g in range(NSYM):
+                if mask >> g & 1:
+                    n = turn(src.outputs.arena + src.outputs.offsets[j], src.outputs.lengths[j], g, c.key)
+                    if cmap_add_mass(&dst.outputs, c.key, n, src.outputs.counts[j],
+                                     src.outputs.mass[j] if c.sampled else 0.0) != 0:
+                        return -1
+        for t in range(src.max_time + 1):
+            if c.sampled:
+                dst.ftimes[t] += k * src.ftimes[t]
+            else:
+                dst.times[t] += <u128>k * src.times[t]
+        if src.max_time > dst.max_time:
+            dst.max_time = src.max_time
+        dst.halting += <u128>k * src.halting
+        dst.limit += <u128>k * src.limit
+        dst.proven += <u128>k * src.proven
+        dst.fhalting += k * src.fhalting
+        dst.flimit += k * src.flimit
+        dst.fproven += k * src.fproven
+        acc_free(src)
+    return 0
+
+
+def turn_matrices(texts, int g):
+    """Each matrix text ("010-111") turned by symmetry g (an index into SYMMETRIES)."""
+    cdef bytes raw
+    cdef int64_t n
+    cdef uint8_t* buf
+    out = []
+    if not 0 <= g < NSYM:
+        raise ValueError(f"symmetry {g} is outside 0..{NSYM - 1}")
+    for text in texts:
+        raw = text.encode("ascii")
+        n = len(raw)
+        buf = <uint8_t*>calloc(2 * n + 2, 1)
+        if buf == NULL:
+            raise MemoryError()
+        try:
+            n = turn(<const uint8_t*>raw, n, g, buf)
+            out.append(buf[:n].decode("ascii"))
+        finally:
+            free(buf)
+    return out
+
+
+def count_grid_blocks(int n, int m, step_t max_steps, const digit_t[:, ::1] blocks, int flags,
+                      bint symmetry, bint sampled=False, int sample_depth=0, int draws=1,
+                      uint64_t seed=0, uint64_t batch=0):
+    """Count (or sample) every machine of each block (row: digit per entry, -1 free) of the
+    2-D space (n, m).
+
+    Returns a dict of outputs (row texts "010-111" -> count, or -> (hits, mass) when
+    sampled), halting, limit, proven, halting_times, and the work figures classes,
+    nodes, steps, draws and proven_by. Sampled masses are fractions of one block
+    (blocks are added). Callers validate inputs.
+    """
+    cdef Ctx c
+    cdef Py_ssize_t i
+    cdef int bad = 0
+    memset(&c, 0, sizeof(Ctx))
+    c.n = n
+    c.m = m
+    c.b = m * (4 * n + 1)
+    c.E = n * m
+    c.S = max_steps
+    c.W = 2 * <int>max_steps + 3
+    c.flags = flags
+    c.symmetry = symmetry
+    c.sampled = sampled
+    c.sample_depth = sample_depth
+    c.draws = draws
+    c.seed = seed
+    c.batch = batch
+    if blocks.shape[0] > 0 and blocks.shape[1] != c.E:
+        raise ValueError(f"blocks should have {c.E} columns, got {blocks.shape[1]}")
+    if n > 15:
+        raise ValueError(f"the 2-D kernel handles at most 15 states, got {n}")
+    try:
+        with nogil:
+            if alloc_ctx(&c) != 0:
+                c.failed = 1
+            else:
+                for i in range(blocks.shape[0]):
+                    if start_block(&c, &blocks[i, 0]) != 0:
+                        bad = 1
+                        break
+                    _walk_root(&c)
+                    if c.failed:
+                        break
+                if not c.failed and fold(&c) != 0:
+                    c.failed = 1
+        if bad:
+            raise ValueError(f"a block digit is outside 0..{c.b - 1}")
+        if c.failed:
+            raise MemoryError("the 2-D kernel ran out of memory")
+        return _results(&c)
+    finally:
+        free_ctx(&c)
+
+
+cdef void _walk_root(Ctx* c) noexcept nogil:
+    cdef Head at
+    cdef Rect r
+    at.h = 0
+    at.x = 0
+    at.y = 0
+    at.q = 0
+    at.qm = 0
+    at.t = 0
+    r.xlo = 0
+    r.xhi = 0
+    r.ylo = 0
+    r.yhi = 0
+    walk(c, at, r)
+
+
+cdef dict _results(Ctx* c):
+    out = acc_results(&c.accs[1], _DIGITS)
+    out.update({
+        "classes": c.classes,
+        "nodes": c.nodes,
+        "steps": c.steps,
+        "draws": c.ndraws,
+        "proven_by": {name: c.by_proof[i] for i, name in enumerate(GRID_PROOF_FLAGS)},
+    })
+    return out
+
+
+_DIGITS = bytes((48 + i) if i < 10 else i for i in range(256))

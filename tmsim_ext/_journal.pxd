@@ -1,0 +1,72 @@
+# The run's write journal and per-cell marks, shared by the 1-D and 2-D kernels.
+#
+# A run records, per step t, the cell it wrote (jpos[t]) and the symbol that was there
+# (jold[t]); undoing a walk replays that backwards, so branching copies no tape. Cells
+# are flat indices into the tape (a line in 1-D, a grid in 2-D). Marks are per-cell
+# stamps: a fresh stamp marks the cells one pass has seen without clearing anything.
+from libc.stdint cimport int64_t, uint32_t
+from libc.stdlib cimport calloc, free
+from libc.string cimport memset
+
+from tmsim_ext._types cimport symbol_t, pos_t, step_t
+
+
+cdef struct Marks:
+    uint32_t* at        # per cell, indexed like the tape (cell 0 at index 0)
+    uint32_t* base      # the allocation: at - offset
+    int64_t cells
+    int64_t offset
+    uint32_t now
+
+
+cdef inline int marks_alloc(Marks* k, int64_t cells, int64_t offset) noexcept nogil:
+    """Room for ``cells`` marks, cell 0 at ``offset``; -1 when memory runs out."""
+    k.base = <uint32_t*>calloc(cells, sizeof(uint32_t))
+    k.cells = cells
+    k.offset = offset
+    k.now = 0
+    k.at = k.base + offset if k.base != NULL else NULL
+    return 0 if k.base != NULL else -1
+
+
+cdef inline void marks_free(Marks* k) noexcept nogil:
+    free(k.base)
+    k.base = NULL
+    k.at = NULL
+
+
+cdef inline uint32_t marks_next(Marks* k) noexcept nogil:
+    """A fresh stamp (every mark is cleared when the counter wraps)."""
+    if k.now == <uint32_t>4294967295U:
+        memset(k.base, 0, k.cells * sizeof(uint32_t))
+        k.now = 0
+    k.now += 1
+    return k.now
+
+
+cdef inline bint tape_repeats(Marks* k, const symbol_t* tape, const pos_t* jpos, const symbol_t* jold,
+                              step_t ck_t, step_t t) noexcept nogil:
+    """Proof 'cycle' (state and head already match): is the tape as it was at ck_t?
+
+    Only cells written since ck_t can differ: each one's oldest journal entry holds
+    what it was then.
+    """
+    cdef step_t j
+    cdef pos_t p
+    cdef uint32_t now = marks_next(k)
+    cdef uint32_t* at = k.at
+    for j in range(ck_t, t):
+        p = jpos[j]
+        if at[p] != now:
+            at[p] = now
+            if tape[p] != jold[j]:
+                return False
+    return True
+
+
+cdef inline void journal_undo(symbol_t* tape, const pos_t* jpos, const symbol_t* jold,
+                              step_t t, step_t t0) noexcept nogil:
+    """Put the tape back as it was at step t0 (it is at step t >= t0 now)."""
+    while t > t0:
+        t -= 1
+        tape[jpos[t]] = jold[t]
