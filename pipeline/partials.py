@@ -23,7 +23,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from pipeline.kernel import KERNEL_VERSION, SharedCounts, count_range, count_shared_top
+from pipeline.kernel import SharedCounts, count_range, count_shared_top, kernel_version
 from pipeline.plan import ShardPlan
 from pipeline.space import Space
 from pipeline.tables import count_type, row_checksum
@@ -58,6 +58,7 @@ class ShardTask:
     states: int
     symbols: int
     max_steps: int
+    dims: int
     job_id: str
     shards: tuple[int, ...]
     ranges: tuple[tuple[int, int], ...]
@@ -74,6 +75,7 @@ def shard_task(plan: ShardPlan, root: Path, shards: int | list[int]) -> ShardTas
         spec.states,
         spec.symbols,
         spec.max_steps,
+        spec.dims,
         spec.job_id,
         tuple(shards),
         tuple(plan.range(s) for s in shards),
@@ -109,17 +111,20 @@ def _shares(total: int | float, parts: int) -> list:
 def count_part(task: ShardTask, part: tuple[int, list[int]] | None = None) -> SharedCounts:
     """Count the task's shards, or only their machines whose ``part`` entry takes one of
     its digits (``ShardPlan.tasks``), in one walk; nothing is written."""
-    space = Space(task.states, task.symbols, task.max_steps)
-    if len(task.shards) == 1 and task.ranges[0] == (0, space.size) and part is None:
+    space = Space(task.states, task.symbols, task.max_steps, task.dims)
+    if (len(task.shards) == 1 and task.ranges[0] == (0, space.size) and part is None) or space.dims == 2:
+        # the whole space, or 2-D shards: the 2-D kernel counts each one in its own walk
         began = time.perf_counter()
-        whole = count_range(space, 0, space.size)
-        return SharedCounts([whole], whole.classes, whole.nodes, whole.steps, whole.proven_by, time.perf_counter() - began)
+        counts = [count_range(space, start, stop) for start, stop in task.ranges]
+        proven_by = {k: sum(c.proven_by.get(k, 0) for c in counts) for k in counts[0].proven_by}
+        work = [sum(getattr(c, k) for c in counts) for k in ("classes", "nodes", "steps")]
+        return SharedCounts(counts, *work, proven_by, time.perf_counter() - began)
     return count_shared_top(space, list(task.ranges), part=part)
 
 
 def write_counts(task: ShardTask, *parts: SharedCounts) -> ShardDone:
     """Add up the parts of the task's walk and write each shard's partial atomically."""
-    space = Space(task.states, task.symbols, task.max_steps)
+    space = Space(task.states, task.symbols, task.max_steps, task.dims)
     shared = parts[0]
     for more in parts[1:]:
         shared = shared + more
@@ -137,7 +142,7 @@ def write_counts(task: ShardTask, *parts: SharedCounts) -> ShardDone:
             "start": start,
             "stop": stop,
             "job_id": task.job_id,
-            "kernel": KERNEL_VERSION,
+            "kernel": kernel_version(space),
             "halting": counts.halting,
             "limit": counts.limit,
             "proven": counts.proven,
@@ -232,4 +237,4 @@ def open_partial(plan: ShardPlan, root: Path, shard: int) -> Partial:
     """The validated partial of ``shard`` of ``plan``'s job (FileNotFoundError if absent)."""
     start, stop = plan.range(shard)
     path = partials_dir(root, plan.spec.job_id) / partial_name(shard)
-    return read_partial(path, job_id=plan.spec.job_id, shard=shard, start=start, stop=stop, kernel=KERNEL_VERSION)
+    return read_partial(path, job_id=plan.spec.job_id, shard=shard, start=start, stop=stop, kernel=kernel_version(plan.space))

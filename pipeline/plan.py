@@ -2,10 +2,11 @@
 
 The plan also owns the cross-shard symmetries. The k = min(d, m) most significant
 digits are entries (0, m-1) ... (0, m-k) of state 0, so the shards sharing them form a
-*unit*. Mirroring (L <-> R in every move) and renaming states 1..n-1 (state 0 fixed) map
-units onto units bijectively, with the same halting times and the same outputs
-(reversed by a mirror). The smallest unit of each orbit is counted; the others are
-derived from it, and the reducer adds its counts in their place.
+*unit*. The symmetries of the tape (mirroring, L <-> R in every move) or of the grid (its
+8 rotations and reflections, turning every move) and renaming states 1..n-1 (state 0
+fixed) map units onto units bijectively, with the same halting times and the same
+outputs (reversed, or turned). The smallest unit of each orbit is counted; the others
+are derived from it, and the reducer adds its counts in their place.
 
 When a unit fixes entry (0, 0), the first one read, and that entry halts (every machine
 halts at step 1 writing one symbol) or goes back to state 0 (it then reads blank in
@@ -15,6 +16,7 @@ state 0 forever), the unit is *closed*: its counts follow from that entry alone.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -23,14 +25,54 @@ from pipeline.space import Space
 from pipeline.spec import JobSpec, SpecError
 
 
+@lru_cache(maxsize=2)
+def symmetries(dims: int) -> tuple[tuple[int, ...], ...]:
+    """The symmetries of the tape (dims 1: identity, mirror) or of the grid (dims 2: the
+    kernel's 8 rotations and reflections), each as the permutation of direction codes
+    (0 Right, 1 Left, 2 Up, 3 Down) it makes; element 0 is the identity."""
+    if dims == 1:
+        return ((0, 1), (1, 0))
+    from tmsim_ext._grid import DIRECTIONS, SYMMETRIES
+
+    index = {v: i for i, v in enumerate(DIRECTIONS)}
+    return tuple(
+        tuple(index[(a * x + b * y, c * x + d * y)] for x, y in DIRECTIONS) for a, b, c, d in SYMMETRIES
+    )
+
+
+def inverse(dims: int, g: int) -> int:
+    """The symmetry that undoes symmetry ``g``."""
+    perms = symmetries(dims)
+    undo = tuple(perms[g].index(k) for k in range(len(perms[g])))
+    return perms.index(undo)
+
+
+def apply_symmetry(dims: int, texts: list[str], g: int) -> list[str]:
+    """Outputs of the machines symmetry ``g`` makes of machines with outputs ``texts``:
+    reversed strings (the 1-D mirror) or turned matrices (``pipeline.grid``)."""
+    if g == 0:
+        return list(texts)
+    if dims == 1:
+        return [t[::-1] for t in texts]
+    from pipeline.grid import transform_all
+
+    return transform_all(texts, g)
+
+
 @dataclass(frozen=True)
 class Derivation:
-    """A unit whose counts are those of ``source`` (strings reversed when ``mirror``)."""
+    """A unit whose counts are those of ``source``, outputs turned by ``symmetry``."""
 
     source: int
     """The canonical unit (smallest of the orbit) that is counted."""
-    mirror: bool
-    """Whether the map from source to this unit mirrors moves (and so reverses outputs)."""
+    symmetry: int
+    """The symmetry (index into ``symmetries(dims)``; 0 is the identity, and on a tape 1
+    is the mirror) mapping the source's machines onto this unit's, and so its outputs."""
+
+    @property
+    def mirror(self) -> bool:
+        """On a tape: whether the map mirrors moves (and so reverses outputs)."""
+        return self.symmetry != 0
 
 
 def read_order_key(space: Space, unit: int, digits: int) -> tuple[int, ...]:
@@ -39,31 +81,31 @@ def read_order_key(space: Space, unit: int, digits: int) -> tuple[int, ...]:
     return tuple((unit // space.base**j) % space.base for j in range(digits))
 
 
-def canonical_unit(space: Space, unit: int, digits: int) -> tuple[int, bool]:
+def canonical_unit(space: Space, unit: int, digits: int) -> tuple[int, int]:
     """The orbit member of ``unit`` (its top ``digits`` digits) that comes first in read
-    order, and whether the map from it back to ``unit`` mirrors.
+    order, and the symmetry mapping it back onto ``unit`` (0: none; on a tape 1 mirrors).
 
     Read order puts the first entry a run reads first, so the canonical units of one
     first entry are all the top-digit choices beside it: the shards that the pipeline
     counts together in one walk (``kernel.count_shared_top``). Renaming is greedy in that
     order: each new non-zero state gets the smallest state not yet used (a digit grows
-    with its goto). A move digit is m + (2*goto + left)*m + write (CTM.md numbering;
-    tests check it against Space.decode_digit).
+    with its goto). A move digit is m + (k*goto + direction)*m + write with k directions
+    (CTM.md numbering; tests check it against Space.decode_digit).
     """
-    b, m, best = space.base, space.symbols, None
-    for mirror in (0, 1):
+    b, m, k, best = space.base, space.symbols, space.directions, None
+    for g, perm in enumerate(symmetries(space.dims)):
         names: dict[int, int] = {0: 0}
         key = []
         for digit in read_order_key(space, unit, digits):
             if digit >= m:
                 code, write = divmod(digit - m, m)
-                goto = names.setdefault(code // 2, len(names))
-                digit = m + (2 * goto + (code % 2 ^ mirror)) * m + write
+                goto = names.setdefault(code // k, len(names))
+                digit = m + (k * goto + perm[code % k]) * m + write
             key.append(digit)
         if best is None or key < best[0]:
-            best = (key, bool(mirror))
+            best = (key, g)
     value = sum(d * b**j for j, d in enumerate(best[0]))
-    return value, best[1]
+    return value, inverse(space.dims, best[1])
 
 
 class ShardPlan:
@@ -89,9 +131,9 @@ class ShardPlan:
                 if self.unit_digits == self.space.symbols and (first.halts or first.goto == 0):
                     self.closed[unit] = first.write if first.halts else None
                     continue
-                source, mirror = canonical_unit(self.space, unit, self.unit_digits)
+                source, g = canonical_unit(self.space, unit, self.unit_digits)
                 if source != unit:
-                    self.derivations[unit] = Derivation(source, mirror)
+                    self.derivations[unit] = Derivation(source, g)
         self.derived_from: dict[int, list[int]] = {}
         """Canonical unit -> the units derived from it."""
         for unit, how in self.derivations.items():
@@ -122,11 +164,14 @@ class ShardPlan:
     def derivation(self, shard: int) -> Derivation | None:
         return self.derivations.get(self.unit(shard))
 
-    def images(self, unit: int) -> tuple[int, int]:
-        """(plain, mirrored): how many units of the orbit of canonical ``unit`` take its
-        counts as they are (itself included) and how many take them reversed."""
-        mirrored = sum(self.derivations[u].mirror for u in self.derived_from.get(unit, ()))
-        return 1 + len(self.derived_from.get(unit, ())) - mirrored, mirrored
+    def images(self, unit: int) -> tuple[int, ...]:
+        """How many units of the orbit of canonical ``unit`` take its counts turned by each
+        symmetry (itself under the identity included): on a tape (plain, mirrored)."""
+        out = [0] * len(symmetries(self.space.dims))
+        out[0] = 1
+        for u in self.derived_from.get(unit, ()):
+            out[self.derivations[u].symmetry] += 1
+        return tuple(out)
 
     def computed(self, shards: range | None = None) -> list[int]:
         """The shards (of ``shards``, default all) that are counted, not derived."""
@@ -151,8 +196,8 @@ class ShardPlan:
     def groups(self, shards: list[int]) -> list[list[int]]:
         """``shards`` grouped by all but their top digit: each group is counted in one walk
         of its common tree (``kernel.count_shared_top``)."""
-        if self.spec.shard_depth == 0:
-            return [[s] for s in shards]
+        if self.spec.shard_depth == 0 or self.space.dims == 2:
+            return [[s] for s in shards]   # the 2-D kernel counts no split entry
         below = self.space.base ** (self.spec.shard_depth - 1)
         groups: dict[int, list[int]] = {}
         for shard in sorted(shards):

@@ -1,7 +1,8 @@
 """Merge a job's partials into a new table version.
 
 Counted shards are read unit by unit; a derived unit adds the counts of its canonical
-unit (strings reversed when mirrored) and a closed unit what its entry (0, 0) says. Sums
+unit (strings reversed when mirrored, matrices turned) and a closed unit what its entry
+(0, 0) says. Sums
 run in pyarrow per weight class, in bounded batches; the final rows are exact Python ints. A full table then applies the rules of
 CTM.md (blank-symbol sum, D = count/(m*H)); a partial one keeps blank-0 counts as they are.
 """
@@ -21,9 +22,9 @@ from tqdm import tqdm
 
 from pipeline import __version__
 from pipeline.errors import CTMError
-from pipeline.kernel import KERNEL_VERSION
+from pipeline.kernel import kernel_version
 from pipeline.partials import InvalidPartial, Partial, open_partial, partial_name, partials_dir, present_shards
-from pipeline.plan import ShardPlan
+from pipeline.plan import ShardPlan, apply_symmetry, symmetries
 from pipeline.spec import JobSpec
 from pipeline.tables import TableInfo, count_type, publish
 
@@ -106,20 +107,28 @@ def blank_symbol_sum(outputs: dict[str, int], symbols: int) -> dict[str, int]:
     return out
 
 
-def table_rows(counts: dict[str, int], total: int, machines: int) -> pa.Table:
-    """Rows string, length, count, D = count/total, K = -log2 D, by count desc then string."""
+def table_rows(counts: dict[str, int], total: int, machines: int, dims: int = 1) -> pa.Table:
+    """Rows string, length, count, D = count/total, K = -log2 D, by count desc then string.
+
+    A 2-D table's string is a matrix's text ("010-111"); its length is its number of
+    cells, and columns rows, columns and cells (the digits row by row) let DuckDB and
+    pandas select by shape."""
     order = sorted((s for s, c in counts.items() if c > 0), key=lambda s: (-counts[s], s))
     values = [counts[s] for s in order]
     kind = count_type(machines)
-    return pa.table(
-        {
-            "string": pa.array(order, pa.string()),
-            "length": pa.array([len(s) for s in order], pa.int32()),
-            "count": pa.array(values if kind == pa.int64() else [Decimal(v) for v in values], kind),
-            "D": pa.array([c / total for c in values], pa.float64()),
-            "K": pa.array([math.log2(total) - math.log2(c) for c in values], pa.float64()),
-        }
-    )
+    columns = {"string": pa.array(order, pa.string())}
+    if dims == 2:
+        cells = [s.replace("-", "") for s in order]
+        columns["rows"] = pa.array([s.count("-") + 1 for s in order], pa.int32())
+        columns["columns"] = pa.array([s.index("-") if "-" in s else len(s) for s in order], pa.int32())
+        columns["cells"] = pa.array(cells, pa.string())
+        columns["length"] = pa.array([len(c) for c in cells], pa.int32())
+    else:
+        columns["length"] = pa.array([len(s) for s in order], pa.int32())
+    columns["count"] = pa.array(values if kind == pa.int64() else [Decimal(v) for v in values], kind)
+    columns["D"] = pa.array([c / total for c in values], pa.float64())
+    columns["K"] = pa.array([math.log2(total) - math.log2(c) for c in values], pa.float64())
+    return pa.table(columns)
 
 
 class _Merge:
@@ -129,7 +138,8 @@ class _Merge:
         self.plan, self.root = plan, root
         self.present = present_shards(root, plan.spec.job_id)
         self.sums: dict[tuple[int, int], _Sums] = {}
-        """(plain, mirrored) images of a canonical unit -> sums of its partials' rows."""
+        """Images of a canonical unit per symmetry (on a tape: plain, mirrored) -> sums of
+        its partials' rows."""
         self.closed_outputs: dict[str, int] = {}
         self.totals = _Totals()
         self.ranges: list[tuple[int, int]] = []
@@ -156,7 +166,7 @@ class _Merge:
             except InvalidPartial as exc:
                 self.invalid[shard] = str(exc)
         complete = len(parts) == plan.shards_per_unit
-        weight = plan.images(unit) if complete else (1, 0)
+        weight = plan.images(unit) if complete else (1,) + (0,) * (len(symmetries(plan.space.dims)) - 1)
         for shard, part in parts.items():
             self.sums.setdefault(weight, _Sums()).add(part.rows)
             self.totals.add(part, sum(weight))
@@ -168,12 +178,14 @@ class _Merge:
     def outputs(self) -> dict[str, int]:
         """Blank-0 output counts of everything covered, as exact ints."""
         out = dict(self.closed_outputs)
-        for (plain, mirrored), sums in self.sums.items():
+        dims = self.plan.space.dims
+        for images, sums in self.sums.items():
             total = sums.total()
-            for string, count in zip(total["string"].to_pylist(), total["count"].to_pylist()):
-                out[string] = out.get(string, 0) + plain * int(count)
-                if mirrored:
-                    out[string[::-1]] = out.get(string[::-1], 0) + mirrored * int(count)
+            strings, counts = total["string"].to_pylist(), [int(c) for c in total["count"].to_pylist()]
+            for g, times in enumerate(images):
+                if times:
+                    for string, count in zip(apply_symmetry(dims, strings, g), counts):
+                        out[string] = out.get(string, 0) + times * count
         return out
 
 
@@ -219,7 +231,7 @@ def reduce_job(spec: JobSpec, root: Path, allow_partial: bool = False, progress:
     outputs = merge.outputs()
     counts = blank_symbol_sum(outputs, spec.symbols) if full else outputs
     denominator = spec.symbols * merge.totals.halting if full else merge.totals.halting
-    rows = table_rows(counts, denominator, spec.space.size)
+    rows = table_rows(counts, denominator, spec.space.size, spec.dims)
     manifest = _manifest(spec, plan, merge.totals, covered, full, sum(counts.values()), rows.num_rows)
     return Reduced(publish(root, spec.table, rows, manifest), merge.invalid)
 
@@ -254,7 +266,7 @@ def _manifest(spec, plan, totals, covered, full, count_total, strings) -> dict:
         "work": totals.work,
         "versions": {
             "ctm-pipeline": __version__,
-            "kernel": KERNEL_VERSION,
+            "kernel": kernel_version(spec.space),
             "python": platform.python_version(),
             "numpy": package_version("numpy"),
             "pyarrow": pa.__version__,

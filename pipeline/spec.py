@@ -1,8 +1,13 @@
 """Job specs: one TOML file per table (``jobs/d{n}x{m}.toml``), loaded into a JobSpec.
 
+A job is *exact* (every machine of a 1-D or 2-D space, cut into shards of machine
+numbers) or *sampled* (``mode = "sample"``: replicate batches of random machines, each
+a valid estimate on its own; ../shared/CTM.md, "Sampled tables").
+
 A job's identity (``job_id``) is a hash of what changes its counts and the layout of its
-partials: n, m, S, shard depth, derivation and the schema version; never the file name,
-nor how a walk is cut into tasks (``parts``), which changes no count.
+partials: n, m, S, the geometry, shard depth and derivation (exact), seed, strata and
+draws (sampled), and the schema version; never the file name, nor how a walk is cut into
+tasks (``parts``), nor how many batches a sampled job has run so far (``batches``).
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from pipeline.errors import CTMError
-from pipeline.kernel import MAX_RANGE, MAX_STEPS
+from pipeline.kernel import MAX_RANGE, check_steps
 from pipeline.space import Space
 
 SCHEMA_VERSION = 1
@@ -26,6 +31,13 @@ MAX_SHARDS = 1_000_000
 MAX_TABLE_MACHINES = 10**38
 """Table counts are decimal(38,0) at most; a larger space can be counted, not tabled."""
 
+MODES = ("exact", "sample")
+
+MAX_SAMPLE_DEPTH = 8
+"""Branch points a sampled job enumerates exactly above its strata (more would be slow)."""
+
+MAX_SEED = 2**63 - 1
+
 
 class SpecError(CTMError, ValueError):
     """A job file or field that cannot make a job; the message names the file or field."""
@@ -33,7 +45,8 @@ class SpecError(CTMError, ValueError):
 
 @dataclass(frozen=True)
 class JobSpec:
-    """What to compute: the space (n, m, S) and how its numbers are cut into shards."""
+    """What to compute: the space (n, m, S, 1-D or 2-D), exactly in shards of machine
+    numbers or by sampling in batches."""
 
     states: int
     """n, the number of states (e.g. 5)."""
@@ -41,31 +54,59 @@ class JobSpec:
     """m, the number of symbols, 2 to 10."""
     max_steps: int
     """S, the step limit (e.g. 500)."""
-    shard_depth: int
-    """d: each shard fixes the d most significant digits, so the plan has b**d shards."""
+    shard_depth: int | None = None
+    """Exact jobs: each shard fixes the d most significant digits, so the plan has b**d shards."""
     derive: bool = True
     """Derive shards that are mirror images or state renamings of others instead of counting them."""
     parts: int = 1
     """Counted shards that differ only in their top digit are counted in one walk of their
     common tree; that walk is cut into at most this many parts (tasks) at the second
     entry every run reads, so several workers share it with nothing walked twice."""
+    dims: int = 1
+    """1 for machines on a tape, 2 for machines on a grid (CTM.md, "Two-dimensional machines")."""
+    mode: str = "exact"
+    """exact: every machine; sample: random machines in replicate batches."""
+    seed: int | None = None
+    """Sampled jobs: the seed every draw derives from (with the batch and draw index)."""
+    sample_depth: int = 3
+    """Sampled jobs: branch points enumerated exactly; each lazy-tree node at this depth is
+    a stratum, drawn ``draws`` times per batch (shallower classes enter exactly)."""
+    draws: int = 1
+    """Sampled jobs: draws per stratum per batch."""
+    batches: int = 1
+    """Sampled jobs: batches ``ctm run`` computes (``--shards A:B`` sends others); not part
+    of the job id, so any set of batches adds up to one table."""
 
     def __post_init__(self) -> None:
-        for name in ("states", "symbols", "max_steps", "shard_depth", "parts"):
+        for name in ("states", "symbols", "max_steps", "parts", "dims", "sample_depth", "draws", "batches"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int):
                 raise SpecError(f"{name} should be an integer, got {value!r}")
+        if self.mode not in MODES:
+            raise SpecError(f"mode should be one of {', '.join(MODES)}, got {self.mode!r}")
         if not isinstance(self.derive, bool):
             raise SpecError(f"derive should be true or false, got {self.derive!r}")
         if self.parts < 1:
             raise SpecError(f"parts should be at least 1, got {self.parts}")
-        space = self.space
-        if space.max_steps > MAX_STEPS:
-            raise SpecError(f"max_steps should be at most {MAX_STEPS}, got {space.max_steps}")
+        try:
+            space = self.space
+            check_steps(space)
+        except CTMError as exc:
+            raise SpecError(str(exc)) from None
+        if self.mode == "sample":
+            self._check_sampled()
+            return
+        for name in ("seed",):
+            if getattr(self, name) is not None:
+                raise SpecError(f"{name} is for sampled jobs (mode = \"sample\"); an exact job counts every machine")
+        if self.shard_depth is None:
+            raise SpecError("shard_depth is missing (an exact job cuts its space into b**shard_depth shards)")
+        if isinstance(self.shard_depth, bool) or not isinstance(self.shard_depth, int):
+            raise SpecError(f"shard_depth should be an integer, got {self.shard_depth!r}")
         if space.size > MAX_TABLE_MACHINES:
             raise SpecError(
                 f"the space {space.label} holds {space.size} machines, more than a table's "
-                f"10**38: count its ranges with `ctm count` instead"
+                f"10**38: sample it (mode = \"sample\"), or count its ranges with `ctm count`"
             )
         if not 0 <= self.shard_depth <= space.entries:
             raise SpecError(
@@ -82,20 +123,52 @@ class JobSpec:
                 f"more than the kernel counts at once: raise shard_depth"
             )
 
+    def _check_sampled(self) -> None:
+        if self.seed is None:
+            raise SpecError("seed is missing: a sampled job draws from a seed, e.g. seed = 2014")
+        if isinstance(self.seed, bool) or not isinstance(self.seed, int) or not 0 <= self.seed <= MAX_SEED:
+            raise SpecError(f"seed should be an integer from 0 to 2**63 - 1, got {self.seed!r}")
+        if not 0 <= self.sample_depth <= MAX_SAMPLE_DEPTH:
+            raise SpecError(f"sample_depth should be between 0 and {MAX_SAMPLE_DEPTH}, got {self.sample_depth}")
+        if self.draws < 1:
+            raise SpecError(f"draws should be at least 1 (draws per stratum per batch), got {self.draws}")
+        if self.batches < 1:
+            raise SpecError(f"batches should be at least 1, got {self.batches}")
+        if self.shard_depth is not None:
+            raise SpecError("shard_depth is for exact jobs: a sampled job's shards are its batches")
+
+    @property
+    def sampled(self) -> bool:
+        return self.mode == "sample"
+
     @property
     def space(self) -> Space:
-        return Space(self.states, self.symbols, self.max_steps)
+        return Space(self.states, self.symbols, self.max_steps, self.dims)
 
     @property
     def table(self) -> str:
-        """Table name, e.g. ``d5x2-s500``."""
-        return f"d{self.states}x{self.symbols}-s{self.max_steps}"
+        """Table name, e.g. ``d5x2-s500``, ``d4x2-2d-s2000`` or ``d4x4-s2000-sampled``."""
+        grid = "-2d" if self.dims == 2 else ""
+        sampled = "-sampled" if self.sampled else ""
+        return f"d{self.states}x{self.symbols}{grid}-s{self.max_steps}{sampled}"
 
     @property
     def job_id(self) -> str:
-        """First 16 hex digits of the SHA-256 of the canonical JSON of what changes counts."""
+        """First 16 hex digits of the SHA-256 of the canonical JSON of what changes counts.
+
+        Fields at their defaults that a 1-D exact job never set are left out, so the ids
+        of the first jobs (and of their shipped tables) stay as they were."""
         identity = dict(asdict(self), schema=SCHEMA_VERSION)
-        del identity["parts"]
+        for name in ("parts", "batches"):
+            del identity[name]
+        if self.dims == 1:
+            del identity["dims"]
+        if not self.sampled:
+            for name in ("mode", "seed", "sample_depth", "draws"):
+                del identity[name]
+        else:
+            for name in ("shard_depth", "derive"):
+                del identity[name]
         text = json.dumps(identity, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
@@ -104,7 +177,8 @@ class JobSpec:
 
 
 FIELDS = tuple(JobSpec.__dataclass_fields__)
-OPTIONAL = ("derive", "parts")
+REQUIRED = ("states", "symbols", "max_steps")
+SAMPLED_ONLY = ("seed", "sample_depth", "draws", "batches")
 
 
 def load_spec(path: str | Path) -> JobSpec:
@@ -121,7 +195,13 @@ def load_spec(path: str | Path) -> JobSpec:
     unknown = sorted(set(data) - set(FIELDS))
     if unknown:
         raise SpecError(f"job file {path}: unknown field {unknown[0]!r}; fields are {', '.join(FIELDS)}")
-    missing = [f for f in FIELDS if f not in OPTIONAL and f not in data]
+    missing = [f for f in REQUIRED if f not in data]
+    if data.get("mode", "exact") == "exact":
+        if "shard_depth" not in data:
+            missing.append("shard_depth")
+        for name in SAMPLED_ONLY:
+            if name in data:
+                raise SpecError(f'job file {path}: {name} is for sampled jobs (mode = "sample"); an exact job counts every machine')
     if missing:
         raise SpecError(f"job file {path}: {missing[0]} is missing")
     try:

@@ -15,6 +15,10 @@
 # transforms applied to its outputs when the results are read). States no entry names
 # are renamed as in 1-D.
 #
+# Parts: a walk can be cut into parts with nothing walked twice. The branch points at
+# depth ``part_depth`` are numbered in walk order (the same in every part); part p of P
+# walks those numbered p mod P, and only part 0 counts what is decided above them.
+#
 # Sampling: below ``sample_depth`` branch points a branch draws one moving digit
 # uniformly (counter-based generator) instead of trying all, and counts its halting
 # digits exactly; every leaf then adds its mass, the fraction of the block it stands
@@ -175,6 +179,10 @@ cdef struct Ctx:
     uint8_t* key        # an output being written out, rows joined by SEP
     Acc* accs           # one per transform set, made when first used
     Acc* acc
+    Acc discard         # where another part's counts go (never read)
+    bint discarding
+    int part_depth, parts, part
+    uint64_t node_seq
     bint sampled
     int sample_depth
     int draws
@@ -241,13 +249,21 @@ cdef inline void set_entry(Ctx* c, int e, digit_t r) noexcept nogil:
     state_masks(c, e // c.m)
 
 
-cdef inline Acc* acc_for(Ctx* c, uint8_t tmask) noexcept nogil:
-    """The accumulator of a transform set, made when first used (None on failure)."""
+cdef inline Acc* acc_of(Ctx* c, uint8_t tmask) noexcept nogil:
+    """The accumulator of a transform set, made when first used."""
     cdef Acc* acc = &c.accs[tmask]
     if not acc.ready:
         if acc_init(acc, c.S, c.sampled) != 0:
             c.failed = 1
     return acc
+
+
+cdef inline Acc* acc_for(Ctx* c, uint8_t tmask) noexcept nogil:
+    """Where the current class counts: its transform set's accumulator, or the discard
+    while the walk is above another part's branch points."""
+    if c.discarding:
+        return &c.discard
+    return acc_of(c, tmask)
 
 
 cdef inline void halt_output(Ctx* c, pos_t h, symbol_t w, Rect r, u128 k) noexcept nogil:
@@ -636,9 +652,18 @@ cdef void branch(Ctx* c, int e, Head at, Rect r) noexcept nogil:
     cdef double fw = c.fw, fwbase
     cdef uint8_t group = c.group, tmask = c.tmask, inner
     cdef Acc* shared = c.acc
+    cdef bint discarding = c.discarding
+    if c.depth == c.part_depth:
+        c.node_seq += 1
+        if (c.node_seq - 1) % c.parts != <uint64_t>c.part:
+            return
+        c.discarding = False
+        shared = acc_for(c, tmask)
+        c.acc = shared
     c.nodes += 1
     if c.sampled and c.depth >= c.sample_depth:
         descend(c, e, at, r)
+        c.discarding = discarding
         return
     c.nfree -= 1
     wbase = mult * c.powb[c.nfree]
@@ -702,7 +727,8 @@ cdef void branch(Ctx* c, int e, Head at, Rect r) noexcept nogil:
         if c.failed:
             break
     c.depth -= 1
-    c.acc = shared
+    c.discarding = discarding
+    c.acc = acc_for(c, tmask) if not c.failed else shared
     c.group = group
     c.tmask = tmask
     c.mult = mult
@@ -742,6 +768,8 @@ cdef int start_block(Ctx* c, const digit_t* digits) noexcept nogil:
                     if PERM[g][c.dirn[e]] != c.dirn[e]:
                         c.group &= ~(1 << g)
     c.w = c.mult * c.powb[c.nfree]
+    acc_of(c, 1)
+    c.discarding = c.part_depth >= 0 and c.part != 0
     c.acc = acc_for(c, 1)
     return 0
 
@@ -752,6 +780,7 @@ cdef void free_ctx(Ctx* c) noexcept nogil:
         for i in range(256):
             acc_free(&c.accs[i])
         free(c.accs)
+    acc_free(&c.discard)
     free(c.act)
     free(c.dirn)
     free(c.nx)
@@ -796,6 +825,8 @@ cdef int alloc_ctx(Ctx* c) noexcept nogil:
     # (S/2 + 1)**2 cells, plus a separator per row
     c.key = <uint8_t*>calloc((c.S // 2 + 2) * (c.S // 2 + 2) + c.S + 2, 1)
     c.accs = <Acc*>calloc(256, sizeof(Acc))
+    if acc_init(&c.discard, c.S, c.sampled) != 0:
+        return -1
     c.before_base = <symbol_t*>calloc(cells, sizeof(symbol_t))
     c.rec = <Rec*>calloc(c.S + 2, sizeof(Rec))
     c.rec_last = <int32_t*>calloc(4 * c.n, sizeof(int32_t))
@@ -858,7 +889,7 @@ cdef int fold(Ctx* c) noexcept nogil:
     cdef uint64_t j
     cdef int64_t n
     cdef Acc* src
-    cdef Acc* dst = acc_for(c, 1)
+    cdef Acc* dst = acc_of(c, 1)
     cdef step_t t
     if c.failed:
         return -1
@@ -920,14 +951,15 @@ def turn_matrices(texts, int g):
 
 def count_grid_blocks(int n, int m, step_t max_steps, const digit_t[:, ::1] blocks, int flags,
                       bint symmetry, bint sampled=False, int sample_depth=0, int draws=1,
-                      uint64_t seed=0, uint64_t batch=0):
+                      uint64_t seed=0, uint64_t batch=0, int part_depth=-1, int parts=1, int part=0):
     """Count (or sample) every machine of each block (row: digit per entry, -1 free) of the
     2-D space (n, m).
 
     Returns a dict of outputs (row texts "010-111" -> count, or -> (hits, mass) when
     sampled), halting, limit, proven, halting_times, and the work figures classes,
     nodes, steps, draws and proven_by. Sampled masses are fractions of one block
-    (blocks are added). Callers validate inputs.
+    (blocks are added). With ``part_depth`` >= 0 only part ``part`` of ``parts`` is
+    counted: the parts of a walk add up to the whole. Callers validate inputs.
     """
     cdef Ctx c
     cdef Py_ssize_t i
@@ -946,6 +978,11 @@ def count_grid_blocks(int n, int m, step_t max_steps, const digit_t[:, ::1] bloc
     c.draws = draws
     c.seed = seed
     c.batch = batch
+    c.part_depth = part_depth
+    c.parts = parts
+    c.part = part
+    if part_depth >= 0 and not (parts >= 1 and 0 <= part < parts):
+        raise ValueError(f"part should be in 0..{parts - 1}, got {part}")
     if blocks.shape[0] > 0 and blocks.shape[1] != c.E:
         raise ValueError(f"blocks should have {c.E} columns, got {blocks.shape[1]}")
     if n > 15:

@@ -14,16 +14,22 @@
 # accumulator); leaves that read it count for the digit read. So blocks that differ only
 # in that entry are counted in one walk of their common tree, and a restricted entry
 # that every run reads (the second one) cuts that walk into parts with nothing repeated.
+#
+# Sampling: below ``sample_depth`` branch points a branch draws one moving digit
+# uniformly (counter-based generator, tmsim_ext/_rng.pxd) instead of trying all, and
+# counts its halting digits exactly; every leaf adds its mass, the fraction of the block
+# it stands for over the chance of its path (Knuth 1975's estimator, unbiased).
 
 from libc.stdint cimport int8_t, int32_t, int64_t, uint8_t, uint32_t, uint64_t
 from libc.stdlib cimport calloc, free
 from libc.string cimport memset
 
-cdef extern from *:
-    int __builtin_ctzll(unsigned long long) nogil
-
 from tmsim_ext._types cimport u128, symbol_t, digit_t, pos_t, step_t
-from tmsim_ext._countmap cimport CountMap, cmap_init, cmap_free, cmap_add
+from tmsim_ext._countmap cimport cmap_add_mass
+from tmsim_ext._acc cimport Acc, acc_init, acc_free, acc_results
+from tmsim_ext._graph cimport graph_closed, graph_live
+from tmsim_ext._journal cimport Marks, marks_alloc, marks_free, marks_next, tape_repeats, journal_undo
+from tmsim_ext._rng cimport Rng, rng_start, rng_below
 
 KERNEL_VERSION = "1"
 """Bump whenever counts could change: partials written by another version are invalid."""
@@ -51,14 +57,6 @@ cdef struct Move:
     int8_t mv           # +1 Right, -1 Left
     symbol_t wr
     uint8_t go          # 1 for a fixed move; 0 for a free or halting entry (a stop)
-
-
-# What the machines of one block do: the results that leaves add to.
-cdef struct Acc:
-    CountMap outputs
-    u128* times         # times[t]: machines halting after t steps
-    step_t max_time
-    u128 halting, limit, proven
 
 
 # A tape-edge record: the head reached a new cell at the edge of the visited tape.
@@ -110,14 +108,19 @@ cdef struct Ctx:
     int32_t* rec_last   # per state * 2 + side: latest record (checked before use)
     int32_t nrec
     # scratch for proofs, indexed like tape
-    uint32_t* stamp     # per tape cell, indexed like tape
-    uint32_t stamp_now
+    Marks marks         # per tape cell, indexed like tape
     symbol_t* scratch
     # results: the accumulator leaves add to now, one of accs (without a split entry,
     # accs[1] takes the root's right moves, counted again mirrored for its left moves)
     Acc* acc
     Acc* accs
     int nacc
+    # sampling (sampled: masses in c.fw instead of machine counts in c.w)
+    bint sampled
+    double fw
+    int sample_depth, draws, depth
+    Rng rng
+    uint64_t seed, batch, draw_index, ndraws
     uint64_t classes, nodes, steps
     uint64_t by_proof[4]  # classes decided by closed, escape, cycle, shift
     int failed          # set when memory ran out
@@ -179,18 +182,23 @@ cdef inline void halt_output(Ctx* c, pos_t h, symbol_t w, pos_t lo, pos_t hi, u1
     """Add k machines to the output the tape shows once w is written at h."""
     cdef symbol_t old = c.tape[h]
     c.tape[h] = w
-    if cmap_add(&c.acc.outputs, c.tape + lo, hi - lo + 1, k) != 0:
+    if cmap_add_mass(&c.acc.outputs, c.tape + lo, hi - lo + 1, 1 if c.sampled else k, c.fw) != 0:
         c.failed = 1
     c.tape[h] = old
 
 
 cdef inline void halt_time(Ctx* c, step_t t, u128 k, int classes) noexcept nogil:
-    """Add k machines, from ``classes`` classes, halting on step t+1."""
+    """Add k machines (or ``classes`` sampled leaves of mass fw), from ``classes`` classes,
+    halting on step t+1."""
     cdef Acc* acc = c.acc
-    acc.times[t + 1] += k
+    if c.sampled:
+        acc.ftimes[t + 1] += c.fw * classes
+        acc.fhalting += c.fw * classes
+    else:
+        acc.times[t + 1] += k
+        acc.halting += k
     if t + 1 > acc.max_time:
         acc.max_time = t + 1
-    acc.halting += k
     c.classes += classes
 
 
@@ -222,64 +230,6 @@ cdef inline bint escapes(Ctx* c, int q, int side) noexcept nogil:
         q = c.nx[e]
 
 
-cdef inline bint closed(Ctx* c, int q) noexcept nogil:
-    """Proof 'closed': no state reachable from q has a halting or free entry."""
-    cdef uint64_t reach = (<uint64_t>1) << q, todo = reach, fresh, open_ = c.open_states
-    cdef int st
-    if reach & open_:
-        return False
-    while todo:
-        st = __builtin_ctzll(todo)
-        todo &= todo - 1
-        fresh = c.succ[st] & ~reach
-        if fresh & open_:
-            return False
-        reach |= fresh
-        todo |= fresh
-    return True
-
-
-cdef inline uint32_t next_stamp(Ctx* c) noexcept nogil:
-    """A fresh mark for the per-cell stamps (cleared when the counter wraps)."""
-    if c.stamp_now == <uint32_t>4294967295U:
-        memset(c.stamp - c.S - 1, 0, (2 * c.S + 3) * sizeof(uint32_t))
-        c.stamp_now = 0
-    c.stamp_now += 1
-    return c.stamp_now
-
-
-cdef inline uint64_t live_states(Ctx* c) noexcept nogil:
-    """The states from which some halting or free entry is reachable."""
-    cdef uint64_t live = c.open_states, grown, rest
-    cdef uint64_t every = ((<uint64_t>1) << c.n) - 1
-    cdef int st
-    while True:
-        grown = live
-        rest = every & ~live
-        while rest:
-            st = __builtin_ctzll(rest)
-            rest &= rest - 1
-            if c.succ[st] & live:
-                grown |= (<uint64_t>1) << st
-        if grown == live:
-            return live
-        live = grown
-
-
-cdef inline bint repeats(Ctx* c, step_t ck_t, step_t t) noexcept nogil:
-    """Proof 'cycle' (state and head already match): is the tape as it was at ck_t?"""
-    cdef step_t j
-    cdef pos_t p
-    cdef uint32_t now = next_stamp(c)
-    for j in range(ck_t, t):
-        p = c.jpos[j]
-        if c.stamp[p] != now:
-            c.stamp[p] = now
-            if c.tape[p] != c.jold[j]:
-                return False
-    return True
-
-
 cdef inline bint shifted(Ctx* c, step_t t1, pos_t p1, step_t t, pos_t h, int side) noexcept nogil:
     """Proof 'shift': records at (t1, p1) and (t, h) on one side see the same tape, shifted.
 
@@ -289,8 +239,8 @@ cdef inline bint shifted(Ctx* c, step_t t1, pos_t p1, step_t t, pos_t h, int sid
     """
     cdef step_t j = t - 1
     cdef pos_t far = h, p, a, z, delta = h - p1
-    cdef uint32_t now = next_stamp(c)
-    cdef uint32_t* stamp = c.stamp
+    cdef uint32_t now = marks_next(&c.marks)
+    cdef uint32_t* stamp = c.marks.at
     cdef symbol_t* before = c.scratch
     cdef const symbol_t* tape = c.tape
     cdef const pos_t* jpos = c.jpos
@@ -353,7 +303,10 @@ cdef inline bint record(Ctx* c, step_t t, pos_t h, int q, int side) noexcept nog
 
 cdef inline bint decide(Ctx* c, int proof) noexcept nogil:
     """Count the current class as proven non-halting by ``proof`` (index into by_proof)."""
-    c.acc.proven += weight(c)
+    if c.sampled:
+        c.acc.fproven += c.fw
+    else:
+        c.acc.proven += weight(c)
     c.classes += 1
     c.by_proof[proof] += 1
     return True
@@ -425,9 +378,6 @@ cdef void walk(Ctx* c, pos_t h0, int q0, step_t t0, pos_t lo, pos_t hi) noexcept
     cdef int32_t nrec0 = c.nrec
     cdef uint64_t bit, esc_known = 0, esc_yes = 0   # escape verdicts, per state and side
     cdef digit_t a
-    cdef symbol_t* tape
-    cdef const pos_t* jpos
-    cdef const symbol_t* jold
     at.h = h0
     at.q = q0
     at.qm = q0 * m
@@ -481,7 +431,7 @@ cdef void walk(Ctx* c, pos_t h0, int q0, step_t t0, pos_t lo, pos_t hi) noexcept
             if (flags & P_SHIFT) and record(c, t, h, q, -1):
                 decide(c, BY_SHIFT)
                 break
-        if at.qm == ck_qm and h == ck_h and repeats(c, ck_t, t):
+        if at.qm == ck_qm and h == ck_h and tape_repeats(&c.marks, c.tape, c.jpos, c.jold, ck_t, t):
             decide(c, BY_CYCLE)
             break
         if t - ck_t >= ck_span:
@@ -491,23 +441,19 @@ cdef void walk(Ctx* c, pos_t h0, int q0, step_t t0, pos_t lo, pos_t hi) noexcept
             ck_span *= 2
         if t == closed_at:
             closed_at = t + 2 * (t - t0)
-            if closed(c, q):
+            if graph_closed(c.open_states, c.succ, q):
                 decide(c, BY_CLOSED)
                 break
         if t >= S:
-            c.acc.limit += weight(c)
+            if c.sampled:
+                c.acc.flimit += c.fw
+            else:
+                c.acc.limit += weight(c)
             c.classes += 1
             break
         due = min(min(ck_t + ck_span, closed_at), S)
-    t = at.t
-    c.steps += t - t0
-    # locals: a byte store through c.tape would otherwise reload every pointer
-    tape = c.tape
-    jpos = c.jpos
-    jold = c.jold
-    while t > t0:
-        t -= 1
-        tape[jpos[t]] = jold[t]
+    c.steps += at.t - t0
+    journal_undo(c.tape, c.jpos, c.jold, at.t, t0)
     c.nrec = nrec0
 
 
@@ -549,6 +495,7 @@ cdef void branch(Ctx* c, int e, pos_t h, int q, step_t t, pos_t lo, pos_t hi) no
     cdef bint dead_end = False
     cdef bint others_open = False
     cdef u128 mult = c.mult, base = c.mult, w = c.w, wbase
+    cdef double fw = c.fw, fwbase = c.fw / c.b
     cdef bint split = e == c.split_e
     cdef bint limited = c.restricted[e]
     # the first read of a block that mirroring maps onto itself: a left move's subtree is
@@ -557,6 +504,9 @@ cdef void branch(Ctx* c, int e, pos_t h, int q, step_t t, pos_t lo, pos_t hi) no
     cdef const uint8_t* ok = c.allow + e * c.b
     cdef Acc* shared = c.acc
     c.nodes += 1
+    if c.sampled and c.depth >= c.sample_depth:
+        descend(c, e, h, q, t, lo, hi)
+        return
     if not limited:
         c.nfree -= 1
     elif not split:
@@ -565,6 +515,7 @@ cdef void branch(Ctx* c, int e, pos_t h, int q, step_t t, pos_t lo, pos_t hi) no
         c.mult = base
     wbase = base * c.powb[c.nfree]
     c.w = wbase
+    c.fw = fwbase
     if limited:
         for r in range(m):
             if ok[r]:
@@ -593,8 +544,9 @@ cdef void branch(Ctx* c, int e, pos_t h, int q, step_t t, pos_t lo, pos_t hi) no
             # a target x closes the graph from q (= own) when neither x nor own's other
             # targets reach a halting or free entry without e: one search for all x
             c.succ[own] = others
-            live = live_states(c)
+            live = graph_live(c.open_states, c.succ, c.n)
             dead_end = (others & live) == 0
+    c.depth += 1
     for x in range(c.n):
         # digits m + (2x + d) m + w, for d = 0 (Right), 1 (Left) and w < m, go to x
         lo_r = m + 2 * x * m
@@ -607,6 +559,7 @@ cdef void branch(Ctx* c, int e, pos_t h, int q, step_t t, pos_t lo, pos_t hi) no
             if c.symmetry:
                 c.mult = base * <u128>nfresh
                 c.w = wbase * <u128>nfresh
+                c.fw = fwbase * nfresh
         c.used[x] += 1
         put_digit(c, e, lo_r)
         c.succ[own] = others | ((<uint64_t>1) << x)
@@ -618,7 +571,10 @@ cdef void branch(Ctx* c, int e, pos_t h, int q, step_t t, pos_t lo, pos_t hi) no
                             c.acc = &c.accs[1 + r]
                         decide(c, BY_CLOSED)
             else:
-                c.acc.proven += weight(c) * <u128>(2 * m)
+                if c.sampled:
+                    c.acc.fproven += c.fw * (2 * m)
+                else:
+                    c.acc.proven += weight(c) * <u128>(2 * m)
                 c.classes += 2 * m
                 c.by_proof[BY_CLOSED] += 2 * m
         else:
@@ -638,14 +594,45 @@ cdef void branch(Ctx* c, int e, pos_t h, int q, step_t t, pos_t lo, pos_t hi) no
         c.used[x] -= 1
         c.mult = base
         c.w = wbase
+        c.fw = fwbase
         if c.failed:
             break
+    c.depth -= 1
     c.acc = shared
     c.mult = mult
     c.w = w
+    c.fw = fw
     set_entry(c, e, -1)
     if not limited:
         c.nfree += 1
+
+
+cdef void descend(Ctx* c, int e, pos_t h, int q, step_t t, pos_t lo, pos_t hi) noexcept nogil:
+    """Sampled branch: the halting digits exactly, then ``draws`` (at the sampling depth)
+    or one random moving digit, each standing for all of them (Knuth's estimator)."""
+    cdef int moving = c.b - c.m, loops = 1, i
+    cdef double fw = c.fw
+    if c.depth == c.sample_depth:
+        loops = c.draws
+    c.nfree -= 1
+    c.fw = fw / c.b
+    leaf_halts(c, h, t, lo, hi)
+    c.depth += 1
+    for i in range(loops):
+        if c.depth == c.sample_depth + 1:
+            rng_start(&c.rng, c.seed, c.batch, c.draw_index)
+            c.draw_index += 1
+            c.ndraws += 1
+        set_entry(c, e, <digit_t>(c.m + rng_below(&c.rng, <uint32_t>moving)))
+        c.fw = fw * moving / c.b / loops
+        if not first_read(c, e, h, t, lo, hi):
+            walk(c, h, q, t, lo, hi)
+        if c.failed:
+            break
+    c.depth -= 1
+    c.fw = fw
+    set_entry(c, e, -1)
+    c.nfree += 1
 
 
 cdef int start_block(Ctx* c, const digit_t* digits) noexcept nogil:
@@ -653,6 +640,8 @@ cdef int start_block(Ctx* c, const digit_t* digits) noexcept nogil:
     cdef int e, st
     c.nfree = 0
     c.mult = 1
+    c.fw = 1.0
+    c.depth = 0
     c.nrec = 0
     c.acc = &c.accs[0]
     for st in range(c.n):
@@ -686,16 +675,11 @@ cdef int start_block(Ctx* c, const digit_t* digits) noexcept nogil:
     return 0
 
 
-cdef object to_int(u128 x):
-    return (int(<uint64_t>(x >> 64)) << 64) | int(<uint64_t>x)
-
-
 cdef void free_ctx(Ctx* c) noexcept nogil:
     cdef int i
     if c.accs != NULL:
         for i in range(c.nacc):
-            cmap_free(&c.accs[i].outputs)
-            free(c.accs[i].times)
+            acc_free(&c.accs[i])
         free(c.accs)
     free(c.restricted)
     free(c.allow)
@@ -715,8 +699,7 @@ cdef void free_ctx(Ctx* c) noexcept nogil:
     free(c.powb)
     if c.tape != NULL:
         free(c.tape - c.S - 1)
-    if c.stamp != NULL:
-        free(c.stamp - c.S - 1)
+    marks_free(&c.marks)
     free(c.jpos)
     free(c.jold)
     free(c.rec)
@@ -741,7 +724,6 @@ cdef int alloc_ctx(Ctx* c) noexcept nogil:
     c.succ = <uint64_t*>calloc(c.n, sizeof(uint64_t))
     c.powb = <u128*>calloc(c.E + 1, sizeof(u128))
     c.tape = <symbol_t*>calloc(cells, sizeof(symbol_t))
-    c.stamp = <uint32_t*>calloc(cells, sizeof(uint32_t))
     c.jpos = <pos_t*>calloc(c.S + 1, sizeof(pos_t))
     c.jold = <symbol_t*>calloc(c.S + 1, sizeof(symbol_t))
     c.rec = <Rec*>calloc(c.S + 2, sizeof(Rec))
@@ -754,18 +736,15 @@ cdef int alloc_ctx(Ctx* c) noexcept nogil:
     c.choices = <u128*>calloc(c.E, sizeof(u128))
     if c.tape != NULL:
         c.tape += c.S + 1
-    if c.stamp != NULL:
-        c.stamp += c.S + 1
     if c.scratch != NULL:
         c.scratch += c.S + 1
     if not (c.act and c.mv and c.nx and c.step and c.state_of and c.dig_wr and c.dig_mv and c.dig_nx and c.dig_step
-            and c.succ and c.used and c.powb and c.tape and c.stamp
+            and c.succ and c.used and c.powb and c.tape and marks_alloc(&c.marks, cells, c.S + 1) == 0
             and c.jpos and c.jold and c.rec
             and c.rec_last and c.scratch and c.accs and c.restricted and c.allow and c.allow_to and c.choices):
         return -1
     for k in range(c.nacc):
-        c.accs[k].times = <u128*>calloc(c.S + 2, sizeof(u128))
-        if cmap_init(&c.accs[k].outputs, 1024) != 0 or c.accs[k].times == NULL:
+        if acc_init(&c.accs[k], c.S, c.sampled) != 0:
             return -1
     decode_digits(c)
     for k in range(c.b):
@@ -806,7 +785,8 @@ cdef void _restrict(Ctx* c, int e, const digit_t[::1] digits) noexcept nogil:
 
 def count_blocks(int n, int m, step_t max_steps, const digit_t[:, ::1] blocks,
                  int flags, bint symmetry, int split_entry=-1, const digit_t[::1] split_digits=None,
-                 int part_entry=-1, const digit_t[::1] part_digits=None):
+                 int part_entry=-1, const digit_t[::1] part_digits=None, bint sampled=False,
+                 int sample_depth=0, int draws=1, uint64_t seed=0, uint64_t batch=0):
     """Count every machine of each block (row: digit per entry, -1 free) of space (n, m).
 
     Returns a dict of Python ints: outputs (str -> count), halting, limit, proven,
@@ -818,7 +798,12 @@ def count_blocks(int n, int m, step_t max_steps, const digit_t[:, ::1] blocks,
     digit: the counts are those every digit shares (machines never reading it, counted
     once per digit), and ``by_digit`` maps each digit to what the classes that read it
     as that digit add (a renaming representative stands for its whole orbit, which the
-    caller shares out). Callers validate inputs.
+    caller shares out).
+
+    ``sampled`` draws instead: branch points from ``sample_depth`` on draw one moving
+    digit (``draws`` times at that depth), from the stream of (seed, batch, draw
+    index); outputs then map to (hits, mass), totals and halting times are masses, and
+    a block's masses add up to 1 (per block; blocks are added). Callers validate inputs.
     """
     cdef Ctx c
     cdef Py_ssize_t i
@@ -833,6 +818,13 @@ def count_blocks(int n, int m, step_t max_steps, const digit_t[:, ::1] blocks,
     c.symmetry = symmetry
     c.split_e = split_entry
     c.nacc = 1 + c.b if split_entry >= 0 else 2
+    c.sampled = sampled
+    c.sample_depth = sample_depth
+    c.draws = draws
+    c.seed = seed
+    c.batch = batch
+    if sampled and (split_entry >= 0 or part_entry >= 0):
+        raise ValueError("a sampled count takes no split or part entry")
     if blocks.shape[0] > 0 and blocks.shape[1] != c.E:
         raise ValueError(f"blocks should have {c.E} columns, got {blocks.shape[1]}")
     if n > 31:
@@ -868,37 +860,21 @@ def count_blocks(int n, int m, step_t max_steps, const digit_t[:, ::1] blocks,
         free_ctx(&c)
 
 
-cdef dict _acc_results(Acc* acc):
-    cdef uint64_t j
-    cdef step_t t
-    cdef bytes key
-    outputs = {}
-    for j in range(acc.outputs.cap):
-        if acc.outputs.hashes[j] != 0:
-            key = (acc.outputs.arena + acc.outputs.offsets[j])[:acc.outputs.lengths[j]]
-            outputs[key.translate(_DIGITS).decode("ascii")] = to_int(acc.outputs.counts[j])
-    times = {}
-    for t in range(acc.max_time + 1):
-        if acc.times[t] != 0:
-            times[t] = to_int(acc.times[t])
-    return {
-        "outputs": outputs,
-        "halting": to_int(acc.halting),
-        "limit": to_int(acc.limit),
-        "proven": to_int(acc.proven),
-        "halting_times": times,
-    }
-
-
 cdef dict _results(Ctx* c):
     cdef int i
-    out = _acc_results(&c.accs[0])
+    out = acc_results(&c.accs[0], _DIGITS)
     if c.split_e < 0:
         # the root's right moves, as they are and mirrored for the left moves
-        mirrored = _acc_results(&c.accs[1])
+        mirrored = acc_results(&c.accs[1], _DIGITS)
+        outputs = out["outputs"]
         for string, count in mirrored["outputs"].items():
             for key in (string, string[::-1]):
-                out["outputs"][key] = out["outputs"].get(key, 0) + count
+                if key not in outputs:
+                    outputs[key] = count
+                elif c.sampled:
+                    outputs[key] = (outputs[key][0] + count[0], outputs[key][1] + count[1])
+                else:
+                    outputs[key] += count
         for steps, count in mirrored["halting_times"].items():
             out["halting_times"][steps] = out["halting_times"].get(steps, 0) + 2 * count
         out["halting_times"] = dict(sorted(out["halting_times"].items()))
@@ -910,9 +886,11 @@ cdef dict _results(Ctx* c):
         steps=c.steps,
         proven_by={name: c.by_proof[i] for i, name in enumerate(PROOF_FLAGS)},
     )
+    if c.sampled:
+        out["draws"] = c.ndraws
     if c.split_e >= 0:
         out["by_digit"] = {
-            r: _acc_results(&c.accs[1 + r]) for r in range(c.b) if c.allow[c.split_e * c.b + r]
+            r: acc_results(&c.accs[1 + r], _DIGITS) for r in range(c.b) if c.allow[c.split_e * c.b + r]
         }
     return out
 
