@@ -40,6 +40,8 @@ def bad_jobs(tmp_path):
         (["reduce", "{tmp}/malformed.toml"], "not valid TOML"),
         (["submit", str(JOBS / "d3x2.toml"), "--shards", "190:200"], r"shard range '190:200' is outside the plan of d3x2-s21.*0:196"),
         (["submit", str(JOBS / "d3x2.toml"), "--shards", "ten"], "should look like 100:200"),
+        (["submit", str(JOBS / "d3x2.toml"), "--shards", "5:2"], "shard range '5:2' is reversed; A:B needs A < B"),
+        (["submit", str(JOBS / "d3x2.toml"), "--shards", "5:5"], "shard range '5:5' is empty"),
         (["submit", str(JOBS / "d3x2.toml"), "--scheduler", "tcp://127.0.0.1:{port}"], "cannot reach a Dask scheduler at"),
         (["reduce", str(JOBS / "d3x2.toml")], "196 counted shards|have no partial"),
     ],
