@@ -86,7 +86,10 @@ def test_tables_lists_versions_with_coverage_and_provenance(tmp_path):
     out = runner.invoke(main, ["tables"]).stdout
     spec = load_spec(job)
     mine = [line for line in out.splitlines() if str(tmp_path) in line]
-    assert [line.split()[:3] for line in mine] == [["d2x2-s6", "v1", "full"], ["d2x2-s6", "v2", "full"]]
+    assert [line.split()[:4] for line in mine] == [
+        ["d2x2-s6", "v1", str(tmp_path), "full"], ["d2x2-s6", "v2", str(tmp_path), "full"],
+    ]
+    assert [line.split()[:3] for line in out.splitlines() if "shipped" in line][0] == ["d2x2-s6", "v1", "shipped"]
     assert all(f"job {spec.job_id}" in line for line in mine)
 
 

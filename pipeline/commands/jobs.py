@@ -168,7 +168,8 @@ def reduce_cmd(job, data_dir, allow_partial, progress):
 @click.command()
 @DATA_DIR
 def tables(data_dir):
-    """Tables, their versions, coverage and provenance (data root first, then shipped).
+    """Tables and their versions, each with where it comes from (its data root, or
+    "shipped" with the package), coverage and provenance.
 
     \b
     Example:
@@ -178,10 +179,11 @@ def tables(data_dir):
     found = list_tables(root) + (list_tables(shipped_root()) if root.resolve() != shipped_root().resolve() else [])
     if not found:
         click.echo(f"no tables under {root}")
+    width = max((len(info.source) for info in found), default=0)
     for info in found:
         m = info.manifest
         click.echo(
-            f"{info.table:<14} v{info.version:<3} {m.get('coverage', '?'):<8} {m.get('strings', '?'):>8} strings  "
-            f"job {m.get('job_id', '?')}  kernel {m.get('versions', {}).get('kernel', '?')}  "
-            f"{m.get('created', '?')}  {'shipped' if info.shipped else info.path}"
+            f"{info.table:<14} v{info.version:<3} {info.source:<{width}}  {m.get('coverage', '?'):<8} "
+            f"{m.get('strings', '?'):>8} strings  job {m.get('job_id', '?')}  "
+            f"kernel {m.get('versions', {}).get('kernel', '?')}  {m.get('created', '?')}"
         )
