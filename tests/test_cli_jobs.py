@@ -99,3 +99,17 @@ def test_help_names_the_environment_fallbacks(command):
     assert "CTM_DATA_DIR" in out and "Example" in out
     if command in ("run", "submit"):
         assert "DASK_SCHEDULER_ADDRESS" in out
+
+
+def test_submit_gives_up_on_a_cluster_without_workers(tmp_path):
+    from distributed import LocalCluster
+
+    with LocalCluster(n_workers=0, processes=False, dashboard_address=None) as cluster:
+        address = cluster.scheduler_address
+        args = ["submit", str(JOBS / "d2x2.toml"), "--scheduler", address, "--timeout", "1", "--no-progress"]
+        result = CliRunner().invoke(main, [*args, "--data-dir", str(tmp_path)])
+    assert result.exit_code == 2, result.output
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith(f"error: no Dask worker joined the scheduler at {address} within 1 s; 0 of "), lines[0]
+    assert "start workers" in lines[0] and "run the same command again" in lines[0]
