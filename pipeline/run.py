@@ -1,7 +1,9 @@
 """Count a job's shards on Dask: pending = planned counted shards minus valid partials.
 
 ``run`` makes its own LocalCluster; ``run_with_client`` reuses any client. Resume is a
-set difference: a rerun counts only the shards without a valid partial.
+set difference: a rerun counts only the shards without a valid partial. While tasks run,
+the driver watches the cluster: a cluster with no worker is reported (and given up on
+after a timeout), and a lost scheduler ends the run with one line.
 """
 
 from __future__ import annotations
