@@ -186,12 +186,17 @@ class ShardPlan:
             last = (int(tail) if tail.strip() else self.shards) if sep else first + 1
         except ValueError:
             raise SpecError(f"shard range {text!r} should look like 100:200 (shards 100..199)") from None
-        if not 0 <= first < last <= self.shards:
-            raise SpecError(
-                f"shard range {text!r} is outside the plan of {self.spec.table}, "
-                f"which has shards 0:{self.shards} (0..{self.shards - 1})"
-            )
-        return range(first, last)
+        if first < 0 or last < 0:
+            problem = "has a negative shard number; shards are numbered from 0"
+        elif first >= self.shards or last > self.shards:
+            problem = f"is outside the plan of {self.spec.table}, which has shards 0:{self.shards} (0..{self.shards - 1})"
+        elif last < first:
+            problem = f"is reversed; A:B needs A < B, e.g. {last}:{first}"
+        elif last == first:
+            problem = f"is empty; A:B holds shards A..B-1, so shard {first} alone is {first}:{first + 1}"
+        else:
+            return range(first, last)
+        raise SpecError(f"shard range {text!r} {problem}")
 
     def groups(self, shards: list[int]) -> list[list[int]]:
         """``shards`` grouped by all but their top digit: each group is counted in one walk

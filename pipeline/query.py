@@ -26,7 +26,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from pipeline.errors import CTMError
-from pipeline.tables import TABLE_FILE, data_root, list_tables, load_manifest, shipped_root, table_path
+from pipeline.tables import TABLE_FILE, data_root, list_tables, load_manifest, shipped_root, source_of, table_path
 
 DEFAULT_TABLES = {2: "d5x2-s500"}
 """Default table per alphabet: (5,2) S=500 is the table acss's K.2 and pybdm's CTM-B2-D12 come from."""
@@ -69,6 +69,12 @@ class Table:
     @property
     def label(self) -> str:
         return f"{self.name} v{self.version}"
+
+    @property
+    def source(self) -> str:
+        """``shipped``, or the data root this version comes from: tells apart two tables of
+        the same name and version (the shipped one, and one computed into a data root)."""
+        return source_of(self.folder)
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,9 @@
 """Count a job's shards on Dask: pending = planned counted shards minus valid partials.
 
 ``run`` makes its own LocalCluster; ``run_with_client`` reuses any client. Resume is a
-set difference: a rerun counts only the shards without a valid partial.
+set difference: a rerun counts only the shards without a valid partial. While tasks run,
+the driver watches the cluster: a cluster with no worker is reported (and given up on
+after a timeout), and a lost scheduler ends the run with one line.
 """
 
 from __future__ import annotations
@@ -9,11 +11,14 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import sys
 import time
+from collections.abc import Iterator
+from concurrent.futures import CancelledError
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from dask.distributed import Client, LocalCluster, as_completed
+from dask.distributed import Client, Future, LocalCluster, wait
 from tqdm import tqdm
 
 from pipeline.errors import CTMError
@@ -23,6 +28,15 @@ from pipeline.spec import JobSpec
 
 CONNECT_TIMEOUT = 3
 """Seconds to wait for a scheduler before giving up with a one-line error."""
+
+NO_WORKER_GRACE = 20.0
+"""Seconds a cluster may have no worker before a run says so (it keeps waiting)."""
+
+LOOK_EVERY = 1.0
+"""Seconds between looks at the cluster's workers while tasks run."""
+
+START_WORKERS = "start workers (`docker compose up -d`, or `dask worker {address}` on a machine that reaches it)"
+SCHEDULER_BACK = "once it is back (compose restarts it; elsewhere start `dask scheduler` again)"
 
 
 @dataclass
@@ -109,10 +123,79 @@ def submit_tasks(
     return parts, writes
 
 
+class _Stopped(Exception):
+    """The cluster cannot finish the run: the scheduler is gone, or no worker came in time."""
+
+    def __init__(self, what: str, advice: str) -> None:
+        super().__init__(what)
+        self.advice = advice
+
+
+def _say(message: str) -> None:
+    """A line on stderr that leaves the progress bar intact."""
+    tqdm.write(message, file=sys.stderr)
+
+
+def _finished(
+    client: Client, futures: list[Future], timeout: float | None = None, grace: float = NO_WORKER_GRACE
+) -> Iterator[Future]:
+    """Yield ``futures`` as they finish, watching the cluster in between: say so once it has
+    had no worker for ``grace`` s (and keep waiting), stop after ``timeout`` s without one
+    (None: wait for workers as long as it takes), stop at once if the scheduler is lost.
+
+    Stopping raises _Stopped, whose message names the scheduler's address.
+    """
+    address = client.scheduler.address
+    lost = _Stopped(f"lost the Dask scheduler at {address}", SCHEDULER_BACK)
+    pending, idle_since, said, next_look = set(futures), None, False, 0.0
+    while pending:
+        try:
+            done, pending = wait(pending, timeout=LOOK_EVERY, return_when="FIRST_COMPLETED")
+        except TimeoutError:
+            done = set()
+        except CancelledError:   # the client cancels every future when the scheduler goes
+            raise lost from None
+        yield from done
+        now = time.monotonic()
+        if not pending or now < next_look:
+            continue
+        next_look = now + LOOK_EVERY
+        try:
+            workers = len(client.nthreads())
+        except OSError:
+            raise lost from None
+        if workers:
+            idle_since, said = None, False
+            continue
+        idle_since = idle_since or now
+        if timeout is not None and now - idle_since >= timeout:
+            raise _Stopped(
+                f"no Dask worker joined the scheduler at {address} within {timeout:g} s",
+                START_WORKERS.format(address=address),
+            )
+        if not said and now - idle_since >= grace:
+            _say(
+                f"no Dask worker at {address} for {grace:g} s: {START_WORKERS.format(address=address)}; "
+                f"still waiting (--timeout S gives up)"
+            )
+            said = True
+
+
 def run_with_client(
-    spec: JobSpec, client: Client, data_root: Path, shards: range | None = None, progress: bool = True
+    spec: JobSpec,
+    client: Client,
+    data_root: Path,
+    shards: range | None = None,
+    progress: bool = True,
+    timeout: float | None = None,
+    grace: float = NO_WORKER_GRACE,
 ) -> RunReport:
-    """Count the pending shards of ``shards`` (default all) on ``client``'s cluster."""
+    """Count the pending shards of ``shards`` (default all) on ``client``'s cluster.
+
+    With no worker in the cluster it says so after ``grace`` s and gives up after
+    ``timeout`` s (None: waits); losing the scheduler ends the run. Either is a one-line
+    CTMError; the partials written so far are kept, so a rerun counts only the rest.
+    """
     plan = ShardPlan(spec)
     requested = range(plan.shards) if shards is None else shards
     before = survey(plan, data_root, requested)
@@ -124,29 +207,40 @@ def run_with_client(
     parts, writes = submit_tasks(plan, client, data_root, tag, pending)
     grouped = {group[0] for group in parts.values()}
     bar = tqdm(total=len(parts) + len(writes) - len(grouped), desc=f"{'count':<8}", unit="task", disable=not progress)
-    with bar:
-        for future in as_completed([*parts, *writes]):
-            if future in parts:
-                bar.update()
-                future.release()
-                continue
-            group = writes[future]
-            try:
-                done = future.result()
-            except Exception as exc:  # a failed task is reported with its shards, never raised
-                for shard in group:
-                    report.failed[shard] = f"{type(exc).__name__}: {exc}"
-            else:
-                report.computed.extend(group)
-                report.kernel_seconds += done.kernel_seconds
-            if group[0] not in grouped:   # a one-walk task: its write is its count
-                bar.update()
-            future.release()
+    try:
+        with bar:
+            _collect(_finished(client, [*parts, *writes], timeout, grace), parts, writes, grouped, report, bar)
+    except _Stopped as stop:
+        raise CTMError(
+            f"{stop}; {len(report.computed)} of {len(pending)} shards were counted and are kept: "
+            f"{stop.advice}, run the same command again (it counts only the missing shards)"
+        ) from None
     report.wall_seconds = time.perf_counter() - began
     # a cluster that was just started may have had no workers when the run began
     report.threads = max(report.threads, sum(client.nthreads().values()))
     report.computed.sort()
     return report
+
+
+def _collect(futures: Iterator[Future], parts: dict, writes: dict, grouped: set, report: RunReport, bar) -> None:
+    """Record each finished task in ``report``: a write's shards as computed or failed."""
+    for future in futures:
+        if future in parts:
+            bar.update()
+            future.release()
+            continue
+        group = writes[future]
+        try:
+            done = future.result()
+        except Exception as exc:  # a failed task is reported with its shards, never raised
+            for shard in group:
+                report.failed[shard] = f"{type(exc).__name__}: {exc}"
+        else:
+            report.computed.extend(group)
+            report.kernel_seconds += done.kernel_seconds
+        if group[0] not in grouped:   # a one-walk task: its write is its count
+            bar.update()
+        future.release()
 
 
 def run(
@@ -170,7 +264,11 @@ def run(
 
 
 def connect(address: str, timeout: float = CONNECT_TIMEOUT) -> Client:
-    """A client of the scheduler at ``address``, or a one-line CTMError within ``timeout`` s."""
+    """A client of the scheduler at ``address``, or a one-line CTMError within ``timeout`` s.
+
+    A lost scheduler cancels the client's futures at once, and the client gives up
+    reconnecting after ``timeout`` s.
+    """
     try:
         return Client(address, timeout=timeout)
     except Exception as exc:  # refused, timed out, malformed, or not a scheduler at all

@@ -30,6 +30,11 @@ MANIFEST_FILE = "manifest.json"
 
 _VERSION = re.compile(r"^v([1-9][0-9]*)$")
 
+SHIPPED_VERSIONS = frozenset({("d2x2-s6", 1), ("d3x2-s21", 1), ("d4x2-s107", 1), ("d5x2-s500", 1)})
+"""(table, version) of the versions that ship with the package (pyproject's data-files).
+In a checkout they share ``data/`` with the user's own versions, so the folder alone does
+not tell them apart."""
+
 
 def data_root(value: str | os.PathLike | None) -> Path:
     """The data root: ``value`` (``--data-dir``), else $CTM_DATA_DIR, else ./data."""
@@ -48,6 +53,19 @@ def shipped_root() -> Path:
         if (root / "tables").is_dir():
             return root
     return checkout
+
+
+def is_shipped(root: Path, table: str, version: int) -> bool:
+    """True when ``root`` is the package's data root and (table, version) ships with it."""
+    return (table, version) in SHIPPED_VERSIONS and Path(root).resolve() == shipped_root().resolve()
+
+
+def source_of(folder: Path) -> str:
+    """Where the version folder ``<root>/tables/<table>/v<k>`` comes from, for listings and
+    answers: ``shipped`` for a version shipped with the package, else its data root."""
+    folder = Path(folder)
+    root = folder.parents[2]
+    return "shipped" if is_shipped(root, folder.parent.name, int(folder.name[1:])) else str(root)
 
 
 def count_type(machines: int) -> pa.DataType:
@@ -89,12 +107,17 @@ class TableInfo:
     path: Path
     """The version's folder ``.../tables/<table>/v<k>``."""
     shipped: bool
-    """True for a table shipped with the package (found under ``shipped_root()``)."""
+    """True for a version shipped with the package (``is_shipped``)."""
     manifest: dict
 
     @property
     def coverage(self) -> str:
         return self.manifest.get("coverage", "?")
+
+    @property
+    def source(self) -> str:
+        """``shipped``, or the data root the version was found in (``source_of``)."""
+        return source_of(self.path)
 
 
 def versions(root: Path, table: str) -> list[int]:
@@ -136,13 +159,12 @@ def list_tables(root: Path) -> list[TableInfo]:
     folder = Path(root) / "tables"
     if not folder.is_dir():
         return []
-    shipped = folder.resolve() == (shipped_root() / "tables").resolve()
     out = []
     for table in sorted(p.name for p in folder.iterdir() if p.is_dir()):
         for version in versions(root, table):
             path = folder / table / f"v{version}"
             manifest = json.loads((path / MANIFEST_FILE).read_text(encoding="utf-8"))
-            out.append(TableInfo(table, version, path, shipped, manifest))
+            out.append(TableInfo(table, version, path, is_shipped(root, table, version), manifest))
     return out
 
 

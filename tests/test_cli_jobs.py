@@ -40,6 +40,8 @@ def bad_jobs(tmp_path):
         (["reduce", "{tmp}/malformed.toml"], "not valid TOML"),
         (["submit", str(JOBS / "d3x2.toml"), "--shards", "190:200"], r"shard range '190:200' is outside the plan of d3x2-s21.*0:196"),
         (["submit", str(JOBS / "d3x2.toml"), "--shards", "ten"], "should look like 100:200"),
+        (["submit", str(JOBS / "d3x2.toml"), "--shards", "5:2"], "shard range '5:2' is reversed; A:B needs A < B"),
+        (["submit", str(JOBS / "d3x2.toml"), "--shards", "5:5"], "shard range '5:5' is empty"),
         (["submit", str(JOBS / "d3x2.toml"), "--scheduler", "tcp://127.0.0.1:{port}"], "cannot reach a Dask scheduler at"),
         (["reduce", str(JOBS / "d3x2.toml")], "196 counted shards|have no partial"),
     ],
@@ -84,7 +86,10 @@ def test_tables_lists_versions_with_coverage_and_provenance(tmp_path):
     out = runner.invoke(main, ["tables"]).stdout
     spec = load_spec(job)
     mine = [line for line in out.splitlines() if str(tmp_path) in line]
-    assert [line.split()[:3] for line in mine] == [["d2x2-s6", "v1", "full"], ["d2x2-s6", "v2", "full"]]
+    assert [line.split()[:4] for line in mine] == [
+        ["d2x2-s6", "v1", str(tmp_path), "full"], ["d2x2-s6", "v2", str(tmp_path), "full"],
+    ]
+    assert [line.split()[:3] for line in out.splitlines() if "shipped" in line][0] == ["d2x2-s6", "v1", "shipped"]
     assert all(f"job {spec.job_id}" in line for line in mine)
 
 
@@ -94,3 +99,17 @@ def test_help_names_the_environment_fallbacks(command):
     assert "CTM_DATA_DIR" in out and "Example" in out
     if command in ("run", "submit"):
         assert "DASK_SCHEDULER_ADDRESS" in out
+
+
+def test_submit_gives_up_on_a_cluster_without_workers(tmp_path):
+    from distributed import LocalCluster
+
+    with LocalCluster(n_workers=0, processes=False, dashboard_address=None) as cluster:
+        address = cluster.scheduler_address
+        args = ["submit", str(JOBS / "d2x2.toml"), "--scheduler", address, "--timeout", "1", "--no-progress"]
+        result = CliRunner().invoke(main, [*args, "--data-dir", str(tmp_path)])
+    assert result.exit_code == 2, result.output
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith(f"error: no Dask worker joined the scheduler at {address} within 1 s; 0 of "), lines[0]
+    assert "start workers" in lines[0] and "run the same command again" in lines[0]

@@ -1,6 +1,8 @@
-"""`docker compose` end to end: build the image, start a scheduler and two workers, submit
-a (5,2) job in two shard ranges, kill a worker while it counts a shard, and check that
-the cluster's table has the row checksum of an undisturbed local run.
+"""`docker compose` end to end: build the image, start the default cluster (a scheduler and
+two worker containers), submit a (5,2) job in two shard ranges, kill a worker's processes
+while it counts a shard, then the scheduler's in the middle of the second range, and check
+that both come back by themselves and that the cluster's table has the row checksum of an
+undisturbed local run.
 
 The image is built as compose builds it: CTM_BASE_IMAGE and CTM_WHEELS come from the
 environment (offline: ``eval "$(docker/prepare-offline.sh)"``); with CTM_WHEELS=wheelhouse
@@ -13,8 +15,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import shlex
-import shutil
 import subprocess
 import sys
 import time
@@ -22,14 +22,15 @@ import uuid
 from pathlib import Path
 
 import pytest
+from dockertools import REPO, check, docker, need_compose, need_engine
 
+from pipeline.partials import partials_dir
 from pipeline.plan import ShardPlan
 from pipeline.spec import load_spec
 from pipeline.tables import load_manifest
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
 
-REPO = Path(__file__).resolve().parent.parent
 JOB = "tests/data/compose-d5x2.toml"
 TABLE = "d5x2-s100"
 RANGES = ("0:30", "30:52")
@@ -37,6 +38,8 @@ IMAGE = "ctm-pipeline:e2e"
 """Kept after the test: its layers are the build cache of the next run."""
 STEP_TIMEOUT = 300
 BUILD_TIMEOUT = 1800
+SCHEDULER = "tcp://scheduler:8786"
+"""The scheduler's address inside the compose network, as every ctm there names it."""
 
 WATCH = """
 import json, time
@@ -55,62 +58,31 @@ raise SystemExit("no worker was processing a shard within 120 s")
 """
 """Run in a client container: prints the first worker the scheduler shows processing a shard."""
 
-MANIFEST = f"""
-import json
-from pathlib import Path
-from pipeline.plan import ShardPlan
-from pipeline.spec import load_spec
-from pipeline.tables import load_manifest
-print(json.dumps(load_manifest(Path("/data"), "{TABLE}")))
-"""
+KILL_ALL = ["sh", "-c", "kill -9 -1"]
+"""Run in a service's container: kills every process but its init, as a crash would. Docker
+then restarts the container (`restart: unless-stopped`); a `docker kill` would count as a
+stop by hand and leave it stopped."""
 
 COMPARED = ("row_checksum", "coverage", "machines", "halting", "count_total", "nonhalting", "halting_times")
 """Manifest fields that must agree between the cluster's table and the local one."""
 
-
-def unavailable(reason: str) -> None:
-    """Skip, or fail under CI=true, where Docker is part of the contract."""
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"{reason} (CI=true, so this is a failure)")
-    pytest.skip(reason)
-
-
-def compose_command() -> list[str] | None:
-    """$COMPOSE if set, else the `docker compose` plugin, else `docker-compose`, else None."""
-    if os.environ.get("COMPOSE"):
-        return shlex.split(os.environ["COMPOSE"])
-    for candidate in (["docker", "compose"], ["docker-compose"]):
-        if shutil.which(candidate[0]) and subprocess.run(
-            [*candidate, "version"], capture_output=True, timeout=60
-        ).returncode == 0:
-            return candidate
-    return None
-
-
-def check(result: subprocess.CompletedProcess, what: str) -> str:
-    """``result``'s stdout, or an AssertionError with the tail of both streams."""
-    assert result.returncode == 0, (
-        f"{what} failed (exit {result.returncode}):\n{result.stdout[-4000:]}\n{result.stderr[-4000:]}"
-    )
-    return result.stdout
-
-
-def docker(*args: str) -> str:
-    return check(subprocess.run(["docker", *args], capture_output=True, text=True, timeout=120), f"docker {args[0]}")
+ISOLATE = ("CTM_IMAGE", "CTM_BIND_ADDRESS", "CTM_SCHEDULER_PORT", "CTM_DASHBOARD_PORT", "CTM_WORKER_CONTAINERS",
+           "CTM_WORKER_PROCESSES", "CTM_DATA_VOLUME", "COMPOSE_FILE", "COMPOSE_PROFILES", "COMPOSE_PROJECT_NAME")
+"""Settings of the user's own cluster that must not leak into the test's."""
 
 
 class Project:
-    """One compose project under a unique name, and the commands the test runs in it."""
+    """One compose project under a unique name, its data in a folder of the test, and the
+    commands the test runs in it."""
 
-    def __init__(self, compose: list[str]) -> None:
-        self.compose = compose
+    def __init__(self, compose: list[str], data: Path) -> None:
+        self.compose, self.data = compose, data
         self.name = f"ctm-e2e-{uuid.uuid4().hex[:10]}"
-        self.env = {
-            **os.environ,
+        self.env = {k: v for k, v in os.environ.items() if k not in ISOLATE} | {
             "CTM_IMAGE": IMAGE,
+            "CTM_DATA_VOLUME": str(data),
             "CTM_SCHEDULER_PORT": "0",  # any free host port: runs never collide
             "CTM_DASHBOARD_PORT": "0",
-            "CTM_WORKER_PROCESSES": "1",  # one Dask worker per container, so a kill takes one
         }
         self.began = time.monotonic()
 
@@ -127,6 +99,11 @@ class Project:
         )
         return check(result, f"{' '.join(self.compose)} {' '.join(args[:6])}")
 
+    def start(self, *args: str) -> subprocess.Popen:
+        """``run`` in the background; stdout and stderr apart."""
+        return subprocess.Popen(self.argv(*args), cwd=REPO, env=self.env, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True)
+
     def client(self, *command: str) -> list[str]:
         """Compose arguments that run ``command`` in a one-off client container."""
         return ["run", "--rm", "-T", "-v", f"{REPO / 'tests' / 'data'}:/app/tests/data:ro", "client", *command]
@@ -136,11 +113,42 @@ class Project:
         found = ["--filter", f"label=com.docker.compose.project={self.name}"]
         return found + (["--filter", f"label=com.docker.compose.service={service}"] if service else [])
 
+    def containers(self, service: str) -> list[str]:
+        """Ids of the service's containers, running or not (one-off runs left out)."""
+        ids = docker("ps", "-a", "-q", *self.label(service), "--filter", "label=com.docker.compose.oneoff=False")
+        return ids.split()
+
     def worker_containers(self) -> dict[str, str]:
         """Worker container id -> its IP address on the project's network."""
-        ids = docker("ps", "-q", *self.label("worker")).split()
         template = "{{range .NetworkSettings.Networks}}{{.IPAddress}} {{end}}"
-        return {cid: docker("inspect", "-f", template, cid).split()[0] for cid in ids}
+        return {cid: docker("inspect", "-f", template, cid).split()[0] for cid in self.containers("worker")}
+
+    def busy_worker(self) -> tuple[str, list[int]]:
+        """The container of a worker the scheduler shows counting a shard, and the shards."""
+        busy = json.loads(self.run(*self.client("python", "-c", WATCH)).strip().splitlines()[-1])
+        ip = busy["worker"].removeprefix("tcp://").rsplit(":", 1)[0]
+        return next(cid for cid, address in self.worker_containers().items() if address == ip), busy["shards"]
+
+    def crash(self, container: str) -> None:
+        """Kill every process of ``container`` but its init, as a crash would (KILL_ALL)."""
+        # the exec may itself die with the container: its exit status says nothing
+        subprocess.run(["docker", "exec", container, *KILL_ALL], capture_output=True, timeout=60)
+
+    def restarts(self, container: str) -> int:
+        """How many times Docker has restarted ``container`` by itself."""
+        return int(docker("inspect", "-f", "{{.RestartCount}}", container))
+
+    def restarted(self, container: str, after: int = 0, healthy: bool = False, timeout: float = 120) -> int:
+        """Wait until Docker has restarted ``container`` more than ``after`` times and it runs
+        (and is healthy); its restart count."""
+        template = "{{.RestartCount}} {{.State.Running}} {{if .State.Health}}{{.State.Health.Status}}{{end}}"
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            count, running, *health = docker("inspect", "-f", template, container).split()
+            if int(count) > after and running == "true" and (not healthy or health == ["healthy"]):
+                return int(count)
+            time.sleep(0.5)
+        raise AssertionError(f"container {container[:12]} was not restarted within {timeout} s: {count} {running} {health}")
 
     def teardown(self) -> None:
         """Print the logs (shown when the test fails), then remove all the project started."""
@@ -165,15 +173,10 @@ class Project:
 
 
 @pytest.fixture
-def project():
+def project(tmp_path):
     """A compose project with the freshly built image; everything it starts is removed."""
-    if shutil.which("docker") is None:
-        unavailable("no `docker` command on this machine")
-    if subprocess.run(["docker", "info"], capture_output=True, timeout=60).returncode != 0:
-        unavailable("no Docker engine answers `docker info`")
-    compose = compose_command()
-    if compose is None:
-        unavailable("neither `docker compose` nor `docker-compose` works here")
+    need_engine()
+    compose = need_compose()
     if os.environ.get("CTM_WHEELS") == "wheelhouse":
         env = {**os.environ, "PYTHON": sys.executable}
         check(
@@ -181,7 +184,7 @@ def project():
                            text=True, timeout=STEP_TIMEOUT),
             "docker/build-wheelhouse.sh",
         )
-    project = Project(compose)
+    project = Project(compose, tmp_path / "cluster-data")
     version = check(subprocess.run([*compose, "version", "--short"], capture_output=True, text=True, timeout=60),
                     "compose version")
     # docker-compose 1.x builds with the legacy builder, which keeps a failed step's container.
@@ -190,7 +193,7 @@ def project():
         '\nWithout a registry, build the base image and wheels first: eval "$(docker/prepare-offline.sh)"'
     )
     try:
-        project.run("build", *legacy, "scheduler", timeout=BUILD_TIMEOUT)
+        project.run("build", *legacy, timeout=BUILD_TIMEOUT)   # every service: only the scheduler builds
     except AssertionError as exc:
         raise AssertionError(f"{exc}{hint}") from None
     try:
@@ -215,54 +218,81 @@ def local_manifest(root: Path) -> dict:
     return load_manifest(root, TABLE)
 
 
-def counted(report: str) -> int:
-    """How many shards a `ctm submit` report says it computed."""
-    found = re.search(r"computed (\d+),", report)
-    assert found, f"no 'computed N' in the submit report:\n{report}"
+def reported(report: str, what: str) -> int:
+    """How many shards a `ctm submit` report says it ``what`` (computed, skipped, failed)."""
+    found = re.search(rf"\b{what} (\d+)", report)
+    assert found, f"no '{what} N' in the submit report:\n{report}"
     return int(found.group(1))
 
 
-def test_cluster_survives_a_killed_worker(project, tmp_path):
+def test_cluster_survives_a_killed_worker_and_a_restarted_scheduler(project):
+    plan = ShardPlan(load_spec(REPO / JOB))
+    counted = [plan.computed(plan.parse_shards(r)) for r in RANGES]
+    written = partials_dir(project.data, plan.spec.job_id)
     project.note("image built")
-    want = local_manifest(tmp_path / "local")
+    want = local_manifest(project.data.parent / "local")
     project.note("local reference table published")
 
-    project.run("up", "-d", "--no-build", "--scale", "worker=2")
-    project.run(*project.client("python", "-c", "from distributed import Client; "
-                                "Client(timeout=30).wait_for_workers(2, timeout=120)"))
-    project.note("scheduler and two workers up")
+    project.run("up", "-d")   # the defaults: two worker containers sharing the cores
     workers = project.worker_containers()
-    assert len(workers) == 2, f"expected two worker containers, got {workers}"
+    assert len(workers) == 2, f"expected two worker containers by default, got {workers}"
+    expected = 2 * max(1, (os.cpu_count() or 1) // 2)
+    found = project.run(*project.client("python", "-c", "from distributed import Client; c = Client(timeout=30); "
+                                        f"c.wait_for_workers({expected}, timeout=120); print(len(c.nthreads()))"))
+    assert int(found.strip().splitlines()[-1]) == expected, f"{found} Dask workers, expected {expected}"
+    (scheduler,) = project.containers("scheduler")
+    for line in docker("port", scheduler).strip().splitlines():
+        assert line.split(" -> ")[1].startswith("127.0.0.1:"), f"published beyond loopback: {line}"
+    project.note(f"scheduler and two worker containers up, {expected} Dask workers, ports on loopback")
 
-    first = subprocess.Popen(
-        project.argv(*project.client("ctm", "submit", JOB, "--shards", RANGES[0], "--no-progress")),
-        cwd=REPO, env=project.env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-    )
+    # A worker container loses its processes in the middle of a shard: the other finishes the
+    # range, and Docker restarts the lost one.
+    first = project.start(*project.client("ctm", "submit", JOB, "--shards", RANGES[0], "--no-progress"))
     try:
-        busy = json.loads(project.run(*project.client("python", "-c", WATCH)).strip().splitlines()[-1])
-        ip = busy["worker"].removeprefix("tcp://").rsplit(":", 1)[0]
-        victim = next(cid for cid, address in workers.items() if address == ip)
-        docker("kill", victim)
-        project.note(f"killed worker {busy['worker']} while it processed shards {busy['shards']}")
-        out, _ = first.communicate(timeout=STEP_TIMEOUT)
+        victim, shards = project.busy_worker()
+        project.crash(victim)
+        project.note(f"killed the processes of worker container {victim[:12]} while it counted shards {shards}")
+        out, err = first.communicate(timeout=STEP_TIMEOUT)
         project.note(f"shards {RANGES[0]} done")
     finally:
         if first.poll() is None:
             first.kill()
             first.communicate()
-    assert first.returncode == 0, f"ctm submit --shards {RANGES[0]} failed after the kill:\n{out}"
-    assert docker("inspect", "-f", "{{.State.Running}}", victim).strip() == "false"
+    assert first.returncode == 0, f"ctm submit --shards {RANGES[0]} failed after the kill:\n{out}\n{err}"
+    assert reported(out, "failed") == 0 and reported(out, "computed") == len(counted[0]), out
+    project.note(f"worker container restarted by Docker ({project.restarted(victim)} restart)")
 
-    second = project.run(*project.client("ctm", "submit", JOB, "--shards", RANGES[1], "--no-progress"))
-    plan = ShardPlan(load_spec(REPO / JOB))
-    for report, shards in ((out, RANGES[0]), (second, RANGES[1])):
-        assert "failed 0" in report, report
-        assert counted(report) == len(plan.computed(plan.parse_shards(shards))), report
-    project.note(f"shards {RANGES[1]} done")
+    # The scheduler loses its process in the middle of the second range: the submission ends
+    # with one line naming it, Docker restarts it and the workers (which stop without it), and
+    # the same submission counts only the shards still missing.
+    before = {cid: project.restarts(cid) for cid in workers}
+    second = project.start(*project.client("ctm", "submit", JOB, "--shards", RANGES[1], "--no-progress"))
+    try:
+        _, shards = project.busy_worker()
+        project.crash(scheduler)
+        project.note(f"killed the scheduler's processes while shards {shards} were counted")
+        out, err = second.communicate(timeout=STEP_TIMEOUT)
+    finally:
+        if second.poll() is None:
+            second.kill()
+            second.communicate()
+    errors = [line for line in err.splitlines() if line.startswith("error: ")]
+    assert second.returncode == 2, f"the submission should fail with one line (exit 2):\n{out}\n{err}"
+    assert len(errors) == 1 and "Traceback" not in err, err
+    assert errors[0].startswith(f"error: lost the Dask scheduler at {SCHEDULER}; "), errors[0]
+    project.note(f"scheduler restarted by Docker ({project.restarted(scheduler, healthy=True)} restart)")
+    for cid, count in before.items():   # a stopping worker may still write the shard it was counting
+        project.restarted(cid, after=count)
+    project.note("worker containers restarted by Docker")
+    done = sorted(int(p.stem) for p in written.glob("*.parquet") if int(p.stem) in counted[1])
+    again = project.run(*project.client("ctm", "submit", JOB, "--shards", RANGES[1], "--no-progress"))
+    assert reported(again, "failed") == 0, again
+    assert (reported(again, "computed"), reported(again, "skipped")) == (len(counted[1]) - len(done), len(done)), again
+    project.note(f"shards {RANGES[1]} done on resubmission ({len(done)} were kept from before the restart)")
+
     project.run(*project.client("ctm", "reduce", JOB, "--allow-partial", "--no-progress"))
-    got = json.loads(project.run(*project.client("python", "-c", MANIFEST)).strip().splitlines()[-1])
+    got = load_manifest(project.data, TABLE)
     project.note("cluster table published")
-
     assert got["job_id"] == want["job_id"]
     for field in COMPARED:
         assert got[field] == want[field], f"{field}: cluster {got[field]!r} != local {want[field]!r}"

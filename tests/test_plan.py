@@ -55,8 +55,17 @@ def test_shard_ranges_parse_and_stay_in_the_plan():
     assert plan.parse_shards("7") == range(7, 8)
     assert plan.parse_shards(":3") == range(0, 3)
     assert plan.parse_shards("320:") == range(320, 324)
-    for bad in ("300:400", "5:5", "-1:3", "a:b", "324"):
-        with pytest.raises(SpecError, match="shard range"):
+    for bad, problem in (
+        ("300:400", r"'300:400' is outside the plan of d4x2-s107, which has shards 0:324"),
+        ("324", "outside the plan"),
+        ("330:330", "outside the plan"),
+        ("5:2", r"'5:2' is reversed; A:B needs A < B, e.g. 2:5"),
+        (":0", r"is empty; .* shard 0 alone is 0:1"),
+        ("5:5", r"'5:5' is empty; A:B holds shards A..B-1, so shard 5 alone is 5:6"),
+        ("-1:3", "negative shard number"),
+        ("a:b", "should look like 100:200"),
+    ):
+        with pytest.raises(SpecError, match=problem):
             plan.parse_shards(bad)
     with pytest.raises(SpecError, match="outside the plan"):
         plan.range(324)

@@ -213,7 +213,7 @@ def test_cli_query_lines_json_file_and_stdin(root, tmp_path):
     (record,) = json.loads(result.output)
     assert record == {
         "string": "X", "normalized": "0", "produced": True, "K": 2.0, "D": 0.25,
-        "count": 16, "rank": 1, "table": NAME, "version": 1,
+        "count": 16, "rank": 1, "table": NAME, "version": 1, "source": str(root.resolve()),
     }
 
     listing = tmp_path / "strings.txt"

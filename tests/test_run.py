@@ -153,3 +153,48 @@ def test_failed_shards_are_reported_together(tmp_path):
     assert sorted(int(s) for s, _ in failed) == ShardPlan(load_spec(job)).computed()
     assert result.stderr.strip().splitlines()[-1].startswith("error: ")
     assert "shards failed" in result.stderr.strip().splitlines()[-1]
+
+
+@pytest.fixture
+def no_workers():
+    """A real scheduler with no worker yet, and a client of it."""
+    from distributed import Client, LocalCluster
+
+    with LocalCluster(n_workers=0, processes=False, dashboard_address=None) as cluster, Client(cluster) as client:
+        yield cluster, client
+
+
+def test_a_cluster_without_workers_is_reported_then_given_up(tmp_path, no_workers, capsys):
+    from pipeline.errors import CTMError
+    from pipeline.run import run_with_client
+
+    cluster, client = no_workers
+    job = load_spec(write_job(tmp_path, "d2x2", 2, 2, 6, 1))
+    began = time.monotonic()
+    with pytest.raises(CTMError) as caught:
+        run_with_client(job, client, tmp_path / "data", progress=False, timeout=3, grace=1)
+    assert 3 <= time.monotonic() - began < 10
+    message = str(caught.value)
+    assert message.startswith(f"no Dask worker joined the scheduler at {cluster.scheduler_address} within 3 s; 0 of ")
+    assert "start workers (`docker compose up -d`" in message and "run the same command again" in message
+    said = capsys.readouterr().err.strip().splitlines()
+    assert len(said) == 1 and said[0].startswith(f"no Dask worker at {cluster.scheduler_address} for 1 s"), said
+    assert "still waiting" in said[0]
+
+
+def test_a_run_waits_for_workers_that_come_late(tmp_path, no_workers, capsys):
+    import threading
+
+    from pipeline.run import run_with_client
+
+    cluster, client = no_workers
+    job = load_spec(write_job(tmp_path, "d2x2", 2, 2, 6, 1))
+    late = threading.Timer(2.5, lambda: cluster.scale(1))
+    late.start()
+    try:
+        report = run_with_client(job, client, tmp_path / "data", progress=False, grace=1)
+    finally:
+        late.cancel()
+    assert report.computed and not report.failed
+    assert "still waiting" in capsys.readouterr().err
+    assert ok("status", str(tmp_path / "d2x2.toml"), "--data-dir", str(tmp_path / "data")).count("missing 0") == 1

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import logging
+from contextlib import contextmanager
+
 import click
 
 from pipeline.errors import CTMError
@@ -36,6 +39,13 @@ PROCESSES = click.option(
     help="Local workers as processes or as threads (the kernel releases the GIL).",
 )
 PROGRESS = click.option("--progress/--no-progress", default=True, show_default=True, help="Show progress bars.")
+TIMEOUT = click.option(
+    "--timeout",
+    type=click.FloatRange(0, min_open=True),
+    metavar="SECONDS",
+    default=None,
+    help="With --scheduler: give up after SECONDS with no worker, e.g. 600 [default: keep waiting].",
+)
 
 
 def _ids(shards) -> str:
@@ -45,10 +55,26 @@ def _ids(shards) -> str:
     return text + (f", ... ({len(shards)} in all)" if len(shards) > 10 else "")
 
 
-def _compute(spec, root, scheduler, workers, processes, shards, progress) -> RunReport:
+@contextmanager
+def _quiet_client():
+    """Mute the Dask client's own log (a lost scheduler logs tracebacks there): the run
+    reports it in one line. ``ctm --debug`` keeps the log."""
+    log = logging.getLogger("distributed.client")
+    if click.get_current_context().find_root().params.get("debug"):
+        yield
+        return
+    level = log.level
+    log.setLevel(logging.CRITICAL)
+    try:
+        yield
+    finally:
+        log.setLevel(level)
+
+
+def _compute(spec, root, scheduler, workers, processes, shards, progress, timeout) -> RunReport:
     if scheduler:
-        with connect(scheduler) as client:
-            return run_with_client(spec, client, root, shards, progress)
+        with _quiet_client(), connect(scheduler) as client:
+            return run_with_client(spec, client, root, shards, progress, timeout)
     return run(spec, root, workers, processes, shards, progress)
 
 
@@ -88,7 +114,8 @@ def _published(reduced: Reduced) -> None:
 @WORKERS
 @PROCESSES
 @PROGRESS
-def run_cmd(job, data_dir, scheduler, workers, processes, progress):
+@TIMEOUT
+def run_cmd(job, data_dir, scheduler, workers, processes, progress, timeout):
     """Count a whole job, then reduce it into a new table version.
 
     \b
@@ -96,7 +123,7 @@ def run_cmd(job, data_dir, scheduler, workers, processes, progress):
       ctm run jobs/d4x2.toml --data-dir /tmp/ctm
     """
     spec, root = load_spec(job), data_root(data_dir)
-    report = _compute(spec, root, scheduler, workers, processes, None, progress)
+    report = _compute(spec, root, scheduler, workers, processes, None, progress, timeout)
     _report(spec, report)
     _published(reduce_job(spec, root, progress=progress))
 
@@ -109,7 +136,8 @@ def run_cmd(job, data_dir, scheduler, workers, processes, progress):
 @WORKERS
 @PROCESSES
 @PROGRESS
-def submit(job, shard_text, data_dir, scheduler, workers, processes, progress):
+@TIMEOUT
+def submit(job, shard_text, data_dir, scheduler, workers, processes, progress, timeout):
     """Count some shards of a job, on a cluster or locally; no reduce.
 
     \b
@@ -118,7 +146,7 @@ def submit(job, shard_text, data_dir, scheduler, workers, processes, progress):
     """
     spec, root = load_spec(job), data_root(data_dir)
     shards = ShardPlan(spec).parse_shards(shard_text) if shard_text else None
-    _report(spec, _compute(spec, root, scheduler, workers, processes, shards, progress))
+    _report(spec, _compute(spec, root, scheduler, workers, processes, shards, progress, timeout))
 
 
 @click.command()
@@ -168,7 +196,8 @@ def reduce_cmd(job, data_dir, allow_partial, progress):
 @click.command()
 @DATA_DIR
 def tables(data_dir):
-    """Tables, their versions, coverage and provenance (data root first, then shipped).
+    """Tables and their versions, each with where it comes from (its data root, or
+    "shipped" with the package), coverage and provenance.
 
     \b
     Example:
@@ -178,10 +207,11 @@ def tables(data_dir):
     found = list_tables(root) + (list_tables(shipped_root()) if root.resolve() != shipped_root().resolve() else [])
     if not found:
         click.echo(f"no tables under {root}")
+    width = max((len(info.source) for info in found), default=0)
     for info in found:
         m = info.manifest
         click.echo(
-            f"{info.table:<14} v{info.version:<3} {m.get('coverage', '?'):<8} {m.get('strings', '?'):>8} strings  "
-            f"job {m.get('job_id', '?')}  kernel {m.get('versions', {}).get('kernel', '?')}  "
-            f"{m.get('created', '?')}  {'shipped' if info.shipped else info.path}"
+            f"{info.table:<14} v{info.version:<3} {info.source:<{width}}  {m.get('coverage', '?'):<8} "
+            f"{m.get('strings', '?'):>8} strings  job {m.get('job_id', '?')}  "
+            f"kernel {m.get('versions', {}).get('kernel', '?')}  {m.get('created', '?')}"
         )

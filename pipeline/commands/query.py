@@ -27,14 +27,18 @@ DATA_DIR = click.option(
 )
 
 
-def _line(a: Answer, width: int) -> str:
-    """One line per string, strings padded to ``width``: K, D, count, rank, table and version."""
+def _line(a: Answer, width: int, source: str) -> str:
+    """One line per string, strings padded to ``width``: K, D, count, rank, table, version and
+    where the version comes from (``shipped`` or its data root)."""
     if not a.produced:
         return f"{a.string:<{width}}  {a.note}"
-    return f"{a.string:<{width}}  K={a.K:.6f}  D={a.D:.6e}  count={a.count}  rank={a.rank}  ({a.table} v{a.version})"
+    return (
+        f"{a.string:<{width}}  K={a.K:.6f}  D={a.D:.6e}  count={a.count}  rank={a.rank}  "
+        f"({a.table} v{a.version}, {source})"
+    )
 
 
-def _record(a: Answer) -> dict:
+def _record(a: Answer, source: str) -> dict:
     record = {
         "string": a.string,
         "normalized": a.normalized,
@@ -45,6 +49,7 @@ def _record(a: Answer) -> dict:
         "rank": a.rank,
         "table": a.table,
         "version": a.version,
+        "source": source,
     }
     if not a.produced:
         record["note"] = a.note
@@ -73,7 +78,7 @@ def query(strings, table, version, as_json, source, data_dir):
       ctm query --file strings.txt
       tail -n +2 ratings.csv | cut -d, -f1 | ctm query --file -
     """
-    from pipeline.query import lookup
+    from pipeline.query import lookup, open_table
 
     items = list(strings)
     if source is not None:
@@ -81,11 +86,12 @@ def query(strings, table, version, as_json, source, data_dir):
     if not items:
         raise CTMError("no strings to query: give them as arguments or with --file F (or - for stdin)")
     answers = lookup(items, table, version, alphabet=None, data_dir=data_dir)
+    origin = open_table(table, version, data_dir=data_dir).source
     if as_json:
-        click.echo(json.dumps([_record(a) for a in answers], indent=1))
+        click.echo(json.dumps([_record(a, origin) for a in answers], indent=1))
     else:
         width = max(len(a.string) for a in answers)
-        click.echo("\n".join(_line(a, width) for a in answers))
+        click.echo("\n".join(_line(a, width, origin) for a in answers))
 
 
 @click.command()
