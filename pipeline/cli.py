@@ -15,7 +15,8 @@ from pipeline.errors import CTMError
 
 
 class _Group(click.Group):
-    """A group that prints CTMError (and other input errors) as one line, exit 2."""
+    """A group that prints a CTMError as one line and exits with its code (2; 1 when a
+    batch command could not score its inputs)."""
 
     def invoke(self, ctx: click.Context):  # noqa: D102
         try:
@@ -24,7 +25,7 @@ class _Group(click.Group):
             if ctx.params.get("debug"):
                 raise
             click.echo(f"error: {exc}", err=True)
-            sys.exit(2)
+            sys.exit(exc.exit_code)
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
@@ -38,6 +39,10 @@ def main(debug: bool) -> None:
       ctm count --states 2 --symbols 2 --steps 6 --start 0 --stop 10000
       ctm run jobs/d4x2.toml
       ctm query 010110
+
+    \b
+    Exit status: 0 on success; 1 when a batch command (query) could
+    score none of its inputs, or any of them is NA under --strict; 2 for an error.
     """
 
 
