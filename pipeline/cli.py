@@ -39,9 +39,11 @@ def main(debug: bool) -> None:
       ctm count --states 2 --symbols 2 --steps 6 --start 0 --stop 10000
       ctm run jobs/d4x2.toml
       ctm query 010110
+      ctm bdm --file strings.txt
+      ctm local --span 4 XXXXXXXOOOOXXXOOOOOOO
 
     \b
-    Exit status: 0 on success; 1 when a batch command (query) could
+    Exit status: 0 on success; 1 when a batch command (query, bdm, local) could
     score none of its inputs, or any of them is NA under --strict; 2 for an error.
     """
 
@@ -50,6 +52,7 @@ def _register() -> None:
     from pipeline.commands import count
     from pipeline.commands import jobs
     from pipeline.commands import query
+    from pipeline.commands import score
 
     main.add_command(count.count)
     main.add_command(jobs.run_cmd)
@@ -58,6 +61,8 @@ def _register() -> None:
     main.add_command(jobs.reduce_cmd)
     main.add_command(jobs.tables)
     main.add_command(query.query)
+    main.add_command(score.bdm)
+    main.add_command(score.local)
     main.add_command(query.plot)
 
 
