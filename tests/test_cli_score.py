@@ -127,3 +127,14 @@ def test_local_lines_and_json(toy):
 def test_help_teaches_with_examples(command):
     out = run([command, "--help"]).stdout
     assert "Examples:" in out and f"ctm {command} " in out and "--file" in out and "--strict" in out and "--json" in out
+
+
+def test_bdm_notes_imputed_blocks_once_on_stderr(tmp_path, monkeypatch):
+    monkeypatch.setenv("CTM_DATA_DIR", str(tmp_path / "none"))
+    result = run(["bdm", "000110100111" * 2, "0" * 24])
+    assert result.exit_code == 0, result.output
+    assert result.stderr == (
+        "note: 1 of 2 strings have blocks not produced by table d5x2-s500 v1, e.g. '000110100111' of "
+        "'000110100111000110100111'; each scores 1 + the largest K of its length (pybdm's rule)\n"
+    )
+    assert "bdm=39.064199" in result.stdout.splitlines()[0]  # 1 + 37.064199 (the largest K of length 12) + log2(2)

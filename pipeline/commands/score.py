@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import math
+import warnings
 
 import click
 
@@ -103,7 +104,11 @@ def bdm(strings, source, block, strategy, shift, min_length, missing, normalized
     options = {"block": block, "strategy": strategy, "shift": shift, "min_length": min_length, "missing": missing,
                "alphabet": alphabet, "table": table, "version": version, "data_dir": data_dir}
     inputs = gather(strings, source)
-    values, settings = _scores(inputs, options, measure)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        values, settings = _scores(inputs, options, measure)
+    for warning in caught:  # imputed blocks (pybdm's rule): said once, as a note
+        click.echo(f"note: {warning.message}", err=True)
     reasons = values.attrs["reasons"]
     if as_json:
         click.echo(json.dumps([
