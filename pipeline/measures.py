@@ -4,7 +4,8 @@ posterior of randomness, entropies, and acss's own ``bdm()`` (``acss_bdm``).
 Definitions follow acss 0.3 (Gauvrit, Singmann, Soler-Toscano & Zenil 2016: R/acss.R,
 R/bdm.R, R/standard_complexity.R); each function names the one it equals. Like
 ``pipeline.query.acss`` each takes a batch and gives one answer per input, NaN with a
-reason (pipeline.batch) where it has none. One rule is stricter than acss's: a string
+reason (pipeline.batch) where it has none; ``alphabet`` None means the named table's own,
+or 2 without a table name. One rule is stricter than acss's: a string
 with more distinct symbols than the table is NA as a whole, where acss would still look
 up its windows or blocks that happen to use fewer.
 """

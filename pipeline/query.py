@@ -357,9 +357,11 @@ def lookup(
     data_dir: str | Path | None = None,
     errors: str = "warn",
 ) -> list[Answer]:
-    """Count, K, D and rank (1 = largest count; ties share a rank) of each input.
+    """Count, K, D and rank (1 = largest count; ties share a rank) of each input, and any
+    further columns of the table; an NA answer (``reason``) for an input it cannot answer.
 
-    ``alphabet`` None means the named table's own symbols, or 2 without a table name.
+    ``alphabet`` None means the named table's own symbols, or 2 without a table name; an
+    alphabet with no table gives every input the NA "no table".
     """
     check_errors(errors)
     entries = items(strings)
@@ -404,6 +406,8 @@ def acss(
 
     Columns K, D (NaN where acss gives NA), count (0 for a string no machine outputs),
     rank, any further columns of the table, and ``reason`` (None where there are values).
+    ``alphabet`` None means the named table's own, or 2 (acss's default is 9, whose
+    sampled table this project has not computed yet).
     """
     check_errors(errors)
     entries = items(strings)

@@ -153,6 +153,9 @@ def test_the_exact_table_lacks_two_length_12_strings_that_pybdm_lists(empty_root
     assert [a.count for a in answers] == [0, 0] and all("not produced" in a.note for a in answers)
     scorer = BDM()
     assert scorer.ctm("000110100111") == pytest.approx(37.06419880313787 + 1)  # 1 + the largest K of length 12
+    assert max(open_table("d5x2-s500").K[open_table("d5x2-s500").lengths == 12]) == 37.06419880313787
+    (note,) = open_table("d5x2-s500").manifest["notes"]
+    assert "000110100111" in note and "no (5,2) machine outputs them within 500 steps" in note and "38.064199" in note
 
 
 def with_pybdm_missing_strings(root) -> None:
