@@ -4,10 +4,10 @@ posterior of randomness, entropies, and acss's own ``bdm()`` (``acss_bdm``).
 Definitions follow acss 0.3 (Gauvrit, Singmann, Soler-Toscano & Zenil 2016: R/acss.R,
 R/bdm.R, R/standard_complexity.R); each function names the one it equals. Like
 ``pipeline.query.acss`` each takes a batch and gives one answer per input, NaN with a
-reason (pipeline.batch) where it has none; ``alphabet`` None means the named table's own,
-or 2 without a table name. One rule is stricter than acss's: a string
-with more distinct symbols than the table is NA as a whole, where acss would still look
-up its windows or blocks that happen to use fewer.
+reason (pipeline.batch) where it has none; ``alphabet`` None means the named table's
+own, or 2 without a table name. One rule is stricter than acss's: a string with more
+distinct symbols than the table is NA as a whole, where acss would still look up its
+windows or blocks that happen to use fewer.
 """
 
 from __future__ import annotations
@@ -22,16 +22,11 @@ import pandas as pd
 from pipeline.batch import check_errors, series, settle
 from pipeline.errors import CTMError
 from pipeline.inputs import NA, Item, items, show
-from pipeline.query import NOT_PRODUCED, Table, answer, check_alphabet, open_or_na, symbols_na
+from pipeline.query import NOT_PRODUCED, Table, answer, open_or_na, symbols_na
 
 SHORT = "too short"
 BLOCK_NA = "a block has no K"
 WINDOWS_NA = "windows with no K"
-
-
-def _open(table, version, alphabet, data_dir) -> tuple[Table | None, NA | None]:
-    check_alphabet(alphabet)
-    return open_or_na(table, version, alphabet, data_dir)
 
 
 def local_complexity(
@@ -53,7 +48,7 @@ def local_complexity(
     """
     check_errors(errors)
     entries = items(strings)
-    tab, no_table = _open(table, version, alphabet, data_dir)
+    tab, no_table = open_or_na(table, version, alphabet, data_dir)
     if tab is not None and (isinstance(span, bool) or not isinstance(span, int) or not 1 <= span <= tab.max_length):
         raise CTMError(f"span should be an integer from 1 to {tab.max_length} for table {tab.label}, got {span!r}")
     out, reasons = [], []
@@ -91,7 +86,7 @@ def _by_length(strings, table, version, alphabet, data_dir, errors) -> tuple[lis
     with the inputs, their NAs and the alphabet P(s | random) is taken over."""
     check_errors(errors)
     entries = items(strings)
-    tab, no_table = _open(table, version, alphabet, data_dir)
+    tab, no_table = open_or_na(table, version, alphabet, data_dir)
     values, reasons = [], []
     for entry in entries:
         found = answer(tab, entry, no_table)
@@ -227,7 +222,7 @@ def acss_bdm(
     if isinstance(delta, bool) or not isinstance(delta, int) or not 1 <= delta <= blocksize:
         raise CTMError(f"delta should be an integer from 1 to blocksize ({blocksize}), got {delta!r}")
     entries = items(strings)
-    tab, no_table = _open(table, version, alphabet, data_dir)
+    tab, no_table = open_or_na(table, version, alphabet, data_dir)
     base = alphabet or (tab.symbols if tab is not None else 2)
     values, reasons = [], []
     for entry in entries:

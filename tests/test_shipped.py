@@ -13,8 +13,10 @@ import math
 import os
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -141,6 +143,21 @@ def test_pybdm_values_agree(empty_root):
     assert scorer.bdm("0" * 24) == pytest.approx(26.610413747641715, rel=1e-12)
     assert scorer.bdm("0" * 12 + "1" * 12) == pytest.approx(51.22082749528343, rel=1e-12)
     assert scorer.bdm(s2) == pytest.approx(114.06151272200972, rel=1e-12)
+
+
+def test_numpy_arrays_and_lists_of_symbols_as_in_pybdm(empty_root):
+    """The issue's BDM().bdm(np.array([0, 1] * 12)): two blocks 010101010101, K + log2(2)."""
+    tab = open_table("d5x2-s500")
+    want = float(tab.K[tab.index["010101010101"]]) + 1
+    scorer = BDM()
+    assert scorer.bdm(np.array([0, 1] * 12)) == scorer.bdm(list("01" * 12)) == pytest.approx(want, rel=1e-12)
+    try:
+        import pybdm
+    except ImportError:
+        return
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        assert pybdm.BDM(ndim=1).bdm(np.array([0, 1] * 12)) == pytest.approx(want, rel=1e-12)
 
 
 PYBDM_MISSING = {"000110100111": 37.479236302416716, "111001011000": 37.479236302416716}
