@@ -28,7 +28,7 @@ import math
 import warnings
 from collections import Counter
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -152,21 +152,9 @@ class BDM:
 
     # -- the table's values ----------------------------------------------------------
 
-    @cached_property
+    @property
     def _parts(self) -> dict[int, Parts]:
-        """Length -> the table's normalised strings of that length (pybdm's CTM dataset)."""
-        tab = self.tab
-        rows = [i for i, s in enumerate(tab.strings) if normalize_one(s) == s]
-        K = tab.K[rows]
-        lengths = tab.lengths[rows]
-        distinct = np.array([len(set(tab.strings[i])) for i in rows], dtype=np.int64)
-        perms = np.array([math.perm(tab.symbols, k) for k in range(tab.symbols + 1)], dtype=np.int64)
-        out = {}
-        for length in np.unique(lengths):
-            mask = lengths == length
-            order = np.argsort(-K[mask], kind="stable")
-            out[int(length)] = Parts(K[mask][order], perms[distinct[mask][order]])
-        return out
+        return table_parts(self.tab)
 
     def _of_length(self, length: int) -> Parts | NA:
         parts = self._parts.get(length)
@@ -289,6 +277,22 @@ class BDM:
     def nent(self, X: object) -> float:
         """(ent - min) / (max - min), with pybdm's bounds (pybdm BDM.nent)."""
         return self._one(X, "ent", True)
+
+
+@lru_cache(maxsize=8)
+def table_parts(tab: Table) -> dict[int, Parts]:
+    """Length -> the table's normalised strings of that length (pybdm's CTM dataset)."""
+    rows = [i for i, s in enumerate(tab.strings) if normalize_one(s) == s]
+    K = tab.K[rows]
+    lengths = tab.lengths[rows]
+    distinct = np.array([len(set(tab.strings[i])) for i in rows], dtype=np.int64)
+    perms = np.array([math.perm(tab.symbols, k) for k in range(tab.symbols + 1)], dtype=np.int64)
+    out = {}
+    for length in np.unique(lengths):
+        mask = lengths == length
+        order = np.argsort(-K[mask], kind="stable")
+        out[int(length)] = Parts(K[mask][order], perms[distinct[mask][order]])
+    return out
 
 
 def _entropy(groups) -> float:

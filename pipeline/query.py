@@ -51,9 +51,13 @@ class NoTable(CTMError):
     """No table exists for the alphabet asked for (as opposed to a misspelt table name)."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Table:
-    """One version of a CTM table, loaded for lookups (rows as in table.parquet)."""
+    """One version of a CTM table, loaded for lookups (rows as in table.parquet).
+
+    Loaded once per version (cached), and compared and hashed by identity, so derived
+    data can be cached per table.
+    """
 
     name: str
     version: int
