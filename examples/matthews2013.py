@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from pipeline.errors import CTMError
-from pipeline.query import local_complexity
+from pipeline.measures import local_complexity
 
 SPANS = (4, 5, 10)
 PAPER_R2 = {4: "0.54", 5: "0.50", 10: "< 0.00002"}

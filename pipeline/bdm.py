@@ -1,21 +1,25 @@
-"""Block Decomposition Method: the complexity of strings longer than a CTM table's outputs.
+"""Block Decomposition Method exactly as pybdm defines it, on this project's tables.
 
-Definitions follow pybdm 0.1 (sztal/pybdm, pybdm/bdm.py and pybdm/partitions.py, after
+Definitions follow pybdm 0.1 (sztal/pybdm: pybdm/bdm.py, partitions.py, utils.py; after
 Zenil et al. 2018, "A Decomposition Method for Global Evaluation of Shannon Entropy and
-Local Estimations of Algorithmic Complexity"): cut the string into blocks, then
-BDM = sum over distinct blocks of CTM(block) + log2(number of times it occurs),
-where CTM(block) is the table's K of the block's normalised form. Strategies:
+Local Estimations of Algorithmic Complexity"). Cut the string into blocks, then
+BDM = sum over distinct blocks of CTM(block) + log2(number of times it occurs), where
+CTM(block) is the table's K of the block's normalised form. Partitions:
 
 - ``ignore``: consecutive blocks of ``block`` symbols; a shorter tail is dropped.
 - ``recursive``: as ``ignore``, but a tail of at least ``min_length`` symbols is kept as
-  one block of its own length (pybdm's PartitionRecursive in one dimension; acss's
-  ``bdm(delta=blocksize)`` keeps every tail, i.e. ``min_length=1``).
-- ``correlated``: every full window of ``block`` symbols, ``shift`` apart (pybdm's
-  PartitionCorrelated; acss's ``bdm(delta=shift)``).
+  one block of its own length (PartitionRecursive in one dimension).
+- ``correlated``: every full window of ``block`` symbols, ``shift`` apart (PartitionCorrelated).
 
 A block the table never produced is handled by ``missing``: ``"impute"`` (pybdm's rule,
-the default) gives it 1 + the largest K of the table's strings of its length and warns
-with MissingBlockWarning; ``"error"`` refuses it with a CTMError naming the block.
+the default) gives it 1 + the largest K of the table's strings of its length, with one
+MissingBlockWarning per call; ``"error"`` makes the string NA instead. Normalised BDM
+and block entropy (``ent``, ``nent``) take their bounds from the table's own values as
+pybdm does (see ``BDM.nbdm``). acss's different ``bdm()`` is ``pipeline.measures.acss_bdm``.
+
+``BDM`` scores one object at a time, as pybdm's class does (a string, a list of symbols
+or a 1-D integer array), and raises a CTMError when it cannot; the module's ``bdm``,
+``nbdm``, ``ent`` and ``nent`` score batches, with NA and a reason per input (pipeline.batch).
 """
 
 from __future__ import annotations
@@ -24,18 +28,24 @@ import math
 import warnings
 from collections import Counter
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, lru_cache
 from pathlib import Path
-from typing import Iterable
 
 import numpy as np
 import pandas as pd
 
+from pipeline.batch import check_errors, series
 from pipeline.errors import CTMError
-from pipeline.query import Table, as_list, check_symbols, normalize_string, open_table, show
+from pipeline.inputs import NA, NDIMS, items, one, show
+from pipeline.query import Table, normalize_one, open_table, symbols_na
 
 STRATEGIES = ("ignore", "recursive", "correlated")
 MISSING = ("impute", "error")
+MEASURES = ("bdm", "ent")
+
+NO_BLOCK = "no block"
+BLOCK_MISSING = "block not produced"
+UNDEFINED = "undefined"
 
 
 class MissingBlockWarning(UserWarning):
@@ -48,19 +58,38 @@ def _positive(name: str, value: object) -> None:
 
 
 @dataclass(frozen=True)
+class Parts:
+    """The table's normalised strings of one length, as pybdm's max and min BDM see them:
+    K from largest to smallest, each counted once per renaming of its symbols."""
+
+    K: np.ndarray
+    multiplicity: np.ndarray
+    """Distinct strings each normalised one stands for: symbols! / (symbols - its distinct symbols)!."""
+
+    @cached_property
+    def total(self) -> int:
+        return int(self.multiplicity.sum())
+
+    def top(self, n: int) -> float:
+        """Sum of K over the n most complex parts (n at most ``total``)."""
+        taken = np.minimum(np.maximum(n - (np.cumsum(self.multiplicity) - self.multiplicity), 0), self.multiplicity)
+        return float((self.K * taken).sum())
+
+
+@dataclass(frozen=True)
 class BDM:
-    """A configured BDM over one CTM table; ``bdm(s)`` and ``nbdm(s)`` score strings."""
+    """A configured BDM over one CTM table; ``bdm``, ``nbdm``, ``ent`` and ``nent`` score one object."""
 
     block: int = 12
-    """Block length (pybdm uses 12 for 1-D binary data)."""
+    """Block length (pybdm uses 12 for 1-D data)."""
     strategy: str = "ignore"
-    """How blocks are cut: ignore, recursive or correlated."""
+    """How blocks are cut (pybdm's partition): ignore, recursive or correlated."""
     shift: int = 1
     """Distance between windows of the correlated strategy."""
     min_length: int = 2
     """Shortest tail the recursive strategy keeps as a block."""
     missing: str = "impute"
-    """Policy for blocks the table never produced: impute (pybdm) or error."""
+    """Blocks the table never produced: impute (pybdm) or error (the string is NA)."""
     alphabet: int | None = None
     """Symbols of the table; None means the named table's own, or 2 (d5x2-s500) without one."""
     table: str | None = None
@@ -69,6 +98,8 @@ class BDM:
     """Table version; None for the latest."""
     data_dir: str | Path | None = None
     """Data root looked in before the shipped tables (default: CTM_DATA_DIR or ./data)."""
+    ndim: int = 1
+    """Dimensions of the data: 1 (strings); 2 (matrices) needs a 2-D table."""
 
     def __post_init__(self) -> None:
         for name in ("block", "shift", "min_length"):
@@ -77,6 +108,8 @@ class BDM:
             raise CTMError(f"strategy should be one of {', '.join(STRATEGIES)}, got {self.strategy!r}")
         if self.missing not in MISSING:
             raise CTMError(f"missing should be one of {', '.join(MISSING)}, got {self.missing!r}")
+        if self.ndim not in NDIMS:
+            raise CTMError(f"ndim should be one of {', '.join(map(str, NDIMS))} (2-D tables are not available yet), got {self.ndim!r}")
         if self.block > self.tab.max_length:
             raise CTMError(
                 f"block should be at most {self.tab.max_length}, the longest output of "
@@ -87,10 +120,17 @@ class BDM:
     def tab(self) -> Table:
         return open_table(self.table, self.version, alphabet=self.alphabet, data_dir=self.data_dir)
 
-    def decompose(self, string: str) -> list[str]:
-        """The blocks of ``string`` in order (symbols renamed as by normalize_string)."""
-        check_symbols(self.tab, string)
-        text, size = normalize_string(string), self.block
+    # -- decomposition -------------------------------------------------------------
+
+    def _text(self, X: object) -> str:
+        """One object as the table's symbols (normalised as a whole), or a CTMError."""
+        checked = symbols_na(self.tab, one(X, ndim=self.ndim))
+        if isinstance(checked, NA):
+            raise CTMError(f"{show(one(X))}: {checked}")
+        return checked
+
+    def _cut(self, text: str) -> list[str]:
+        size = self.block
         if self.strategy == "correlated":
             return [text[i : i + size] for i in range(0, len(text) - size + 1, self.shift)]
         blocks = [text[i : i + size] for i in range(0, len(text), size)]
@@ -99,104 +139,219 @@ class BDM:
             blocks = blocks if keep else blocks[:-1]
         return blocks
 
-    def _counted(self, string: str) -> Counter:
-        blocks = self.decompose(string)
-        if not blocks:
-            raise CTMError(
-                f"string {show(string)} of length {len(string)} has no block under strategy "
-                f"{self.strategy!r} with block={self.block}; use a smaller block or strategy='recursive'"
-            )
-        return Counter(blocks)
+    def decompose(self, X: object) -> list[str]:
+        """The blocks of ``X`` in order (its symbols renamed as by normalize_string)."""
+        return self._cut(self._text(X))
+
+    def _shapes(self, text: str) -> Counter:
+        """Block length -> number of blocks, as pybdm counts them for normalisation: the
+        recursive strategy also counts a tail shorter than ``min_length`` that it drops."""
+        if self.strategy == "recursive":
+            return Counter(len(text[i : i + self.block]) for i in range(0, len(text), self.block))
+        return Counter(len(b) for b in self._cut(text))
+
+    # -- the table's values ----------------------------------------------------------
+
+    @property
+    def _parts(self) -> dict[int, Parts]:
+        return table_parts(self.tab)
+
+    def _of_length(self, length: int) -> Parts | NA:
+        parts = self._parts.get(length)
+        if parts is None:
+            return NA(UNDEFINED, f"table {self.tab.label} has no string of length {length} to score blocks with")
+        return parts
 
     def ctm(self, block: str) -> float:
         """K of one block by its normalised form, or the ``missing`` policy's answer."""
-        row = self.tab.index.get(normalize_string(block))
+        value = self._ctm(block)
+        if isinstance(value, NA):
+            raise CTMError(str(value))
+        return value[0]
+
+    def _ctm(self, block: str) -> tuple[float, bool] | NA:
+        """(K, whether it was imputed) of one block, or the NA of ``missing="error"``."""
+        normalized = normalize_one(block)
+        row = self.tab.index.get(normalized) if isinstance(normalized, str) else None
         if row is not None:
-            return float(self.tab.K[row])
+            return float(self.tab.K[row]), False
         if self.missing == "error":
-            raise CTMError(
+            return NA(
+                BLOCK_MISSING,
                 f"block {show(block)} was not produced by table {self.tab.label}; "
-                f"use missing='impute' (pybdm's rule) or a smaller block"
+                f"use missing='impute' (pybdm's rule) or a smaller block",
             )
-        return self._present(len(block))[0] + 1.0
+        parts = self._of_length(len(block))
+        return parts if isinstance(parts, NA) else (float(parts.K[0]) + 1.0, True)
 
-    @cached_property
-    def _by_length(self) -> dict[int, np.ndarray]:
-        """Length -> K of the table's strings of that length, largest first."""
-        return {int(n): np.sort(self.tab.K[self.tab.lengths == n])[::-1] for n in np.unique(self.tab.lengths)}
+    # -- measures --------------------------------------------------------------------
 
-    def _present(self, length: int) -> np.ndarray:
-        """K of the table's strings of this length, largest first."""
-        values = self._by_length.get(length, np.empty(0))
-        if values.size == 0:
-            raise CTMError(f"table {self.tab.label} has no string of length {length} to score blocks with")
-        return values
-
-    def bdm(self, string: str) -> float:
-        """Sum over distinct blocks of K(block) + log2(multiplicity) (pybdm BDM.bdm)."""
-        counted = self._counted(string)
-        missing = [b for b in counted if normalize_string(b) not in self.tab.index]
-        if missing and self.missing == "impute":
-            warnings.warn(
-                f"{len(missing)} blocks of {show(string)} were not produced by table "
-                f"{self.tab.label}, e.g. {show(missing[0])}; each scores 1 + the largest K of its length",
-                MissingBlockWarning,
-                stacklevel=2,
-            )
-        return sum(self.ctm(b) + math.log2(n) for b, n in counted.items())
-
-    def _shapes(self, string: str) -> Counter:
-        """Block length -> number of blocks of that length."""
-        return Counter(len(b) for b in self.decompose(string))
-
-    def _min_bdm(self, shapes: Counter) -> float:
-        """Every block of a length the same, simplest string (pybdm _get_min_bdm)."""
-        return sum(self._present(length)[-1] + math.log2(n) for length, n in shapes.items())
-
-    def _max_bdm(self, shapes: Counter) -> float:
-        """Blocks as distinct and complex as possible (pybdm _get_max_bdm).
-
-        pybdm takes the parts of each length in order of decreasing K, every renaming of
-        a normalised part being a distinct part, and cycles when the blocks outnumber the
-        parts. Under ``impute`` the parts include every unproduced string (at 1 + max K).
-        """
-        total = 0.0
-        for length, n in shapes.items():
-            present = self._present(length)
-            unseen = self.tab.symbols**length - present.size if self.missing == "impute" else 0
-            parts = unseen + present.size
-            if n <= parts:
-                top = min(n, unseen)
-                total += top * (present[0] + 1.0) + present[: n - top].sum()
-            else:
-                q, r = divmod(n, parts)
-                total += unseen * (present[0] + 1.0) + present.sum()
-                total += r * math.log2(q + 1) + (parts - r) * math.log2(q)
-        return float(total)
-
-    def nbdm(self, string: str) -> float:
-        """(BDM - min) / (max - min) over strings of the same block shapes (pybdm BDM.nbdm).
-
-        The min and max use the blocks actually cut: pybdm's recursive strategy also counts
-        a dropped tail shorter than ``min_length`` there, which this does not.
-        """
-        if self.strategy == "correlated":
-            raise CTMError("normalised BDM is not defined for strategy 'correlated' (as in pybdm); use ignore or recursive")
-        value = self.bdm(string)
-        shapes = self._shapes(string)
-        low, high = self._min_bdm(shapes), self._max_bdm(shapes)
+    def score(self, text: str, measure: str = "bdm", normalized: bool = False) -> tuple[float, NA | None, list[str]]:
+        """(value, NA or None, imputed blocks) of one string of the table's symbols (normalised)."""
+        if normalized and self.strategy == "correlated":
+            raise CTMError(f"normalised {measure} is not defined for strategy 'correlated' (as in pybdm); use ignore or recursive")
+        blocks = self._cut(text)
+        if not blocks:
+            return math.nan, NA(
+                NO_BLOCK,
+                f"has length {len(text)}: no block under strategy {self.strategy!r} with block={self.block} "
+                f"(use a smaller block or strategy='recursive')",
+            ), []
+        counted = Counter(blocks)
+        imputed: list[str] = []
+        if measure == "ent":
+            value = _entropy((n, 1) for n in counted.values())
+        else:
+            value = 0.0
+            for block, n in counted.items():
+                found = self._ctm(block)
+                if isinstance(found, NA):
+                    return math.nan, found, []
+                if found[1]:
+                    imputed.append(block)
+                value += found[0] + math.log2(n)
+        if not normalized:
+            return value, None, imputed
+        bounds = self._bounds(self._shapes(text), measure)
+        if isinstance(bounds, NA):
+            return math.nan, bounds, imputed
+        low, high = bounds
         if high == low:
-            raise CTMError(f"normalised BDM of {show(string)} is undefined: every string of its block shapes scores {low}")
-        return (value - low) / (high - low)
+            return math.nan, NA(
+                UNDEFINED, f"normalised {measure} is undefined: every string of its block shapes scores {low}"
+            ), imputed
+        return (value - low) / (high - low), None, imputed
+
+    def _bounds(self, shapes: Counter, measure: str) -> tuple[float, float] | NA:
+        """pybdm's minimum and maximum over strings of these block shapes.
+
+        BDM: the minimum repeats the simplest part of each shape; the maximum takes the
+        parts of each shape from the most complex down, every renaming of a normalised
+        part a distinct part, cycling when the blocks outnumber the parts. Block entropy:
+        the minimum is log2(number of distinct shapes) and the maximum the entropy of how
+        many shapes reach each part index, as pybdm 0.1 computes them.
+        """
+        found = {length: self._of_length(length) for length in shapes}
+        for parts in found.values():
+            if isinstance(parts, NA):
+                return parts
+        if measure == "ent":
+            reach = sorted(min(n, found[length].total) for length, n in shapes.items())
+            # part index i is reached by the shapes whose reach exceeds i: len(reach) - j of
+            # them for i in [reach[j - 1], reach[j])
+            groups = [(len(reach) - j, reach[j] - (reach[j - 1] if j else 0)) for j in range(len(reach))]
+            return math.log2(len(shapes)), _entropy(groups)
+        low = sum(float(found[length].K[-1]) + math.log2(n) for length, n in shapes.items())
+        high = 0.0
+        for length, n in shapes.items():
+            parts = found[length]
+            if n <= parts.total:
+                high += parts.top(n)
+            else:
+                q, r = divmod(n, parts.total)
+                high += parts.top(parts.total) + r * math.log2(q + 1) + (parts.total - r) * math.log2(q)
+        return low, high
+
+    def _one(self, X: object, measure: str, normalized: bool) -> float:
+        value, na, imputed = self.score(self._text(X), measure, normalized)
+        if na is not None:
+            raise CTMError(f"{show(one(X))}: {na}")
+        _warn_imputed({show(one(X)): imputed}, self.tab, stacklevel=4)
+        return value
+
+    def bdm(self, X: object, normalized: bool = False) -> float:
+        """Sum over distinct blocks of K(block) + log2(multiplicity) (pybdm BDM.bdm)."""
+        return self._one(X, "bdm", normalized)
+
+    def nbdm(self, X: object) -> float:
+        """(BDM - min) / (max - min) over strings of the same block shapes (pybdm BDM.nbdm)."""
+        return self._one(X, "bdm", True)
+
+    def ent(self, X: object, normalized: bool = False) -> float:
+        """Block entropy: Shannon entropy (bits) of the distinct blocks' frequencies (pybdm BDM.ent).
+
+        A string with no block is an error here, where pybdm returns 0.
+        """
+        return self._one(X, "ent", normalized)
+
+    def nent(self, X: object) -> float:
+        """(ent - min) / (max - min), with pybdm's bounds (pybdm BDM.nent)."""
+        return self._one(X, "ent", True)
 
 
-def bdm(strings: str | Iterable[str], normalized: bool = False, **options) -> pd.Series:
-    """BDM (or normalised BDM) of each string, as a Series indexed by the strings.
+@lru_cache(maxsize=8)
+def table_parts(tab: Table) -> dict[int, Parts]:
+    """Length -> the table's normalised strings of that length (pybdm's CTM dataset)."""
+    rows = [i for i, s in enumerate(tab.strings) if normalize_one(s) == s]
+    K = tab.K[rows]
+    lengths = tab.lengths[rows]
+    distinct = np.array([len(set(tab.strings[i])) for i in rows], dtype=np.int64)
+    perms = np.array([math.perm(tab.symbols, k) for k in range(tab.symbols + 1)], dtype=np.int64)
+    out = {}
+    for length in np.unique(lengths):
+        mask = lengths == length
+        order = np.argsort(-K[mask], kind="stable")
+        out[int(length)] = Parts(K[mask][order], perms[distinct[mask][order]])
+    return out
+
+
+def _entropy(groups) -> float:
+    """Entropy (bits) of counts given as (count, how many entries have it) pairs."""
+    groups = [(n, times) for n, times in groups if n and times]
+    total = sum(n * times for n, times in groups)
+    return -sum(times * n / total * math.log2(n / total) for n, times in groups) + 0.0
+
+
+def _warn_imputed(imputed: dict[str, list[str]], tab: Table, stacklevel: int) -> None:
+    hit = {label: blocks for label, blocks in imputed.items() if blocks}
+    if hit:
+        label, blocks = next(iter(hit.items()))
+        warnings.warn(
+            f"{len(hit)} of {len(imputed)} strings have blocks not produced by table {tab.label}, "
+            f"e.g. {show(blocks[0])} of {label}; each scores 1 + the largest K of its length (pybdm's rule)",
+            MissingBlockWarning,
+            stacklevel=stacklevel,
+        )
+
+
+def _batch(strings: object, measure: str, normalized: bool, errors: str, options: dict) -> pd.Series:
+    check_errors(errors)
+    scorer = BDM(**options)
+    entries = items(strings, ndim=scorer.ndim)
+    values, reasons, imputed = [], [], {}
+    for entry in entries:
+        value, na = math.nan, entry.na
+        if na is None:
+            checked = symbols_na(scorer.tab, entry.text)
+            if isinstance(checked, NA):
+                na = checked
+            else:
+                value, na, imputed[show(entry.label)] = scorer.score(checked, measure, normalized)
+        values.append(value)
+        reasons.append(na)
+    _warn_imputed(imputed, scorer.tab, stacklevel=4)
+    return series(entries, values, reasons, errors, stacklevel=5)
+
+
+def bdm(strings: object, normalized: bool = False, *, errors: str = "warn", **options) -> pd.Series:
+    """BDM (or normalised BDM) of each input, as a Series indexed by the inputs.
 
     ``options`` are the fields of BDM: block, strategy, shift, min_length, missing,
     alphabet, table, version, data_dir.
     """
-    scorer = BDM(**options)
-    items = as_list(strings)
-    score = scorer.nbdm if normalized else scorer.bdm
-    return pd.Series([score(s) for s in items], index=pd.Index(items, name="string", dtype=object), dtype=float)
+    return _batch(strings, "bdm", normalized, errors, options)
+
+
+def nbdm(strings: object, *, errors: str = "warn", **options) -> pd.Series:
+    """Normalised BDM of each input (pybdm BDM.nbdm); ``options`` as for ``bdm``."""
+    return _batch(strings, "bdm", True, errors, options)
+
+
+def ent(strings: object, normalized: bool = False, *, errors: str = "warn", **options) -> pd.Series:
+    """Block entropy of each input (pybdm BDM.ent); ``options`` as for ``bdm``."""
+    return _batch(strings, "ent", normalized, errors, options)
+
+
+def nent(strings: object, *, errors: str = "warn", **options) -> pd.Series:
+    """Normalised block entropy of each input (pybdm BDM.nent); ``options`` as for ``bdm``."""
+    return _batch(strings, "ent", True, errors, options)

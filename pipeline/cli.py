@@ -15,7 +15,8 @@ from pipeline.errors import CTMError
 
 
 class _Group(click.Group):
-    """A group that prints CTMError (and other input errors) as one line, exit 2."""
+    """A group that prints a CTMError as one line and exits with its code (2; 1 when a
+    batch command could not score its inputs)."""
 
     def invoke(self, ctx: click.Context):  # noqa: D102
         try:
@@ -24,7 +25,7 @@ class _Group(click.Group):
             if ctx.params.get("debug"):
                 raise
             click.echo(f"error: {exc}", err=True)
-            sys.exit(2)
+            sys.exit(exc.exit_code)
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
@@ -38,6 +39,12 @@ def main(debug: bool) -> None:
       ctm count --states 2 --symbols 2 --steps 6 --start 0 --stop 10000
       ctm run jobs/d4x2.toml
       ctm query 010110
+      ctm bdm --file strings.txt
+      ctm local --span 4 XXXXXXXOOOOXXXOOOOOOO
+
+    \b
+    Exit status: 0 on success; 1 when a batch command (query, bdm, local) could
+    score none of its inputs, or any of them is NA under --strict; 2 for an error.
     """
 
 
@@ -45,6 +52,7 @@ def _register() -> None:
     from pipeline.commands import count
     from pipeline.commands import jobs
     from pipeline.commands import query
+    from pipeline.commands import score
 
     main.add_command(count.count)
     main.add_command(jobs.run_cmd)
@@ -53,6 +61,8 @@ def _register() -> None:
     main.add_command(jobs.reduce_cmd)
     main.add_command(jobs.tables)
     main.add_command(query.query)
+    main.add_command(score.bdm)
+    main.add_command(score.local)
     main.add_command(query.plot)
 
 

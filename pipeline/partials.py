@@ -172,10 +172,12 @@ def write_partial(path: Path, meta: dict, outputs: dict[str, int], counts_as: pa
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp-{secrets.token_hex(4)}")
     try:
-        with open(tmp, "wb") as fh:
-            pq.write_table(rows, fh, compression="zstd")
-            fh.flush()
-            os.fsync(fh.fileno())
+        pq.write_table(rows, str(tmp), compression="zstd")  # by path: see read_partial
+        fd = os.open(tmp, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
@@ -199,10 +201,15 @@ class InvalidPartial(Exception):
 
 
 def read_partial(path: Path, *, job_id: str, shard: int, start: int, stop: int, kernel: str) -> Partial:
-    """Read and validate a partial; InvalidPartial names the reason (FileNotFoundError if absent)."""
+    """Read and validate a partial; InvalidPartial names the reason (FileNotFoundError if absent).
+
+    Arrow reads the file by path, in this thread: buffers of a Python file object would
+    be released by Arrow's pool threads, and one released after the interpreter began
+    to exit aborts it ("terminate called without an active exception").
+    """
     try:
-        with open(path, "rb") as fh:
-            rows = pq.ParquetFile(fh).read()
+        with pq.ParquetFile(str(path)) as parquet:
+            rows = parquet.read(use_threads=False)
     except FileNotFoundError:
         raise
     except (OSError, pa.ArrowException) as exc:

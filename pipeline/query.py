@@ -1,47 +1,63 @@
-"""Answer "how complex is this string?" from a CTM table, with the functions of R's acss.
+"""Answer "how complex is this string?" from a CTM table, like R's acss: lookups and ``acss()``.
 
-Every function takes one string or a list of them and looks strings up by their
-normalised form (first symbol 0, next new symbol 1, ...), as acss and pybdm do; over a
-full table every renaming of a string has the same count, so this loses nothing (a
-partial table holds blank-0 counts, and answers with the normalised form's count).
-Tables are found in the user's data root first, then among the tables shipped with the
-package. Definitions follow acss 0.3 (Gauvrit, Singmann, Soler-Toscano & Zenil 2016,
-R/acss.R and R/standard_complexity.R); each function names the one it mirrors.
+Strings are looked up by their normalised form (first symbol 0, next new symbol 1, ...),
+as acss and pybdm do; over a full table every renaming of a string has the same count,
+so this loses nothing (a partial table holds blank-0 counts, and answers with the
+normalised form's count). Tables are found in the user's data root first, then among
+the tables shipped with the package. Every function takes a batch (pipeline.inputs) and
+gives one answer per input, NA with a reason where it has none (pipeline.batch).
+Definitions follow acss 0.3 (Gauvrit, Singmann, Soler-Toscano & Zenil 2016, R/acss.R);
+``pipeline.measures`` holds the rest of acss's functions and ``pipeline.bdm`` pybdm's.
 """
 
 from __future__ import annotations
 
-import math
 import re
-import warnings
-from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Iterable
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from pipeline.batch import check_errors, index, settle
 from pipeline.errors import CTMError
+from pipeline.inputs import NA, Item, items
 from pipeline.tables import TABLE_FILE, data_root, list_tables, load_manifest, shipped_root, source_of, table_path
 
 DEFAULT_TABLES = {2: "d5x2-s500"}
 """Default table per alphabet: (5,2) S=500 is the table acss's K.2 and pybdm's CTM-B2-D12 come from."""
 
+ANSWER_COLUMNS = ("K", "D", "count", "rank")
+"""Columns of every answer, in order. A table's other value columns (a sampled table's
+K_se, D_se, hits) follow them in answers, frames and JSON, as they come in the file."""
+
+ROW_COLUMNS = ("string", "length")
+"""Columns that name a row rather than give a value."""
+
 TABLE_NAME = re.compile(r"d(\d+)x(\d+)-s(\d+)")
-BDM_HINT = "estimate it with BDM instead (pipeline.bdm.bdm)"
+BDM_HINT = "estimate it with BDM instead (pipeline.bdm.bdm, or ctm bdm)"
+
+# Kinds of NA that lookups give (pipeline.inputs has those of the inputs themselves).
+TOO_MANY = "more symbols than the table"
+TOO_LONG = "longer than any output"
+NOT_PRODUCED = "not produced"
+NO_TABLE = "no table"
 
 
-class NotProducedWarning(UserWarning):
-    """Some strings were never output by the table's machines: their K and D are NaN."""
+class NoTable(CTMError):
+    """No table exists for the alphabet asked for (as opposed to a misspelt table name)."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Table:
-    """One version of a CTM table, loaded for lookups (rows as in table.parquet)."""
+    """One version of a CTM table, loaded for lookups (rows as in table.parquet).
+
+    Loaded once per version (cached), and compared and hashed by identity, so derived
+    data can be cached per table.
+    """
 
     name: str
     version: int
@@ -50,17 +66,30 @@ class Table:
     """The version's directory, holding table.parquet and manifest.json."""
     manifest: dict
     strings: list[str]
-    counts: np.ndarray
-    """int64, or Python ints (object) for decimal128 count columns."""
-    K: np.ndarray
-    D: np.ndarray
     lengths: np.ndarray
-    ranks: np.ndarray
-    """Competition rank of each row: 1 + the number of rows with a larger count."""
-    index: dict[str, int]
+    columns: dict[str, np.ndarray]
+    """Value columns by name: K, D, count (int64, or Python ints for decimal128), rank, then
+    any others of the file. rank is 1 + the number of rows with a larger count (or D)."""
+    index: dict[str, int] = field(repr=False)
     """String -> row."""
-    masses: np.ndarray
+    masses: np.ndarray = field(repr=False)
     """masses[n]: sum of D over the table's strings of length n; its size is max_length + 1."""
+
+    @property
+    def K(self) -> np.ndarray:
+        return self.columns["K"]
+
+    @property
+    def D(self) -> np.ndarray:
+        return self.columns["D"]
+
+    @property
+    def counts(self) -> np.ndarray:
+        return self.columns["count"]
+
+    @property
+    def ranks(self) -> np.ndarray:
+        return self.columns["rank"]
 
     @property
     def max_length(self) -> int:
@@ -76,72 +105,107 @@ class Table:
         the same name and version (the shipped one, and one computed into a data root)."""
         return source_of(self.folder)
 
+    def values(self, row: int | None) -> dict[str, object]:
+        """Every value column of one row as Python values; None everywhere for no row,
+        except count 0 (no machine outputs the string)."""
+        if row is None:
+            return {name: 0 if name == "count" else None for name in self.columns}
+        return {name: _python(column[row]) for name, column in self.columns.items()}
+
+
+def _python(value: object) -> object:
+    return value.item() if isinstance(value, np.generic) else value
+
 
 @dataclass(frozen=True)
 class Answer:
-    """The table's answer for one string; K, D and rank are None when no machine output it."""
+    """The table's answer for one input: its values, or the NA that says why it has none."""
 
-    string: str
-    normalized: str
-    count: int
-    K: float | None
-    D: float | None
-    rank: int | None
-    table: str
-    version: int
+    string: str | None
+    """The input's label (the string as given; None for a missing value)."""
+    normalized: str | None
+    values: dict[str, object]
+    """Column -> value (ANSWER_COLUMNS first); None where there is none."""
+    table: str | None
+    version: int | None
+    reason: NA | None = None
+    source: str | None = None
+    """``shipped``, or the data root of the table version that answered."""
 
     @property
     def produced(self) -> bool:
-        return self.count > 0
+        return self.reason is None
 
     @property
     def note(self) -> str | None:
-        """Why there is no K for this string, or None when there is one."""
-        if self.produced:
-            return None
-        return f"not produced by this table ({self.table} v{self.version}): no machine outputs it; {BDM_HINT}"
+        """Why there is no K for this input, or None when there is one."""
+        return None if self.reason is None else self.reason.detail
+
+    @property
+    def K(self) -> float | None:
+        return self.values.get("K")
+
+    @property
+    def D(self) -> float | None:
+        return self.values.get("D")
+
+    @property
+    def count(self) -> int | None:
+        return self.values.get("count")
+
+    @property
+    def rank(self) -> int | None:
+        return self.values.get("rank")
+
+    def record(self) -> dict:
+        """The answer as one JSON object: None for NA values, and the reason."""
+        return {
+            "string": self.string,
+            "normalized": self.normalized,
+            "produced": self.produced,
+            **self.values,
+            "table": self.table,
+            "version": self.version,
+            "source": self.source,
+            "reason": self.note,
+        }
 
 
-def as_list(strings: str | Iterable[str]) -> list[str]:
-    """One string or an iterable of strings, as a list; anything else is a CTMError."""
-    items = [strings] if isinstance(strings, str) else list(strings)
-    for item in items:
-        if not isinstance(item, str):
-            raise CTMError(f"strings should be text, got {item!r} ({type(item).__name__})")
-    return items
-
-
-def show(string: str, limit: int = 24) -> str:
-    """A string for an error message, shortened when long."""
-    return repr(string) if len(string) <= limit else repr(string[:limit] + "...")
-
-
-def _normalize_one(string: str) -> str:
+def normalize_one(string: str) -> str | NA:
+    """Symbols renamed 0, 1, 2, ... in order of first appearance, or an NA past 10 symbols."""
     names: dict[str, str] = {}
     for ch in string:
         if ch not in names:
             if len(names) == 10:
-                raise CTMError(
-                    f"string {show(string)} has more than 10 distinct symbols; tables have at most 10"
-                )
+                return NA(TOO_MANY, "has more than 10 distinct symbols; tables have at most 10")
             names[ch] = str(len(names))
     return "".join(names[ch] for ch in string)
 
 
-def normalize_string(strings: str | Iterable[str]) -> str | list[str]:
+def normalize_string(strings: object, *, errors: str = "warn") -> str | None | list[str | None]:
     """Rename symbols in order of first appearance to 0, 1, 2, ... (acss normalize_string).
 
-    "OXXO" -> "0110"; a str in gives a str out, a list in gives a list out.
+    "OXXO" -> "0110"; one str in gives one str out, a batch gives a list (None for an input
+    that has more than 10 distinct symbols or cannot be read).
     """
-    if isinstance(strings, str):
-        return _normalize_one(strings)
-    return [_normalize_one(s) for s in as_list(strings)]
+    entries = items(strings)
+    found = [normalize_one(e.text) if e.ok else e.na for e in entries]
+    reasons = [f if isinstance(f, NA) else None for f in found]
+    settle(entries, reasons, errors)
+    out = [None if isinstance(f, NA) else f for f in found]
+    return out[0] if isinstance(strings, str) else out
 
 
 def _roots(data_dir: str | Path | None) -> list[Path]:
     """Where tables are looked for, in order: the user's data root, then the shipped tables."""
     user, shipped = data_root(data_dir), shipped_root()
     return [user] if user.resolve() == shipped.resolve() else [user, shipped]
+
+
+def alphabets(data_dir: str | Path | None = None) -> list[int]:
+    """Alphabets (symbol counts) that have a table, in the data root or shipped."""
+    found = {int(m[2]) for root in _roots(data_dir) for info in list_tables(root) if (m := TABLE_NAME.fullmatch(info.table))}
+    return sorted(found | set(DEFAULT_TABLES))
 
 
 def _default_name(alphabet: int, roots: list[Path]) -> str:
@@ -155,9 +219,10 @@ def _default_name(alphabet: int, roots: list[Path]) -> str:
         if (m := TABLE_NAME.fullmatch(info.table)) and int(m[2]) == alphabet
     )
     if not found:
-        raise CTMError(
-            f"no table for alphabet {alphabet}: compute one with `ctm run` "
-            f"(e.g. a d4x{alphabet} job) or pass table=NAME"
+        have = sorted({int(m[2]) for root in roots for info in list_tables(root) if (m := TABLE_NAME.fullmatch(info.table))})
+        raise NoTable(
+            f"no table for alphabet {alphabet} yet (tables exist for alphabet {', '.join(map(str, have)) or 'none'}): "
+            f"use one of those, name a table, or compute one with `ctm run` (e.g. a d4x{alphabet} job)"
         )
     return found[-1][2]
 
@@ -181,6 +246,11 @@ def _locate(name: str, version: int | None, roots: list[Path]) -> Path:
     )
 
 
+def check_alphabet(alphabet: object) -> None:
+    if alphabet is not None and (isinstance(alphabet, bool) or not isinstance(alphabet, int) or not 2 <= alphabet <= 10):
+        raise CTMError(f"alphabet should be an integer from 2 to 10, got {alphabet!r}")
+
+
 def open_table(
     table: str | None = None,
     version: int | None = None,
@@ -190,10 +260,10 @@ def open_table(
 ) -> Table:
     """Load a table version (None = latest; table None = the default for ``alphabet``, 2 if None).
 
-    ``alphabet``, when given with a table name, must match the table's symbols.
+    ``alphabet``, when given with a table name, must match the table's symbols. With no
+    table for ``alphabet`` the CTMError is a NoTable.
     """
-    if alphabet is not None and (isinstance(alphabet, bool) or not isinstance(alphabet, int) or not 2 <= alphabet <= 10):
-        raise CTMError(f"alphabet should be an integer from 2 to 10, got {alphabet!r}")
+    check_alphabet(alphabet)
     if version is not None and (isinstance(version, bool) or not isinstance(version, int) or version < 1):
         raise CTMError(f"version should be a positive integer, got {version!r}")
     roots = _roots(data_dir)
@@ -206,20 +276,36 @@ def open_table(
     return _load(_locate(name, version, roots).resolve())
 
 
+def open_or_na(
+    table: str | None, version: int | None, alphabet: int | None, data_dir: str | Path | None
+) -> tuple[Table | None, NA | None]:
+    """open_table, or the NA every input gets when its alphabet has no table yet
+    (acss's default alphabet 9, say); any other problem is still a CTMError."""
+    try:
+        return open_table(table, version, alphabet=alphabet, data_dir=data_dir), None
+    except NoTable as exc:
+        return None, NA(NO_TABLE, str(exc))
+
+
 @lru_cache(maxsize=8)
 def _load(path: Path) -> Table:
     """Read one version directory (versions are immutable, so caching by path is safe)."""
     manifest = load_manifest(path.parents[2], path.parent.name, int(path.name[1:]))
-    data = pq.read_table(path / TABLE_FILE, columns=["string", "length", "count", "K", "D"])
-    column = data.column("count")
-    if pa.types.is_integer(column.type):
-        counts = column.to_numpy()
-    else:
-        counts = np.array([int(c) for c in column.to_pylist()], dtype=object)
+    data = pq.read_table(path / TABLE_FILE)
     strings = data.column("string").to_pylist()
-    lengths, D = data.column("length").to_numpy(), data.column("D").to_numpy()
-    order = np.sort(-counts)
-    ranks = np.searchsorted(order, -counts, side="left") + 1
+    lengths = data.column("length").to_numpy()
+    columns: dict[str, np.ndarray] = {}
+    for name in data.column_names:
+        if name in ROW_COLUMNS:
+            continue
+        column = data.column(name)
+        if pa.types.is_decimal(column.type):
+            columns[name] = np.array([int(c) for c in column.to_pylist()], dtype=object)
+        else:
+            columns[name] = column.to_numpy()
+    key = -columns["count"] if "count" in columns else -columns["D"]
+    columns["rank"] = np.asarray(np.searchsorted(np.sort(key), key, side="left") + 1, dtype=np.int64)
+    first = [c for c in ANSWER_COLUMNS if c in columns]
     return Table(
         name=manifest["table"],
         version=int(manifest["version"]),
@@ -227,220 +313,120 @@ def _load(path: Path) -> Table:
         folder=path,
         manifest=manifest,
         strings=strings,
-        counts=counts,
-        K=data.column("K").to_numpy(),
-        D=D,
         lengths=lengths,
-        ranks=np.asarray(ranks, dtype=np.int64),
+        columns={c: columns[c] for c in first + [c for c in columns if c not in first]},
         index={s: i for i, s in enumerate(strings)},
-        masses=np.bincount(lengths, weights=D),
+        masses=np.bincount(lengths, weights=columns["D"]),
     )
 
 
-def check_symbols(tab: Table, string: str) -> str:
-    """The normalised string; a CTMError if it has more distinct symbols than the table."""
-    normalized = _normalize_one(string)
+def symbols_na(tab: Table, string: str) -> str | NA:
+    """The normalised string, or the NA of a string with more distinct symbols than the table."""
+    normalized = normalize_one(string)
+    if isinstance(normalized, NA):
+        return normalized
     distinct = len(set(normalized))
-    if distinct > tab.symbols:
-        raise CTMError(
-            f"string {show(string)} has {distinct} distinct symbols but table {tab.name} has "
-            f"{tab.symbols}; use a table (or alphabet) with at least {distinct} symbols"
+    if distinct <= tab.symbols:
+        return normalized
+    hint = ""
+    if re.fullmatch(r"[0-9]+(-[0-9]+)+", string):
+        hint = "; a matrix written as rows joined by '-' needs a 2-D table (ndim=2)"
+    return NA(
+        TOO_MANY,
+        f"has {distinct} distinct symbols but table {tab.name} has {tab.symbols}: use a table "
+        f"(or alphabet) with at least {distinct} symbols{hint}",
+    )
+
+
+def answer(tab: Table | None, entry: Item, no_table: NA | None = None) -> Answer:
+    """Look one input up by its normalised form; an NA answer when it cannot be."""
+    where = (tab.name, tab.version) if tab is not None else (None, None)
+    source = tab.source if tab is not None else None
+    if not entry.ok or tab is None:
+        return Answer(entry.label, None, {c: None for c in ANSWER_COLUMNS}, *where, entry.na or no_table, source)
+    normalized = symbols_na(tab, entry.text)
+    none = {c: None for c in tab.columns}
+    if isinstance(normalized, NA):
+        return Answer(entry.label, None, none, *where, normalized, source)
+    if len(normalized) > tab.max_length:
+        na = NA(
+            TOO_LONG,
+            f"has length {len(normalized)} but no output of table {tab.label} is longer than "
+            f"{tab.max_length}: {BDM_HINT}",
         )
-    return normalized
-
-
-def check_length(tab: Table, string: str) -> None:
-    """Refuse a string longer than every output of the table."""
-    if len(string) > tab.max_length:
-        raise CTMError(
-            f"string {show(string)} has length {len(string)} but no output of table {tab.label} "
-            f"is longer than {tab.max_length}; {BDM_HINT}"
-        )
-
-
-def answer(tab: Table, string: str) -> Answer:
-    """Look one string up by its normalised form."""
-    normalized = check_symbols(tab, string)
-    check_length(tab, string)
+        return Answer(entry.label, normalized, none, *where, na, source)
     row = tab.index.get(normalized)
     if row is None:
-        return Answer(string, normalized, 0, None, None, None, tab.name, tab.version)
-    return Answer(
-        string,
-        normalized,
-        int(tab.counts[row]),
-        float(tab.K[row]),
-        float(tab.D[row]),
-        int(tab.ranks[row]),
-        tab.name,
-        tab.version,
-    )
+        na = NA(NOT_PRODUCED, f"not produced by this table ({tab.label}): no machine outputs it; {BDM_HINT}")
+        return Answer(entry.label, normalized, tab.values(None), *where, na, source)
+    return Answer(entry.label, normalized, tab.values(row), *where, None, source)
 
 
 def lookup(
-    strings: str | Iterable[str],
+    strings: object,
     table: str | None = None,
     version: int | None = None,
     *,
     alphabet: int | None = None,
     data_dir: str | Path | None = None,
+    errors: str = "warn",
 ) -> list[Answer]:
-    """Count, K, D and rank (1 = largest count; ties share a rank) of each string.
+    """Count, K, D and rank (1 = largest count; ties share a rank) of each input, and any
+    further columns of the table; an NA answer (``reason``) for an input it cannot answer.
 
-    ``alphabet`` None means the named table's own symbols, or 2 without a table name.
+    ``alphabet`` None means the named table's own symbols, or 2 without a table name; an
+    alphabet with no table gives every input the NA "no table".
     """
-    tab = open_table(table, version, alphabet=alphabet, data_dir=data_dir)
-    return [answer(tab, s) for s in as_list(strings)]
+    check_errors(errors)
+    entries = items(strings)
+    tab, no_table = open_or_na(table, version, alphabet, data_dir)
+    answers = [answer(tab, e, no_table) for e in entries]
+    settle(entries, [a.reason for a in answers], errors)
+    return answers
 
 
-def _warn_missing(answers: list[Answer], stacklevel: int = 3) -> None:
-    missing = [a.string for a in answers if not a.produced]
-    if missing:
-        first = answers[0]
-        warnings.warn(
-            f"{len(missing)} of {len(answers)} strings were not produced by table "
-            f"{first.table} v{first.version} (K and D are NaN), e.g. {show(missing[0])}; "
-            f"{BDM_HINT}",
-            NotProducedWarning,
-            stacklevel=stacklevel,
-        )
+def frame(answers: list[Answer], columns: list[str] | None = None) -> pd.DataFrame:
+    """Answers as a DataFrame indexed by the inputs: the value columns, then ``reason``.
 
-
-def acss(
-    strings: str | Iterable[str],
-    alphabet: int = 2,
-    *,
-    table: str | None = None,
-    version: int | None = None,
-    data_dir: str | Path | None = None,
-) -> pd.DataFrame:
-    """K and D of each string, like acss::acss, as a DataFrame indexed by the input strings.
-
-    Columns K, D (NaN for a string the table never produced, with a NotProducedWarning,
-    as acss gives NA), count and rank (<NA> when not produced).
+    Floats stay float (NaN for NA); integer columns (count, rank, hits) become nullable
+    Int64, or exact Python ints where they outgrow int64.
     """
-    answers = lookup(strings, table, version, alphabet=alphabet, data_dir=data_dir)
-    _warn_missing(answers)
-    nan = float("nan")
-    frame = pd.DataFrame(
-        {
-            "K": [nan if a.K is None else a.K for a in answers],
-            "D": [nan if a.D is None else a.D for a in answers],
-            "count": [a.count for a in answers],
-            "rank": pd.array([a.rank for a in answers], dtype="Int64"),
-        },
-        index=pd.Index([a.string for a in answers], name="string"),
-    )
-    return frame
-
-
-def local_complexity(
-    strings: str | Iterable[str],
-    span: int = 5,
-    alphabet: int = 2,
-    *,
-    table: str | None = None,
-    version: int | None = None,
-    data_dir: str | Path | None = None,
-) -> list[pd.Series]:
-    """K of every substring of length ``span``, in order (acss::local_complexity).
-
-    One Series per input string (named by it, indexed by the substrings); a string
-    shorter than ``span`` has no substrings and gives an empty Series.
-    """
-    tab = open_table(table, version, alphabet=alphabet, data_dir=data_dir)
-    if isinstance(span, bool) or not isinstance(span, int) or not 1 <= span <= tab.max_length:
-        raise CTMError(f"span should be an integer from 1 to {tab.max_length} for table {tab.label}, got {span!r}")
-    out, answers = [], []
-    for string in as_list(strings):
-        check_symbols(tab, string)
-        parts = [string[i : i + span] for i in range(len(string) - span + 1)]
-        found = [answer(tab, p) for p in parts]
-        answers += found
-        values = [float("nan") if a.K is None else a.K for a in found]
-        out.append(pd.Series(values, index=pd.Index(parts, dtype=object), name=string, dtype=float))
-    if answers:
-        _warn_missing(answers)
+    names = columns or list(dict.fromkeys(c for a in answers for c in a.values)) or list(ANSWER_COLUMNS)
+    data = {}
+    for name in names:
+        values = [a.values.get(name) for a in answers]
+        present = [v for v in values if v is not None]
+        if present and all(isinstance(v, int) for v in present):
+            fits = all(-(2**63) <= v < 2**63 for v in present)
+            data[name] = pd.Series(values, dtype="Int64" if fits else object)
+        else:
+            data[name] = pd.Series([np.nan if v is None else v for v in values], dtype=float)
+    data["reason"] = pd.Series([a.note for a in answers], dtype=object)
+    out = pd.DataFrame(data)
+    out.index = index([a.string for a in answers])
     return out
 
 
-def _by_length(tab: Table, strings: list[str]) -> tuple[np.ndarray, np.ndarray]:
-    """D(s) / (sum of D over the table's strings of length |s|), and |s|, per string."""
-    answers = [answer(tab, s) for s in strings]
-    _warn_missing(answers, stacklevel=4)
-    likelihood = np.array(
-        [float("nan") if a.D is None else a.D / tab.masses[len(a.string)] for a in answers], dtype=float
-    )
-    return likelihood, np.array([len(s) for s in strings], dtype=float)
-
-
-def likelihood_d(
-    strings: str | Iterable[str],
-    alphabet: int = 2,
+def acss(
+    strings: object,
+    alphabet: int | None = None,
     *,
     table: str | None = None,
     version: int | None = None,
     data_dir: str | Path | None = None,
-) -> pd.Series:
-    """P(s | deterministic): D(s) normalised over all strings of the same length (acss::likelihood_d)."""
-    items = as_list(strings)
-    tab = open_table(table, version, alphabet=alphabet, data_dir=data_dir)
-    likelihood, _ = _by_length(tab, items)
-    return pd.Series(likelihood, index=pd.Index(items, name="string", dtype=object))
+    errors: str = "warn",
+) -> pd.DataFrame:
+    """K and D of each input, like acss::acss, as a DataFrame indexed by the inputs.
 
-
-def likelihood_ratio(
-    strings: str | Iterable[str],
-    alphabet: int = 2,
-    *,
-    table: str | None = None,
-    version: int | None = None,
-    data_dir: str | Path | None = None,
-) -> pd.Series:
-    """Bayes factor P(s | random) / P(s | deterministic), P(s | random) = alphabet**-len(s) (acss)."""
-    items = as_list(strings)
-    tab = open_table(table, version, alphabet=alphabet, data_dir=data_dir)
-    likelihood, lengths = _by_length(tab, items)
-    return pd.Series(float(alphabet) ** -lengths / likelihood, index=pd.Index(items, name="string", dtype=object))
-
-
-def prob_random(
-    strings: str | Iterable[str],
-    alphabet: int = 2,
-    prior: float = 0.5,
-    *,
-    table: str | None = None,
-    version: int | None = None,
-    data_dir: str | Path | None = None,
-) -> pd.Series:
-    """Posterior P(random | s) for a prior P(random) (acss::prob_random)."""
-    if isinstance(prior, bool) or not isinstance(prior, (int, float)) or not 0 <= prior <= 1:
-        raise CTMError(f"prior should be a probability between 0 and 1, got {prior!r}")
-    items = as_list(strings)
-    tab = open_table(table, version, alphabet=alphabet, data_dir=data_dir)
-    likelihood, lengths = _by_length(tab, items)
-    random = float(alphabet) ** -lengths
-    posterior = random * prior / (random * prior + likelihood * (1 - prior))
-    return pd.Series(posterior, index=pd.Index(items, name="string", dtype=object))
-
-
-def _shannon(parts: list[str]) -> float:
-    """Entropy in bits of the empirical distribution of ``parts`` (0 for none)."""
-    total = len(parts)
-    return -sum(n / total * math.log2(n / total) for n in Counter(parts).values()) + 0.0
-
-
-def entropy(strings: str | Iterable[str]) -> pd.Series:
-    """First-order Shannon entropy (bits) of each string's symbol frequencies (acss::entropy)."""
-    items = as_list(strings)
-    return pd.Series([_shannon(list(s)) for s in items], index=pd.Index(items, name="string", dtype=object), dtype=float)
-
-
-def entropy2(strings: str | Iterable[str]) -> pd.Series:
-    """Second-order entropy: entropy of the overlapping pairs of symbols (acss::entropy2)."""
-    items = as_list(strings)
-    for s in items:
-        if len(s) < 2:
-            raise CTMError(f"entropy2 needs strings of length 2 or more, got {show(s)}")
-    values = [_shannon([s[i : i + 2] for i in range(len(s) - 1)]) for s in items]
-    return pd.Series(values, index=pd.Index(items, name="string", dtype=object), dtype=float)
+    Columns K, D (NaN where acss gives NA), count (0 for a string no machine outputs),
+    rank, any further columns of the table, and ``reason`` (None where there are values).
+    ``alphabet`` None means the named table's own, or 2 (acss's default is 9, whose
+    sampled table this project has not computed yet).
+    """
+    check_errors(errors)
+    entries = items(strings)
+    tab, no_table = open_or_na(table, version, alphabet, data_dir)
+    answers = [answer(tab, e, no_table) for e in entries]
+    out = frame(answers, list(tab.columns) if tab is not None else None)
+    settle(entries, [a.reason for a in answers], errors)
+    return out

@@ -1,4 +1,4 @@
-"""Merge a job's partials into a new table version.
+"""Merge a job's partials into a new table version (or find it is the latest one already).
 
 Counted shards are read unit by unit; a derived unit adds the counts of its canonical
 unit (strings reversed when mirrored, matrices turned) and a closed unit what its entry
@@ -26,10 +26,14 @@ from pipeline.kernel import kernel_version
 from pipeline.partials import InvalidPartial, Partial, open_partial, partial_name, partials_dir, present_shards
 from pipeline.plan import ShardPlan, apply_symmetry, symmetries
 from pipeline.spec import JobSpec
-from pipeline.tables import TableInfo, count_type, publish
+from pipeline.tables import TableInfo, count_type, list_tables, publish, row_checksum
 
 BATCH_ROWS = 2_000_000
 """Rows gathered per weight class before they are summed, bounding memory."""
+
+SAME_TABLE = ("row_checksum", "coverage", "covered_ranges", "machines", "halting", "count_total", "halting_times")
+"""Manifest fields that make two versions the same table: rows, coverage and totals (not
+the job, the software, the work or how the non-halting machines were decided)."""
 
 
 class _Sums:
@@ -191,17 +195,32 @@ class _Merge:
 
 @dataclass(frozen=True)
 class Reduced:
-    """A published table version and the partials left out as invalid (partial tables only)."""
+    """The table version of a job's partials and the partials left out as invalid (partial tables only)."""
 
     table: TableInfo
     invalid: dict[int, str]
     """Shard -> why its partial was not merged."""
+    published: bool = True
+    """False when ``table`` is the root's latest version, which already held the same table."""
 
 
-def reduce_job(spec: JobSpec, root: Path, allow_partial: bool = False, progress: bool = True) -> Reduced:
+def same_as_latest(root: Path, table: str, manifest: dict) -> TableInfo | None:
+    """The latest version of ``table`` in ``root`` when it is the same table as ``manifest``
+    says (SAME_TABLE fields), else None."""
+    found = [info for info in list_tables(root) if info.table == table]
+    if found and all(found[-1].manifest.get(key) == manifest.get(key) for key in SAME_TABLE):
+        return found[-1]
+    return None
+
+
+def reduce_job(
+    spec: JobSpec, root: Path, allow_partial: bool = False, progress: bool = True, force: bool = False
+) -> Reduced:
     """Merge the partials of ``spec`` under ``root`` into the next version of its table.
 
-    A gap (missing or invalid partial) is an error unless ``allow_partial``.
+    A gap (missing or invalid partial) is an error unless ``allow_partial``. When the
+    root's latest version of the table is the same table, nothing is published (unless
+    ``force``) and that version is returned with ``published`` False.
     """
     plan = ShardPlan(spec)
     merge = _Merge(plan, root)
@@ -233,6 +252,10 @@ def reduce_job(spec: JobSpec, root: Path, allow_partial: bool = False, progress:
     denominator = spec.symbols * merge.totals.halting if full else merge.totals.halting
     rows = table_rows(counts, denominator, spec.space.size, spec.dims)
     manifest = _manifest(spec, plan, merge.totals, covered, full, sum(counts.values()), rows.num_rows)
+    checksum = row_checksum(rows.column("string"), rows.column("count"))
+    existing = None if force else same_as_latest(root, spec.table, dict(manifest, row_checksum=checksum))
+    if existing is not None:
+        return Reduced(existing, merge.invalid, published=False)
     return Reduced(publish(root, spec.table, rows, manifest), merge.invalid)
 
 

@@ -82,7 +82,10 @@ def test_tables_lists_versions_with_coverage_and_provenance(tmp_path):
     runner = CliRunner(env={"CTM_DATA_DIR": str(tmp_path)})
     assert runner.invoke(main, ["run", job, "--no-progress"]).exit_code == 0
     assert runner.invoke(main, ["submit", job, "--shards", "0:10", "--no-progress"]).exit_code == 0
-    assert runner.invoke(main, ["reduce", job, "--no-progress"]).exit_code == 0
+    same = runner.invoke(main, ["reduce", job, "--no-progress"])
+    assert same.exit_code == 0
+    assert same.stdout.startswith("table d2x2-s6 v1 already holds this table (same rows, coverage and totals); nothing published")
+    assert runner.invoke(main, ["reduce", job, "--no-progress", "--force"]).exit_code == 0
     out = runner.invoke(main, ["tables"]).stdout
     spec = load_spec(job)
     mine = [line for line in out.splitlines() if str(tmp_path) in line]

@@ -1,30 +1,23 @@
-"""Lookups and the acss-style functions, on a hand-made table with exact K values (toytable.TOY)."""
+"""Lookups and acss(), on a hand-made table with exact K values (toytable.TOY): one
+answer per input, NA and a reason for what the table cannot answer."""
 
 from __future__ import annotations
 
 import json
 import math
+import re
+import warnings
 
+import numpy as np
 import pandas as pd
 import pytest
 from click.testing import CliRunner
 from toytable import TOY, write_table
 
+from pipeline.batch import NAWarning, reasons
 from pipeline.cli import main
 from pipeline.errors import CTMError
-from pipeline.query import (
-    NotProducedWarning,
-    acss,
-    entropy,
-    entropy2,
-    likelihood_d,
-    likelihood_ratio,
-    local_complexity,
-    lookup,
-    normalize_string,
-    open_table,
-    prob_random,
-)
+from pipeline.query import acss, lookup, normalize_string, open_table
 
 NAME = "d3x2-s7"
 
@@ -47,9 +40,11 @@ def test_normalize_string_renames_symbols_in_order_of_first_appearance():
     assert normalize_string("9876543210") == "0123456789"
 
 
-def test_normalize_string_refuses_more_than_ten_symbols():
-    with pytest.raises(CTMError, match="more than 10 distinct symbols"):
-        normalize_string("abcdefghijk")
+def test_normalize_string_gives_none_past_ten_symbols():
+    with pytest.warns(NAWarning, match="more than 10 distinct symbols"):
+        assert normalize_string(["abcdefghijk", "ab"]) == [None, "01"]
+    with pytest.raises(CTMError, match=r"input 1 \('abcdefghijk'\): has more than 10 distinct symbols"):
+        normalize_string("abcdefghijk", errors="raise")
 
 
 def test_lookup_gives_count_K_D_and_competition_rank(opts):
@@ -75,35 +70,90 @@ def test_symbols_need_not_be_digits(opts):
     assert set(same["K"]) == {6.0}
 
 
-def test_string_not_produced_is_nan_with_a_warning_and_a_note(opts):
-    with pytest.warns(NotProducedWarning, match="not produced by table d3x2-s7 v1.*BDM"):
+def test_string_not_produced_is_nan_with_a_warning_and_a_reason(opts):
+    with pytest.warns(NAWarning, match=r"1 of 2 strings have NA values.*not produced by this table \(d3x2-s7 v1\).*BDM"):
         frame = acss(["0011", "00"], **opts)
     assert math.isnan(frame.loc["0011", "K"]) and math.isnan(frame.loc["0011", "D"])
     assert frame.loc["0011", "count"] == 0 and frame["rank"].isna().tolist() == [True, False]
-    (answer,) = lookup("0011", **opts)
-    assert not answer.produced and answer.K is None and answer.rank is None
+    assert frame["reason"].isna().tolist() == [False, True] and "not produced" in frame.loc["0011", "reason"]
+    (answer,) = lookup("0011", **opts, errors="ignore")
+    assert not answer.produced and answer.K is None and answer.rank is None and answer.count == 0
     assert "not produced by this table" in answer.note and "BDM" in answer.note
 
 
 def test_empty_string_is_not_produced(opts):
-    (answer,) = lookup("", **opts)
+    (answer,) = lookup("", **opts, errors="ignore")
     assert answer.count == 0 and answer.K is None
-    with pytest.warns(NotProducedWarning):
+    with pytest.warns(NAWarning):
         assert math.isnan(acss("", **opts).loc["", "K"])
 
 
-@pytest.mark.parametrize(
-    "strings, message",
-    [
-        ("012", "3 distinct symbols but table d3x2-s7 has 2"),
-        ("abc", "3 distinct symbols"),
-        ("00000", "length 5 .* longer than 4"),
-        ([1010], "strings should be text"),
-    ],
-)
-def test_bad_strings_are_clear_errors(opts, strings, message):
+# Every reason an input of a lookup can have, with a phrase of its message.
+REASONS = [
+    ("012", "more symbols than the table", "has 3 distinct symbols but table d3x2-s7 has 2"),
+    ("abc", "more symbols than the table", "3 distinct symbols"),
+    ("abcdefghijk", "more symbols than the table", "more than 10 distinct symbols"),
+    ("010-111", "more symbols than the table", "needs a 2-D table \\(ndim=2\\)"),
+    ("00000", "longer than any output", "has length 5 but no output of table d3x2-s7 v1 is longer than 4"),
+    ("0011", "not produced", "not produced by this table"),
+    (1010, "number, not text", "the number 1010 is not a string"),
+    (None, "missing value", "missing value"),
+    (np.nan, "missing value", "missing value"),
+    (["01", "2"], "unreadable symbols", "one-character strings or integers 0-9, got '01'"),
+    (np.eye(2, dtype=int), "matrix", "needs a 2-D table \\(ndim=2\\)"),
+]
+
+
+@pytest.mark.parametrize("bad, kind, message", REASONS)
+def test_each_reason_is_na_for_that_input_only(opts, bad, kind, message):
+    batch = ["OX", bad, "X"]
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        frame = acss(batch, **opts)
+        answers = lookup(batch, **opts)
+    assert [w.category for w in caught] == [NAWarning, NAWarning], "one warning per call"
+    assert f"1 of 3 strings have NA values [{kind}: 1]" in str(caught[0].message)
+    assert frame["K"].tolist()[0] == 4.0 and frame["K"].tolist()[2] == 2.0 and math.isnan(frame["K"].tolist()[1])
+    assert re.search(message, frame["reason"].tolist()[1]) and frame["reason"].tolist()[0] is None
+    assert [a.produced for a in answers] == [True, False, True] and answers[1].reason.kind == kind
     with pytest.raises(CTMError, match=message):
-        lookup(strings, **opts)
+        lookup(batch, **opts, errors="raise")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        lookup(batch, **opts, errors="ignore")
+
+
+def test_errors_must_be_one_of_the_policies(opts):
+    with pytest.raises(CTMError, match="errors should be one of warn, raise, ignore, got 'skip'"):
+        acss("01", **opts, errors="skip")
+
+
+def test_a_pandas_column_with_gaps_is_scored_around_them(opts):
+    column = pd.Series(["OXXO", None, "XO", np.nan, "X"], name="string")
+    with pytest.warns(NAWarning, match="2 of 5 strings have NA values \\[missing value: 2\\]"):
+        frame = acss(column, **opts)
+    assert frame["K"].tolist()[::2] == [6.0, 4.0, 2.0] and frame["K"].isna().tolist() == [False, True, False, True, False]
+    assert frame.index.tolist() == ["OXXO", None, "XO", None, "X"]
+    assert reasons(frame).tolist() == [None, "missing value: nothing to score", None, "missing value: nothing to score", None]
+
+
+def test_a_numpy_integer_array_is_one_string(opts):
+    frame = acss(np.array([0, 1, 1, 0]), **opts)
+    assert frame.index.tolist() == ["0110"] and frame["K"].tolist() == [6.0]
+
+
+def test_an_alphabet_with_no_table_is_na_for_every_input_saying_so(opts, root):
+    with pytest.warns(NAWarning, match=r"2 of 2 strings have NA values \[no table: 2\].*no table for alphabet 7 yet \(tables exist for alphabet 2\)"):
+        frame = acss(["01", "0123456"], alphabet=7, data_dir=root)
+    assert frame["K"].isna().all() and frame["count"].isna().all()
+    with pytest.raises(CTMError, match="no table for alphabet 7"):
+        acss("01", alphabet=7, data_dir=root, errors="raise")
+
+
+def test_no_batch_is_a_one_line_error(opts):
+    for function in (lookup, acss, normalize_string):
+        with pytest.raises(CTMError, match="should be a string, or a list"):
+            function(None, **(opts if function is not normalize_string else {}))
 
 
 def test_unknown_table_version_or_name_are_clear_errors(root):
@@ -148,58 +198,6 @@ def test_decimal_counts_stay_exact(tmp_path):
     assert [a.count for a in answers] == [big, 12] and [a.rank for a in answers] == [1, 5]
 
 
-def test_local_complexity_is_K_of_every_window_in_order(opts):
-    (series,) = local_complexity("OOXXO", span=2, **opts)
-    assert series.name == "OOXXO"
-    assert list(series.index) == ["OO", "OX", "XX", "XO"]
-    assert list(series) == [3.0, 4.0, 3.0, 4.0]
-    one, two = local_complexity(["XXXX", "0101"], span=3, **opts)
-    assert list(one) == [5.0, 5.0] and list(two) == [6.0, 6.0]
-
-
-def test_local_complexity_edge_cases(opts):
-    (short,) = local_complexity("01", span=3, **opts)
-    assert short.empty and short.name == "01"
-    with pytest.warns(NotProducedWarning):
-        (series,) = local_complexity("0011", span=3, **opts)
-    assert series.isna().all()
-    with pytest.raises(CTMError, match="span should be an integer from 1 to 4"):
-        local_complexity("0101010", span=5, **opts)
-    with pytest.raises(CTMError, match="3 distinct symbols"):
-        local_complexity("0120", span=2, **opts)
-
-
-def test_likelihoods_and_posterior_by_hand(opts):
-    # strings of length 2 hold D = (8 + 8 + 4 + 4) / 64 = 3/8; D("01") = 1/16, D("00") = 1/8
-    assert list(likelihood_d(["01", "OX", "00"], **opts)) == pytest.approx([1 / 6, 1 / 6, 1 / 3])
-    assert list(likelihood_ratio(["01", "00"], **opts)) == pytest.approx([1.5, 0.75])
-    assert list(prob_random("01", **opts)) == pytest.approx([0.6])
-    assert list(prob_random("01", prior=0.2, **opts)) == pytest.approx([3 / 11])
-    # length 4: D("0110") = 1/64 of a mass of 2/64, so P(s | deterministic) = 1/2
-    series = likelihood_ratio(["0110"], **opts)
-    assert series.index.tolist() == ["0110"] and series.iloc[0] == pytest.approx((1 / 16) / (1 / 2))
-
-
-def test_likelihood_of_an_unproduced_string_is_nan(opts):
-    with pytest.warns(NotProducedWarning):
-        assert math.isnan(likelihood_d("0011", **opts).iloc[0])
-
-
-def test_prob_random_refuses_a_prior_outside_0_1(opts):
-    with pytest.raises(CTMError, match="prior should be a probability"):
-        prob_random("01", prior=1.5, **opts)
-
-
-def test_entropy_first_and_second_order():
-    first = entropy(["0011", "0001", "OOOO", "", "abc"])
-    assert isinstance(first, pd.Series) and first.index.tolist() == ["0011", "0001", "OOOO", "", "abc"]
-    assert list(first) == pytest.approx([1.0, -(0.75 * math.log2(0.75) + 0.25 * math.log2(0.25)), 0.0, 0.0, math.log2(3)])
-    second = entropy2(["0101", "0000", "OXXO"])
-    assert list(second) == pytest.approx([-(2 / 3 * math.log2(2 / 3) + 1 / 3 * math.log2(1 / 3)), 0.0, math.log2(3)])
-    with pytest.raises(CTMError, match="length 2 or more"):
-        entropy2("0")
-
-
 def test_cli_query_lines_json_file_and_stdin(root, tmp_path):
     runner = CliRunner()
     base = ["query", "--table", NAME, "--data-dir", str(root)]
@@ -207,14 +205,15 @@ def test_cli_query_lines_json_file_and_stdin(root, tmp_path):
     assert result.exit_code == 0, result.output
     first, second = result.output.splitlines()
     assert first.startswith("OXXO") and "K=6.000000" in first and "count=1" in first and "rank=9" in first
-    assert "not produced by this table (d3x2-s7 v1)" in second and "BDM" in second
+    assert second.startswith("0011  NA: not produced by this table (d3x2-s7 v1)") and "BDM" in second
 
-    result = runner.invoke(main, base + ["--json", "X"])
-    (record,) = json.loads(result.output)
+    result = runner.invoke(main, base + ["--json", "X", "0011"])
+    record, missing = json.loads(result.output)
     assert record == {
         "string": "X", "normalized": "0", "produced": True, "K": 2.0, "D": 0.25,
-        "count": 16, "rank": 1, "table": NAME, "version": 1, "source": str(root.resolve()),
+        "count": 16, "rank": 1, "table": NAME, "version": 1, "source": str(root.resolve()), "reason": None,
     }
+    assert missing["K"] is None and missing["count"] == 0 and "not produced" in missing["reason"]
 
     listing = tmp_path / "strings.txt"
     listing.write_text("OX\n\n  XX  \n")
@@ -224,14 +223,49 @@ def test_cli_query_lines_json_file_and_stdin(root, tmp_path):
     assert [r["K"] for r in json.loads(result.output)] == [6.0, 6.0]
 
 
+def test_cli_query_reads_files_with_a_bom_and_crlf(root, tmp_path):
+    listing = tmp_path / "excel.txt"
+    listing.write_bytes("\ufeffOXXO\r\nXO\r\n".encode("utf-8"))
+    result = CliRunner().invoke(main, ["query", "--table", NAME, "--data-dir", str(root), "--json", "--file", str(listing)])
+    assert result.exit_code == 0, result.output
+    assert [(r["string"], r["K"]) for r in json.loads(result.output)] == [("OXXO", 6.0), ("XO", 4.0)]
+
+
+def test_cli_query_keeps_going_and_fails_only_when_asked_or_when_nothing_scored(root):
+    runner = CliRunner()
+    base = ["query", "--table", NAME, "--data-dir", str(root)]
+    result = runner.invoke(main, base + ["012", "OX", "0000000"])
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert [line.split()[0] for line in lines] == ["012", "OX", "0000000"]
+    assert "NA: has 3 distinct symbols but table d3x2-s7 has 2" in lines[0] and "K=4.000000" in lines[1]
+    assert "NA: has length 7 but no output of table d3x2-s7 v1 is longer than 4" in lines[2]
+    strict = runner.invoke(main, base + ["--strict", "012", "OX"])
+    assert strict.exit_code == 1 and strict.stdout.count("\n") == 2
+    assert strict.stderr.strip() == "error: 1 of 2 inputs have no value (--strict); each line says why"
+    none = runner.invoke(main, base + ["012", "0011"])
+    assert none.exit_code == 1 and "none of the 2 inputs has a value" in none.stderr
+
+
+def test_cli_query_alphabet_and_strings_starting_with_a_dash(root, tmp_path):
+    runner = CliRunner()
+    result = runner.invoke(main, ["query", "--alphabet", "2", "--data-dir", str(root), "01"])
+    assert result.exit_code == 0 and "(d5x2-s500 v1, shipped)" in result.stdout  # the default binary table
+    write_table(tmp_path, "d2x3-s9", {"0": 3, "1": 3, "2": 3, "01": 1})
+    result = runner.invoke(main, ["query", "--alphabet", "3", "--data-dir", str(tmp_path), "--json", "a"])
+    assert json.loads(result.stdout)[0]["table"] == "d2x3-s9"
+    result = runner.invoke(main, ["query", "--table", NAME, "--data-dir", str(root), "--", "-++-"])
+    assert result.exit_code == 0 and result.stdout.startswith("-++-  K=6.000000")
+    assert runner.invoke(main, ["query", "-++-"]).exit_code == 2  # read as an option without --
+
+
 @pytest.mark.parametrize(
     "args, message",
     [
-        (["012"], "3 distinct symbols"),
-        (["0000000"], "length 7"),
         (["--table", "d9x2-s9", "01"], "unknown table"),
         (["--version", "3", "01"], "version"),
-        ([], "no strings to query"),
+        (["--alphabet", "3", "01"], "has 2 symbols but alphabet=3"),
+        ([], "no inputs: give them as arguments or with --file F"),
     ],
 )
 def test_cli_query_errors_are_one_line(root, args, message):

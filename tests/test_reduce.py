@@ -120,7 +120,7 @@ def test_versions_are_new_folders_with_a_parent(tmp_path):
     compute(tmp_path, D2X2)
     first = reduce_job(D2X2, tmp_path, progress=False).table
     before = file_sha256(first.path / "table.parquet"), (first.path / "manifest.json").read_text()
-    second = reduce_job(D2X2, tmp_path, progress=False).table
+    second = reduce_job(D2X2, tmp_path, progress=False, force=True).table
     assert (second.version, second.manifest["parent"]) == (2, 1)
     assert (file_sha256(first.path / "table.parquet"), (first.path / "manifest.json").read_text()) == before
     assert second.manifest["row_checksum"] == first.manifest["row_checksum"]
@@ -131,6 +131,30 @@ def test_versions_are_new_folders_with_a_parent(tmp_path):
         table_path(tmp_path, "d2x2-s6", 3)
     with pytest.raises(CTMError, match="unknown table 'd9x2-s1'.*d2x2-s6"):
         load_manifest(tmp_path, "d9x2-s1")
+
+
+def test_the_same_table_again_publishes_nothing(tmp_path):
+    compute(tmp_path, D2X2)
+    first = reduce_job(D2X2, tmp_path, progress=False)
+    again = reduce_job(D2X2, tmp_path, progress=False)
+    assert first.published and not again.published
+    assert (again.table.version, again.table.path) == (1, first.table.path)
+    assert [i.version for i in list_tables(tmp_path)] == [1]
+
+
+def test_a_different_table_is_a_new_version_and_the_latest_is_compared(tmp_path):
+    plan = compute(tmp_path, D2X2, range(0, 30))
+    partial = reduce_job(D2X2, tmp_path, allow_partial=True, progress=False)
+    compute(tmp_path, D2X2)
+    full = reduce_job(D2X2, tmp_path, progress=False)
+    assert (partial.table.version, full.table.version) == (1, 2) and full.published
+    # a partial table again: the same as v1, but v2 is the latest, so it is a new version
+    victims = [s for s in plan.computed() if s >= 30]
+    for shard in victims:
+        (partials_dir(tmp_path, D2X2.job_id) / partial_name(shard)).unlink()
+    third = reduce_job(D2X2, tmp_path, allow_partial=True, progress=False)
+    assert third.published and third.table.version == 3
+    assert third.table.manifest["row_checksum"] == partial.table.manifest["row_checksum"]
 
 
 def test_invalid_partials_block_a_full_table_and_are_left_out_of_a_partial_one(tmp_path):

@@ -13,9 +13,12 @@ import math
 import os
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from click.testing import CliRunner
@@ -23,7 +26,9 @@ from click.testing import CliRunner
 from pipeline.bdm import BDM
 from pipeline.brute import brute_count
 from pipeline.cli import main
-from pipeline.query import acss, local_complexity, lookup, open_table
+from pipeline.measures import acss_bdm, local_complexity
+from pipeline.query import acss, lookup, open_table
+from pipeline.tables import publish
 
 SHIPPED = ["d2x2-s6", "d3x2-s21", "d4x2-s107", "d5x2-s500"]
 RECOMPUTED = ["d2x2-s6", "d3x2-s21", "d4x2-s107"]
@@ -140,24 +145,70 @@ def test_pybdm_values_agree(empty_root):
     assert scorer.bdm(s2) == pytest.approx(114.06151272200972, rel=1e-12)
 
 
-def test_pybdm_normalisation_differs_only_through_two_unproduced_blocks(empty_root):
-    """pybdm's nbdm figures (0.648665654727082, 0.8924514180488615) use a table that gives
-    K values to all 4096 length-12 strings; the exact (5,2) S=500 table produces 4094 of
-    them. Its two missing blocks score 1 + the largest K of length 12 (pybdm's rule for
-    missing blocks), which raises the normalisation's maximum and so lowers nbdm."""
-    assert lookup(["000110100111", "111001011000"])[0].count == 0
-    assert lookup(["000110100111", "111001011000"])[1].count == 0
+def test_numpy_arrays_and_lists_of_symbols_as_in_pybdm(empty_root):
+    """The issue's BDM().bdm(np.array([0, 1] * 12)): two blocks 010101010101, K + log2(2)."""
+    tab = open_table("d5x2-s500")
+    want = float(tab.K[tab.index["010101010101"]]) + 1
     scorer = BDM()
-    assert scorer.nbdm("1" * 30) == 0.0
-    for string, published in (("010001100010001", 0.648665654727082), (PYBDM_LONG, 0.8924514180488615)):
-        assert 0.0 < scorer.nbdm(string) < published
+    assert scorer.bdm(np.array([0, 1] * 12)) == scorer.bdm(list("01" * 12)) == pytest.approx(want, rel=1e-12)
+    try:
+        import pybdm
+    except ImportError:
+        return
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        assert pybdm.BDM(ndim=1).bdm(np.array([0, 1] * 12)) == pytest.approx(want, rel=1e-12)
+
+
+PYBDM_MISSING = {"000110100111": 37.479236302416716, "111001011000": 37.479236302416716}
+"""The length-12 strings pybdm's CTM-B2-D12 lists and the exact (5,2) S=500 table does not
+produce, with pybdm's K (the largest of its length 12 there)."""
+
+
+def test_the_exact_table_lacks_two_length_12_strings_that_pybdm_lists(empty_root):
+    answers = lookup(list(PYBDM_MISSING), errors="ignore")
+    assert [a.count for a in answers] == [0, 0] and all("not produced" in a.note for a in answers)
+    scorer = BDM()
+    assert scorer.ctm("000110100111") == pytest.approx(37.06419880313787 + 1)  # 1 + the largest K of length 12
+    assert max(open_table("d5x2-s500").K[open_table("d5x2-s500").lengths == 12]) == 37.06419880313787
+    (note,) = open_table("d5x2-s500").manifest["notes"]
+    assert "000110100111" in note and "no (5,2) machine outputs them within 500 steps" in note and "38.064199" in note
+
+
+def with_pybdm_missing_strings(root) -> None:
+    """Publish the shipped (5,2) table plus pybdm's two extra strings as d5x2-s500 under root."""
+    data = pq.read_table(open_table("d5x2-s500").folder / "table.parquet")
+    K = list(PYBDM_MISSING.values())
+    extra = pa.table({
+        "string": list(PYBDM_MISSING), "length": pa.array([12, 12], pa.int32()), "count": [1, 1],
+        "D": [2.0**-k for k in K], "K": K,
+    }).cast(data.schema)
+    publish(root, "d5x2-s500", pa.concat_tables([data, extra]), dict(open_table("d5x2-s500").manifest))
+
+
+@pytest.mark.parametrize(
+    "string, published",
+    [
+        ("010001100010001", 0.648665654727082),  # pybdm tests/test_bdm.py, test_nbdm_d1
+        (PYBDM_LONG, 0.8924514180488615),
+        ("111000010101", 0.5879312452710307),  # pybdm 0.1: BDM(ndim=1).nbdm on its own table
+    ],
+)
+def test_pybdm_published_normalised_bdm_comes_back_with_its_two_extra_strings(empty_root, tmp_path, string, published):
+    """Normalised BDM takes its maximum from the table's own values, as pybdm does, so on a
+    table that also holds pybdm's two extra length-12 strings it equals pybdm's figures;
+    on the exact table the maximum lacks them and nbdm is a little higher."""
+    exact = BDM().nbdm(string)
+    with_pybdm_missing_strings(tmp_path / "data")
+    assert BDM(data_dir=tmp_path / "data").nbdm(string) == pytest.approx(published, rel=1e-12)
+    assert published < exact < 1
 
 
 def test_acss_bdm_values_agree(empty_root):
-    """acss test-bdm.R: delta = blocksize keeps every tail (recursive, min_length 1); delta = 1 is correlated."""
-    assert BDM(strategy="recursive", min_length=1).bdm("01" * 9) == pytest.approx(41.4481, abs=5e-5)
-    assert BDM(strategy="correlated").bdm("01" * 9) == pytest.approx(57.5664, abs=5e-5)
-    assert BDM(strategy="recursive", min_length=1, block=8).bdm("01" * 18) == pytest.approx(30.0948874022513, rel=1e-12)
+    """acss test-bdm.R and the bdm() examples: binary, blocksize 12, delta 1 and 12; blocksize 8."""
+    assert acss_bdm("01" * 9, 12, alphabet=2, delta=1).iloc[0] == pytest.approx(57.5664, abs=5e-5)
+    assert acss_bdm("01" * 9, 12, alphabet=2, delta=12).iloc[0] == pytest.approx(41.4481, abs=5e-5)
+    assert acss_bdm("01" * 18, 8, alphabet=2).iloc[0] == pytest.approx(30.0948874022513, rel=1e-12)
 
 
 def test_acss_local_complexity_values_agree(empty_root):

@@ -13,6 +13,7 @@ from pipeline.reduce import Reduced, reduce_job
 from pipeline.run import RunReport, connect, run, run_with_client, survey
 from pipeline.spec import load_spec
 from pipeline.tables import data_root, list_tables, shipped_root
+from pipeline.tidy import STALE_AFTER, remove_stale
 
 JOB = click.argument("job", metavar="JOB.toml")
 DATA_DIR = click.option(
@@ -45,6 +46,9 @@ TIMEOUT = click.option(
     metavar="SECONDS",
     default=None,
     help="With --scheduler: give up after SECONDS with no worker, e.g. 600 [default: keep waiting].",
+)
+FORCE = click.option(
+    "--force", is_flag=True, help="Publish a new version even when the latest one already holds the same table."
 )
 
 
@@ -97,10 +101,24 @@ def _report(spec, report: RunReport) -> None:
         raise CTMError(f"{len(report.failed)} shards failed ({_ids(report.failed)}); rerun to retry them")
 
 
+def _tidy(spec, root) -> None:
+    """Remove the temporaries dead writers left (older than STALE_AFTER), saying so."""
+    removed = remove_stale(root, spec)
+    if removed:
+        names = ", ".join(p.name for p in removed[:3]) + (", ..." if len(removed) > 3 else "")
+        click.echo(f"removed {len(removed)} temporaries of dead writers (older than {STALE_AFTER // 60} min): {names}")
+
+
 def _published(reduced: Reduced) -> None:
     for shard, reason in sorted(reduced.invalid.items()):
         click.echo(f"left out invalid partial {shard:06d}.parquet: {reason}", err=True)
     info, manifest = reduced.table, reduced.table.manifest
+    if not reduced.published:
+        click.echo(
+            f"table {info.table} v{info.version} already holds this table (same rows, coverage and totals); "
+            f"nothing published (--force publishes a new version): {info.path}"
+        )
+        return
     click.echo(
         f"table {info.table} v{info.version} ({manifest['coverage']}, {manifest['strings']} strings, "
         f"H = {manifest['halting']}): {info.path}"
@@ -115,17 +133,20 @@ def _published(reduced: Reduced) -> None:
 @PROCESSES
 @PROGRESS
 @TIMEOUT
-def run_cmd(job, data_dir, scheduler, workers, processes, progress, timeout):
-    """Count a whole job, then reduce it into a new table version.
+@FORCE
+def run_cmd(job, data_dir, scheduler, workers, processes, progress, timeout, force):
+    """Count a whole job, then reduce it into a new table version (none when the latest
+    version in the data root already holds the same table).
 
     \b
     Example:
       ctm run jobs/d4x2.toml --data-dir /tmp/ctm
     """
     spec, root = load_spec(job), data_root(data_dir)
+    _tidy(spec, root)
     report = _compute(spec, root, scheduler, workers, processes, None, progress, timeout)
     _report(spec, report)
-    _published(reduce_job(spec, root, progress=progress))
+    _published(reduce_job(spec, root, progress=progress, force=force))
 
 
 @click.command()
@@ -146,6 +167,7 @@ def submit(job, shard_text, data_dir, scheduler, workers, processes, progress, t
     """
     spec, root = load_spec(job), data_root(data_dir)
     shards = ShardPlan(spec).parse_shards(shard_text) if shard_text else None
+    _tidy(spec, root)
     _report(spec, _compute(spec, root, scheduler, workers, processes, shards, progress, timeout))
 
 
@@ -161,6 +183,7 @@ def status(job, data_dir):
     """
     spec, root = load_spec(job), data_root(data_dir)
     plan = ShardPlan(spec)
+    _tidy(spec, root)
     found = survey(plan, root)
     click.echo(f"job {spec.table} ({spec.job_id}): {plan.shards} shards of {plan.shard_size} machines")
     click.echo(
@@ -182,15 +205,18 @@ def status(job, data_dir):
     help="Publish what is covered (blank-0 counts, no symmetry rules) instead of failing on gaps.",
 )
 @PROGRESS
-def reduce_cmd(job, data_dir, allow_partial, progress):
-    """Merge a job's partials into a new table version.
+@FORCE
+def reduce_cmd(job, data_dir, allow_partial, progress, force):
+    """Merge a job's partials into a new table version, unless the latest version in the
+    data root already holds the same table (it says which; --force publishes anyway).
 
     \b
     Example:
       ctm reduce jobs/d5x2.toml --allow-partial
     """
     spec, root = load_spec(job), data_root(data_dir)
-    _published(reduce_job(spec, root, allow_partial, progress))
+    _tidy(spec, root)
+    _published(reduce_job(spec, root, allow_partial, progress, force))
 
 
 @click.command()

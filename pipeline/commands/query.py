@@ -11,87 +11,57 @@ from typing import TYPE_CHECKING
 
 import click
 
-from pipeline.errors import CTMError
+from pipeline.commands.batch import ALPHABET, DATA_DIR, FILE, JSON, STRICT, STRINGS, TABLE, VERSION, finish, gather, line, na
 
 if TYPE_CHECKING:
     from pipeline.query import Answer
 
-TABLE = click.option("--table", "-t", default=None, help="Table name, e.g. d4x2-s107 [default: d5x2-s500].")
-VERSION = click.option("--version", "version", type=click.IntRange(1), default=None, help="Table version, e.g. 1 [default: latest].")
-DATA_DIR = click.option(
-    "--data-dir",
-    envvar="CTM_DATA_DIR",
-    show_envvar=True,
-    default=None,
-    help="Data root searched before the shipped tables, e.g. /scratch/ctm [default: ./data].",
-)
 
-
-def _line(a: Answer, width: int, source: str) -> str:
-    """One line per string, strings padded to ``width``: K, D, count, rank, table, version and
-    where the version comes from (``shipped`` or its data root)."""
+def _text(a: Answer) -> str:
+    """K, D, count, rank (and any further columns of the table), table, version and where
+    the version comes from (``shipped`` or its data root)."""
     if not a.produced:
-        return f"{a.string:<{width}}  {a.note}"
-    return (
-        f"{a.string:<{width}}  K={a.K:.6f}  D={a.D:.6e}  count={a.count}  rank={a.rank}  "
-        f"({a.table} v{a.version}, {source})"
-    )
-
-
-def _record(a: Answer, source: str) -> dict:
-    record = {
-        "string": a.string,
-        "normalized": a.normalized,
-        "produced": a.produced,
-        "K": a.K,
-        "D": a.D,
-        "count": a.count,
-        "rank": a.rank,
-        "table": a.table,
-        "version": a.version,
-        "source": source,
-    }
-    if not a.produced:
-        record["note"] = a.note
-    return record
+        return na(a.note)
+    shown = [f"K={a.K:.6f}", f"D={a.D:.6e}", f"count={a.count}", f"rank={a.rank}"]
+    shown += [f"{k}={v:.6g}" if isinstance(v, float) else f"{k}={v}" for k, v in a.values.items() if k not in ("K", "D", "count", "rank")]
+    return "  ".join(shown) + f"  ({a.table} v{a.version}, {a.source})"
 
 
 @click.command()
-@click.argument("strings", nargs=-1)
+@STRINGS
 @TABLE
 @VERSION
-@click.option("--json", "as_json", is_flag=True, help="One JSON list of answers instead of lines.")
-@click.option(
-    "--file", "-f", "source", type=click.File("r"), default=None, help="Also read strings from F, one a line ('-' for stdin)."
-)
+@ALPHABET
+@JSON
+@FILE
+@STRICT
 @DATA_DIR
-def query(strings, table, version, as_json, source, data_dir):
+def query(strings, table, version, alphabet, as_json, source, strict, data_dir):
     """K, D, count and rank of each STRING in a CTM table.
 
     Any symbols work: strings are renamed in order of first appearance, so OXXO and
     0110 are the same query. Rank 1 is the most frequent output; ties share a rank.
+    An input the table cannot answer (more symbols than the table, longer than any
+    output, never produced) gets a line saying why, and the others are still answered.
+    A string starting with '-' goes after --, as in the last example.
 
     \b
     Examples:
       ctm query 010110 OXXOXO
       ctm query --table d4x2-s107 --json 0000
-      ctm query --file strings.txt
+      ctm query --alphabet 2 --file strings.txt
       tail -n +2 ratings.csv | cut -d, -f1 | ctm query --file -
+      ctm query -- -++-+
     """
-    from pipeline.query import lookup, open_table
+    from pipeline.query import lookup
 
-    items = list(strings)
-    if source is not None:
-        items += [line.strip() for line in source if line.strip()]
-    if not items:
-        raise CTMError("no strings to query: give them as arguments or with --file F (or - for stdin)")
-    answers = lookup(items, table, version, alphabet=None, data_dir=data_dir)
-    origin = open_table(table, version, data_dir=data_dir).source
+    answers = lookup(gather(strings, source), table, version, alphabet=alphabet, data_dir=data_dir, errors="ignore")
     if as_json:
-        click.echo(json.dumps([_record(a, origin) for a in answers], indent=1))
+        click.echo(json.dumps([a.record() for a in answers], indent=1))
     else:
         width = max(len(a.string) for a in answers)
-        click.echo("\n".join(_line(a, width, origin) for a in answers))
+        click.echo("\n".join(line(a.string, width, _text(a)) for a in answers))
+    finish([a.note for a in answers], strict)
 
 
 @click.command()

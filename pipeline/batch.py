@@ -1,0 +1,91 @@
+"""One answer per input, like R's acss: NA with a reason where there is no value.
+
+Every query and score function ends here. A batch's NAs become one NAWarning that
+says how many there are and why (``errors="warn"``, the default), or a CTMError at the
+first one (``errors="raise"``), or nothing (``errors="ignore"``; the reasons stay on
+the result). A Series carries its reasons in ``attrs["reasons"]`` and a DataFrame in
+its ``reason`` column; ``reasons(result)`` reads either.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections import Counter
+from collections.abc import Sequence
+
+import pandas as pd
+
+from pipeline.errors import CTMError
+from pipeline.inputs import NA, Item, show
+
+ERRORS = ("warn", "raise", "ignore")
+"""What a function does with inputs it cannot score (NA): warn once, raise, or neither."""
+
+
+class NAWarning(UserWarning):
+    """Some inputs have no value (NaN): the message says how many and why."""
+
+
+def check_errors(errors: str) -> None:
+    if errors not in ERRORS:
+        raise CTMError(f"errors should be one of {', '.join(ERRORS)}, got {errors!r}")
+
+
+def label_of(entry: Item | str | None) -> str | None:
+    return entry.label if isinstance(entry, Item) else entry
+
+
+def settle(
+    labels: Sequence[Item | str | None],
+    reasons: Sequence[NA | None],
+    errors: str,
+    what: str = "strings",
+    stacklevel: int = 3,
+) -> None:
+    """Apply the ``errors`` policy to one batch: raise at the first NA, warn once, or pass."""
+    check_errors(errors)
+    bad = [(i, label_of(label), na) for i, (label, na) in enumerate(zip(labels, reasons)) if na is not None]
+    if not bad or errors == "ignore":
+        return
+    position, label, first = bad[0]
+    where = f"input {position + 1}" + ("" if label is None else f" ({show(label)})")
+    if errors == "raise":
+        raise CTMError(f"{where}: {first.detail}")
+    kinds = ", ".join(f"{kind}: {n}" for kind, n in Counter(na.kind for _, _, na in bad).items())
+    warnings.warn(
+        f"{len(bad)} of {len(labels)} {what} have NA values [{kinds}]; first, {where}: {first.detail} "
+        f"(NA is NaN in the result; pipeline.batch.reasons(result) gives each reason; errors='raise' stops at the first)",
+        NAWarning,
+        stacklevel=stacklevel,
+    )
+
+
+def index(entries: Sequence[Item | str | None], name: str = "string") -> pd.Index:
+    """The inputs' labels as an object Index (None for a missing value)."""
+    return pd.Index([label_of(e) for e in entries], dtype=object, name=name)
+
+
+def series(
+    entries: Sequence[Item],
+    values: Sequence[float],
+    reasons: Sequence[NA | None],
+    errors: str,
+    what: str = "strings",
+    stacklevel: int = 4,
+) -> pd.Series:
+    """A float Series indexed by the inputs, NaN and a reason where there is no value."""
+    out = pd.Series([float("nan") if na else v for v, na in zip(values, reasons)], index=index(entries), dtype=float)
+    out.attrs["reasons"] = [None if na is None else na.detail for na in reasons]
+    settle(entries, reasons, errors, what, stacklevel)
+    return out
+
+
+def reasons(result: pd.Series | pd.DataFrame) -> pd.Series:
+    """Why each input of a result has no value: the reason text, or None where it has one."""
+    if isinstance(result, pd.DataFrame) and "reason" in result.columns:
+        return result["reason"]
+    if isinstance(result, pd.Series) and "reasons" in result.attrs:
+        return pd.Series(result.attrs["reasons"], index=result.index, dtype=object, name="reason")
+    if isinstance(result, pd.Series) and "reason" in result.attrs:
+        return pd.Series([result.attrs["reason"]], index=[result.name], dtype=object, name="reason")
+    raise CTMError("reasons() reads a result of a query or score function (a Series or DataFrame it returned)")

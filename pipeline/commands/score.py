@@ -1,0 +1,164 @@
+"""``ctm bdm`` and ``ctm local``: scores of strings longer than a table's outputs.
+
+Both read inputs as ``ctm query`` does and print a line per input, NA and the reason in
+place of a value. The scoring modules are imported when a command runs.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import warnings
+
+import click
+
+from pipeline.commands.batch import ALPHABET, DATA_DIR, FILE, JSON, STRICT, STRINGS, TABLE, VERSION, finish, gather, line, na
+from pipeline.errors import CTMError
+
+NDIM = 1
+"""Inputs are strings; matrices (a --2d flag setting ndim=2) need 2-D tables."""
+
+
+def _measure(normalized: bool, entropy: bool, acss: bool) -> str:
+    if acss:
+        return "acss_bdm"
+    return ("n" if normalized else "") + ("ent" if entropy else "bdm")
+
+
+def _scores(inputs: list[str], options: dict, measure: str):
+    """(Series of values, the settings that produced them) for one measure."""
+    from pipeline.bdm import BDM, bdm, ent
+    from pipeline.measures import acss_bdm
+    from pipeline.query import open_or_na
+
+    if measure == "acss_bdm":
+        block, shift = options["block"] or 10, options["shift"] or options["block"] or 10
+        alphabet = options["alphabet"] or (None if options["table"] else 9)
+        where = {k: options[k] for k in ("table", "version", "data_dir")}
+        values = acss_bdm(inputs, block, alphabet, shift, errors="ignore", **where)
+        tab, _ = open_or_na(options["table"], options["version"], alphabet, options["data_dir"])
+        return values, {"table": tab.label if tab else None, "block": block, "delta": shift, "alphabet": alphabet or tab.symbols}
+    chosen = {k: v for k, v in options.items() if v is not None}
+    scorer = BDM(**chosen, ndim=NDIM)
+    function = ent if "ent" in measure else bdm
+    values = function(inputs, measure.startswith("n"), errors="ignore", ndim=NDIM, **chosen)
+    settings = {"table": scorer.tab.label, "block": scorer.block, "strategy": scorer.strategy}
+    if scorer.strategy == "correlated":
+        settings["shift"] = scorer.shift
+    return values, settings
+
+
+@click.command()
+@STRINGS
+@FILE
+@click.option("--block", "-b", type=click.IntRange(1), default=None, help="Block length, e.g. 8 [default: 12; 10 with --acss].")
+@click.option(
+    "--strategy",
+    "-s",
+    type=click.Choice(["ignore", "recursive", "correlated"]),
+    default=None,
+    help="pybdm's partition: drop a short tail, keep it, or slide a window [default: ignore].",
+)
+@click.option("--shift", type=click.IntRange(1), default=None, help="Step of the correlated window (acss's delta with --acss) [default: 1; the block with --acss].")
+@click.option("--min-length", type=click.IntRange(1), default=None, help="Shortest tail kept by recursive [default: 2].")
+@click.option(
+    "--missing",
+    type=click.Choice(["impute", "error"]),
+    default=None,
+    help="A block the table never produced: 1 + the largest K of its length (pybdm), or NA [default: impute].",
+)
+@click.option("--normalized", "-n", is_flag=True, help="Normalised to [0, 1] by pybdm's bounds (ignore, recursive).")
+@click.option("--entropy", "-e", is_flag=True, help="Block entropy (pybdm's ent; nent with --normalized) instead of BDM.")
+@click.option(
+    "--acss",
+    is_flag=True,
+    help="acss's bdm(): blocks every --shift, the short last block kept, repeats in base --alphabet [default 9, acss's].",
+)
+@TABLE
+@VERSION
+@ALPHABET
+@JSON
+@STRICT
+@DATA_DIR
+def bdm(strings, source, block, strategy, shift, min_length, missing, normalized, entropy, acss, table, version,
+        alphabet, as_json, strict, data_dir):
+    """Block Decomposition Method (pybdm's definitions) of each STRING.
+
+    Strings of any length: each is cut into blocks whose K the table gives, and
+    BDM = sum over distinct blocks of K + log2(times it occurs). An input that cannot
+    be scored (too many symbols, shorter than the block under ignore) gets a line saying
+    why, and the others are still scored. A string starting with '-' goes after --.
+
+    \b
+    Examples:
+      ctm bdm 010101010101010101010101 000000000000111111111111
+      ctm bdm --file strings.txt --json > bdm.json
+      ctm bdm --strategy recursive --normalized --file strings.txt
+      ctm bdm --entropy --block 4 OXXOXOOXXOXO
+      ctm bdm --acss --alphabet 2 --block 12 010101010101010101
+      cut -d, -f1 data.csv | tail -n +2 | ctm bdm -f -
+    """
+    if acss and (strategy or min_length or missing or normalized or entropy):
+        raise CTMError("--acss takes --block, --shift and --alphabet only (acss's bdm() has no strategy, normalisation or entropy)")
+    measure = _measure(normalized, entropy, acss)
+    options = {"block": block, "strategy": strategy, "shift": shift, "min_length": min_length, "missing": missing,
+               "alphabet": alphabet, "table": table, "version": version, "data_dir": data_dir}
+    inputs = gather(strings, source)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        values, settings = _scores(inputs, options, measure)
+    for warning in caught:  # imputed blocks (pybdm's rule): said once, as a note
+        click.echo(f"note: {warning.message}", err=True)
+    reasons = values.attrs["reasons"]
+    if as_json:
+        click.echo(json.dumps([
+            {"string": s, measure: None if r else v, "reason": r, "settings": settings}
+            for s, v, r in zip(inputs, values.tolist(), reasons)
+        ], indent=1))
+    else:
+        width, shown = max(map(len, inputs)), ", ".join(f"{k} {v}" for k, v in settings.items())
+        click.echo("\n".join(
+            line(s, width, na(r) if r else f"{measure}={v:.6f}  ({shown})") for s, v, r in zip(inputs, values.tolist(), reasons)
+        ))
+    finish(reasons, strict)
+
+
+@click.command()
+@STRINGS
+@FILE
+@click.option("--span", type=click.IntRange(1), default=5, show_default=True, help="Window length, e.g. 4.")
+@TABLE
+@VERSION
+@ALPHABET
+@JSON
+@STRICT
+@DATA_DIR
+def local(strings, source, span, table, version, alphabet, as_json, strict, data_dir):
+    """Local complexity (acss's local_complexity): K of every window of --span symbols.
+
+    Each line gives the mean K over the string's windows, then each window's K in
+    order. A window the table never produced is NA, and so is the mean then.
+
+    \b
+    Examples:
+      ctm local --span 5 XXXXXXXOOOOXXXOOOOOOO
+      ctm local --span 4 --file strings.txt --json > local.json
+    """
+    from pipeline.measures import local_complexity
+
+    inputs = gather(strings, source)
+    found = local_complexity(inputs, span, alphabet, table=table, version=version, data_dir=data_dir, errors="ignore")
+    reasons = [s.attrs["reason"] for s in found]
+    if as_json:
+        click.echo(json.dumps([
+            {"string": text, "span": span, "mean": None if r else float(s.mean()), "windows": list(s.index),
+             "K": [None if math.isnan(k) else k for k in s.tolist()], "reason": r}
+            for text, s, r in zip(inputs, found, reasons)
+        ], indent=1))
+    else:
+        width = max(map(len, inputs))
+        click.echo("\n".join(
+            line(text, width, na(r) if r else f"mean={s.mean():.6f}  K=" + " ".join(f"{k:.4f}" for k in s))
+            for text, s, r in zip(inputs, found, reasons)
+        ))
+    finish(reasons, strict)

@@ -1,0 +1,252 @@
+"""The rest of R's acss, on this project's tables: local complexity, likelihoods, the
+posterior of randomness, entropies, and acss's own ``bdm()`` (``acss_bdm``).
+
+Definitions follow acss 0.3 (Gauvrit, Singmann, Soler-Toscano & Zenil 2016: R/acss.R,
+R/bdm.R, R/standard_complexity.R); each function names the one it equals. Like
+``pipeline.query.acss`` each takes a batch and gives one answer per input, NaN with a
+reason (pipeline.batch) where it has none; ``alphabet`` None means the named table's
+own, or 2 without a table name. One rule is stricter than acss's: a string with more
+distinct symbols than the table is NA as a whole, where acss would still look up its
+windows or blocks that happen to use fewer.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from pipeline.batch import check_errors, series, settle
+from pipeline.errors import CTMError
+from pipeline.inputs import NA, Item, items, show
+from pipeline.query import NOT_PRODUCED, Table, answer, open_or_na, symbols_na
+
+SHORT = "too short"
+BLOCK_NA = "a block has no K"
+WINDOWS_NA = "windows with no K"
+
+
+def local_complexity(
+    strings: object,
+    span: int = 5,
+    alphabet: int | None = None,
+    *,
+    table: str | None = None,
+    version: int | None = None,
+    data_dir: str | Path | None = None,
+    errors: str = "warn",
+) -> list[pd.Series]:
+    """K of every window of ``span`` symbols, in order (acss::local_complexity).
+
+    One Series per input, named by it and indexed by its windows; NaN for a window the
+    table never produced. An input with no windows at all (shorter than ``span``,
+    unreadable, more symbols than the table) gives an empty Series; each Series says why
+    in ``attrs["reason"]`` (None when every window has a K).
+    """
+    check_errors(errors)
+    entries = items(strings)
+    tab, no_table = open_or_na(table, version, alphabet, data_dir)
+    if tab is not None and (isinstance(span, bool) or not isinstance(span, int) or not 1 <= span <= tab.max_length):
+        raise CTMError(f"span should be an integer from 1 to {tab.max_length} for table {tab.label}, got {span!r}")
+    out, reasons = [], []
+    for entry in entries:
+        na = entry.na or no_table
+        windows: list[str] = []
+        values: list[float] = []
+        if na is None:
+            checked = symbols_na(tab, entry.text)
+            if isinstance(checked, NA):
+                na = checked
+            elif len(entry.text) < span:
+                na = NA(SHORT, f"has length {len(entry.text)}, shorter than the span {span}: no window")
+            else:
+                windows = [entry.text[i : i + span] for i in range(len(entry.text) - span + 1)]
+                found = [answer(tab, Item(w, w)) for w in windows]
+                values = [math.nan if a.K is None else a.K for a in found]
+                missing = [a for a in found if a.reason is not None]
+                if missing:
+                    na = NA(
+                        WINDOWS_NA,
+                        f"{len(missing)} of {len(windows)} windows have no K (NaN), e.g. {show(missing[0].string)}: "
+                        f"{missing[0].note}",
+                    )
+        result = pd.Series(values, index=pd.Index(windows, dtype=object), name=entry.label, dtype=float)
+        result.attrs["reason"] = None if na is None else na.detail
+        out.append(result)
+        reasons.append(na)
+    settle(entries, reasons, errors)
+    return out
+
+
+def _by_length(strings, table, version, alphabet, data_dir, errors) -> tuple[list[Item], np.ndarray, list, float]:
+    """Per input: D(s) / (sum of D over the table's strings of length |s|) (NaN for an NA),
+    with the inputs, their NAs and the alphabet P(s | random) is taken over."""
+    check_errors(errors)
+    entries = items(strings)
+    tab, no_table = open_or_na(table, version, alphabet, data_dir)
+    values, reasons = [], []
+    for entry in entries:
+        found = answer(tab, entry, no_table)
+        values.append(math.nan if found.D is None else found.D / tab.masses[len(found.normalized)])
+        reasons.append(found.reason)
+    base = alphabet or (tab.symbols if tab is not None else 2)
+    return entries, np.array(values, dtype=float), reasons, float(base)
+
+
+def _random(entries: list[Item], base: float) -> np.ndarray:
+    """P(s | random) = base ** -len(s) per input (NaN for an input with no text)."""
+    return np.array([base ** -len(e.text) if e.ok else math.nan for e in entries], dtype=float)
+
+
+def likelihood_d(
+    strings: object,
+    alphabet: int | None = None,
+    *,
+    table: str | None = None,
+    version: int | None = None,
+    data_dir: str | Path | None = None,
+    errors: str = "warn",
+) -> pd.Series:
+    """P(s | deterministic): D(s) over the sum of D of all strings of its length (acss::likelihood_d)."""
+    entries, likelihood, reasons, _ = _by_length(strings, table, version, alphabet, data_dir, errors)
+    return series(entries, likelihood, reasons, errors)
+
+
+def likelihood_ratio(
+    strings: object,
+    alphabet: int | None = None,
+    *,
+    table: str | None = None,
+    version: int | None = None,
+    data_dir: str | Path | None = None,
+    errors: str = "warn",
+) -> pd.Series:
+    """Bayes factor P(s | random) / P(s | deterministic), P(s | random) = alphabet**-len(s)
+    (acss::likelihood_ratio)."""
+    entries, likelihood, reasons, base = _by_length(strings, table, version, alphabet, data_dir, errors)
+    return series(entries, _random(entries, base) / likelihood, reasons, errors)
+
+
+def prob_random(
+    strings: object,
+    alphabet: int | None = None,
+    prior: float = 0.5,
+    *,
+    table: str | None = None,
+    version: int | None = None,
+    data_dir: str | Path | None = None,
+    errors: str = "warn",
+) -> pd.Series:
+    """Posterior P(random | s) for a prior P(random) (acss::prob_random)."""
+    if isinstance(prior, bool) or not isinstance(prior, (int, float)) or not 0 <= prior <= 1:
+        raise CTMError(f"prior should be a probability between 0 and 1, got {prior!r}")
+    entries, likelihood, reasons, base = _by_length(strings, table, version, alphabet, data_dir, errors)
+    random = _random(entries, base)
+    return series(entries, random * prior / (random * prior + likelihood * (1 - prior)), reasons, errors)
+
+
+def _shannon(parts: list[str]) -> float:
+    """Entropy in bits of the empirical distribution of ``parts`` (0 for none)."""
+    total = len(parts)
+    return -sum(n / total * math.log2(n / total) for n in Counter(parts).values()) + 0.0
+
+
+def entropy(strings: object, *, errors: str = "warn") -> pd.Series:
+    """First-order Shannon entropy (bits) of each string's symbol frequencies (acss::entropy)."""
+    check_errors(errors)
+    entries = items(strings)
+    values = [_shannon(list(e.text)) if e.ok else math.nan for e in entries]
+    return series(entries, values, [e.na for e in entries], errors)
+
+
+def entropy2(strings: object, *, errors: str = "warn") -> pd.Series:
+    """Second-order entropy: entropy of the overlapping pairs of symbols (acss::entropy2)."""
+    check_errors(errors)
+    entries = items(strings)
+    values, reasons = [], []
+    for e in entries:
+        na = e.na
+        if na is None and len(e.text) < 2:
+            na = NA(SHORT, f"has length {len(e.text)}: entropy2 needs 2 symbols or more")
+        values.append(math.nan if na else _shannon([e.text[i : i + 2] for i in range(len(e.text) - 1)]))
+        reasons.append(na)
+    return series(entries, values, reasons, errors)
+
+
+def acss_blocks(string: str, blocksize: int, delta: int) -> list[str]:
+    """acss's bdm() blocks: windows of ``blocksize`` every ``delta`` symbols, then, when the
+    last window does not end the string, one shorter block from the next start to the end.
+
+    For a string shorter than ``blocksize`` acss fails (R's seq() has no window); this
+    gives no block then.
+    """
+    length = len(string)
+    if length < blocksize:
+        return []
+    starts = list(range(0, length - blocksize + 1, delta))
+    blocks = [string[s : s + blocksize] for s in starts]
+    if starts[-1] + blocksize != length:
+        blocks.append(string[starts[-1] + delta :])
+    return blocks
+
+
+def acss_bdm(
+    strings: object,
+    blocksize: int = 10,
+    alphabet: int | None = 9,
+    delta: int | None = None,
+    *,
+    table: str | None = None,
+    version: int | None = None,
+    data_dir: str | Path | None = None,
+    errors: str = "warn",
+) -> pd.Series:
+    """BDM as acss's ``bdm()`` defines it: sum over distinct blocks of K(block) +
+    log(multiplicity, base = alphabet), with acss's blocks (``acss_blocks``).
+
+    This is not pybdm's BDM (``pipeline.bdm``): the shorter final block is kept, repeats
+    are counted in the base of the alphabet, a block no table holds makes the string NA
+    (no imputation), and the defaults are acss's (block 10, step ``delta`` = blocksize,
+    alphabet 9). An alphabet with no table (acss's 4, 5, 6 and 9 tables are sampled
+    ones, not computed here yet) gives NA for every input, saying so; ``alphabet=None``
+    with a table name takes the table's own. A string shorter than ``blocksize`` is NA
+    (acss fails on it).
+    """
+    check_errors(errors)
+    if isinstance(blocksize, bool) or not isinstance(blocksize, int) or blocksize < 2:
+        raise CTMError(f"blocksize should be an integer of 2 or more (as in acss), got {blocksize!r}")
+    delta = blocksize if delta is None else delta
+    if isinstance(delta, bool) or not isinstance(delta, int) or not 1 <= delta <= blocksize:
+        raise CTMError(f"delta should be an integer from 1 to blocksize ({blocksize}), got {delta!r}")
+    entries = items(strings)
+    tab, no_table = open_or_na(table, version, alphabet, data_dir)
+    base = alphabet or (tab.symbols if tab is not None else 2)
+    values, reasons = [], []
+    for entry in entries:
+        value, na = math.nan, entry.na or no_table
+        if na is None:
+            checked = symbols_na(tab, entry.text)
+            blocks = acss_blocks(entry.text, blocksize, delta)
+            if isinstance(checked, NA):
+                na = checked
+            elif not blocks:
+                na = NA(SHORT, f"has length {len(entry.text)}, shorter than blocksize {blocksize}: acss's bdm() has no block (use acss())")
+            else:
+                value, na = _acss_sum(tab, Counter(blocks), base)
+        values.append(value)
+        reasons.append(na)
+    return series(entries, values, reasons, errors)
+
+
+def _acss_sum(tab: Table, counted: Counter, base: int) -> tuple[float, NA | None]:
+    total = 0.0
+    for block, n in counted.items():
+        found = answer(tab, Item(block, block))
+        if found.reason is not None:
+            kind = BLOCK_NA if found.reason.kind != NOT_PRODUCED else NOT_PRODUCED
+            return math.nan, NA(kind, f"block {show(block)}: {found.note}")
+        total += found.K + math.log(n, base)
+    return total, None
