@@ -20,6 +20,13 @@ pybdm does (see ``BDM.nbdm``). acss's different ``bdm()`` is ``pipeline.measures
 ``BDM`` scores one object at a time, as pybdm's class does (a string, a list of symbols
 or a 1-D integer array), and raises a CTMError when it cannot; the module's ``bdm``,
 ``nbdm``, ``ent`` and ``nent`` score batches, with NA and a reason per input (pipeline.batch).
+
+With ``ndim=2`` the objects are matrices (2-D integer arrays, or "010-111" text) and the
+blocks are k x k squares (default 4x4, pybdm's BDM(ndim=2)) cut as pybdm's partitions
+cut them: row-major squares from the top left, leftovers at the right and bottom edges
+dropped (ignore), cut again into squares of their shorter side when that is at least
+``min_length`` (recursive), or every k x k window ``shift`` apart (correlated). A block's
+shape takes the place of a string's length (missing blocks, normalisation bounds).
 """
 
 from __future__ import annotations
@@ -36,8 +43,12 @@ import pandas as pd
 
 from pipeline.batch import check_errors, series
 from pipeline.errors import CTMError
-from pipeline.inputs import NA, NDIMS, items, one, show
+from pipeline.inputs import NA, NDIMS, auto_ndim, items, one, show
+from pipeline.patterns import normalized as normalize_matrix
 from pipeline.query import Table, normalize_one, open_table, symbols_na
+
+DEFAULT_BLOCK = {1: 12, 2: 4}
+"""pybdm's block sizes: 12 symbols for strings, 4x4 for matrices."""
 
 STRATEGIES = ("ignore", "recursive", "correlated")
 MISSING = ("impute", "error")
@@ -80,8 +91,8 @@ class Parts:
 class BDM:
     """A configured BDM over one CTM table; ``bdm``, ``nbdm``, ``ent`` and ``nent`` score one object."""
 
-    block: int = 12
-    """Block length (pybdm uses 12 for 1-D data)."""
+    block: int | None = None
+    """Block length, or side of a square block in 2-D (None: pybdm's 12, or 4 for 4x4)."""
     strategy: str = "ignore"
     """How blocks are cut (pybdm's partition): ignore, recursive or correlated."""
     shift: int = 1
@@ -99,38 +110,96 @@ class BDM:
     data_dir: str | Path | None = None
     """Data root looked in before the shipped tables (default: CTM_DATA_DIR or ./data)."""
     ndim: int = 1
-    """Dimensions of the data: 1 (strings); 2 (matrices) needs a 2-D table."""
+    """Dimensions of the data: 1 (strings), 2 (matrices, with a 2-D table)."""
+    allow_partial: bool = False
+    """Use a table that covers only part of its space (blank-0 counts of some ranges)."""
 
     def __post_init__(self) -> None:
+        if self.ndim not in NDIMS:
+            raise CTMError(f"ndim should be 1 (strings) or 2 (matrices), got {self.ndim!r}")
+        if self.block is None:
+            object.__setattr__(self, "block", DEFAULT_BLOCK[self.ndim])
         for name in ("block", "shift", "min_length"):
             _positive(name, getattr(self, name))
         if self.strategy not in STRATEGIES:
             raise CTMError(f"strategy should be one of {', '.join(STRATEGIES)}, got {self.strategy!r}")
         if self.missing not in MISSING:
             raise CTMError(f"missing should be one of {', '.join(MISSING)}, got {self.missing!r}")
-        if self.ndim not in NDIMS:
-            raise CTMError(f"ndim should be one of {', '.join(map(str, NDIMS))} (2-D tables are not available yet), got {self.ndim!r}")
-        if self.block > self.tab.max_length:
+        if self.tab.dims != self.ndim:
+            kind = "matrices (ndim=2)" if self.tab.dims == 2 else "strings (ndim=1)"
+            raise CTMError(f"table {self.tab.label} holds {kind}: pass ndim={self.tab.dims}, or a table of {self.ndim}-D outputs")
+        if self.tab.manifest.get("coverage") == "partial" and not self.allow_partial:
             raise CTMError(
-                f"block should be at most {self.tab.max_length}, the longest output of "
-                f"table {self.tab.label}, got {self.block}"
+                f"table {self.tab.label} covers only part of its space (blank-0 counts of some ranges): "
+                f"BDM over it is not the space's; pass allow_partial=True to use it anyway"
             )
+        most = self.tab.max_length if self.ndim == 1 else min(self.tab.shapes)
+        if self.block > most:
+            kind = "the longest output" if self.ndim == 1 else f"the largest square ({most}x{most}) its outputs reach"
+            raise CTMError(f"block should be at most {most}, {kind} of table {self.tab.label}, got {self.block}")
 
     @cached_property
     def tab(self) -> Table:
-        return open_table(self.table, self.version, alphabet=self.alphabet, data_dir=self.data_dir)
+        return open_table(self.table, self.version, alphabet=self.alphabet, data_dir=self.data_dir, ndim=self.ndim)
 
     # -- decomposition -------------------------------------------------------------
 
+    def checked(self, text: str) -> str | NA:
+        """An input's text in the table's symbols, normalised as a whole, or its NA."""
+        if self.ndim == 1:
+            return symbols_na(self.tab, text)
+        normalized = normalize_matrix(text)
+        distinct = len(set(normalized) - {"-"})
+        if distinct > self.tab.symbols:
+            from pipeline.query import TOO_MANY
+
+            return NA(TOO_MANY, f"has {distinct} distinct symbols but table {self.tab.name} has {self.tab.symbols}")
+        return normalized
+
     def _text(self, X: object) -> str:
         """One object as the table's symbols (normalised as a whole), or a CTMError."""
-        checked = symbols_na(self.tab, one(X, ndim=self.ndim))
+        checked = self.checked(one(X, ndim=self.ndim))
         if isinstance(checked, NA):
-            raise CTMError(f"{show(one(X))}: {checked}")
+            raise CTMError(f"{show(one(X, ndim=self.ndim))}: {checked}")
         return checked
+
+    def _key(self, block: str):
+        """A block's length (1-D) or shape (rows, columns) (2-D)."""
+        if self.ndim == 1:
+            return len(block)
+        return block.count("-") + 1, len(block.split("-", 1)[0])
+
+    def _squares(self, rows: list[str], size: int, step: int, full_only: bool) -> list[list[str]]:
+        """pybdm's slices of a matrix (as rows) into size x size pieces starting every
+        ``step`` cells, row-major; pieces cut short by the edges only unless ``full_only``."""
+        height, width = len(rows), len(rows[0])
+        if step == size:
+            starts_r, starts_c = range(0, height, size), range(0, width, size)
+        else:
+            starts_r, starts_c = range(0, max(height - size + 1, 0), step), range(0, max(width - size + 1, 0), step)
+        pieces = []
+        for r in starts_r:
+            for c in starts_c:
+                piece = [row[c : c + size] for row in rows[r : r + size]]
+                if not full_only or (len(piece) == size and len(piece[0]) == size):
+                    pieces.append(piece)
+        return pieces
+
+    def _cut_matrix(self, rows: list[str], size: int) -> list[str]:
+        if self.strategy == "correlated":
+            return ["-".join(p) for p in self._squares(rows, size, self.shift, True)]
+        out = []
+        for piece in self._squares(rows, size, size, False):
+            if len(piece) == size and len(piece[0]) == size:
+                out.append("-".join(piece))
+            elif self.strategy == "recursive" and min(len(piece), len(piece[0])) >= self.min_length:
+                out += self._cut_matrix(piece, min(len(piece), len(piece[0])))
+        return out
 
     def _cut(self, text: str) -> list[str]:
         size = self.block
+        if self.ndim == 2:
+            return self._cut_matrix(text.split("-"), size)
         if self.strategy == "correlated":
             return [text[i : i + size] for i in range(0, len(text) - size + 1, self.shift)]
         blocks = [text[i : i + size] for i in range(0, len(text), size)]
@@ -147,8 +216,11 @@ class BDM:
         """Block length -> number of blocks, as pybdm counts them for normalisation: the
         recursive strategy also counts a tail shorter than ``min_length`` that it drops."""
         if self.strategy == "recursive":
+            if self.ndim == 2:
+                pieces = self._squares(text.split("-"), self.block, self.block, False)
+                return Counter((len(p), len(p[0])) for p in pieces)
             return Counter(len(text[i : i + self.block]) for i in range(0, len(text), self.block))
-        return Counter(len(b) for b in self._cut(text))
+        return Counter(self._key(b) for b in self._cut(text))
 
     # -- the table's values ----------------------------------------------------------
 
@@ -156,10 +228,12 @@ class BDM:
     def _parts(self) -> dict[int, Parts]:
         return table_parts(self.tab)
 
-    def _of_length(self, length: int) -> Parts | NA:
+    def _of_length(self, length) -> Parts | NA:
+        """The table's parts of one block length (or shape)."""
         parts = self._parts.get(length)
         if parts is None:
-            return NA(UNDEFINED, f"table {self.tab.label} has no string of length {length} to score blocks with")
+            what = f"string of length {length}" if self.ndim == 1 else f"{length[0]}x{length[1]} matrix"
+            return NA(UNDEFINED, f"table {self.tab.label} has no {what} to score blocks with")
         return parts
 
     def ctm(self, block: str) -> float:
@@ -171,8 +245,8 @@ class BDM:
 
     def _ctm(self, block: str) -> tuple[float, bool] | NA:
         """(K, whether it was imputed) of one block, or the NA of ``missing="error"``."""
-        normalized = normalize_one(block)
-        row = self.tab.index.get(normalized) if isinstance(normalized, str) else None
+        normalized = normalize_one(block) if self.ndim == 1 else normalize_matrix(block)
+        row = self.tab.index.get(self.tab.key(normalized)) if isinstance(normalized, str) else None
         if row is not None:
             return float(self.tab.K[row]), False
         if self.missing == "error":
@@ -181,7 +255,7 @@ class BDM:
                 f"block {show(block)} was not produced by table {self.tab.label}; "
                 f"use missing='impute' (pybdm's rule) or a smaller block",
             )
-        parts = self._of_length(len(block))
+        parts = self._of_length(self._key(block))
         return parts if isinstance(parts, NA) else (float(parts.K[0]) + 1.0, True)
 
     # -- measures --------------------------------------------------------------------
@@ -192,9 +266,10 @@ class BDM:
             raise CTMError(f"normalised {measure} is not defined for strategy 'correlated' (as in pybdm); use ignore or recursive")
         blocks = self._cut(text)
         if not blocks:
+            size = f"length {len(text)}" if self.ndim == 1 else "shape {}x{}".format(*self._key(text))
             return math.nan, NA(
                 NO_BLOCK,
-                f"has length {len(text)}: no block under strategy {self.strategy!r} with block={self.block} "
+                f"has {size}: no block under strategy {self.strategy!r} with block={self.block} "
                 f"(use a smaller block or strategy='recursive')",
             ), []
         counted = Counter(blocks)
@@ -255,8 +330,8 @@ class BDM:
     def _one(self, X: object, measure: str, normalized: bool) -> float:
         value, na, imputed = self.score(self._text(X), measure, normalized)
         if na is not None:
-            raise CTMError(f"{show(one(X))}: {na}")
-        _warn_imputed({show(one(X)): imputed}, self.tab, stacklevel=4)
+            raise CTMError(f"{show(one(X, ndim=self.ndim))}: {na}")
+        _warn_imputed({show(one(X, ndim=self.ndim)): imputed}, self.tab, stacklevel=4)
         return value
 
     def bdm(self, X: object, normalized: bool = False) -> float:
@@ -280,18 +355,33 @@ class BDM:
 
 
 @lru_cache(maxsize=8)
-def table_parts(tab: Table) -> dict[int, Parts]:
-    """Length -> the table's normalised strings of that length (pybdm's CTM dataset)."""
-    rows = [i for i, s in enumerate(tab.strings) if normalize_one(s) == s]
+def table_parts(tab: Table) -> dict:
+    """Length (or 2-D shape) -> the table's normalised strings (matrices) of it: pybdm's
+    CTM dataset. A sampled table's row is a pattern and stands for its |P| strings."""
+    if tab.sampled:
+        rows = list(range(len(tab.strings)))
+    else:
+        normal = normalize_one if tab.dims == 1 else normalize_matrix
+        rows = [i for i, s in enumerate(tab.strings) if normal(s) == s]
     K = tab.K[rows]
-    lengths = tab.lengths[rows]
-    distinct = np.array([len(set(tab.strings[i])) for i in rows], dtype=np.int64)
-    perms = np.array([math.perm(tab.symbols, k) for k in range(tab.symbols + 1)], dtype=np.int64)
+    if tab.dims == 1:
+        shapes = [len(tab.strings[i]) for i in rows]
+    else:
+        shapes = [(tab.strings[i].count("-") + 1, len(tab.strings[i].split("-", 1)[0])) for i in rows]
+    if tab.sampled:
+        multiplicity = tab.columns["size"][rows].astype(np.int64)
+    else:
+        perms = np.array([math.perm(tab.symbols, k) for k in range(tab.symbols + 1)], dtype=np.int64)
+        distinct = np.array([len(set(tab.strings[i]) - {"-"}) for i in rows], dtype=np.int64)
+        multiplicity = perms[distinct]
+    by_shape: dict = {}
+    for j, shape in enumerate(shapes):
+        by_shape.setdefault(shape, []).append(j)
     out = {}
-    for length in np.unique(lengths):
-        mask = lengths == length
-        order = np.argsort(-K[mask], kind="stable")
-        out[int(length)] = Parts(K[mask][order], perms[distinct[mask][order]])
+    for shape, members in by_shape.items():
+        members = np.asarray(members)
+        order = members[np.argsort(-K[members], kind="stable")]
+        out[shape] = Parts(K[order], multiplicity[order])
     return out
 
 
@@ -316,13 +406,15 @@ def _warn_imputed(imputed: dict[str, list[str]], tab: Table, stacklevel: int) ->
 
 def _batch(strings: object, measure: str, normalized: bool, errors: str, options: dict) -> pd.Series:
     check_errors(errors)
+    if "ndim" not in options:
+        options = dict(options, ndim=auto_ndim(strings, None))
     scorer = BDM(**options)
     entries = items(strings, ndim=scorer.ndim)
     values, reasons, imputed = [], [], {}
     for entry in entries:
         value, na = math.nan, entry.na
         if na is None:
-            checked = symbols_na(scorer.tab, entry.text)
+            checked = scorer.checked(entry.text)
             if isinstance(checked, NA):
                 na = checked
             else:

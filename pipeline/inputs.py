@@ -8,8 +8,10 @@ input has none (a missing value, a number, a 2-D array, ...), so one bad cell ne
 stops a batch. A value that is no batch at all (None, a number, a dict, a DataFrame) is
 a one-line CTMError saying what was expected.
 
-Only strings (``ndim=1``) are read now; ``ndim`` is where matrices (``ndim=2``: "010-111"
-text or 2-D arrays) come in once 2-D tables exist.
+With ``ndim=2`` each input is a matrix: its rows joined by '-' ("010-111", top row
+first), a list of rows, or a 2-D numpy integer array. Without it, a list of strings
+stays a batch of strings; a 2-D numpy integer array is the one input read as a matrix by
+its shape (``auto_ndim``).
 """
 
 from __future__ import annotations
@@ -25,8 +27,8 @@ import pandas as pd
 
 from pipeline.errors import CTMError
 
-NDIMS = (1,)
-"""Dimensions the tables can score: 1 (strings); 2 (matrices) needs 2-D tables."""
+NDIMS = (1, 2)
+"""Dimensions the tables can score: 1 (strings), 2 (matrices: 2-D tables)."""
 
 BATCH = "a string, or a list, tuple, pandas Series or 1-D numpy array of strings"
 ONE = "a string, a list of symbols or a 1-D numpy integer array"
@@ -36,6 +38,7 @@ MISSING = "missing value"
 NUMBER = "number, not text"
 SYMBOLS = "unreadable symbols"
 MATRIX = "matrix"
+SHAPE = "not a rectangle"
 
 
 @dataclass(frozen=True)
@@ -73,7 +76,25 @@ def show(string: object, limit: int = 24) -> str:
 
 def _check_ndim(ndim: int) -> None:
     if ndim not in NDIMS:
-        raise CTMError(f"ndim should be one of {', '.join(map(str, NDIMS))} (2-D tables are not available yet), got {ndim!r}")
+        raise CTMError(f"ndim should be 1 (strings) or 2 (matrices), got {ndim!r}")
+
+
+def auto_ndim(data: object, ndim: int | None) -> int:
+    """``ndim`` as given, else 2 for one 2-D numpy integer array (pybdm's matrices), else 1."""
+    if ndim is not None:
+        _check_ndim(ndim)
+        return ndim
+    if isinstance(data, np.ndarray) and data.ndim == 2 and np.issubdtype(data.dtype, np.integer):
+        return 2
+    return 1
+
+
+def _matrix_text(text: str) -> Item:
+    """A matrix's text as an Item: rows of one length joined by '-', or the NA saying why not."""
+    rows = text.split("-")
+    if not all(rows) or len({len(r) for r in rows}) != 1:
+        return Item(text, None, NA(SHAPE, f"matrix {show(text)} should be rows of one length joined by '-', e.g. 010-111-000"))
+    return Item(text, text)
 
 
 def _missing(value: object) -> bool:
@@ -111,6 +132,13 @@ def _sequence(values: list | tuple, what: str) -> Item:
 def _array(value: np.ndarray, ndim: int) -> Item:
     if not np.issubdtype(value.dtype, np.integer):
         return Item(show(value.tolist()), None, NA(SYMBOLS, f"an array of {value.dtype} is not symbols: use integers 0-9"))
+    if value.ndim == 2 and ndim == 2:
+        rows = [_sequence(row, "an integer array") for row in value.tolist()]
+        bad = next((r for r in rows if not r.ok), None)
+        if bad is not None or value.shape[1] == 0:
+            return Item(show(value.tolist()), None, bad.na if bad else NA(SHAPE, "an empty matrix has nothing to score"))
+        text = "-".join(r.text for r in rows)
+        return Item(text, text)
     if value.ndim == 2 and ndim == 1:
         return Item(
             "-".join("".join(map(str, row)) for row in value.tolist()),
@@ -126,7 +154,7 @@ def item(value: object, ndim: int = 1) -> Item:
     """One input as an Item (never raises: what cannot be read becomes an NA)."""
     if isinstance(value, str):
         text = _clean(value)
-        return Item(text, text)
+        return _matrix_text(text) if ndim == 2 else Item(text, text)
     if _missing(value):
         return Item(None, None, NA(MISSING, "missing value: nothing to score"))
     if isinstance(value, (Number, np.number)) and not isinstance(value, (bool, np.bool_)):
@@ -142,13 +170,21 @@ def item(value: object, ndim: int = 1) -> Item:
     if isinstance(value, np.ndarray):
         return _array(value, ndim)
     if isinstance(value, (list, tuple)):
+        if ndim == 2:
+            rows = [item(row, 1) for row in value]
+            bad = next((r for r in rows if not r.ok), None)
+            if bad is not None:
+                return Item(show(value), None, bad.na)
+            return _matrix_text("-".join(r.text for r in rows))
         return _sequence(value, f"a {type(value).__name__} of symbols")
     return Item(show(value), None, NA(SYMBOLS, f"a {type(value).__name__} is not {ONE}"))
 
 
-def items(data: object, *, ndim: int = 1, name: str = "strings") -> list[Item]:
-    """One Item per input of a batch; a CTMError (naming ``name``) when ``data`` is no batch."""
-    _check_ndim(ndim)
+def items(data: object, *, ndim: int | None = None, name: str = "strings") -> list[Item]:
+    """One Item per input of a batch; a CTMError (naming ``name``) when ``data`` is no batch.
+
+    ``ndim`` None reads strings, or one matrix from one 2-D integer array (``auto_ndim``)."""
+    ndim = auto_ndim(data, ndim)
     if isinstance(data, str):
         return [item(data, ndim)]
     if isinstance(data, np.ndarray):

@@ -126,12 +126,15 @@ def count_range(
     *,
     proofs: Iterable[str] | None = None,
     symmetry: bool = True,
+    part: tuple[int, int, int] | None = None,
 ) -> RangeCounts:
     """Count machines start..stop-1 exactly as if each had been simulated one by one.
 
     ``proofs`` names the non-halting proofs to use (default all; ``()`` none), and
     ``symmetry`` switches state renaming inside blocks. Neither changes the counts.
     The GIL is released while the kernel runs, so threads can count ranges at once.
+    ``part`` = (depth, parts, p), 2-D only: count part p of each block's walk cut at the
+    branch points of that depth (``plan.NodeParts``); the parts add up to the whole.
     """
     space.check_range(start, stop)
     if stop - start >= MAX_RANGE:
@@ -145,16 +148,21 @@ def count_range(
     digits = np.empty((len(blocks), space.entries), dtype=np.int32)
     for i, (first, free) in enumerate(blocks):
         digits[i] = block_digits(space, first, free)
+    if part is not None and space.dims != 2:
+        raise SpaceError("a walk is cut into parts by branch points only in 2-D")
     if space.dims == 2:
-        raw = grid_counts(space, digits, mask, bool(symmetry))
+        raw = grid_counts(space, digits, mask, bool(symmetry), part)
     else:
         raw = count_blocks(space.states, space.symbols, space.max_steps, digits, mask, bool(symmetry))
     return RangeCounts(space=space, start=start, stop=stop, **raw)
 
 
-def grid_counts(space: Space, digits: np.ndarray, mask: int, symmetry: bool) -> dict:
+def grid_counts(space: Space, digits: np.ndarray, mask: int, symmetry: bool, part=None) -> dict:
     """Exact counts of 2-D blocks (the kernel adds the outputs of each symmetry orbit)."""
-    raw = count_grid_blocks(space.states, space.symbols, space.max_steps, digits, mask, symmetry)
+    depth, parts, p = part if part is not None else (-1, 1, 0)
+    raw = count_grid_blocks(
+        space.states, space.symbols, space.max_steps, digits, mask, symmetry, part_depth=depth, parts=parts, part=p
+    )
     raw.pop("draws")
     return raw
 
@@ -348,7 +356,71 @@ def _divide(counts: dict, parts: int) -> dict:
     }
 
 
+@dataclass
+class SampleCounts:
+    """One batch of a sampled space (blank symbol 0): what its draws saw, as masses.
+
+    A mass is a fraction of the whole space; the exact branch points above the strata
+    enter with their true mass, each stratum with its draws' mean (Knuth's estimator:
+    a draw's leaves carry the mass of every machine its path stands for, divided by the
+    chance of that path), so every mass is an unbiased estimate and they add up to 1.
+    """
+
+    space: Space
+    seed: int
+    batch: int
+    outputs: dict[str, tuple[int, float]] = field(default_factory=dict)
+    """Output string -> (hits: sampled leaves that output it, mass)."""
+    halting: float = 0.0
+    limit: float = 0.0
+    """Mass still running after max_steps (not proven non-halting)."""
+    proven: float = 0.0
+    halting_times: dict[int, float] = field(default_factory=dict)
+    """Steps -> mass halting after that many."""
+    draws: int = 0
+    """Random descents (one per stratum draw)."""
+    classes: int = 0
+    nodes: int = 0
+    steps: int = 0
+    proven_by: dict[str, int] = field(default_factory=dict)
+    seconds: float = 0.0
+
+
+def sample_space(
+    space: Space,
+    seed: int,
+    batch: int,
+    *,
+    sample_depth: int,
+    draws: int,
+    proofs: Iterable[str] | None = None,
+    symmetry: bool = True,
+) -> SampleCounts:
+    """One batch of the whole space: the lazy tree is walked exactly down to branch depth
+    ``sample_depth``; each node there is a stratum and gets ``draws`` random descents.
+
+    Draw j of batch ``batch`` comes from the counter-based stream (seed, batch, j), so a
+    batch is the same on any worker. Spaces of any size can be sampled (masses are
+    floats). ``symmetry`` (renaming, mirror, grid turns) acts on the exact part only.
+    """
+    for name, value, low in (("seed", seed, 0), ("batch", batch, 0), ("draws", draws, 1), ("sample_depth", sample_depth, 0)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < low or value >= 2**63:
+            raise SpaceError(f"{name} should be an integer from {low} to 2**63 - 1, got {value!r}")
+    check_steps(space)
+    began = time.perf_counter()
+    digits = -np.ones((1, space.entries), dtype=np.int32)
+    args = (space.states, space.symbols, space.max_steps, digits, proof_mask(proofs, space.dims), bool(symmetry))
+    kernel = count_blocks if space.dims == 1 else count_grid_blocks
+    raw = kernel(*args, sampled=True, sample_depth=sample_depth, draws=draws, seed=seed, batch=batch)
+    return SampleCounts(
+        space, seed, batch, raw["outputs"], raw["halting"], raw["limit"], raw["proven"], raw["halting_times"],
+        raw["draws"], raw["classes"], raw["nodes"], raw["steps"], raw["proven_by"], time.perf_counter() - began,
+    )
+
+
 __all__ = [
+    "SampleCounts",
+    "sample_space",
     "SharedCounts",
     "count_shared_top",
     "KERNEL_VERSION",

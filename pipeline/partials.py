@@ -24,7 +24,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from pipeline.kernel import SharedCounts, count_range, count_shared_top, kernel_version
-from pipeline.plan import ShardPlan
+from pipeline.plan import NodeParts, ShardPlan
 from pipeline.space import Space
 from pipeline.tables import count_type, row_checksum
 
@@ -114,8 +114,10 @@ def count_part(task: ShardTask, part: tuple[int, list[int]] | None = None) -> Sh
     space = Space(task.states, task.symbols, task.max_steps, task.dims)
     if (len(task.shards) == 1 and task.ranges[0] == (0, space.size) and part is None) or space.dims == 2:
         # the whole space, or 2-D shards: the 2-D kernel counts each one in its own walk
+        # (or in parts: NodeParts)
         began = time.perf_counter()
-        counts = [count_range(space, start, stop) for start, stop in task.ranges]
+        cut = (part.depth, part.parts, part.part) if isinstance(part, NodeParts) else None
+        counts = [count_range(space, start, stop, part=cut) for start, stop in task.ranges]
         proven_by = {k: sum(c.proven_by.get(k, 0) for c in counts) for k in counts[0].proven_by}
         work = [sum(getattr(c, k) for c in counts) for k in ("classes", "nodes", "steps")]
         return SharedCounts(counts, *work, proven_by, time.perf_counter() - began)
@@ -168,7 +170,12 @@ def write_partial(path: Path, meta: dict, outputs: dict[str, int], counts_as: pa
         values = [Decimal(v) for v in values]
     rows = pa.table({"string": pa.array(strings, pa.string()), "count": pa.array(values, counts_as)})
     meta = dict(meta, rows=len(strings), checksum=row_checksum(rows["string"], rows["count"]))
-    rows = rows.replace_schema_metadata({META_KEY: json.dumps(meta)})
+    write_atomically(path, rows.replace_schema_metadata({META_KEY: json.dumps(meta)}))
+
+
+def write_atomically(path: Path, rows: pa.Table) -> None:
+    """Write a Parquet file under ``path`` atomically: a hidden temporary name, fsync,
+    rename, fsync of the folder. By path, in this thread (see read_partial)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp-{secrets.token_hex(4)}")
     try:

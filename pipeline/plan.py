@@ -59,6 +59,22 @@ def apply_symmetry(dims: int, texts: list[str], g: int) -> list[str]:
     return transform_all(texts, g)
 
 
+PART_DEPTH_2D = 3
+"""2-D walks are cut into parts at the branch points of this depth (hundreds of them for
+(5,2), so parts dealt round-robin come out about even)."""
+
+
+@dataclass(frozen=True)
+class NodeParts:
+    """Part ``part`` of ``parts`` of a 2-D walk: the branch points at ``depth``, numbered in
+    walk order, that are ``part`` modulo ``parts`` (part 0 also counts what is decided
+    above them); the parts of a walk add up to the whole walk."""
+
+    depth: int
+    parts: int
+    part: int
+
+
 @dataclass(frozen=True)
 class Derivation:
     """A unit whose counts are those of ``source``, outputs turned by ``symmetry``."""
@@ -226,11 +242,15 @@ class ShardPlan:
         second = first.goto * space.symbols
         return None if space.position(first.goto, 0) in fixed else second
 
-    def tasks(self, group: list[int]) -> list[tuple[int, list[int]] | None]:
+    def tasks(self, group: list[int]) -> list[tuple[int, list[int]] | NodeParts | None]:
         """How one group is counted: ``[None]`` (one walk) or parts (entry, digits) that
         cut its walk at the second entry read, each a set of whole renaming orbits of
         that entry's digits; at most ``parts`` parts, heaviest first (orbits of
-        moves before single moves before halts, which end every run at step 2)."""
+        moves before single moves before halts, which end every run at step 2). A 2-D
+        walk is cut into ``NodeParts`` instead."""
+        if self.space.dims == 2:
+            parts = self.spec.parts
+            return [None] if parts == 1 else [NodeParts(PART_DEPTH_2D, parts, p) for p in range(parts)]
         entry = self.second_entry(group)
         if entry is None:
             return [None]
@@ -255,6 +275,8 @@ class ShardPlan:
         states (on (5,2) the heaviest parts are those of entry (1,0) = 1L*).
         """
         space = self.space
+        if isinstance(part, NodeParts):
+            return (len(group), 0, -part.part)
         first = space.digits(self.range(group[0])[0])
         lower = sum(first[space.entry_at(pos)] for pos in range(space.entries - self.spec.shard_depth, space.entries - 1))
         if part is None:

@@ -3,7 +3,10 @@
 Strings are looked up by their normalised form (first symbol 0, next new symbol 1, ...),
 as acss and pybdm do; over a full table every renaming of a string has the same count,
 so this loses nothing (a partial table holds blank-0 counts, and answers with the
-normalised form's count). Tables are found in the user's data root first, then among
+normalised form's count). Matrices (``ndim=2``: "010-111" or 2-D arrays) are looked up
+the same way in the 2-D tables. A sampled table's rows are patterns (pipeline.patterns):
+a string is answered by its pattern's row, with the standard errors of D and K, and NA
+when the sample saw the pattern fewer than MIN_HITS times (acss drops those too). Tables are found in the user's data root first, then among
 the tables shipped with the package. Every function takes a batch (pipeline.inputs) and
 gives one answer per input, NA with a reason where it has none (pipeline.batch).
 Definitions follow acss 0.3 (Gauvrit, Singmann, Soler-Toscano & Zenil 2016, R/acss.R);
@@ -14,7 +17,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -24,20 +27,34 @@ import pyarrow.parquet as pq
 
 from pipeline.batch import check_errors, index, settle
 from pipeline.errors import CTMError
-from pipeline.inputs import NA, Item, items
+from pipeline.estimate import MIN_HITS
+from pipeline.inputs import NA, Item, auto_ndim, items
+from pipeline.patterns import keys, normalized as normalize_matrix
 from pipeline.tables import TABLE_FILE, data_root, list_tables, load_manifest, shipped_root, source_of, table_path
 
-DEFAULT_TABLES = {2: "d5x2-s500"}
-"""Default table per alphabet: (5,2) S=500 is the table acss's K.2 and pybdm's CTM-B2-D12 come from."""
+DEFAULT_TABLES = {
+    2: "d5x2-s500",
+    4: "d4x4-s2000-sampled",
+    5: "d4x5-s2000-sampled",
+    6: "d4x6-s2000-sampled",
+    9: "d4x9-s4000-sampled",
+}
+"""Default table per alphabet (when it exists): (5,2) S=500, the table acss's K.2 and
+pybdm's CTM-B2-D12 come from, and the sampled spaces of acss's K.4, K.5, K.6 and K.9."""
+
+DEFAULT_MATRIX_TABLES = ("d5x2-2d-s2000", "d5x2-2d-s2000-sampled", "d4x2-2d-s2000")
+"""Binary matrices: the first of these that exists ((5,2) 2-D is the space of the
+published 2-D table, pybdm's and OACC's)."""
 
 ANSWER_COLUMNS = ("K", "D", "count", "rank")
 """Columns of every answer, in order. A table's other value columns (a sampled table's
 K_se, D_se, hits) follow them in answers, frames and JSON, as they come in the file."""
 
-ROW_COLUMNS = ("string", "length")
+ROW_COLUMNS = ("string", "length", "rows", "columns", "cells", "sum_mass", "sum_mass2", "sum_mass_h")
 """Columns that name a row rather than give a value."""
 
-TABLE_NAME = re.compile(r"d(\d+)x(\d+)-s(\d+)")
+TABLE_NAME = re.compile(r"d(\d+)x(\d+)(-2d)?-s(\d+)(-sampled)?")
+"""d{n}x{m}[-2d]-s{S}[-sampled]: states, symbols, a 2-D space, the step limit, a sample."""
 BDM_HINT = "estimate it with BDM instead (pipeline.bdm.bdm, or ctm bdm)"
 
 # Kinds of NA that lookups give (pipeline.inputs has those of the inputs themselves).
@@ -45,6 +62,8 @@ TOO_MANY = "more symbols than the table"
 TOO_LONG = "longer than any output"
 NOT_PRODUCED = "not produced"
 NO_TABLE = "no table"
+RARE = "seen too rarely"
+WRONG_NDIM = "wrong kind of table"
 
 
 class NoTable(CTMError):
@@ -94,6 +113,27 @@ class Table:
     @property
     def max_length(self) -> int:
         return self.masses.size - 1
+
+    @property
+    def dims(self) -> int:
+        """1 for strings, 2 for matrices."""
+        parts = name_parts(self.name)
+        return int(self.manifest.get("dims", parts[2] if parts else 1))
+
+    @property
+    def sampled(self) -> bool:
+        return self.manifest.get("coverage") == "sampled"
+
+    @cached_property
+    def shapes(self) -> tuple[int, int]:
+        """A 2-D table's most rows and most columns of any output."""
+        rows = [s.count("-") + 1 for s in self.strings]
+        cols = [len(s.split("-", 1)[0]) for s in self.strings]
+        return max(rows, default=0), max(cols, default=0)
+
+    def key(self, normalized: str) -> str:
+        """The row key of a normalised input: itself, or its pattern in a sampled table."""
+        return keys([normalized], self.dims)[0] if self.sampled else normalized
 
     @property
     def label(self) -> str:
@@ -196,6 +236,14 @@ def normalize_string(strings: object, *, errors: str = "warn") -> str | None | l
     return out[0] if isinstance(strings, str) else out
 
 
+def name_parts(name: str) -> tuple[int, int, int, int, bool] | None:
+    """(states, symbols, dims, max_steps, sampled) of a table name, or None."""
+    m = TABLE_NAME.fullmatch(name)
+    if not m:
+        return None
+    return int(m[1]), int(m[2]), 2 if m[3] else 1, int(m[4]), bool(m[5])
+
+
 def _roots(data_dir: str | Path | None) -> list[Path]:
     """Where tables are looked for, in order: the user's data root, then the shipped tables."""
     user, shipped = data_root(data_dir), shipped_root()
@@ -204,27 +252,33 @@ def _roots(data_dir: str | Path | None) -> list[Path]:
 
 def alphabets(data_dir: str | Path | None = None) -> list[int]:
     """Alphabets (symbol counts) that have a table, in the data root or shipped."""
-    found = {int(m[2]) for root in _roots(data_dir) for info in list_tables(root) if (m := TABLE_NAME.fullmatch(info.table))}
-    return sorted(found | set(DEFAULT_TABLES))
+    found = {p[1] for root in _roots(data_dir) for info in list_tables(root) if (p := name_parts(info.table)) and p[2] == 1}
+    return sorted(found | {2})
 
 
-def _default_name(alphabet: int, roots: list[Path]) -> str:
-    """The table for ``alphabet`` symbols: DEFAULT_TABLES, else the largest one available."""
-    if alphabet in DEFAULT_TABLES:
+def _default_name(alphabet: int, roots: list[Path], ndim: int = 1) -> str:
+    """The table for ``alphabet`` symbols (strings) or for matrices: the default when it
+    exists, else the largest exact, then sampled, table available."""
+    present = {info.table for root in roots for info in list_tables(root)}
+    if ndim == 2:
+        for name in DEFAULT_MATRIX_TABLES:
+            if name in present:
+                return name
+    elif alphabet == 2 or DEFAULT_TABLES.get(alphabet) in present:
         return DEFAULT_TABLES[alphabet]
     found = sorted(
-        (int(m[1]), int(m[3]), info.table)
-        for root in roots
-        for info in list_tables(root)
-        if (m := TABLE_NAME.fullmatch(info.table)) and int(m[2]) == alphabet
+        (not p[4], p[0], p[3], name)
+        for name in present
+        if (p := name_parts(name)) and p[1] == alphabet and p[2] == ndim
     )
     if not found:
-        have = sorted({int(m[2]) for root in roots for info in list_tables(root) if (m := TABLE_NAME.fullmatch(info.table))})
+        have = sorted({p[1] for name in present if (p := name_parts(name)) and p[2] == ndim})
+        kind = "matrices" if ndim == 2 else f"alphabet {alphabet}"
         raise NoTable(
-            f"no table for alphabet {alphabet} yet (tables exist for alphabet {', '.join(map(str, have)) or 'none'}): "
-            f"use one of those, name a table, or compute one with `ctm run` (e.g. a d4x{alphabet} job)"
+            f"no table for {kind} yet (tables exist for alphabet {', '.join(map(str, have)) or 'none'}): "
+            f"use one of those, name a table, or compute one with `ctm run` (e.g. jobs/d4x{alphabet}.toml)"
         )
-    return found[-1][2]
+    return found[-1][3]
 
 
 def _locate(name: str, version: int | None, roots: list[Path]) -> Path:
@@ -257,8 +311,10 @@ def open_table(
     *,
     alphabet: int | None = None,
     data_dir: str | Path | None = None,
+    ndim: int = 1,
 ) -> Table:
-    """Load a table version (None = latest; table None = the default for ``alphabet``, 2 if None).
+    """Load a table version (None = latest; table None = the default for ``alphabet``, 2 if
+    None, of strings or, with ``ndim=2``, of matrices).
 
     ``alphabet``, when given with a table name, must match the table's symbols. With no
     table for ``alphabet`` the CTMError is a NoTable.
@@ -267,22 +323,22 @@ def open_table(
     if version is not None and (isinstance(version, bool) or not isinstance(version, int) or version < 1):
         raise CTMError(f"version should be a positive integer, got {version!r}")
     roots = _roots(data_dir)
-    name = _default_name(alphabet or 2, roots) if table is None else table
-    match = TABLE_NAME.fullmatch(name)
-    if not match:
-        raise CTMError(f"table name should look like d5x2-s500, got {name!r}")
-    if alphabet is not None and int(match[2]) != alphabet:
-        raise CTMError(f"table {name} has {match[2]} symbols but alphabet={alphabet}; pass alphabet={match[2]}")
+    name = _default_name(alphabet or 2, roots, ndim) if table is None else table
+    parts = name_parts(name)
+    if parts is None:
+        raise CTMError(f"table name should look like d5x2-s500, d4x2-2d-s2000 or d4x4-s2000-sampled, got {name!r}")
+    if alphabet is not None and parts[1] != alphabet:
+        raise CTMError(f"table {name} has {parts[1]} symbols but alphabet={alphabet}; pass alphabet={parts[1]}")
     return _load(_locate(name, version, roots).resolve())
 
 
 def open_or_na(
-    table: str | None, version: int | None, alphabet: int | None, data_dir: str | Path | None
+    table: str | None, version: int | None, alphabet: int | None, data_dir: str | Path | None, ndim: int = 1
 ) -> tuple[Table | None, NA | None]:
     """open_table, or the NA every input gets when its alphabet has no table yet
     (acss's default alphabet 9, say); any other problem is still a CTMError."""
     try:
-        return open_table(table, version, alphabet=alphabet, data_dir=data_dir), None
+        return open_table(table, version, alphabet=alphabet, data_dir=data_dir, ndim=ndim), None
     except NoTable as exc:
         return None, NA(NO_TABLE, str(exc))
 
@@ -316,7 +372,8 @@ def _load(path: Path) -> Table:
         lengths=lengths,
         columns={c: columns[c] for c in first + [c for c in columns if c not in first]},
         index={s: i for i, s in enumerate(strings)},
-        masses=np.bincount(lengths, weights=columns["D"]),
+        # a sampled row stands for its pattern's |P| strings
+        masses=np.bincount(lengths, weights=columns["D"] * columns["size"] if "size" in columns else columns["D"]),
     )
 
 
@@ -338,27 +395,57 @@ def symbols_na(tab: Table, string: str) -> str | NA:
     )
 
 
-def answer(tab: Table | None, entry: Item, no_table: NA | None = None) -> Answer:
-    """Look one input up by its normalised form; an NA answer when it cannot be."""
+def _matrix_na(tab: Table, text: str) -> str | NA:
+    """A matrix's normalised text, or the NA of one the 2-D table cannot answer."""
+    normalized = normalize_matrix(text)
+    distinct = len(set(normalized) - {"-"})
+    if distinct > tab.symbols:
+        return NA(TOO_MANY, f"has {distinct} distinct symbols but table {tab.name} has {tab.symbols}")
+    rows, cols = normalized.count("-") + 1, normalized.index("-") if "-" in normalized else len(normalized)
+    most_rows, most_cols = tab.shapes
+    if rows > most_rows or cols > most_cols:
+        return NA(
+            TOO_LONG,
+            f"is {rows}x{cols} but no output of table {tab.label} has more than {most_rows} rows or "
+            f"{most_cols} columns: {BDM_HINT} (ndim=2)",
+        )
+    return normalized
+
+
+def answer(tab: Table | None, entry: Item, no_table: NA | None = None, ndim: int = 1) -> Answer:
+    """Look one input (a string, or with ``ndim=2`` a matrix) up by its normalised form, or
+    in a sampled table by its pattern; an NA answer when it cannot be."""
     where = (tab.name, tab.version) if tab is not None else (None, None)
     source = tab.source if tab is not None else None
     if not entry.ok or tab is None:
         return Answer(entry.label, None, {c: None for c in ANSWER_COLUMNS}, *where, entry.na or no_table, source)
-    normalized = symbols_na(tab, entry.text)
     none = {c: None for c in tab.columns}
+    if ndim != tab.dims:
+        holds, needs = ("strings", "a 1-D table (ndim=1)") if tab.dims == 1 else ("matrices", "ndim=2")
+        na = NA(WRONG_NDIM, f"table {tab.label} holds {holds}: {'a matrix needs a 2-D table' if ndim == 2 else 'pass ' + needs}")
+        return Answer(entry.label, None, none, *where, na, source)
+    normalized = _matrix_na(tab, entry.text) if ndim == 2 else symbols_na(tab, entry.text)
     if isinstance(normalized, NA):
         return Answer(entry.label, None, none, *where, normalized, source)
-    if len(normalized) > tab.max_length:
+    if ndim == 1 and len(normalized) > tab.max_length:
         na = NA(
             TOO_LONG,
             f"has length {len(normalized)} but no output of table {tab.label} is longer than "
             f"{tab.max_length}: {BDM_HINT}",
         )
         return Answer(entry.label, normalized, none, *where, na, source)
-    row = tab.index.get(normalized)
+    row = tab.index.get(tab.key(normalized))
     if row is None:
-        na = NA(NOT_PRODUCED, f"not produced by this table ({tab.label}): no machine outputs it; {BDM_HINT}")
+        seen = "in the sample (its K is more than the table can tell)" if tab.sampled else "no machine outputs it"
+        na = NA(NOT_PRODUCED, f"not produced by this table ({tab.label}): {seen}; {BDM_HINT}")
         return Answer(entry.label, normalized, tab.values(None), *where, na, source)
+    if tab.sampled and tab.columns["hits"][row] < MIN_HITS:
+        na = NA(
+            RARE,
+            f"seen {tab.columns['hits'][row]} times in the sample of {tab.label}, fewer than {MIN_HITS}: "
+            f"its K is not reliable (acss drops such strings too)",
+        )
+        return Answer(entry.label, normalized, none, *where, na, source)
     return Answer(entry.label, normalized, tab.values(row), *where, None, source)
 
 
@@ -370,17 +457,21 @@ def lookup(
     alphabet: int | None = None,
     data_dir: str | Path | None = None,
     errors: str = "warn",
+    ndim: int | None = None,
 ) -> list[Answer]:
     """Count, K, D and rank (1 = largest count; ties share a rank) of each input, and any
-    further columns of the table; an NA answer (``reason``) for an input it cannot answer.
+    further columns of the table (a sampled table's size, hits, D_se and K_se); an NA
+    answer (``reason``) for an input it cannot answer.
 
     ``alphabet`` None means the named table's own symbols, or 2 without a table name; an
-    alphabet with no table gives every input the NA "no table".
+    alphabet with no table gives every input the NA "no table". ``ndim=2`` reads the
+    inputs as matrices and uses a 2-D table (None: 2 for one 2-D numpy array, else 1).
     """
     check_errors(errors)
-    entries = items(strings)
-    tab, no_table = open_or_na(table, version, alphabet, data_dir)
-    answers = [answer(tab, e, no_table) for e in entries]
+    ndim = auto_ndim(strings, ndim)
+    entries = items(strings, ndim=ndim)
+    tab, no_table = open_or_na(table, version, alphabet, data_dir, ndim)
+    answers = [answer(tab, e, no_table, ndim) for e in entries]
     settle(entries, [a.reason for a in answers], errors)
     return answers
 
@@ -415,18 +506,20 @@ def acss(
     version: int | None = None,
     data_dir: str | Path | None = None,
     errors: str = "warn",
+    ndim: int | None = None,
 ) -> pd.DataFrame:
     """K and D of each input, like acss::acss, as a DataFrame indexed by the inputs.
 
     Columns K, D (NaN where acss gives NA), count (0 for a string no machine outputs),
-    rank, any further columns of the table, and ``reason`` (None where there are values).
-    ``alphabet`` None means the named table's own, or 2 (acss's default is 9, whose
-    sampled table this project has not computed yet).
+    rank, any further columns of the table (a sampled table's size, hits, D_se, K_se),
+    and ``reason`` (None where there are values). ``alphabet`` None means the named
+    table's own, or 2 (acss's own default is 9). ``ndim=2`` scores matrices.
     """
     check_errors(errors)
-    entries = items(strings)
-    tab, no_table = open_or_na(table, version, alphabet, data_dir)
-    answers = [answer(tab, e, no_table) for e in entries]
+    ndim = auto_ndim(strings, ndim)
+    entries = items(strings, ndim=ndim)
+    tab, no_table = open_or_na(table, version, alphabet, data_dir, ndim)
+    answers = [answer(tab, e, no_table, ndim) for e in entries]
     out = frame(answers, list(tab.columns) if tab is not None else None)
     settle(entries, [a.reason for a in answers], errors)
     return out

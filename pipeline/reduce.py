@@ -220,8 +220,13 @@ def reduce_job(
 
     A gap (missing or invalid partial) is an error unless ``allow_partial``. When the
     root's latest version of the table is the same table, nothing is published (unless
-    ``force``) and that version is returned with ``published`` False.
+    ``force``) and that version is returned with ``published`` False. A sampled job's
+    batches are added to its latest version instead (``pipeline.estimate``).
     """
+    if spec.sampled:
+        from pipeline.estimate import reduce_sampled
+
+        return reduce_sampled(spec, root, progress, force)
     plan = ShardPlan(spec)
     merge = _Merge(plan, root)
     if not allow_partial:
@@ -266,6 +271,7 @@ def _manifest(spec, plan, totals, covered, full, count_total, strings) -> dict:
         "states": spec.states,
         "symbols": spec.symbols,
         "max_steps": spec.max_steps,
+        "dims": spec.dims,
         "coverage": "full" if full else "partial",
         "covered_ranges": [[str(a), str(b)] for a, b in covered],
         "machines": totals.machines,

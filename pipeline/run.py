@@ -22,9 +22,15 @@ from dask.distributed import Client, Future, LocalCluster, wait
 from tqdm import tqdm
 
 from pipeline.errors import CTMError
+from pipeline.batches import BatchPlan, batch_task, open_batch, sample_batch
 from pipeline.partials import InvalidPartial, compute_shard, count_part, open_partial, present_shards, shard_task, write_counts
 from pipeline.plan import ShardPlan
 from pipeline.spec import JobSpec
+
+
+def plan_of(spec: JobSpec) -> ShardPlan | BatchPlan:
+    """The shards of a job: machine ranges (exact) or batches (sampled)."""
+    return BatchPlan(spec) if spec.sampled else ShardPlan(spec)
 
 CONNECT_TIMEOUT = 3
 """Seconds to wait for a scheduler before giving up with a one-line error."""
@@ -50,9 +56,10 @@ class Survey:
     """Shard -> why its partial fails validation."""
 
 
-def survey(plan: ShardPlan, root: Path, shards: range | None = None) -> Survey:
+def survey(plan: ShardPlan | BatchPlan, root: Path, shards: range | None = None) -> Survey:
     """Sort the shards (default all) into done, derived, missing and invalid."""
     out, present = Survey(), present_shards(root, plan.spec.job_id)
+    opener = open_batch if isinstance(plan, BatchPlan) else open_partial
     for shard in range(plan.shards) if shards is None else shards:
         if plan.is_derived(shard):
             out.derived.append(shard)
@@ -61,7 +68,7 @@ def survey(plan: ShardPlan, root: Path, shards: range | None = None) -> Survey:
             out.missing.append(shard)
             continue
         try:
-            open_partial(plan, root, shard)
+            opener(plan, root, shard)
             out.done.append(shard)
         except FileNotFoundError:
             out.missing.append(shard)
@@ -104,8 +111,9 @@ def submit_tasks(
     Returns (part future -> group, write future -> group).
     """
     spec, counts = plan.spec, []
+    sampled = isinstance(plan, BatchPlan)
     for group in plan.groups(pending):
-        task = shard_task(plan, data_root, group)
+        task = batch_task(plan, data_root, group) if sampled else shard_task(plan, data_root, group)
         for i, part in enumerate(plan.tasks(group)):
             counts.append((plan.expected_cost(group, part), group, task, i, part))
     counts.sort(key=lambda c: tuple(-x for x in c[0]) + (c[1][0], c[3]))
@@ -113,7 +121,8 @@ def submit_tasks(
     for rank, (_, group, task, i, part) in enumerate(counts):
         priority = len(counts) - rank
         if part is None:
-            writes[client.submit(compute_shard, task, key=task_key(spec, tag, "count", group), priority=priority)] = group
+            work = sample_batch if sampled else compute_shard
+            writes[client.submit(work, task, key=task_key(spec, tag, "count", group), priority=priority)] = group
             continue
         future = client.submit(count_part, task, part, key=task_key(spec, tag, f"part{i}", group), priority=priority)
         parts[future] = group
@@ -196,7 +205,7 @@ def run_with_client(
     ``timeout`` s (None: waits); losing the scheduler ends the run. Either is a one-line
     CTMError; the partials written so far are kept, so a rerun counts only the rest.
     """
-    plan = ShardPlan(spec)
+    plan = plan_of(spec)
     requested = range(plan.shards) if shards is None else shards
     before = survey(plan, data_root, requested)
     report = RunReport(requested, skipped=before.done, derived=before.derived, invalid=before.invalid)

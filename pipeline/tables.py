@@ -176,7 +176,7 @@ def publish(root: Path, table: str, rows: pa.Table, manifest: dict) -> TableInfo
     """
     folder = Path(root) / "tables" / table
     folder.mkdir(parents=True, exist_ok=True)
-    checksum = row_checksum(rows.column("string"), rows.column("count"))
+    checksum = row_checksum(rows.column("string"), rows.column("count" if "count" in rows.column_names else "hits"))
     while True:
         found = versions(root, table)
         version = found[-1] + 1 if found else 1

@@ -177,7 +177,8 @@ def test_strings_shorter_than_the_block_have_no_block(make, strategy):
         ({"shift": 0}, "shift should be a positive integer"),
         ({"missing": "zero"}, "missing should be one of impute, error"),
         ({"alphabet": 4}, "has 2 symbols but alphabet=4"),
-        ({"ndim": 2}, "ndim should be one of 1 \\(2-D tables are not available yet\\)"),
+        ({"ndim": 2}, "holds strings \\(ndim=1\\): pass ndim=1"),
+        ({"ndim": 3}, "ndim should be 1 \\(strings\\) or 2 \\(matrices\\)"),
     ],
 )
 def test_bad_options_are_clear_errors(make, options, message):

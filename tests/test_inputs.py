@@ -57,6 +57,8 @@ def test_numbers_are_na_with_the_leading_zeros_hint():
 
 def test_a_2d_array_is_a_matrix_that_needs_a_2d_table():
     (found,) = items(np.array([[0, 1, 0], [1, 1, 1]]))
+    assert found.ok and found.text == "010-111"   # one 2-D array is one matrix
+    (found,) = items(np.array([[0, 1, 0], [1, 1, 1]]), ndim=1)
     assert found.na.kind == MATRIX and found.label == "010-111"
     assert "needs a 2-D table (ndim=2)" in found.na.detail
     assert items([np.zeros((2, 2, 2), dtype=int)])[0].na.kind == SYMBOLS
@@ -85,9 +87,15 @@ def test_what_is_no_batch_is_a_one_line_error(data, message):
     assert "\n" not in str(caught.value)
 
 
-def test_only_strings_are_read_for_now():
-    with pytest.raises(CTMError, match="ndim should be one of 1 \\(2-D tables are not available yet\\), got 2"):
-        items("0101", ndim=2)
+def test_matrices_are_read_with_ndim_2():
+    import numpy as np
+
+    with pytest.raises(CTMError, match="ndim should be 1 \\(strings\\) or 2 \\(matrices\\), got 3"):
+        items("0101", ndim=3)
+    got = items(["010-111", "01-1", np.array([[1, 0], [0, 1]]), ["01", "10"], np.zeros((2, 2, 2), dtype=int)], ndim=2)
+    assert [g.text for g in got] == ["010-111", None, "10-01", "01-10", None]
+    assert "rows of one length" in got[1].na.detail and "3-D array" in got[4].na.detail
+    assert [g.text for g in items(np.array([[1, 1], [0, 1]]))] == ["11-01"]   # one 2-D array: one matrix
 
 
 def test_one_object_as_pybdm_takes_it():

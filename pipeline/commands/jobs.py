@@ -8,9 +8,8 @@ from contextlib import contextmanager
 import click
 
 from pipeline.errors import CTMError
-from pipeline.plan import ShardPlan
 from pipeline.reduce import Reduced, reduce_job
-from pipeline.run import RunReport, connect, run, run_with_client, survey
+from pipeline.run import RunReport, connect, plan_of, run, run_with_client, survey
 from pipeline.spec import load_spec
 from pipeline.tables import data_root, list_tables, shipped_root
 from pipeline.tidy import STALE_AFTER, remove_stale
@@ -113,10 +112,20 @@ def _published(reduced: Reduced) -> None:
     for shard, reason in sorted(reduced.invalid.items()):
         click.echo(f"left out invalid partial {shard:06d}.parquet: {reason}", err=True)
     info, manifest = reduced.table, reduced.table.manifest
+    sampled = manifest.get("sampled")
     if not reduced.published:
+        same = "every batch here" if sampled else "this table (same rows, coverage and totals)"
         click.echo(
-            f"table {info.table} v{info.version} already holds this table (same rows, coverage and totals); "
+            f"table {info.table} v{info.version} already holds {same}; "
             f"nothing published (--force publishes a new version): {info.path}"
+        )
+        return
+    if sampled:
+        se = manifest["halting_fraction_se"]
+        click.echo(
+            f"table {info.table} v{info.version} (sampled, {manifest['patterns']} patterns from "
+            f"{sampled['batch_count']} batches of seed {sampled['seed']}, {sampled['draws']} draws; halting "
+            f"{manifest['halting_fraction']:.6f}" + (f" +- {se:.6f}" if se is not None else "") + f"): {info.path}"
         )
         return
     click.echo(
@@ -166,7 +175,7 @@ def submit(job, shard_text, data_dir, scheduler, workers, processes, progress, t
       ctm submit jobs/d5x2.toml --shards 0:5000 --scheduler tcp://10.0.0.5:8786
     """
     spec, root = load_spec(job), data_root(data_dir)
-    shards = ShardPlan(spec).parse_shards(shard_text) if shard_text else None
+    shards = plan_of(spec).parse_shards(shard_text) if shard_text else None
     _tidy(spec, root)
     _report(spec, _compute(spec, root, scheduler, workers, processes, shards, progress, timeout))
 
@@ -182,10 +191,13 @@ def status(job, data_dir):
       ctm status jobs/d5x2.toml
     """
     spec, root = load_spec(job), data_root(data_dir)
-    plan = ShardPlan(spec)
+    plan = plan_of(spec)
     _tidy(spec, root)
     found = survey(plan, root)
-    click.echo(f"job {spec.table} ({spec.job_id}): {plan.shards} shards of {plan.shard_size} machines")
+    if spec.sampled:
+        click.echo(f"job {spec.table} ({spec.job_id}): batches 0:{plan.shards} (sampled, seed {spec.seed})")
+    else:
+        click.echo(f"job {spec.table} ({spec.job_id}): {plan.shards} shards of {plan.shard_size} machines")
     click.echo(
         f"done {len(found.done)}, derived {len(found.derived)}, missing {len(found.missing)}, "
         f"invalid {len(found.invalid)}"
