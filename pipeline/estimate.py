@@ -208,7 +208,7 @@ def reduce_sampled(spec: JobSpec, root: Path, progress: bool = True, force: bool
     if added == 0 and not force and base is not None and Path(base.path).resolve().is_relative_to(Path(root).resolve()):
         return Reduced(base, {}, published=False)
     B = len(gathered.batches)
-    max_length = base.manifest["sampled"].get("max_length") if base is not None else None
+    max_length = base.manifest["sampled"].get("max_length") if base is not None else spec.max_length
     rows = estimate_rows(gathered.sums(), B, gathered.totals["halting"], gathered.totals["halting_sq"],
                          spec.dims, spec.symbols, max_length)
     manifest = sampled_manifest(spec, gathered, rows, max_length, base)

@@ -127,6 +127,7 @@ def count_range(
     proofs: Iterable[str] | None = None,
     symmetry: bool = True,
     part: tuple[int, int, int] | None = None,
+    max_length: int | None = None,
 ) -> RangeCounts:
     """Count machines start..stop-1 exactly as if each had been simulated one by one.
 
@@ -135,6 +136,8 @@ def count_range(
     The GIL is released while the kernel runs, so threads can count ranges at once.
     ``part`` = (depth, parts, p), 2-D only: count part p of each block's walk cut at the
     branch points of that depth (``plan.NodeParts``); the parts add up to the whole.
+    Outputs longer than ``max_length`` (in 2-D: more rows or columns) count in the totals
+    but are not listed (None: all are).
     """
     space.check_range(start, stop)
     if stop - start >= MAX_RANGE:
@@ -150,18 +153,20 @@ def count_range(
         digits[i] = block_digits(space, first, free)
     if part is not None and space.dims != 2:
         raise SpaceError("a walk is cut into parts by branch points only in 2-D")
+    keep = -1 if max_length is None else max_length
     if space.dims == 2:
-        raw = grid_counts(space, digits, mask, bool(symmetry), part)
+        raw = grid_counts(space, digits, mask, bool(symmetry), part, keep)
     else:
-        raw = count_blocks(space.states, space.symbols, space.max_steps, digits, mask, bool(symmetry))
+        raw = count_blocks(space.states, space.symbols, space.max_steps, digits, mask, bool(symmetry), keep_len=keep)
     return RangeCounts(space=space, start=start, stop=stop, **raw)
 
 
-def grid_counts(space: Space, digits: np.ndarray, mask: int, symmetry: bool, part=None) -> dict:
+def grid_counts(space: Space, digits: np.ndarray, mask: int, symmetry: bool, part=None, keep: int = -1) -> dict:
     """Exact counts of 2-D blocks (the kernel adds the outputs of each symmetry orbit)."""
     depth, parts, p = part if part is not None else (-1, 1, 0)
     raw = count_grid_blocks(
-        space.states, space.symbols, space.max_steps, digits, mask, symmetry, part_depth=depth, parts=parts, part=p
+        space.states, space.symbols, space.max_steps, digits, mask, symmetry, part_depth=depth, parts=parts, part=p,
+        keep_len=keep,
     )
     raw.pop("draws")
     return raw
@@ -253,6 +258,7 @@ def count_shared_top(
     part: tuple[int, list[int]] | None = None,
     proofs: Iterable[str] | None = None,
     symmetry: bool = True,
+    max_length: int | None = None,
 ) -> SharedCounts:
     """Count aligned blocks that differ only in the most significant digit, all at once.
 
@@ -320,6 +326,7 @@ def count_shared_top(
         np.asarray(tried, dtype=np.int32),
         part_entry,
         part_digits,
+        keep_len=-1 if max_length is None else max_length,
     )
     counts = []
     for t, (start, stop) in zip(tops, ranges):
@@ -370,7 +377,7 @@ class SampleCounts:
     seed: int
     batch: int
     outputs: dict[str, tuple[int, float]] = field(default_factory=dict)
-    """Output string -> (hits: sampled leaves that output it, mass)."""
+    """Pattern key (pipeline.patterns) -> (hits: sampled leaves whose output is in it, mass)."""
     halting: float = 0.0
     limit: float = 0.0
     """Mass still running after max_steps (not proven non-halting)."""
@@ -395,6 +402,7 @@ def sample_space(
     draws: int,
     proofs: Iterable[str] | None = None,
     symmetry: bool = True,
+    max_length: int | None = None,
 ) -> SampleCounts:
     """One batch of the whole space: the lazy tree is walked exactly down to branch depth
     ``sample_depth``; each node there is a stratum and gets ``draws`` random descents.
@@ -402,6 +410,8 @@ def sample_space(
     Draw j of batch ``batch`` comes from the counter-based stream (seed, batch, j), so a
     batch is the same on any worker. Spaces of any size can be sampled (masses are
     floats). ``symmetry`` (renaming, mirror, grid turns) acts on the exact part only.
+    Outputs longer than ``max_length`` (in 2-D: more rows or columns) count in the totals
+    but are not listed (None: all are).
     """
     for name, value, low in (("seed", seed, 0), ("batch", batch, 0), ("draws", draws, 1), ("sample_depth", sample_depth, 0)):
         if isinstance(value, bool) or not isinstance(value, int) or value < low or value >= 2**63:
@@ -411,7 +421,8 @@ def sample_space(
     digits = -np.ones((1, space.entries), dtype=np.int32)
     args = (space.states, space.symbols, space.max_steps, digits, proof_mask(proofs, space.dims), bool(symmetry))
     kernel = count_blocks if space.dims == 1 else count_grid_blocks
-    raw = kernel(*args, sampled=True, sample_depth=sample_depth, draws=draws, seed=seed, batch=batch)
+    keep = -1 if max_length is None else max_length
+    raw = kernel(*args, sampled=True, sample_depth=sample_depth, draws=draws, seed=seed, batch=batch, keep_len=keep, pool=True)
     return SampleCounts(
         space, seed, batch, raw["outputs"], raw["halting"], raw["limit"], raw["proven"], raw["halting_times"],
         raw["draws"], raw["classes"], raw["nodes"], raw["steps"], raw["proven_by"], time.perf_counter() - began,

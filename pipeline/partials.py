@@ -60,6 +60,7 @@ class ShardTask:
     max_steps: int
     dims: int
     job_id: str
+    max_length: int | None
     shards: tuple[int, ...]
     ranges: tuple[tuple[int, int], ...]
     paths: tuple[str, ...]
@@ -77,6 +78,7 @@ def shard_task(plan: ShardPlan, root: Path, shards: int | list[int]) -> ShardTas
         spec.max_steps,
         spec.dims,
         spec.job_id,
+        spec.max_length,
         tuple(shards),
         tuple(plan.range(s) for s in shards),
         tuple(str((folder / partial_name(s)).resolve()) for s in shards),
@@ -117,11 +119,11 @@ def count_part(task: ShardTask, part: tuple[int, list[int]] | None = None) -> Sh
         # (or in parts: NodeParts)
         began = time.perf_counter()
         cut = (part.depth, part.parts, part.part) if isinstance(part, NodeParts) else None
-        counts = [count_range(space, start, stop, part=cut) for start, stop in task.ranges]
+        counts = [count_range(space, start, stop, part=cut, max_length=task.max_length) for start, stop in task.ranges]
         proven_by = {k: sum(c.proven_by.get(k, 0) for c in counts) for k in counts[0].proven_by}
         work = [sum(getattr(c, k) for c in counts) for k in ("classes", "nodes", "steps")]
         return SharedCounts(counts, *work, proven_by, time.perf_counter() - began)
-    return count_shared_top(space, list(task.ranges), part=part)
+    return count_shared_top(space, list(task.ranges), part=part, max_length=task.max_length)
 
 
 def write_counts(task: ShardTask, *parts: SharedCounts) -> ShardDone:
@@ -152,6 +154,7 @@ def write_counts(task: ShardTask, *parts: SharedCounts) -> ShardDone:
             **{key: shares[i] for key, shares in work.items()},
             "task_shards": list(task.shards),
             "task_parts": len(parts),
+            "max_length": task.max_length,
         }
         write_partial(Path(path), meta, counts.outputs, count_type(space.size))
     return ShardDone(task.shards, shared.seconds)
@@ -242,7 +245,8 @@ def read_partial(path: Path, *, job_id: str, shard: int, start: int, stop: int, 
     except (KeyError, TypeError, ValueError, AttributeError):
         raise InvalidPartial("metadata lacks the totals") from None
     listed = pc.sum(rows["count"]).as_py() or 0
-    if sum(totals) != stop - start or times != totals[0] or listed != totals[0]:
+    complete = meta.get("max_length") is None   # else longer outputs are in the totals only
+    if sum(totals) != stop - start or times != totals[0] or (listed != totals[0] if complete else listed > totals[0]):
         raise InvalidPartial("totals do not add up to the shard's machines")
     return Partial(meta, rows)
 

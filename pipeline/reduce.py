@@ -273,6 +273,12 @@ def _manifest(spec, plan, totals, covered, full, count_total, strings) -> dict:
         "max_steps": spec.max_steps,
         "dims": spec.dims,
         "coverage": "full" if full else "partial",
+        "max_length": spec.max_length,
+        "listed": (
+            "every output" if spec.max_length is None else
+            f"outputs of at most {spec.max_length} " + ("symbols" if spec.dims == 1 else "rows and columns") +
+            "; longer ones count in H and the halting times only, so every listed D is exact"
+        ),
         "covered_ranges": [[str(a), str(b)] for a, b in covered],
         "machines": totals.machines,
         "halting": totals.halting,

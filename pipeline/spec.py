@@ -73,6 +73,9 @@ class JobSpec:
     a stratum, drawn ``draws`` times per batch (shallower classes enter exactly)."""
     draws: int = 1
     """Sampled jobs: draws per stratum per batch."""
+    max_length: int | None = None
+    """Outputs longer than this (2-D: with more rows or columns) are counted in the totals
+    (H, halting times) but not listed; every listed output's D stays exact (None: all)."""
     batches: int = 1
     """Sampled jobs: batches ``ctm run`` computes (``--shards A:B`` sends others); not part
     of the job id, so any set of batches adds up to one table."""
@@ -88,6 +91,10 @@ class JobSpec:
             raise SpecError(f"derive should be true or false, got {self.derive!r}")
         if self.parts < 1:
             raise SpecError(f"parts should be at least 1, got {self.parts}")
+        if self.max_length is not None and (
+            isinstance(self.max_length, bool) or not isinstance(self.max_length, int) or self.max_length < 1
+        ):
+            raise SpecError(f"max_length should be a positive integer (or left out: list every output), got {self.max_length!r}")
         try:
             space = self.space
             check_steps(space)
@@ -163,6 +170,8 @@ class JobSpec:
             del identity[name]
         if self.dims == 1:
             del identity["dims"]
+        if self.max_length is None:
+            del identity["max_length"]
         if not self.sampled:
             for name in ("mode", "seed", "sample_depth", "draws"):
                 del identity[name]

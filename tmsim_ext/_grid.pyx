@@ -34,6 +34,9 @@ from tmsim_ext._acc cimport Acc, acc_init, acc_free, acc_results
 from tmsim_ext._graph cimport graph_closed, graph_live
 from tmsim_ext._journal cimport Marks, marks_alloc, marks_free, marks_next, tape_repeats, journal_undo
 from tmsim_ext._rng cimport Rng, rng_start, rng_below
+from tmsim_ext._patterns cimport normalize_into
+from tmsim_ext._countmap cimport CountMap, cmap_init, cmap_free
+from libc.string cimport memcpy
 
 GRID_KERNEL_VERSION = "1"
 """Bump whenever 2-D counts could change: partials written by another version are invalid."""
@@ -187,6 +190,7 @@ cdef struct Ctx:
     int sample_depth
     int draws
     int depth
+    int64_t keep_len    # outputs with more rows or columns count in the totals only (-1: all)
     Rng rng
     uint64_t seed, batch, draw_index
     uint64_t classes, nodes, steps, ndraws
@@ -271,6 +275,8 @@ cdef inline void halt_output(Ctx* c, pos_t h, symbol_t w, Rect r, u128 k) noexce
     cdef symbol_t old = c.tape[h]
     cdef pos_t x, y, row
     cdef int64_t i = 0
+    if c.keep_len >= 0 and (r.xhi - r.xlo >= c.keep_len or r.yhi - r.ylo >= c.keep_len):
+        return
     c.tape[h] = w
     y = r.yhi
     while y >= r.ylo:
@@ -927,6 +933,58 @@ cdef int fold(Ctx* c) noexcept nogil:
     return 0
 
 
+cdef inline int text_order(const uint8_t* a, int64_t na, const uint8_t* b, int64_t nb) noexcept nogil:
+    """Compare two keys as Python compares their texts ('-' before the digits)."""
+    cdef int64_t i
+    cdef int x, y
+    for i in range(min(na, nb)):
+        x = 0 if a[i] == SEP else a[i] + 1
+        y = 0 if b[i] == SEP else b[i] + 1
+        if x != y:
+            return -1 if x < y else 1
+    return -1 if na < nb else (1 if na > nb else 0)
+
+
+cdef int pool_patterns(Ctx* c) noexcept nogil:
+    """Sampled: key the (folded) outputs by pattern, the smallest normalised matrix of
+    each orbit under the 8 symmetries; -1 when memory runs out."""
+    cdef CountMap pooled
+    cdef Acc* acc = &c.accs[1]
+    cdef uint64_t j
+    cdef int g
+    cdef int64_t n, best_n, m
+    cdef uint8_t* turned = <uint8_t*>calloc((c.S // 2 + 2) * (c.S // 2 + 2) + c.S + 2, 1)
+    cdef uint8_t* norm = <uint8_t*>calloc((c.S // 2 + 2) * (c.S // 2 + 2) + c.S + 2, 1)
+    cdef uint8_t* best = <uint8_t*>calloc((c.S // 2 + 2) * (c.S // 2 + 2) + c.S + 2, 1)
+    if turned == NULL or norm == NULL or best == NULL or cmap_init(&pooled, 1024, True) != 0:
+        free(turned)
+        free(norm)
+        free(best)
+        return -1
+    for j in range(acc.outputs.cap):
+        if acc.outputs.hashes[j] == 0:
+            continue
+        best_n = -1
+        for g in range(NSYM):
+            m = turn(acc.outputs.arena + acc.outputs.offsets[j], acc.outputs.lengths[j], g, turned)
+            normalize_into(turned, m, norm)
+            if best_n < 0 or text_order(norm, m, best, best_n) < 0:
+                memcpy(best, norm, m)
+                best_n = m
+        if cmap_add_mass(&pooled, best, best_n, acc.outputs.counts[j], acc.outputs.mass[j]) != 0:
+            cmap_free(&pooled)
+            best_n = -2
+            break
+    free(turned)
+    free(norm)
+    free(best)
+    if best_n == -2:
+        return -1
+    cmap_free(&acc.outputs)
+    acc.outputs = pooled
+    return 0
+
+
 def turn_matrices(texts, int g):
     """Each matrix text ("010-111") turned by symmetry g (an index into SYMMETRIES)."""
     cdef bytes raw
@@ -951,7 +1009,8 @@ def turn_matrices(texts, int g):
 
 def count_grid_blocks(int n, int m, step_t max_steps, const digit_t[:, ::1] blocks, int flags,
                       bint symmetry, bint sampled=False, int sample_depth=0, int draws=1,
-                      uint64_t seed=0, uint64_t batch=0, int part_depth=-1, int parts=1, int part=0):
+                      uint64_t seed=0, uint64_t batch=0, int part_depth=-1, int parts=1, int part=0,
+                      int64_t keep_len=-1, bint pool=False):
     """Count (or sample) every machine of each block (row: digit per entry, -1 free) of the
     2-D space (n, m).
 
@@ -959,7 +1018,9 @@ def count_grid_blocks(int n, int m, step_t max_steps, const digit_t[:, ::1] bloc
     sampled), halting, limit, proven, halting_times, and the work figures classes,
     nodes, steps, draws and proven_by. Sampled masses are fractions of one block
     (blocks are added). With ``part_depth`` >= 0 only part ``part`` of ``parts`` is
-    counted: the parts of a walk add up to the whole. Callers validate inputs.
+    counted: the parts of a walk add up to the whole. Outputs with more than ``keep_len``
+    rows or columns (when >= 0) count in the totals only; ``pool`` keys sampled outputs
+    by pattern (pipeline.patterns.keys). Callers validate inputs.
     """
     cdef Ctx c
     cdef Py_ssize_t i
@@ -981,6 +1042,7 @@ def count_grid_blocks(int n, int m, step_t max_steps, const digit_t[:, ::1] bloc
     c.part_depth = part_depth
     c.parts = parts
     c.part = part
+    c.keep_len = keep_len
     if part_depth >= 0 and not (parts >= 1 and 0 <= part < parts):
         raise ValueError(f"part should be in 0..{parts - 1}, got {part}")
     if blocks.shape[0] > 0 and blocks.shape[1] != c.E:
@@ -1000,6 +1062,8 @@ def count_grid_blocks(int n, int m, step_t max_steps, const digit_t[:, ::1] bloc
                     if c.failed:
                         break
                 if not c.failed and fold(&c) != 0:
+                    c.failed = 1
+                if not c.failed and sampled and pool and pool_patterns(&c) != 0:
                     c.failed = 1
         if bad:
             raise ValueError(f"a block digit is outside 0..{c.b - 1}")

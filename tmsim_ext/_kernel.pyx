@@ -30,6 +30,8 @@ from tmsim_ext._acc cimport Acc, acc_init, acc_free, acc_results
 from tmsim_ext._graph cimport graph_closed, graph_live
 from tmsim_ext._journal cimport Marks, marks_alloc, marks_free, marks_next, tape_repeats, journal_undo
 from tmsim_ext._rng cimport Rng, rng_start, rng_below
+from tmsim_ext._patterns cimport line_key
+from tmsim_ext._countmap cimport CountMap, cmap_init, cmap_free
 
 KERNEL_VERSION = "1"
 """Bump whenever counts could change: partials written by another version are invalid."""
@@ -119,6 +121,8 @@ cdef struct Ctx:
     bint sampled
     double fw
     int sample_depth, draws, depth
+    int64_t keep_len    # outputs longer than this count in the totals only (-1: all)
+    bint pool           # sampled: outputs keyed by pattern (line_key)
     Rng rng
     uint64_t seed, batch, draw_index, ndraws
     uint64_t classes, nodes, steps
@@ -180,7 +184,10 @@ cdef inline u128 weight(Ctx* c) noexcept nogil:
 
 cdef inline void halt_output(Ctx* c, pos_t h, symbol_t w, pos_t lo, pos_t hi, u128 k) noexcept nogil:
     """Add k machines to the output the tape shows once w is written at h."""
-    cdef symbol_t old = c.tape[h]
+    cdef symbol_t old
+    if c.keep_len >= 0 and hi - lo + 1 > c.keep_len:
+        return
+    old = c.tape[h]
     c.tape[h] = w
     if cmap_add_mass(&c.acc.outputs, c.tape + lo, hi - lo + 1, 1 if c.sampled else k, c.fw) != 0:
         c.failed = 1
@@ -786,7 +793,8 @@ cdef void _restrict(Ctx* c, int e, const digit_t[::1] digits) noexcept nogil:
 def count_blocks(int n, int m, step_t max_steps, const digit_t[:, ::1] blocks,
                  int flags, bint symmetry, int split_entry=-1, const digit_t[::1] split_digits=None,
                  int part_entry=-1, const digit_t[::1] part_digits=None, bint sampled=False,
-                 int sample_depth=0, int draws=1, uint64_t seed=0, uint64_t batch=0):
+                 int sample_depth=0, int draws=1, uint64_t seed=0, uint64_t batch=0, int64_t keep_len=-1,
+                 bint pool=False):
     """Count every machine of each block (row: digit per entry, -1 free) of space (n, m).
 
     Returns a dict of Python ints: outputs (str -> count), halting, limit, proven,
@@ -803,7 +811,9 @@ def count_blocks(int n, int m, step_t max_steps, const digit_t[:, ::1] blocks,
     ``sampled`` draws instead: branch points from ``sample_depth`` on draw one moving
     digit (``draws`` times at that depth), from the stream of (seed, batch, draw
     index); outputs then map to (hits, mass), totals and halting times are masses, and
-    a block's masses add up to 1 (per block; blocks are added). Callers validate inputs.
+    a block's masses add up to 1 (per block; blocks are added). In either mode outputs
+    longer than ``keep_len`` (when >= 0) count in the totals only; ``pool`` keys sampled
+    outputs by pattern (pipeline.patterns.keys). Callers validate inputs.
     """
     cdef Ctx c
     cdef Py_ssize_t i
@@ -823,6 +833,8 @@ def count_blocks(int n, int m, step_t max_steps, const digit_t[:, ::1] blocks,
     c.draws = draws
     c.seed = seed
     c.batch = batch
+    c.keep_len = keep_len
+    c.pool = pool
     if sampled and (split_entry >= 0 or part_entry >= 0):
         raise ValueError("a sampled count takes no split or part entry")
     if blocks.shape[0] > 0 and blocks.shape[1] != c.E:
@@ -860,8 +872,45 @@ def count_blocks(int n, int m, step_t max_steps, const digit_t[:, ::1] blocks,
         free_ctx(&c)
 
 
+cdef int pool_patterns(Ctx* c) noexcept nogil:
+    """Sampled: key both accumulators' outputs by pattern (the mirrored one's twice: it
+    stands for each output and its reversal, one pattern); -1 when memory runs out."""
+    cdef CountMap pooled
+    cdef int k
+    cdef uint64_t j
+    cdef int64_t n
+    cdef uint8_t* key = <uint8_t*>calloc(2 * c.S + 8, 1)
+    cdef uint8_t* scratch = <uint8_t*>calloc(4 * c.S + 16, 1)
+    if key == NULL or scratch == NULL or cmap_init(&pooled, 1024, True) != 0:
+        free(key)
+        free(scratch)
+        return -1
+    for k in range(2 if c.split_e < 0 else 1):
+        for j in range(c.accs[k].outputs.cap):
+            if c.accs[k].outputs.hashes[j] == 0:
+                continue
+            n = c.accs[k].outputs.lengths[j]
+            line_key(c.accs[k].outputs.arena + c.accs[k].outputs.offsets[j], n, key, scratch)
+            if cmap_add_mass(&pooled, key, n, c.accs[k].outputs.counts[j] * (k + 1), c.accs[k].outputs.mass[j] * (k + 1)) != 0:
+                free(key)
+                free(scratch)
+                cmap_free(&pooled)
+                return -1
+        cmap_free(&c.accs[k].outputs)
+        if cmap_init(&c.accs[k].outputs, 16, True) != 0:
+            return -1
+    cmap_free(&c.accs[0].outputs)
+    c.accs[0].outputs = pooled
+    free(key)
+    free(scratch)
+    return 0
+
+
 cdef dict _results(Ctx* c):
     cdef int i
+    if c.sampled and c.pool:
+        if pool_patterns(c) != 0:
+            raise MemoryError("the kernel ran out of memory pooling patterns")
     out = acc_results(&c.accs[0], _DIGITS)
     if c.split_e < 0:
         # the root's right moves, as they are and mirrored for the left moves
