@@ -60,6 +60,7 @@ def _register() -> None:
     main.add_command(jobs.status)
     main.add_command(jobs.reduce_cmd)
     main.add_command(jobs.tables)
+    main.add_command(jobs.ship)
     main.add_command(query.query)
     main.add_command(score.bdm)
     main.add_command(score.local)

@@ -160,7 +160,7 @@ def estimate_rows(sums: pa.Table, batches: int, halting: float, halting_sq: floa
     columns: dict[str, pa.Array] = {"string": pa.array([strings[i] for i in order], pa.string())}
     if dims == 2:
         columns["rows"] = pa.array([strings[i].count("-") + 1 for i in order], pa.int32())
-        columns["columns"] = pa.array([len(strings[i].split("-")[0]) for i in order], pa.int32())
+        columns["cols"] = pa.array([len(strings[i].split("-")[0]) for i in order], pa.int32())
         columns["cells"] = pa.array([cells[i] for i in order], pa.string())
     columns["length"] = pa.array(lengths[pick], pa.int32())
     columns["size"] = pa.array(size[pick].astype(np.int64), pa.int64())

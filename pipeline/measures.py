@@ -250,3 +250,48 @@ def _acss_sum(tab: Table, counted: Counter, base: int) -> tuple[float, NA | None
             return math.nan, NA(kind, f"block {show(block)}: {found.note}")
         total += found.K + math.log(n, base)
     return total, None
+
+
+def response_distribution(
+    length: int | tuple[int, int],
+    alphabet: int | None = None,
+    *,
+    table: str | None = None,
+    version: int | None = None,
+    data_dir: str | Path | None = None,
+) -> pd.DataFrame:
+    """K over every possible response of a task: all strings of ``length`` symbols of the
+    alphabet (or, for a (rows, columns) shape, all matrices of it, from the 2-D table),
+    as Gauvrit et al. (2017) z-score each task against them.
+
+    One row per table row of that length or shape that has a value (a string or matrix;
+    a sampled table's pattern seen at least 5 times), with K and ``weight``, the number of
+    possible responses it stands for (1, or a pattern's size). ``attrs["missing_share"]``
+    is the share of possible responses the table has no value for, ``attrs["table"]``
+    the version used. Errors (no such table) are CTMErrors.
+    """
+    from pipeline.estimate import MIN_HITS
+    from pipeline.query import open_table
+
+    ndim = 2 if isinstance(length, tuple) else 1
+    tab = open_table(table, version, alphabet=alphabet, data_dir=data_dir, ndim=ndim)
+    if ndim == 2:
+        rows, cols = length
+        shape = np.array([s.count("-") + 1 for s in tab.strings]), np.array([len(s.split("-", 1)[0]) for s in tab.strings])
+        mask = (shape[0] == rows) & (shape[1] == cols)
+        cells = rows * cols
+    else:
+        mask = tab.lengths == length
+        cells = length
+    if tab.sampled:
+        mask &= tab.columns["hits"] >= MIN_HITS
+        weight = tab.columns["size"][mask].astype(float)
+    else:
+        weight = np.ones(int(mask.sum()))
+    out = pd.DataFrame(
+        {"K": tab.K[mask], "weight": weight},
+        index=pd.Index([s for s, keep in zip(tab.strings, mask) if keep], name="string"),
+    )
+    out.attrs["missing_share"] = 1.0 - float(weight.sum()) / float(tab.symbols) ** cells
+    out.attrs["table"] = tab.label
+    return out

@@ -50,7 +50,7 @@ ANSWER_COLUMNS = ("K", "D", "count", "rank")
 """Columns of every answer, in order. A table's other value columns (a sampled table's
 K_se, D_se, hits) follow them in answers, frames and JSON, as they come in the file."""
 
-ROW_COLUMNS = ("string", "length", "rows", "columns", "cells", "sum_mass", "sum_mass2", "sum_mass_h")
+ROW_COLUMNS = ("string", "length", "rows", "cols", "cells", "sum_mass", "sum_mass2", "sum_mass_h")
 """Columns that name a row rather than give a value."""
 
 TABLE_NAME = re.compile(r"d(\d+)x(\d+)(-2d)?-s(\d+)(-sampled)?")

@@ -115,7 +115,7 @@ def table_rows(counts: dict[str, int], total: int, machines: int, dims: int = 1)
     """Rows string, length, count, D = count/total, K = -log2 D, by count desc then string.
 
     A 2-D table's string is a matrix's text ("010-111"); its length is its number of
-    cells, and columns rows, columns and cells (the digits row by row) let DuckDB and
+    cells, and columns rows, cols and cells (the digits row by row) let DuckDB and
     pandas select by shape."""
     order = sorted((s for s, c in counts.items() if c > 0), key=lambda s: (-counts[s], s))
     values = [counts[s] for s in order]
@@ -124,7 +124,7 @@ def table_rows(counts: dict[str, int], total: int, machines: int, dims: int = 1)
     if dims == 2:
         cells = [s.replace("-", "") for s in order]
         columns["rows"] = pa.array([s.count("-") + 1 for s in order], pa.int32())
-        columns["columns"] = pa.array([s.index("-") if "-" in s else len(s) for s in order], pa.int32())
+        columns["cols"] = pa.array([s.index("-") if "-" in s else len(s) for s in order], pa.int32())
         columns["cells"] = pa.array(cells, pa.string())
         columns["length"] = pa.array([len(c) for c in cells], pa.int32())
     else:

@@ -34,6 +34,12 @@ DATA_DIR = click.option(
     help="Data root searched before the shipped tables, e.g. /scratch/ctm [default: ./data].",
 )
 JSON = click.option("--json", "as_json", is_flag=True, help="One JSON list, a record per input (null and a reason for NA).")
+GRID = click.option(
+    "--2d",
+    "grid",
+    is_flag=True,
+    help="Inputs are matrices, rows joined by '-' (010-111-000), scored with a 2-D table [default: strings].",
+)
 STRICT = click.option(
     "--strict", is_flag=True, help="Exit 1 when any input is NA [default: only when every input is]."
 )

@@ -246,10 +246,46 @@ def tables(data_dir):
     if not found:
         click.echo(f"no tables under {root}")
     width = max((len(info.source) for info in found), default=0)
+    names = max((len(info.table) for info in found), default=0)
     for info in found:
         m = info.manifest
         click.echo(
-            f"{info.table:<14} v{info.version:<3} {info.source:<{width}}  {m.get('coverage', '?'):<8} "
+            f"{info.table:<{names}} v{info.version:<3} {info.source:<{width}}  {m.get('coverage', '?'):<8} "
             f"{m.get('strings', '?'):>8} strings  job {m.get('job_id', '?')}  "
             f"kernel {m.get('versions', {}).get('kernel', '?')}  {m.get('created', '?')}"
         )
+
+
+@click.command()
+@JOB
+@click.option("--from", "from_dir", required=True, help="Data root holding the job's table, e.g. scratch/root.")
+@click.option("--to", "to_dir", default="data", show_default=True, help="Data root to copy it into (the package's data/).")
+@click.option("--version", "version", type=click.IntRange(1), default=None, help="Version to ship [default: the latest].")
+@click.option(
+    "--max-length",
+    type=click.IntRange(1),
+    default=None,
+    help="Keep outputs of at most this many symbols (2-D: rows and columns), e.g. 5 [default: all].",
+)
+def ship(job, from_dir, to_dir, version, max_length):
+    """Copy a job's table (its short outputs) into another data root as a new version.
+
+    D and K stay those of the whole table; the copy's manifest names its source and what
+    it kept. This is how the package's shipped tables are made from a job's full ones.
+
+    \b
+    Example:
+      ctm ship jobs/d4x2-2d.toml --from scratch/root --to data --max-length 5
+    """
+    from pipeline.ship import ship as ship_table
+    from pipeline.tables import table_path
+
+    spec = load_spec(job)
+    source = data_root(from_dir)
+    path = table_path(source, spec.table, version)
+    info = next(i for i in list_tables(source) if i.path == path)
+    copied = ship_table(info, data_root(to_dir), max_length)
+    click.echo(
+        f"table {copied.table} v{copied.version} ({copied.manifest['strings']} of "
+        f"{copied.manifest['subset']['rows_of_source']} rows of {info.table} v{info.version}): {copied.path}"
+    )

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from pipeline.commands.batch import ALPHABET, DATA_DIR, FILE, JSON, STRICT, STRINGS, TABLE, VERSION, finish, gather, line, na
+from pipeline.commands.batch import ALPHABET, DATA_DIR, FILE, GRID, JSON, STRICT, STRINGS, TABLE, VERSION, finish, gather, line, na
 
 if TYPE_CHECKING:
     from pipeline.query import Answer
@@ -32,22 +32,26 @@ def _text(a: Answer) -> str:
 @TABLE
 @VERSION
 @ALPHABET
+@GRID
 @JSON
 @FILE
 @STRICT
 @DATA_DIR
-def query(strings, table, version, alphabet, as_json, source, strict, data_dir):
-    """K, D, count and rank of each STRING in a CTM table.
+def query(strings, table, version, alphabet, grid, as_json, source, strict, data_dir):
+    """K, D, count and rank of each STRING (or, with --2d, matrix) in a CTM table.
 
     Any symbols work: strings are renamed in order of first appearance, so OXXO and
     0110 are the same query. Rank 1 is the most frequent output; ties share a rank.
     An input the table cannot answer (more symbols than the table, longer than any
     output, never produced) gets a line saying why, and the others are still answered.
-    A string starting with '-' goes after --, as in the last example.
+    A string starting with '-' goes after --, as in the last example. A sampled table
+    (alphabets 4, 5, 6, 9) also gives K_se, D_se, hits and the pattern's size.
 
     \b
     Examples:
       ctm query 010110 OXXOXO
+      ctm query --alphabet 6 1266116453 6154256554
+      ctm query --2d 010-101-010 000-010-000
       ctm query --table d4x2-s107 --json 0000
       ctm query --alphabet 2 --file strings.txt
       tail -n +2 ratings.csv | cut -d, -f1 | ctm query --file -
@@ -55,7 +59,9 @@ def query(strings, table, version, alphabet, as_json, source, strict, data_dir):
     """
     from pipeline.query import lookup
 
-    answers = lookup(gather(strings, source), table, version, alphabet=alphabet, data_dir=data_dir, errors="ignore")
+    answers = lookup(
+        gather(strings, source), table, version, alphabet=alphabet, data_dir=data_dir, errors="ignore", ndim=2 if grid else 1
+    )
     if as_json:
         click.echo(json.dumps([a.record() for a in answers], indent=1))
     else:

@@ -12,11 +12,8 @@ import warnings
 
 import click
 
-from pipeline.commands.batch import ALPHABET, DATA_DIR, FILE, JSON, STRICT, STRINGS, TABLE, VERSION, finish, gather, line, na
+from pipeline.commands.batch import ALPHABET, DATA_DIR, FILE, GRID, JSON, STRICT, STRINGS, TABLE, VERSION, finish, gather, line, na
 from pipeline.errors import CTMError
-
-NDIM = 1
-"""Inputs are strings; matrices (a --2d flag setting ndim=2) need 2-D tables."""
 
 
 def _measure(normalized: bool, entropy: bool, acss: bool) -> str:
@@ -25,7 +22,7 @@ def _measure(normalized: bool, entropy: bool, acss: bool) -> str:
     return ("n" if normalized else "") + ("ent" if entropy else "bdm")
 
 
-def _scores(inputs: list[str], options: dict, measure: str):
+def _scores(inputs: list[str], options: dict, measure: str, ndim: int = 1):
     """(Series of values, the settings that produced them) for one measure."""
     from pipeline.bdm import BDM, bdm, ent
     from pipeline.measures import acss_bdm
@@ -39,9 +36,9 @@ def _scores(inputs: list[str], options: dict, measure: str):
         tab, _ = open_or_na(options["table"], options["version"], alphabet, options["data_dir"])
         return values, {"table": tab.label if tab else None, "block": block, "delta": shift, "alphabet": alphabet or tab.symbols}
     chosen = {k: v for k, v in options.items() if v is not None}
-    scorer = BDM(**chosen, ndim=NDIM)
+    scorer = BDM(**chosen, ndim=ndim)
     function = ent if "ent" in measure else bdm
-    values = function(inputs, measure.startswith("n"), errors="ignore", ndim=NDIM, **chosen)
+    values = function(inputs, measure.startswith("n"), errors="ignore", ndim=ndim, **chosen)
     settings = {"table": scorer.tab.label, "block": scorer.block, "strategy": scorer.strategy}
     if scorer.strategy == "correlated":
         settings["shift"] = scorer.shift
@@ -51,7 +48,10 @@ def _scores(inputs: list[str], options: dict, measure: str):
 @click.command()
 @STRINGS
 @FILE
-@click.option("--block", "-b", type=click.IntRange(1), default=None, help="Block length, e.g. 8 [default: 12; 10 with --acss].")
+@click.option(
+    "--block", "-b", type=click.IntRange(1), default=None,
+    help="Block length, e.g. 8, or side of a square block with --2d [default: 12; 4 with --2d; 10 with --acss].",
+)
 @click.option(
     "--strategy",
     "-s",
@@ -74,13 +74,14 @@ def _scores(inputs: list[str], options: dict, measure: str):
     is_flag=True,
     help="acss's bdm(): blocks every --shift, the short last block kept, repeats in base --alphabet [default 9, acss's].",
 )
+@GRID
 @TABLE
 @VERSION
 @ALPHABET
 @JSON
 @STRICT
 @DATA_DIR
-def bdm(strings, source, block, strategy, shift, min_length, missing, normalized, entropy, acss, table, version,
+def bdm(strings, source, block, strategy, shift, min_length, missing, normalized, entropy, acss, grid, table, version,
         alphabet, as_json, strict, data_dir):
     """Block Decomposition Method (pybdm's definitions) of each STRING.
 
@@ -96,8 +97,11 @@ def bdm(strings, source, block, strategy, shift, min_length, missing, normalized
       ctm bdm --strategy recursive --normalized --file strings.txt
       ctm bdm --entropy --block 4 OXXOXOOXXOXO
       ctm bdm --acss --alphabet 2 --block 12 010101010101010101
+      ctm bdm --2d 00000000-00000000-11111111-11111111-00000000-00000000-11111111-11111111
       cut -d, -f1 data.csv | tail -n +2 | ctm bdm -f -
     """
+    if acss and grid:
+        raise CTMError("--acss scores strings (acss's bdm() has no 2-D form); leave out --2d")
     if acss and (strategy or min_length or missing or normalized or entropy):
         raise CTMError("--acss takes --block, --shift and --alphabet only (acss's bdm() has no strategy, normalisation or entropy)")
     measure = _measure(normalized, entropy, acss)
@@ -106,7 +110,7 @@ def bdm(strings, source, block, strategy, shift, min_length, missing, normalized
     inputs = gather(strings, source)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        values, settings = _scores(inputs, options, measure)
+        values, settings = _scores(inputs, options, measure, 2 if grid else 1)
     for warning in caught:  # imputed blocks (pybdm's rule): said once, as a note
         click.echo(f"note: {warning.message}", err=True)
     reasons = values.attrs["reasons"]
