@@ -1,0 +1,85 @@
+"""The examples that redo published studies, on small deterministic subsets of their data
+(read from ../shared/datasets, never copied into the project; skipped where it is absent)."""
+
+from __future__ import annotations
+
+import importlib.util
+import math
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from pipeline.measures import response_distribution
+from pipeline.query import acss
+
+REPO = Path(__file__).resolve().parent.parent
+SHARED = REPO.parent / "shared"
+DATASETS = SHARED / "datasets"
+
+
+def load(name: str):
+    """An example script as a module."""
+    spec = importlib.util.spec_from_file_location(name, REPO / "examples" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def need(path: Path) -> None:
+    if not path.exists():
+        pytest.skip(f"{path} is absent: the study's data lives in ../shared beside the checkout")
+
+
+def test_lifespan_example_on_200_rows(tmp_path, capsys):
+    need(DATASETS / "lifespan.csv")
+    lifespan = load("lifespan")
+    assert lifespan.main([str(DATASETS / "lifespan.csv"), "--out", str(tmp_path), "--rows", "200", "--boot", "20"]) == 0
+    printed = capsys.readouterr().out
+    assert "peak of complexity at age" in printed and "fitted complexity at 60" in printed
+    figure = (tmp_path / "lifespan.png").read_bytes()
+    assert figure[:8] == b"\x89PNG\r\n\x1a\n" and len(figure) > 10_000
+    scores = pd.read_csv(tmp_path / "scores.csv")
+    raw = pd.read_csv(DATASETS / "lifespan.csv", dtype=str, nrows=200)
+    raw = raw[pd.to_numeric(raw.age, errors="coerce").notna()].reset_index(drop=True)
+    assert len(scores) == len(raw)
+    # known responses get the K the tables give them
+    assert np.allclose(scores.toss_K, acss(list(raw.toss), alphabet=2).K.to_numpy(), equal_nan=True)
+    grids = [lifespan.as_matrix(g) for g in raw.grid]
+    assert np.allclose(scores.grid_K, acss(grids, ndim=2, errors="ignore").K.to_numpy(), equal_nan=True)
+    # a participant's complexity is the mean z of the tasks scored
+    z = scores[[f"{t.column}_z" for t in lifespan.TASKS]]
+    assert np.allclose(scores.complexity, z.mean(axis=1, skipna=True), equal_nan=True)
+
+
+def test_toss_z_scores_over_every_possible_response_have_mean_0_and_sd_1():
+    lifespan = load("lifespan")
+    toss = lifespan.TASKS[0]
+    mean, sd, dist = lifespan.reference(toss)
+    assert dist.weight.sum() == 4094 and math.isclose(dist.attrs["missing_share"], 2 / 4096)
+    z = (dist.K - mean) / sd
+    assert abs(np.average(z, weights=dist.weight)) < 1e-12
+    assert math.isclose(np.sqrt(np.average(z**2, weights=dist.weight)), 1.0, rel_tol=1e-12)
+    # every possible toss response the table holds: all 12-symbol binary strings but two
+    assert set(dist.index) == {format(i, "012b") for i in range(4096)} - {"000110100111", "111001011000"}
+
+
+def test_response_distribution_of_grids_counts_every_3x3_matrix():
+    dist = response_distribution((3, 3), 2)
+    assert math.isclose(dist.weight.sum() / 512 + dist.attrs["missing_share"], 1.0)
+    assert all(len(s) == 11 and s.count("-") == 2 for s in dist.index)
+
+
+def test_acss_experiments_example_runs(capsys):
+    need(DATASETS / "exp1.csv")
+    experiments = load("acss_experiments")
+    from pipeline.query import alphabets
+
+    if not {4, 6} <= set(alphabets()):
+        pytest.skip("the alphabet-4 and alphabet-6 tables are not installed")
+    assert experiments.main(["--data", str(DATASETS)]) == 0
+    printed = capsys.readouterr().out
+    assert "Experiment 1: 34 strings" in printed and "Experiment 2: 200 strings" in printed
