@@ -85,13 +85,13 @@ def test_a_full_2d_table_is_invariant_under_turns_and_complement(grid_root):
 def test_matrix_queries_as_text_and_arrays(grid_root):
     tab = open_table(NAME, data_dir=grid_root)
     text = tab.strings[10]
-    got = lookup([text, np.array([[int(c) for c in row] for row in text.split("-")])], data_dir=grid_root, ndim=2)
+    got = lookup([text, np.array([[int(c) for c in row] for row in text.split("-")])], table=NAME, data_dir=grid_root, ndim=2)
     assert got[0].K == got[1].K == float(tab.K[10])
     # one 2-D array is read as a matrix without ndim
     array = np.array([[int(c) for c in row] for row in text.split("-")])
-    assert acss(array, data_dir=grid_root).K.iloc[0] == float(tab.K[10])
+    assert acss(array, table=NAME, data_dir=grid_root).K.iloc[0] == float(tab.K[10])
     # renamed symbols (complement) answer the same
-    assert acss(text.translate(str.maketrans("01", "10")), data_dir=grid_root, ndim=2).K.iloc[0] == float(tab.K[10])
+    assert acss(text.translate(str.maketrans("01", "10")), table=NAME, data_dir=grid_root, ndim=2).K.iloc[0] == float(tab.K[10])
 
 
 @pytest.mark.parametrize(
@@ -106,7 +106,7 @@ def test_matrix_queries_as_text_and_arrays(grid_root):
 def test_bad_matrices_are_na_with_their_reason(grid_root, matrix, reason):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        (got,) = lookup([matrix], data_dir=grid_root, ndim=2)
+        (got,) = lookup([matrix], table=NAME, data_dir=grid_root, ndim=2)
     if reason is None:
         assert got.produced
     else:
@@ -121,15 +121,21 @@ def test_matrices_and_tables_must_agree_in_dimensions(grid_root):
     assert "holds matrices" in flat.note and "holds strings" in square.note
     with pytest.raises(CTMError, match="ndim should be 1 \\(strings\\) or 2"):
         lookup(["0"], ndim=3)
-    (deep,) = lookup([np.zeros((2, 2, 2), dtype=int)], data_dir=grid_root, ndim=2, errors="ignore")
+    (deep,) = lookup([np.zeros((2, 2, 2), dtype=int)], table=NAME, data_dir=grid_root, ndim=2, errors="ignore")
     assert "3-D array" in deep.note
 
 
 def test_cli_query_and_bdm_take_matrices(grid_root):
     runner = CliRunner()
-    got = runner.invoke(main, ["query", "--2d", "--data-dir", str(grid_root), "0110", "01-1"])
+    where = ["--table", NAME, "--data-dir", str(grid_root)]
+    got = runner.invoke(main, ["query", "--2d", *where, "0110", "01-1"])
     assert got.exit_code == 0 and "K=" in got.stdout.splitlines()[0] and "rows of one length" in got.stdout
-    scored = runner.invoke(main, ["bdm", "--2d", "--block", "2", "--data-dir", str(grid_root), "0000-0000-1111-1111"])
+    # digit rows of one length joined by '-' are read as matrices without --2d
+    auto = runner.invoke(main, ["query", *where, "01-10", "00-00"])
+    assert auto.exit_code == 0 and auto.stdout.count("K=") == 2, auto.stdout
+    flat = runner.invoke(main, ["query", "--1d", "--table", "d5x2-s500", "01-10"])
+    assert "has 3 distinct symbols" in flat.stdout
+    scored = runner.invoke(main, ["bdm", "--2d", "--block", "2", *where, "0000-0000-1111-1111"])
     assert scored.exit_code == 0 and "bdm=" in scored.stdout and "block 2" in scored.stdout
 
 
@@ -151,7 +157,7 @@ def by_hand(tab, matrix: np.ndarray, k: int) -> float:
 def test_2d_bdm_is_the_sum_over_blocks(grid_root):
     tab = open_table(NAME, data_dir=grid_root)
     rng = np.random.default_rng(4)
-    scorer = BDM(ndim=2, block=2, data_dir=grid_root)
+    scorer = BDM(ndim=2, block=2, table=NAME, data_dir=grid_root)
     for shape in ((4, 4), (6, 4), (5, 7), (8, 8)):
         matrix = rng.integers(0, 2, shape)
         assert scorer.bdm(matrix) == pytest.approx(by_hand(tab, matrix, 2), rel=1e-12)
@@ -184,7 +190,7 @@ def pybdm_2d_on(tab, block: int, strategy: str, **options):
 def test_2d_bdm_equals_pybdm_on_the_same_table(grid_root, strategy, options):
     tab = open_table(NAME, data_dir=grid_root)
     theirs = pybdm_2d_on(tab, 3, strategy, **options)
-    ours = BDM(ndim=2, block=3, strategy=strategy, data_dir=grid_root, **options)
+    ours = BDM(ndim=2, block=3, strategy=strategy, table=NAME, data_dir=grid_root, **options)
     rng = np.random.default_rng(7)
     matrices = [rng.integers(0, 2, shape) for shape in ((3, 3), (4, 5), (6, 6), (7, 5), (9, 9))]
     matrices += [np.ones((6, 6), dtype=int), np.eye(7, dtype=int)]

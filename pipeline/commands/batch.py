@@ -35,11 +35,22 @@ DATA_DIR = click.option(
 )
 JSON = click.option("--json", "as_json", is_flag=True, help="One JSON list, a record per input (null and a reason for NA).")
 GRID = click.option(
-    "--2d",
+    "--2d/--1d",
     "grid",
-    is_flag=True,
-    help="Inputs are matrices, rows joined by '-' (010-111-000), scored with a 2-D table [default: strings].",
+    default=None,
+    help="Inputs are matrices, rows joined by '-' (010-111-000), scored with a 2-D table; or strings "
+    "[default: matrices when every input is digit rows of one length joined by '-'].",
 )
+
+
+def looks_2d(inputs: list[str]) -> bool:
+    """Every input is digit rows of one length joined by '-' (010-111-000): matrices."""
+    import re
+
+    for text in inputs:
+        if not re.fullmatch(r"[0-9]+(-[0-9]+)+", text) or len({len(r) for r in text.split("-")}) != 1:
+            return False
+    return True
 STRICT = click.option(
     "--strict", is_flag=True, help="Exit 1 when any input is NA [default: only when every input is]."
 )

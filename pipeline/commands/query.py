@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from pipeline.commands.batch import ALPHABET, DATA_DIR, FILE, GRID, JSON, STRICT, STRINGS, TABLE, VERSION, finish, gather, line, na
+from pipeline.commands.batch import ALPHABET, DATA_DIR, FILE, GRID, JSON, STRICT, STRINGS, TABLE, VERSION, finish, gather, line, looks_2d, na
 
 if TYPE_CHECKING:
     from pipeline.query import Answer
@@ -51,7 +51,7 @@ def query(strings, table, version, alphabet, grid, as_json, source, strict, data
     Examples:
       ctm query 010110 OXXOXO
       ctm query --alphabet 6 1266116453 6154256554
-      ctm query --2d 010-101-010 000-010-000
+      ctm query 010-101-010 000-010-000      (matrices: rows joined by '-')
       ctm query --table d4x2-s107 --json 0000
       ctm query --alphabet 2 --file strings.txt
       tail -n +2 ratings.csv | cut -d, -f1 | ctm query --file -
@@ -59,9 +59,10 @@ def query(strings, table, version, alphabet, grid, as_json, source, strict, data
     """
     from pipeline.query import lookup
 
-    answers = lookup(
-        gather(strings, source), table, version, alphabet=alphabet, data_dir=data_dir, errors="ignore", ndim=2 if grid else 1
-    )
+    inputs = gather(strings, source)
+    if grid is None:
+        grid = looks_2d(inputs)
+    answers = lookup(inputs, table, version, alphabet=alphabet, data_dir=data_dir, errors="ignore", ndim=2 if grid else 1)
     if as_json:
         click.echo(json.dumps([a.record() for a in answers], indent=1))
     else:

@@ -12,7 +12,7 @@ import warnings
 
 import click
 
-from pipeline.commands.batch import ALPHABET, DATA_DIR, FILE, GRID, JSON, STRICT, STRINGS, TABLE, VERSION, finish, gather, line, na
+from pipeline.commands.batch import ALPHABET, DATA_DIR, FILE, GRID, JSON, STRICT, STRINGS, TABLE, VERSION, finish, gather, line, looks_2d, na
 from pipeline.errors import CTMError
 
 
@@ -105,9 +105,11 @@ def bdm(strings, source, block, strategy, shift, min_length, missing, normalized
     if acss and (strategy or min_length or missing or normalized or entropy):
         raise CTMError("--acss takes --block, --shift and --alphabet only (acss's bdm() has no strategy, normalisation or entropy)")
     measure = _measure(normalized, entropy, acss)
+    inputs = gather(strings, source)
+    if grid is None:
+        grid = not acss and looks_2d(inputs)
     options = {"block": block, "strategy": strategy, "shift": shift, "min_length": min_length, "missing": missing,
                "alphabet": alphabet, "table": table, "version": version, "data_dir": data_dir}
-    inputs = gather(strings, source)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         values, settings = _scores(inputs, options, measure, 2 if grid else 1)
