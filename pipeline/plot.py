@@ -3,7 +3,9 @@
 - ``<table>-v<k>-rank.png``: output frequency D against rank, both axes logarithmic;
 - ``<table>-v<k>-length.png``: K of every string by its length, with the mean per length;
 - ``<table>-v<k>-halting.png``: machines halting after each number of steps (manifest's
-  halting_times), logarithmic counts.
+  halting_times), logarithmic counts;
+- 2-D tables also ``<table>-v<k>-3x3.png``: K of every 3x3 matrix against its number of
+  black (1) cells, as in Zenil et al. (2015), with the mean per count.
 
 Figures are drawn on matplotlib's Agg canvas without pyplot, so no display is needed.
 """
@@ -73,9 +75,34 @@ def plot_halting(tab: Table, path: Path) -> Path:
     ax.bar(steps, counts, width=1.0, color="tab:blue")
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set(yscale="log", xlabel="steps to halt (halting step included)", ylabel="machines")
-    total = sum(int(v) for v in times.values())
-    ax.set_title(f"{tab.label}: halting times ({total:,} halting machines, blank 0)")
+    total = sum(float(v) for v in times.values())
+    what = f"{total:.4f} of the space halts (estimated)" if tab.sampled else f"{int(total):,} halting machines"
+    ax.set_title(f"{tab.label}: halting times ({what}, blank 0)")
     ax.grid(True, axis="y", alpha=0.3)
+    return _save(fig, path)
+
+
+def plot_3x3(tab: Table, path: Path) -> Path:
+    """K of every 3x3 matrix the table answers against its number of black (1) cells."""
+    from pipeline.query import lookup
+
+    matrices = ["-".join(format(i, "09b")[r : r + 3] for r in (0, 3, 6)) for i in range(512)]
+    answers = lookup(matrices, tab.name, tab.version, data_dir=tab.folder.parents[2], ndim=2, errors="ignore")
+    black = np.array([m.count("1") for m in matrices])
+    K = np.array([np.nan if a.K is None else a.K for a in answers])
+    if np.isnan(K).all():
+        raise CTMError(f"table {tab.label} answers no 3x3 matrix")
+    fig = _figure()
+    ax = fig.add_subplot()
+    jitter = np.random.default_rng(0).uniform(-0.15, 0.15, black.size)
+    ax.scatter(black + jitter, K, s=8, alpha=0.5, color="tab:blue", label="3x3 matrices")
+    means = [np.nanmean(K[black == b]) for b in range(10)]
+    ax.plot(range(10), means, color="tab:red", marker="o", label="mean K")
+    ax.set(xlabel="black cells (1s) of the 3x3 matrix", ylabel="K (bits)")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_title(f"{tab.label}: the 512 3x3 matrices ({int(np.isfinite(K).sum())} answered)")
+    ax.legend(loc="lower center")
+    ax.grid(True, alpha=0.3)
     return _save(fig, path)
 
 
@@ -91,9 +118,12 @@ def plot_table(
     folder = Path(out)
     folder.mkdir(parents=True, exist_ok=True)
     stem = f"{tab.name}-v{tab.version}"
-    return [
+    paths = [
         plot_rank(tab, folder / f"{stem}-rank.png"),
         plot_length(tab, folder / f"{stem}-length.png"),
         plot_halting(tab, folder / f"{stem}-halting.png"),
     ]
+    if tab.dims == 2:
+        paths.append(plot_3x3(tab, folder / f"{stem}-3x3.png"))
+    return paths
 

@@ -61,3 +61,12 @@ def test_plot_of_an_unknown_version_is_a_clear_error(root, tmp_path):
         plot_table(NAME, 4, tmp_path, data_dir=root)
     result = CliRunner().invoke(main, ["plot", "--table", NAME, "--version", "4", "--data-dir", str(root)])
     assert result.exit_code == 2 and result.output.startswith("error: ")
+
+
+def test_a_2d_table_also_plots_its_3x3_matrices(tmp_path, monkeypatch):
+    monkeypatch.setenv("CTM_DATA_DIR", str(tmp_path / "none"))
+    paths = plot_table("d4x2-2d-s2000", out=tmp_path)
+    assert [p.name for p in paths][-1] == "d4x2-2d-s2000-v1-3x3.png"
+    for path in paths:
+        assert png_size(path) == SIZE
+        assert_drawn(path)
