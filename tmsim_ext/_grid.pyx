@@ -35,26 +35,18 @@ from tmsim_ext._graph cimport graph_closed, graph_live
 from tmsim_ext._journal cimport Marks, marks_alloc, marks_free, marks_next, tape_repeats, journal_undo
 from tmsim_ext._rng cimport Rng, rng_start, rng_below
 from tmsim_ext._patterns cimport normalize_into
+from tmsim_ext._grid_types cimport (
+    Move, Rect, Rec, Head, Ctx, P_CLOSED, P_ESCAPE, P_CYCLE, P_SHIFT, CLOSED_FIRST, CYCLE_FIRST,
+    BY_CLOSED, BY_ESCAPE, BY_CYCLE, BY_SHIFT, NSYM, SEP,
+)
+from tmsim_ext._grid_escape cimport escapes
+from tmsim_ext._grid_shift cimport record
+from tmsim_ext._grid_turn cimport turn, text_order
 from tmsim_ext._countmap cimport CountMap, cmap_init, cmap_free
 from libc.string cimport memcpy
 
 GRID_KERNEL_VERSION = "1"
 """Bump whenever 2-D counts could change: partials written by another version are invalid."""
-
-cdef enum:
-    P_CLOSED = 1   # no halting or free entry is reachable from the current state
-    P_ESCAPE = 2   # on a fresh line, entries for blank cells keep the head on fresh cells
-    P_CYCLE = 4    # the whole configuration repeats
-    P_SHIFT = 8    # translated cycler: the run between two edge records repeats, shifted
-    SHIFT_LOOKBACK = 2
-    CLOSED_FIRST = 8
-    CYCLE_FIRST = 8
-    BY_CLOSED = 0
-    BY_ESCAPE = 1
-    BY_CYCLE = 2
-    BY_SHIFT = 3
-    NSYM = 8
-    SEP = 45       # '-' between the rows of an output's key
 
 GRID_PROOF_FLAGS = {"closed": P_CLOSED, "escape": P_ESCAPE, "cycle": P_CYCLE, "shift": P_SHIFT}
 
@@ -116,86 +108,6 @@ def _tables():
 
 
 _tables()
-
-
-cdef struct Move:
-    int32_t nxm         # next state * m
-    int32_t off         # flat offset of the move: +-1, +-W; 0 for a stop
-    int8_t dx
-    int8_t dy
-    symbol_t wr
-    uint8_t go          # 1 for a fixed move; 0 for a free or halting entry (a stop)
-
-
-cdef struct Rect:
-    pos_t xlo, xhi, ylo, yhi
-
-
-cdef struct Rec:
-    step_t t
-    pos_t p
-    int32_t prev        # previous record of this run with the same key, or -1
-    int32_t key         # state * 4 + direction
-    symbol_t behind     # the cell the head came from, a cheap filter before comparing
-
-
-cdef struct Head:
-    pos_t h, x, y
-    int q, qm
-    step_t t
-
-
-cdef struct Ctx:
-    int n, m, b, E, W
-    step_t S
-    int flags
-    bint symmetry
-    digit_t* act        # digit per entry, -1 free
-    int8_t* dirn        # direction per entry, -1 for a halting or free entry
-    int32_t* nx
-    Move* step
-    symbol_t* dig_wr
-    int8_t* dig_dir
-    int32_t* dig_nx
-    Move* dig_step
-    uint64_t* succ
-    uint64_t open_states
-    int32_t* state_of
-    int32_t* used
-    int nfree
-    u128* powb
-    u128 mult
-    u128 w
-    double fw           # sampled: the fraction of the block the current class stands for
-    uint8_t group       # symmetries fixing every fixed or chosen entry
-    uint8_t tmask       # the transforms the current accumulator stands for
-    symbol_t* tape      # cell (0, 0)
-    symbol_t* tape_base
-    pos_t* jpos
-    symbol_t* jold
-    Marks marks
-    symbol_t* before    # scratch for the shift proof, indexed like tape
-    symbol_t* before_base
-    Rec* rec            # edge records of the run (its ancestors' included), a stack
-    int32_t* rec_last   # per key: the latest record (checked before use)
-    int32_t nrec
-    uint8_t* key        # an output being written out, rows joined by SEP
-    Acc* accs           # one per transform set, made when first used
-    Acc* acc
-    Acc discard         # where another part's counts go (never read)
-    bint discarding
-    int part_depth, parts, part
-    uint64_t node_seq
-    bint sampled
-    int sample_depth
-    int draws
-    int depth
-    int64_t keep_len    # outputs with more rows or columns count in the totals only (-1: all)
-    Rng rng
-    uint64_t seed, batch, draw_index
-    uint64_t classes, nodes, steps, ndraws
-    uint64_t by_proof[4]
-    int failed
 
 
 cdef void decode_digits(Ctx* c) noexcept nogil:
@@ -329,127 +241,6 @@ cdef inline void decide(Ctx* c, int proof, int classes) noexcept nogil:
         c.acc.proven += c.w * <u128>classes
     c.classes += classes
     c.by_proof[proof] += classes
-
-
-cdef inline bint escapes(Ctx* c, int q, int d0) noexcept nogil:
-    """Proof 'escape': the head just reached a fresh line in direction d0, in state q.
-
-    Following the entries for blank cells from q: when they cycle through states with
-    every move in d0 or in one direction across it, each cell the head reaches is fresh
-    (a new line in d0, or further along the new line than it has been), hence blank, and
-    the cycle repeats forever.
-    """
-    cdef uint64_t seen = 0
-    cdef int e, d, d1 = -1
-    while True:
-        if seen & ((<uint64_t>1) << q):
-            return True
-        seen |= (<uint64_t>1) << q
-        e = q * c.m
-        if c.act[e] < c.m:
-            return False
-        d = c.dirn[e]
-        if d != d0:
-            if (d ^ d0) == 1:          # 0/1 and 2/3 are opposite directions
-                return False
-            if d1 < 0:
-                d1 = d
-            elif d != d1:
-                return False
-        q = c.nx[e]
-
-
-cdef inline void cell_xy(Ctx* c, pos_t p, pos_t* x, pos_t* y) noexcept nogil:
-    """The coordinates of flat cell p."""
-    cdef int64_t i = <int64_t>p + (<int64_t>c.S + 1) * c.W + c.S + 1
-    x[0] = <pos_t>(i % c.W) - <pos_t>c.S - 1
-    y[0] = <pos_t>(i // c.W) - <pos_t>c.S - 1
-
-
-cdef inline pos_t along(pos_t x, pos_t y, int side) noexcept nogil:
-    """A cell's coordinate along direction ``side`` (x for Right, -x for Left, ...)."""
-    if side == 0:
-        return x
-    if side == 1:
-        return -x
-    if side == 2:
-        return y
-    return -y
-
-
-cdef bint shifted(Ctx* c, step_t t1, pos_t p1, step_t t, pos_t h, int side) noexcept nogil:
-    """Proof 'shift' (a translated cycler): edge records at (t1, p1) and (t, h), same state
-    and direction, the head at a new extreme in that direction both times.
-
-    Let V be the cells the run read from t1 to t and d = h - p1. If every cell p of V held
-    at t1 what p + d holds now, and every p + d outside V lies beyond the extreme of t1
-    (so it is blank, and p + 2d beyond the extreme of t), then the run from t is the run
-    from t1 shifted by d, and so on forever (the 1-D proof's argument, on the grid).
-    Cells p + d off the grid are beyond every extreme and blank."""
-    cdef step_t j
-    cdef pos_t p, x1, y1, xh, yh, x, y, dx, dy, edge, lim = <pos_t>c.S + 1
-    cdef uint32_t now = marks_next(&c.marks)
-    cdef uint32_t* at = c.marks.at
-    cdef symbol_t* before = c.before
-    cdef const symbol_t* tape = c.tape
-    cdef const pos_t* jpos = c.jpos
-    cdef symbol_t there
-    cdef bint inside
-    cell_xy(c, p1, &x1, &y1)
-    cell_xy(c, h, &xh, &yh)
-    dx = xh - x1
-    dy = yh - y1
-    edge = along(x1, y1, side)
-    j = t - 1
-    while j >= t1:
-        p = jpos[j]
-        at[p] = now
-        before[p] = c.jold[j]
-        j -= 1
-    for j in range(t1, t):
-        p = jpos[j]
-        cell_xy(c, p, &x, &y)
-        x += dx
-        y += dy
-        inside = -lim <= x <= lim and -lim <= y <= lim
-        there = tape[p + (h - p1)] if inside else 0
-        if before[p] != there:
-            return False
-        if (not inside or at[p + (h - p1)] != now) and along(x, y, side) <= edge:
-            return False
-    return True
-
-
-cdef inline bint record(Ctx* c, step_t t, pos_t h, int q, int side) noexcept nogil:
-    """Push an edge record and compare it with earlier ones of its state and direction
-    (the 1-D kernel's schedule: record j back only when the one before it lies at the
-    same distance in time and space, or there is none)."""
-    cdef int32_t key = q * 4 + side, k = c.rec_last[key], k2, i, looked = 0
-    cdef int32_t r = c.nrec
-    cdef Rec* rec = c.rec
-    cdef pos_t back = c.dig_step[c.m + side * c.m].off   # the move that reached the edge
-    if not (0 <= k < r and rec[k].key == key):
-        k = -1
-    rec[r].t = t
-    rec[r].p = h
-    rec[r].key = key
-    rec[r].prev = k
-    rec[r].behind = c.tape[h - back]
-    c.rec_last[key] = r
-    c.nrec = r + 1
-    while k >= 0 and looked < SHIFT_LOOKBACK:
-        looked += 1
-        k2 = k
-        i = 0
-        while i < looked and k2 >= 0:
-            k2 = rec[k2].prev
-            i += 1
-        if ((k2 < 0 or (t - rec[k].t == rec[k].t - rec[k2].t and h - rec[k].p == rec[k].p - rec[k2].p))
-                and rec[k].behind == rec[r].behind
-                and shifted(c, rec[k].t, rec[k].p, t, h, side)):
-            return True
-        k = rec[k].prev
-    return False
 
 
 cdef int plain_steps(Ctx* c, Head* at, step_t due, Rect r, int ck_qm, pos_t ck_h) noexcept nogil:
@@ -853,41 +644,6 @@ cdef int alloc_ctx(Ctx* c) noexcept nogil:
     return 0
 
 
-cdef int64_t turn(const uint8_t* key, int64_t n, int g, uint8_t* out) noexcept nogil:
-    """Write into ``out`` the matrix ``key`` (rows joined by SEP) turned by symmetry g.
-
-    Row r (0 = top) and column k hold the cell (x, y) = (k, -r); g maps it to
-    (ax + by, cx + dy). Returns the turned key's length (its rows may be columns now,
-    so its separators are as many as its rows less one)."""
-    cdef int64_t rows = 1, cols = 0, i, r, k, nrows, ncols
-    cdef int a = MAT[g][0], b = MAT[g][1], cc = MAT[g][2], d = MAT[g][3]
-    cdef int64_t x, y, x2, y2, xmin, ymax
-    for i in range(n):
-        if key[i] == SEP:
-            rows += 1
-    cols = (n - (rows - 1)) // rows
-    # the turned rectangle: rows and columns swap when g swaps the axes
-    nrows = cols if b != 0 else rows
-    ncols = rows if b != 0 else cols
-    # the corners give the turned bounding box: its least x' and largest y'
-    xmin = 0
-    ymax = 0
-    for r in range(2):
-        for k in range(2):
-            x2 = a * k * (cols - 1) - b * r * (rows - 1)
-            y2 = cc * k * (cols - 1) - d * r * (rows - 1)
-            xmin = min(xmin, x2)
-            ymax = max(ymax, y2)
-    for r in range(rows):
-        for k in range(cols):
-            x2 = a * k - b * r
-            y2 = cc * k - d * r
-            out[(ymax - y2) * (ncols + 1) + (x2 - xmin)] = key[r * (cols + 1) + k]
-    for r in range(1, nrows):
-        out[r * (ncols + 1) - 1] = SEP
-    return nrows * (ncols + 1) - 1
-
-
 cdef int fold(Ctx* c) noexcept nogil:
     """Add every accumulator into the identity's, each output once turned by every
     symmetry its transform set holds; -1 when memory runs out."""
@@ -912,7 +668,7 @@ cdef int fold(Ctx* c) noexcept nogil:
                 continue
             for g in range(NSYM):
                 if mask >> g & 1:
-                    n = turn(src.outputs.arena + src.outputs.offsets[j], src.outputs.lengths[j], g, c.key)
+                    n = turn(src.outputs.arena + src.outputs.offsets[j], src.outputs.lengths[j], MAT[g], c.key)
                     if cmap_add_mass(&dst.outputs, c.key, n, src.outputs.counts[j],
                                      src.outputs.mass[j] if c.sampled else 0.0) != 0:
                         return -1
@@ -931,18 +687,6 @@ cdef int fold(Ctx* c) noexcept nogil:
         dst.fproven += k * src.fproven
         acc_free(src)
     return 0
-
-
-cdef inline int text_order(const uint8_t* a, int64_t na, const uint8_t* b, int64_t nb) noexcept nogil:
-    """Compare two keys as Python compares their texts ('-' before the digits)."""
-    cdef int64_t i
-    cdef int x, y
-    for i in range(min(na, nb)):
-        x = 0 if a[i] == SEP else a[i] + 1
-        y = 0 if b[i] == SEP else b[i] + 1
-        if x != y:
-            return -1 if x < y else 1
-    return -1 if na < nb else (1 if na > nb else 0)
 
 
 cdef int pool_patterns(Ctx* c) noexcept nogil:
@@ -966,7 +710,7 @@ cdef int pool_patterns(Ctx* c) noexcept nogil:
             continue
         best_n = -1
         for g in range(NSYM):
-            m = turn(acc.outputs.arena + acc.outputs.offsets[j], acc.outputs.lengths[j], g, turned)
+            m = turn(acc.outputs.arena + acc.outputs.offsets[j], acc.outputs.lengths[j], MAT[g], turned)
             normalize_into(turned, m, norm)
             if best_n < 0 or text_order(norm, m, best, best_n) < 0:
                 memcpy(best, norm, m)
@@ -1000,7 +744,7 @@ def turn_matrices(texts, int g):
         if buf == NULL:
             raise MemoryError()
         try:
-            n = turn(<const uint8_t*>raw, n, g, buf)
+            n = turn(<const uint8_t*>raw, n, MAT[g], buf)
             out.append(buf[:n].decode("ascii"))
         finally:
             free(buf)

@@ -31,104 +31,18 @@ from tmsim_ext._graph cimport graph_closed, graph_live
 from tmsim_ext._journal cimport Marks, marks_alloc, marks_free, marks_next, tape_repeats, journal_undo
 from tmsim_ext._rng cimport Rng, rng_start, rng_below
 from tmsim_ext._patterns cimport line_key
+from tmsim_ext._line_types cimport (
+    Move, Rec, Ctx, Head, P_CLOSED, P_ESCAPE, P_CYCLE, P_SHIFT, CLOSED_FIRST, CYCLE_FIRST,
+    BY_CLOSED, BY_ESCAPE, BY_CYCLE, BY_SHIFT,
+)
+from tmsim_ext._line_escape cimport escapes
+from tmsim_ext._line_shift cimport record
 from tmsim_ext._countmap cimport CountMap, cmap_init, cmap_free
 
 KERNEL_VERSION = "1"
 """Bump whenever counts could change: partials written by another version are invalid."""
 
-# Non-halting proofs: each can be switched off; none may change a count.
-cdef enum:
-    P_CLOSED = 1   # no halting or free entry is reachable from the current state
-    P_ESCAPE = 2   # at the tape's edge, entries on blank cells move outward in a cycle
-    P_CYCLE = 4    # the whole configuration repeats
-    P_SHIFT = 8    # the configuration at a tape-edge record repeats, shifted
-    SHIFT_LOOKBACK = 2   # earlier records of the same state and side compared per record
-    CLOSED_FIRST = 8     # steps after a branch before the first closed-graph check
-    CYCLE_FIRST = 8      # steps the first cycle checkpoint (the branch point) is watched
-    # indices into by_proof, in the order of PROOF_FLAGS
-    BY_CLOSED = 0
-    BY_ESCAPE = 1
-    BY_CYCLE = 2
-    BY_SHIFT = 3
-
 PROOF_FLAGS = {"closed": P_CLOSED, "escape": P_ESCAPE, "cycle": P_CYCLE, "shift": P_SHIFT}
-
-# One entry as the step loop needs it, in one 8-byte load.
-cdef struct Move:
-    int32_t nxm         # next state * m: the next entry index is nxm + symbol read
-    int8_t mv           # +1 Right, -1 Left
-    symbol_t wr
-    uint8_t go          # 1 for a fixed move; 0 for a free or halting entry (a stop)
-
-
-# A tape-edge record: the head reached a new cell at the edge of the visited tape.
-cdef struct Rec:
-    step_t t
-    pos_t p
-    int32_t prev        # previous record of this run with the same key, or -1
-    int32_t key         # state * 2 + side
-    symbol_t behind     # the cell just inside the record, a cheap filter before comparing
-
-
-cdef struct Ctx:
-    int n, m, b, E
-    step_t S
-    int flags
-    bint symmetry
-    # the partial machine: digit per entry (-1 free) and its decoded parts
-    digit_t* act
-    int8_t* mv          # move and next state, for the proofs and the closed graph
-    int32_t* nx
-    Move* step          # write, move and next entry base, packed for the step loop
-    symbol_t* dig_wr    # every digit decoded once: write, move, next state
-    int8_t* dig_mv
-    int32_t* dig_nx
-    Move* dig_step
-    uint64_t* succ      # per state: bit set of next states of its fixed move entries
-    uint64_t open_states  # states with a halting or free entry
-    int32_t* state_of   # entry index (state * m + symbol) -> state
-    int32_t* used       # per state: > 0 when it cannot be renamed (named, fixed, or 0)
-    int nfree           # free entries of the block not chosen on this path
-    # restricted entries: which digits each may take (allow[e * b + r]) and which states
-    # those go to (allow_to[e * n + x]); the split entry (-1: none) is one of them, and
-    # accs[0] is what its digits share, accs[1 + r] what digit r adds
-    uint8_t* restricted
-    uint8_t* allow
-    uint8_t* allow_to
-    u128* choices       # per restricted entry: how many digits it may take
-    int split_e
-    u128* powb          # powb[k] = b**k
-    u128 mult           # state-renaming multiplicity of this path
-    u128 w              # mult * b**nfree: the machines a leaf stands for now
-    bint mirror_root    # the block is its own mirror image: walk only right moves at the root
-    # the run: tape indexed by position (pointer to cell 0), journal indexed by step
-    symbol_t* tape
-    pos_t* jpos
-    symbol_t* jold
-    # tape-edge records for the shift proof, a stack cut back when a walk ends
-    Rec* rec
-    int32_t* rec_last   # per state * 2 + side: latest record (checked before use)
-    int32_t nrec
-    # scratch for proofs, indexed like tape
-    Marks marks         # per tape cell, indexed like tape
-    symbol_t* scratch
-    # results: the accumulator leaves add to now, one of accs (without a split entry,
-    # accs[1] takes the root's right moves, counted again mirrored for its left moves)
-    Acc* acc
-    Acc* accs
-    int nacc
-    # sampling (sampled: masses in c.fw instead of machine counts in c.w)
-    bint sampled
-    double fw
-    int sample_depth, draws, depth
-    int64_t keep_len    # outputs longer than this count in the totals only (-1: all)
-    bint pool           # sampled: outputs keyed by pattern (line_key)
-    Rng rng
-    uint64_t seed, batch, draw_index, ndraws
-    uint64_t classes, nodes, steps
-    uint64_t by_proof[4]  # classes decided by closed, escape, cycle, shift
-    int failed          # set when memory ran out
-
 
 cdef void decode_digits(Ctx* c) noexcept nogil:
     """Decode every digit value once (CTM.md numbering); halts get move 0, next -1."""
@@ -223,91 +137,6 @@ cdef inline void leaf_halts(Ctx* c, pos_t h, step_t t, pos_t lo, pos_t hi) noexc
     halt_time(c, t, weight(c) * <u128>c.m, c.m)
 
 
-cdef inline bint escapes(Ctx* c, int q, int side) noexcept nogil:
-    """Proof 'escape': reading blanks beyond the edge, the run moves outward forever."""
-    cdef uint64_t seen = 0
-    cdef int e
-    while True:
-        if seen & ((<uint64_t>1) << q):
-            return True
-        seen |= (<uint64_t>1) << q
-        e = q * c.m
-        if c.act[e] < c.m or c.mv[e] != side:
-            return False
-        q = c.nx[e]
-
-
-cdef inline bint shifted(Ctx* c, step_t t1, pos_t p1, step_t t, pos_t h, int side) noexcept nogil:
-    """Proof 'shift': records at (t1, p1) and (t, h) on one side see the same tape, shifted.
-
-    Between the records the head stays on the inner side of some cell `far`; if the tape
-    from `far` to the record at t1 equals, shifted by h - p1, the tape at t, the run from
-    t repeats the run from t1 shifted, forever (beyond a record the tape is blank).
-    """
-    cdef step_t j = t - 1
-    cdef pos_t far = h, p, a, z, delta = h - p1
-    cdef uint32_t now = marks_next(&c.marks)
-    cdef uint32_t* stamp = c.marks.at
-    cdef symbol_t* before = c.scratch
-    cdef const symbol_t* tape = c.tape
-    cdef const pos_t* jpos = c.jpos
-    cdef symbol_t was
-    # the tape at t1, where it differs from now: each cell's oldest write since t1
-    while j >= t1:
-        p = jpos[j]
-        stamp[p] = now
-        before[p] = c.jold[j]
-        far = min(far, p) if side > 0 else max(far, p)
-        j -= 1
-    a = far if side > 0 else p1
-    z = p1 if side > 0 else far
-    for p in range(a, z + 1):
-        was = before[p] if stamp[p] == now else tape[p]
-        if was != tape[p + delta]:
-            return False
-    return True
-
-
-cdef inline bint record(Ctx* c, step_t t, pos_t h, int q, int side) noexcept nogil:
-    """Push a tape-edge record and compare it with earlier ones of its state and side.
-
-    Earlier records are this run's, its ancestors' included: the journal holds the whole
-    run. A record j back is compared only when the record j before it lies at the same
-    distance in time and space (or there is none): a repeat does that, while bouncers
-    and counters, whose sweeps grow, never pay for a comparison.
-    """
-    cdef int32_t key = q * 2 + (side > 0), k = c.rec_last[key], k2, i, looked = 0
-    cdef int32_t r = c.nrec
-    cdef Rec* rec = c.rec
-    # rec_last is never rolled back: an entry a finished walk left points at or above
-    # r, or at a record of another key this run wrote over it; below r the stack holds
-    # this run's records only (its ancestors' and its own), so any of them may compare
-    if not (0 <= k < r and rec[k].key == key):
-        k = -1
-    rec[r].t = t
-    rec[r].p = h
-    rec[r].key = key
-    rec[r].prev = k
-    rec[r].behind = c.tape[h - side]
-    c.rec_last[key] = r
-    c.nrec = r + 1
-    while k >= 0 and looked < SHIFT_LOOKBACK:
-        looked += 1
-        k2 = k
-        i = 0
-        while i < looked and k2 >= 0:
-            k2 = rec[k2].prev
-            i += 1
-        # a repeat that ever steps back inside compares the cells behind both records;
-        # one that never does is the escape proof's case
-        if ((k2 < 0 or (t - rec[k].t == rec[k].t - rec[k2].t and h - rec[k].p == rec[k].p - rec[k2].p))
-                and rec[k].behind == rec[r].behind
-                and shifted(c, rec[k].t, rec[k].p, t, h, side)):
-            return True
-        k = rec[k].prev
-    return False
-
-
 cdef inline bint decide(Ctx* c, int proof) noexcept nogil:
     """Count the current class as proven non-halting by ``proof`` (index into by_proof)."""
     if c.sampled:
@@ -317,12 +146,6 @@ cdef inline bint decide(Ctx* c, int proof) noexcept nogil:
     c.classes += 1
     c.by_proof[proof] += 1
     return True
-
-
-cdef struct Head:
-    pos_t h
-    int q, qm           # state, and state * m
-    step_t t
 
 
 cdef int plain_steps(Ctx* c, Head* at, step_t due, pos_t lo, pos_t hi,

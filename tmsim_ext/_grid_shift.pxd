@@ -1,0 +1,100 @@
+# The 2-D kernel's 'shift' proof: translated cyclers on the grid, found at the edge
+# records of a run (the 1-D kernel's argument, with the records' distance a vector).
+from libc.stdint cimport int32_t, int64_t, uint32_t
+
+from tmsim_ext._types cimport symbol_t, pos_t, step_t
+from tmsim_ext._journal cimport marks_next
+from tmsim_ext._grid_types cimport Ctx, Rec, SHIFT_LOOKBACK
+
+
+cdef inline void cell_xy(Ctx* c, pos_t p, pos_t* x, pos_t* y) noexcept nogil:
+    """The coordinates of flat cell p."""
+    cdef int64_t i = <int64_t>p + (<int64_t>c.S + 1) * c.W + c.S + 1
+    x[0] = <pos_t>(i % c.W) - <pos_t>c.S - 1
+    y[0] = <pos_t>(i // c.W) - <pos_t>c.S - 1
+
+
+cdef inline pos_t along(pos_t x, pos_t y, int side) noexcept nogil:
+    """A cell's coordinate along direction ``side`` (x for Right, -x for Left, ...)."""
+    if side == 0:
+        return x
+    if side == 1:
+        return -x
+    if side == 2:
+        return y
+    return -y
+
+
+cdef inline bint shifted(Ctx* c, step_t t1, pos_t p1, step_t t, pos_t h, int side) noexcept nogil:
+    """Proof 'shift' (a translated cycler): edge records at (t1, p1) and (t, h), same state
+    and direction, the head at a new extreme in that direction both times.
+
+    Let V be the cells the run read from t1 to t and d = h - p1. If every cell p of V held
+    at t1 what p + d holds now, and every p + d outside V lies beyond the extreme of t1
+    (so it is blank, and p + 2d beyond the extreme of t), then the run from t is the run
+    from t1 shifted by d, and so on forever (the 1-D proof's argument, on the grid).
+    Cells p + d off the grid are beyond every extreme and blank."""
+    cdef step_t j
+    cdef pos_t p, x1, y1, xh, yh, x, y, dx, dy, edge, lim = <pos_t>c.S + 1
+    cdef uint32_t now = marks_next(&c.marks)
+    cdef uint32_t* at = c.marks.at
+    cdef symbol_t* before = c.before
+    cdef const symbol_t* tape = c.tape
+    cdef const pos_t* jpos = c.jpos
+    cdef symbol_t there
+    cdef bint inside
+    cell_xy(c, p1, &x1, &y1)
+    cell_xy(c, h, &xh, &yh)
+    dx = xh - x1
+    dy = yh - y1
+    edge = along(x1, y1, side)
+    j = t - 1
+    while j >= t1:
+        p = jpos[j]
+        at[p] = now
+        before[p] = c.jold[j]
+        j -= 1
+    for j in range(t1, t):
+        p = jpos[j]
+        cell_xy(c, p, &x, &y)
+        x += dx
+        y += dy
+        inside = -lim <= x <= lim and -lim <= y <= lim
+        there = tape[p + (h - p1)] if inside else 0
+        if before[p] != there:
+            return False
+        if (not inside or at[p + (h - p1)] != now) and along(x, y, side) <= edge:
+            return False
+    return True
+
+
+cdef inline bint record(Ctx* c, step_t t, pos_t h, int q, int side) noexcept nogil:
+    """Push an edge record and compare it with earlier ones of its state and direction
+    (the 1-D kernel's schedule: record j back only when the one before it lies at the
+    same distance in time and space, or there is none)."""
+    cdef int32_t key = q * 4 + side, k = c.rec_last[key], k2, i, looked = 0
+    cdef int32_t r = c.nrec
+    cdef Rec* rec = c.rec
+    cdef pos_t back = c.dig_step[c.m + side * c.m].off   # the move that reached the edge
+    if not (0 <= k < r and rec[k].key == key):
+        k = -1
+    rec[r].t = t
+    rec[r].p = h
+    rec[r].key = key
+    rec[r].prev = k
+    rec[r].behind = c.tape[h - back]
+    c.rec_last[key] = r
+    c.nrec = r + 1
+    while k >= 0 and looked < SHIFT_LOOKBACK:
+        looked += 1
+        k2 = k
+        i = 0
+        while i < looked and k2 >= 0:
+            k2 = rec[k2].prev
+            i += 1
+        if ((k2 < 0 or (t - rec[k].t == rec[k].t - rec[k2].t and h - rec[k].p == rec[k].p - rec[k2].p))
+                and rec[k].behind == rec[r].behind
+                and shifted(c, rec[k].t, rec[k].p, t, h, side)):
+            return True
+        k = rec[k].prev
+    return False

@@ -1,0 +1,104 @@
+# The 2-D kernel's state (tmsim_ext/_grid.pyx): the entries as the step loop reads
+# them, the run (grid, journal, edge records), the accumulators and the work figures;
+# shared with the proofs' files (_grid_escape.pxd, _grid_shift.pxd).
+from libc.stdint cimport int8_t, int32_t, int64_t, uint8_t, uint32_t, uint64_t
+
+from tmsim_ext._types cimport u128, symbol_t, digit_t, pos_t, step_t
+from tmsim_ext._acc cimport Acc
+from tmsim_ext._journal cimport Marks
+from tmsim_ext._rng cimport Rng
+
+cdef enum:
+    P_CLOSED = 1   # no halting or free entry is reachable from the current state
+    P_ESCAPE = 2   # on a fresh line, entries for blank cells keep the head on fresh cells
+    P_CYCLE = 4    # the whole configuration repeats
+    P_SHIFT = 8    # translated cycler: the run between two edge records repeats, shifted
+    SHIFT_LOOKBACK = 2
+    CLOSED_FIRST = 8
+    CYCLE_FIRST = 8
+    BY_CLOSED = 0
+    BY_ESCAPE = 1
+    BY_CYCLE = 2
+    BY_SHIFT = 3
+    NSYM = 8
+    SEP = 45       # '-' between the rows of an output's key
+
+
+cdef struct Move:
+    int32_t nxm         # next state * m
+    int32_t off         # flat offset of the move: +-1, +-W; 0 for a stop
+    int8_t dx
+    int8_t dy
+    symbol_t wr
+    uint8_t go          # 1 for a fixed move; 0 for a free or halting entry (a stop)
+
+
+cdef struct Rect:
+    pos_t xlo, xhi, ylo, yhi
+
+
+cdef struct Rec:
+    step_t t
+    pos_t p
+    int32_t prev        # previous record of this run with the same key, or -1
+    int32_t key         # state * 4 + direction
+    symbol_t behind     # the cell the head came from, a cheap filter before comparing
+
+
+cdef struct Head:
+    pos_t h, x, y
+    int q, qm
+    step_t t
+
+
+cdef struct Ctx:
+    int n, m, b, E, W
+    step_t S
+    int flags
+    bint symmetry
+    digit_t* act        # digit per entry, -1 free
+    int8_t* dirn        # direction per entry, -1 for a halting or free entry
+    int32_t* nx
+    Move* step
+    symbol_t* dig_wr
+    int8_t* dig_dir
+    int32_t* dig_nx
+    Move* dig_step
+    uint64_t* succ
+    uint64_t open_states
+    int32_t* state_of
+    int32_t* used
+    int nfree
+    u128* powb
+    u128 mult
+    u128 w
+    double fw           # sampled: the fraction of the block the current class stands for
+    uint8_t group       # symmetries fixing every fixed or chosen entry
+    uint8_t tmask       # the transforms the current accumulator stands for
+    symbol_t* tape      # cell (0, 0)
+    symbol_t* tape_base
+    pos_t* jpos
+    symbol_t* jold
+    Marks marks
+    symbol_t* before    # scratch for the shift proof, indexed like tape
+    symbol_t* before_base
+    Rec* rec            # edge records of the run (its ancestors' included), a stack
+    int32_t* rec_last   # per key: the latest record (checked before use)
+    int32_t nrec
+    uint8_t* key        # an output being written out, rows joined by SEP
+    Acc* accs           # one per transform set, made when first used
+    Acc* acc
+    Acc discard         # where another part's counts go (never read)
+    bint discarding
+    int part_depth, parts, part
+    uint64_t node_seq
+    bint sampled
+    int sample_depth
+    int draws
+    int depth
+    int64_t keep_len    # outputs with more rows or columns count in the totals only (-1: all)
+    Rng rng
+    uint64_t seed, batch, draw_index
+    uint64_t classes, nodes, steps, ndraws
+    uint64_t by_proof[4]
+    int failed

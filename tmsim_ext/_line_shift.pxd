@@ -1,0 +1,78 @@
+# The 1-D kernel's 'shift' proof: the configuration at a tape-edge record repeats,
+# shifted, with blank tape beyond (translated cyclers).
+from libc.stdint cimport int32_t, uint32_t
+
+from tmsim_ext._types cimport symbol_t, pos_t, step_t
+from tmsim_ext._journal cimport marks_next
+from tmsim_ext._line_types cimport Ctx, Rec, SHIFT_LOOKBACK
+
+
+cdef inline bint shifted(Ctx* c, step_t t1, pos_t p1, step_t t, pos_t h, int side) noexcept nogil:
+    """Proof 'shift': records at (t1, p1) and (t, h) on one side see the same tape, shifted.
+
+    Between the records the head stays on the inner side of some cell `far`; if the tape
+    from `far` to the record at t1 equals, shifted by h - p1, the tape at t, the run from
+    t repeats the run from t1 shifted, forever (beyond a record the tape is blank).
+    """
+    cdef step_t j = t - 1
+    cdef pos_t far = h, p, a, z, delta = h - p1
+    cdef uint32_t now = marks_next(&c.marks)
+    cdef uint32_t* stamp = c.marks.at
+    cdef symbol_t* before = c.scratch
+    cdef const symbol_t* tape = c.tape
+    cdef const pos_t* jpos = c.jpos
+    cdef symbol_t was
+    # the tape at t1, where it differs from now: each cell's oldest write since t1
+    while j >= t1:
+        p = jpos[j]
+        stamp[p] = now
+        before[p] = c.jold[j]
+        far = min(far, p) if side > 0 else max(far, p)
+        j -= 1
+    a = far if side > 0 else p1
+    z = p1 if side > 0 else far
+    for p in range(a, z + 1):
+        was = before[p] if stamp[p] == now else tape[p]
+        if was != tape[p + delta]:
+            return False
+    return True
+
+
+cdef inline bint record(Ctx* c, step_t t, pos_t h, int q, int side) noexcept nogil:
+    """Push a tape-edge record and compare it with earlier ones of its state and side.
+
+    Earlier records are this run's, its ancestors' included: the journal holds the whole
+    run. A record j back is compared only when the record j before it lies at the same
+    distance in time and space (or there is none): a repeat does that, while bouncers
+    and counters, whose sweeps grow, never pay for a comparison.
+    """
+    cdef int32_t key = q * 2 + (side > 0), k = c.rec_last[key], k2, i, looked = 0
+    cdef int32_t r = c.nrec
+    cdef Rec* rec = c.rec
+    # rec_last is never rolled back: an entry a finished walk left points at or above
+    # r, or at a record of another key this run wrote over it; below r the stack holds
+    # this run's records only (its ancestors' and its own), so any of them may compare
+    if not (0 <= k < r and rec[k].key == key):
+        k = -1
+    rec[r].t = t
+    rec[r].p = h
+    rec[r].key = key
+    rec[r].prev = k
+    rec[r].behind = c.tape[h - side]
+    c.rec_last[key] = r
+    c.nrec = r + 1
+    while k >= 0 and looked < SHIFT_LOOKBACK:
+        looked += 1
+        k2 = k
+        i = 0
+        while i < looked and k2 >= 0:
+            k2 = rec[k2].prev
+            i += 1
+        # a repeat that ever steps back inside compares the cells behind both records;
+        # one that never does is the escape proof's case
+        if ((k2 < 0 or (t - rec[k].t == rec[k].t - rec[k2].t and h - rec[k].p == rec[k].p - rec[k2].p))
+                and rec[k].behind == rec[r].behind
+                and shifted(c, rec[k].t, rec[k].p, t, h, side)):
+            return True
+        k = rec[k].prev
+    return False

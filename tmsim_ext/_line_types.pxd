@@ -1,0 +1,108 @@
+# The 1-D kernel's state (tmsim_ext/_kernel.pyx): the entries as the step loop reads
+# them, the run (tape, journal, edge records), restricted and split entries, the
+# accumulators and the work figures; shared with the proofs' files (_line_escape.pxd,
+# _line_shift.pxd).
+from libc.stdint cimport int8_t, int32_t, int64_t, uint8_t, uint32_t, uint64_t
+
+from tmsim_ext._types cimport u128, symbol_t, digit_t, pos_t, step_t
+from tmsim_ext._acc cimport Acc
+from tmsim_ext._journal cimport Marks
+from tmsim_ext._rng cimport Rng
+
+# Non-halting proofs: each can be switched off; none may change a count.
+cdef enum:
+    P_CLOSED = 1   # no halting or free entry is reachable from the current state
+    P_ESCAPE = 2   # at the tape's edge, entries on blank cells move outward in a cycle
+    P_CYCLE = 4    # the whole configuration repeats
+    P_SHIFT = 8    # the configuration at a tape-edge record repeats, shifted
+    SHIFT_LOOKBACK = 2   # earlier records of the same state and side compared per record
+    CLOSED_FIRST = 8     # steps after a branch before the first closed-graph check
+    CYCLE_FIRST = 8      # steps the first cycle checkpoint (the branch point) is watched
+    # indices into by_proof, in the order of PROOF_FLAGS
+    BY_CLOSED = 0
+    BY_ESCAPE = 1
+    BY_CYCLE = 2
+    BY_SHIFT = 3
+
+
+# One entry as the step loop needs it, in one 8-byte load.
+cdef struct Move:
+    int32_t nxm         # next state * m: the next entry index is nxm + symbol read
+    int8_t mv           # +1 Right, -1 Left
+    symbol_t wr
+    uint8_t go          # 1 for a fixed move; 0 for a free or halting entry (a stop)
+
+
+# A tape-edge record: the head reached a new cell at the edge of the visited tape.
+cdef struct Rec:
+    step_t t
+    pos_t p
+    int32_t prev        # previous record of this run with the same key, or -1
+    int32_t key         # state * 2 + side
+    symbol_t behind     # the cell just inside the record, a cheap filter before comparing
+
+
+cdef struct Ctx:
+    int n, m, b, E
+    step_t S
+    int flags
+    bint symmetry
+    # the partial machine: digit per entry (-1 free) and its decoded parts
+    digit_t* act
+    int8_t* mv          # move and next state, for the proofs and the closed graph
+    int32_t* nx
+    Move* step          # write, move and next entry base, packed for the step loop
+    symbol_t* dig_wr    # every digit decoded once: write, move, next state
+    int8_t* dig_mv
+    int32_t* dig_nx
+    Move* dig_step
+    uint64_t* succ      # per state: bit set of next states of its fixed move entries
+    uint64_t open_states  # states with a halting or free entry
+    int32_t* state_of   # entry index (state * m + symbol) -> state
+    int32_t* used       # per state: > 0 when it cannot be renamed (named, fixed, or 0)
+    int nfree           # free entries of the block not chosen on this path
+    # restricted entries: which digits each may take (allow[e * b + r]) and which states
+    # those go to (allow_to[e * n + x]); the split entry (-1: none) is one of them, and
+    # accs[0] is what its digits share, accs[1 + r] what digit r adds
+    uint8_t* restricted
+    uint8_t* allow
+    uint8_t* allow_to
+    u128* choices       # per restricted entry: how many digits it may take
+    int split_e
+    u128* powb          # powb[k] = b**k
+    u128 mult           # state-renaming multiplicity of this path
+    u128 w              # mult * b**nfree: the machines a leaf stands for now
+    bint mirror_root    # the block is its own mirror image: walk only right moves at the root
+    # the run: tape indexed by position (pointer to cell 0), journal indexed by step
+    symbol_t* tape
+    pos_t* jpos
+    symbol_t* jold
+    # tape-edge records for the shift proof, a stack cut back when a walk ends
+    Rec* rec
+    int32_t* rec_last   # per state * 2 + side: latest record (checked before use)
+    int32_t nrec
+    # scratch for proofs, indexed like tape
+    Marks marks         # per tape cell, indexed like tape
+    symbol_t* scratch
+    # results: the accumulator leaves add to now, one of accs (without a split entry,
+    # accs[1] takes the root's right moves, counted again mirrored for its left moves)
+    Acc* acc
+    Acc* accs
+    int nacc
+    # sampling (sampled: masses in c.fw instead of machine counts in c.w)
+    bint sampled
+    double fw
+    int sample_depth, draws, depth
+    int64_t keep_len    # outputs longer than this count in the totals only (-1: all)
+    bint pool           # sampled: outputs keyed by pattern (line_key)
+    Rng rng
+    uint64_t seed, batch, draw_index, ndraws
+    uint64_t classes, nodes, steps
+    uint64_t by_proof[4]  # classes decided by closed, escape, cycle, shift
+    int failed          # set when memory ran out
+
+
+cdef struct Head:
+    pos_t h
+    int q, qm           # state, and state * m
+    step_t t
