@@ -1,0 +1,115 @@
+"""The sampled tables and the 2-D tables shipped with the package: what their manifests
+promise, their agreement with acss's K.4 and with the published 2-D 3x3 values (within
+the combined standard errors), and the acss experiments they serve."""
+
+from __future__ import annotations
+
+import importlib.util
+import math
+import sys
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from pipeline.patterns import keys, sizes
+from pipeline.query import DEFAULT_TABLES, acss, open_table
+
+REPO = Path(__file__).resolve().parent.parent
+REFERENCE = REPO.parent / "shared" / "reference"
+DATASETS = REPO.parent / "shared" / "datasets"
+SAMPLED = [DEFAULT_TABLES[a] for a in (4, 5, 6, 9)]
+AGREEMENT = 0.99
+"""Share of published values that must lie within 3 combined standard errors."""
+
+
+@pytest.fixture(autouse=True)
+def shipped_only(tmp_path, monkeypatch):
+    monkeypatch.setenv("CTM_DATA_DIR", str(tmp_path / "no-tables"))
+
+
+def compare_published():
+    spec = importlib.util.spec_from_file_location("compare_published", REPO / "examples" / "compare_published.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["compare_published"] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize("name", SAMPLED)
+def test_a_sampled_table_says_what_it_is(name):
+    tab = open_table(name)
+    m = tab.manifest
+    assert m["coverage"] == "sampled" and tab.sampled
+    sampled = m["sampled"]
+    assert sampled["seed"] == 2014 and sampled["batch_count"] >= 20 and sampled["estimator"].startswith("ratio of stratified means")
+    assert m["subset"]["max_length"] == sampled["max_length"] <= 12
+    assert 0 < m["halting_fraction"] < 1 and m["halting_fraction_se"] < 1e-3
+    frame = pd.read_parquet(tab.folder / "table.parquet")
+    # rows are patterns: their keys, their sizes, K from D, se(K) from se(D)
+    assert (frame.string == keys(list(frame.string), 1)).all()
+    assert (frame["size"] == sizes(list(frame.string), 1, tab.symbols)).all()
+    assert np.allclose(frame.K, -np.log2(frame.D))
+    assert np.allclose(frame.K_se, frame.D_se / (frame.D * math.log(2)))
+    assert frame.length.max() <= sampled["max_length"]
+
+
+@pytest.mark.parametrize("name", SAMPLED)
+def test_short_patterns_are_all_there(name):
+    """Every pattern up to length 6 was seen at least 5 times, and the strings of a
+    length share out their probability as the table's masses say."""
+    tab = open_table(name)
+    frame = pd.read_parquet(tab.folder / "table.parquet")
+    for length in range(1, 7):
+        rows = frame[frame.length == length]
+        assert (rows.hits >= 5).all(), (name, length)
+        covered = (rows["size"]).sum() / tab.symbols**length
+        assert math.isclose(covered, 1.0), (name, length, covered)
+
+
+def test_sampled_answers_carry_their_standard_errors():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        got = acss(["abba", "abcd", "0000000000"], alphabet=4)
+    assert list(got.columns[:4]) == ["K", "D", "rank", "size"] or {"K_se", "D_se", "hits", "size"} <= set(got.columns)
+    assert (got.K_se > 0).all() and (got.K_se < 0.5).all()
+    # renamings and reversals share their pattern's value
+    again = acss(["dccd", "dcba"], alphabet=4)
+    assert got.K.iloc[0] == again.K.iloc[0] and got.K.iloc[1] == again.K.iloc[1]
+
+
+def test_acss_k4_agrees_within_the_combined_standard_errors():
+    """Lengths 4 to 7 agree within 3 combined standard errors; lengths 1 to 3, whose
+    errors are a few millionths of a bit, differ by about 1e-4 bits (acss's implied
+    halting fraction, 0.324762, against this sample's 0.324785 +- 0.000001: README)."""
+    if not (REFERENCE / "acss-K4-upto7.csv").is_file():
+        pytest.skip("../shared/reference is absent")
+    k4 = compare_published().compare_k4(REFERENCE)
+    assert k4.K.notna().all(), "every string of length 1 to 7 has a K"
+    longer = k4[k4.string.str.len() >= 4]
+    within = (longer.z.abs() <= 3).mean()
+    assert within >= AGREEMENT, f"only {within:.1%} of acss's K.4 (lengths 4-7) within 3 combined se"
+    short = k4[k4.string.str.len() <= 3]
+    assert (short.K - short.K_acss).abs().max() < 2e-4
+
+
+def test_published_3x3_values_agree_within_the_combined_standard_errors():
+    if not (REFERENCE / "ctm-2d-3x3.csv").is_file():
+        pytest.skip("../shared/reference is absent")
+    grid = compare_published().compare_3x3(REFERENCE)
+    assert grid.K.notna().all(), "every 3x3 matrix has a K"
+    within = (grid.z.abs() <= 3).mean()
+    assert within >= AGREEMENT, f"only {within:.1%} of the published 3x3 values within 3 combined se"
+
+
+def test_the_acss_experiments_score_from_the_shipped_tables():
+    if not (DATASETS / "exp1.csv").is_file():
+        pytest.skip("../shared/datasets is absent")
+    exp1 = pd.read_csv(DATASETS / "exp1.csv")
+    exp2 = pd.read_csv(DATASETS / "exp2.csv", dtype={"string": str})
+    one = acss(exp1.string, alphabet=4)
+    two = acss(exp2.string, alphabet=6)
+    assert one.K.notna().all() and two.K.notna().all()
+    assert (one.K_se < 0.5).all() and (two.K_se < 1.0).all()
