@@ -74,23 +74,29 @@ def compare_3x3(reference: Path) -> pd.DataFrame:
 
 
 def plot(frame: pd.DataFrame, x: str, y: str, xerr: str, yerr: str, title: str, path: Path) -> None:
+    """Two panels: ours against theirs, and the difference against theirs with each
+    value's 3-standard-error band (combined)."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(6.5, 6), dpi=100)
+    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.8), dpi=100)
     inside = frame.z.abs() <= 3
+    combined = np.sqrt(frame[xerr] ** 2 + frame[yerr] ** 2)
     for mask, colour, label in ((inside, "tab:blue", "within 3 se"), (~inside, "tab:red", "beyond 3 se")):
         part = frame[mask]
-        ax.errorbar(part[x], part[y], xerr=2 * part[xerr], yerr=2 * part[yerr], fmt="o", ms=2.5, lw=0.6,
-                    color=colour, alpha=0.7, label=f"{label} ({mask.sum()})")
+        left.plot(part[x], part[y], "o", ms=2.5, color=colour, alpha=0.7, label=f"{label} ({mask.sum()})")
+        right.errorbar(part[x], part[y] - part[x], yerr=3 * combined[mask], fmt="o", ms=2.5, lw=0.5,
+                       color=colour, alpha=0.6, label=f"{label} ({mask.sum()})")
     low, high = np.nanmin(frame[[x, y]].to_numpy()), np.nanmax(frame[[x, y]].to_numpy())
-    ax.plot([low, high], [low, high], color="0.3", lw=0.8)
-    ax.set_xlabel(x.replace("_", " "))
-    ax.set_ylabel(f"{y} (this project)")
-    ax.set_title(title, fontsize=10)
-    ax.legend(fontsize=8, loc="upper left")
+    left.plot([low, high], [low, high], color="0.3", lw=0.8)
+    left.set(xlabel=x.replace("_", " "), ylabel=f"{y} (this project)")
+    right.axhline(0, color="0.3", lw=0.8)
+    right.set(xlabel=x.replace("_", " "), ylabel="this project - published (bits); bars: 3 se")
+    left.legend(fontsize=8, loc="upper left")
+    right.legend(fontsize=8, loc="upper left")
+    fig.suptitle(title, fontsize=10)
     fig.tight_layout()
     fig.savefig(path)
     plt.close(fig)
@@ -116,7 +122,7 @@ def main(argv: list[str] | None = None) -> int:
     out.mkdir(parents=True, exist_ok=True)
     k4 = compare_k4(reference)
     report("acss K.4 (length 1-7)", k4, "string")
-    plot(k4, "K_acss", "K", "se_acss", "K_se", "K.4: acss (2014 sample) against d4x4-s2000-sampled, 2 se bars",
+    plot(k4, "K_acss", "K", "se_acss", "K_se", "K.4: acss (2014 sample) against d4x4-s2000-sampled",
          out / "k4-vs-acss.png")
     grid = compare_3x3(reference)
     report(f"published 2-D 3x3 against {grid.attrs['table']}", grid, "matrix")
