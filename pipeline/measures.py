@@ -44,7 +44,10 @@ def local_complexity(
     One Series per input, named by it and indexed by its windows; NaN for a window the
     table never produced. An input with no windows at all (shorter than ``span``,
     unreadable, more symbols than the table) gives an empty Series; each Series says why
-    in ``attrs["reason"]`` (None when every window has a K).
+    in ``attrs["reason"]`` (None when every window has a K). With a sampled table (the
+    defaults of alphabets 4, 5, 6 and 9) ``attrs["K_se"]`` holds each window's standard
+    error of K, and ``attrs["mean_se"]`` that of the windows' mean (their errors taken
+    as independent).
     """
     check_errors(errors)
     entries = items(strings)
@@ -56,6 +59,7 @@ def local_complexity(
         na = entry.na or no_table
         windows: list[str] = []
         values: list[float] = []
+        errors_: list[float] = []
         if na is None:
             checked = symbols_na(tab, entry.text)
             if isinstance(checked, NA):
@@ -66,6 +70,7 @@ def local_complexity(
                 windows = [entry.text[i : i + span] for i in range(len(entry.text) - span + 1)]
                 found = [answer(tab, Item(w, w)) for w in windows]
                 values = [math.nan if a.K is None else a.K for a in found]
+                errors_ = [math.nan if a.values.get("K_se") is None else a.values["K_se"] for a in found]
                 missing = [a for a in found if a.reason is not None]
                 if missing:
                     na = NA(
@@ -75,6 +80,10 @@ def local_complexity(
                     )
         result = pd.Series(values, index=pd.Index(windows, dtype=object), name=entry.label, dtype=float)
         result.attrs["reason"] = None if na is None else na.detail
+        if tab is not None and tab.sampled:
+            se = np.array(errors_, dtype=float)
+            result.attrs["K_se"] = se
+            result.attrs["mean_se"] = float(np.sqrt(np.sum(se**2)) / se.size) if se.size else math.nan
         out.append(result)
         reasons.append(na)
     settle(entries, reasons, errors)
@@ -210,8 +219,8 @@ def acss_bdm(
     This is not pybdm's BDM (``pipeline.bdm``): the shorter final block is kept, repeats
     are counted in the base of the alphabet, a block no table holds makes the string NA
     (no imputation), and the defaults are acss's (block 10, step ``delta`` = blocksize,
-    alphabet 9). An alphabet with no table (acss's 4, 5, 6 and 9 tables are sampled
-    ones, not computed here yet) gives NA for every input, saying so; ``alphabet=None``
+    alphabet 9: the sampled (4,9) table). An alphabet with no table gives NA for every
+    input, saying so; ``alphabet=None``
     with a table name takes the table's own. A string shorter than ``blocksize`` is NA
     (acss fails on it).
     """

@@ -201,10 +201,14 @@ def test_acss_bdm_na_reasons(opts, root):
     assert "has 3 distinct symbols" in why[2] and "missing value" in why[3] and why[4] is None
 
 
-def test_acss_bdm_defaults_are_acss_and_alphabet_9_has_no_table_yet(root):
-    with pytest.warns(NAWarning, match=r"\[no table: 2\].*no table for alphabet 9 yet \(tables exist for alphabet 2, 3\)"):
-        values = acss_bdm(["0123456789" * 2, "01" * 10], data_dir=root)
-    assert values.isna().all()
+def test_acss_bdm_defaults_are_acss_with_the_sampled_alphabet_9_table(root):
+    """acss's defaults: blocks of 10, alphabet 9 (the shipped sampled (4,9) table); two
+    equal blocks add K + log_9(2). An alphabet with no table is NA, saying so."""
+    (value,) = acss_bdm(["0123456789" * 2], data_dir=root)
+    nine = open_table(alphabet=9, data_dir=root)
+    assert nine.sampled and value == pytest.approx(float(nine.K[nine.index[nine.key("0123456789")]]) + math.log(2, 9))
+    with pytest.warns(NAWarning, match=r"\[no table: 1\].*no table for alphabet 7 yet"):
+        assert acss_bdm(["0123456012"], alphabet=7, data_dir=root).isna().all()
     # alphabet 2, acss's blocksize 10: two blocks of 10, the second a repeat
     (value,) = acss_bdm(["01" * 10], alphabet=2, data_dir=root)
     tab = open_table("d5x2-s500", data_dir=root)

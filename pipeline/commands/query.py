@@ -22,8 +22,13 @@ def _text(a: Answer) -> str:
     the version comes from (``shipped`` or its data root)."""
     if not a.produced:
         return na(a.note)
-    shown = [f"K={a.K:.6f}", f"D={a.D:.6e}", f"count={a.count}", f"rank={a.rank}"]
-    shown += [f"{k}={v:.6g}" if isinstance(v, float) else f"{k}={v}" for k, v in a.values.items() if k not in ("K", "D", "count", "rank")]
+    se = a.values.get("K_se")
+    shown = [f"K={a.K:.6f}" + (f" (se {se:.6f})" if se is not None else ""), f"D={a.D:.6e}"]
+    shown += [f"{k}={a.values[k]}" for k in ("count", "rank") if a.values.get(k) is not None]
+    shown += [
+        f"{k}={v:.6g}" if isinstance(v, float) else f"{k}={v}"
+        for k, v in a.values.items() if k not in ("K", "D", "count", "rank", "K_se")
+    ]
     return "  ".join(shown) + f"  ({a.table} v{a.version}, {a.source})"
 
 

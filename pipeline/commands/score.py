@@ -143,12 +143,14 @@ def local(strings, source, span, table, version, alphabet, as_json, strict, data
     """Local complexity (acss's local_complexity): K of every window of --span symbols.
 
     Each line gives the mean K over the string's windows, then each window's K in
-    order. A window the table never produced is NA, and so is the mean then.
+    order. A window the table never produced is NA, and so is the mean then. With a
+    sampled table (alphabets 4, 5, 6, 9) the mean's standard error follows it.
 
     \b
     Examples:
       ctm local --span 5 XXXXXXXOOOOXXXOOOOOOO
       ctm local --span 4 --file strings.txt --json > local.json
+      ctm local --alphabet 6 --span 4 1266116453
     """
     from pipeline.measures import local_complexity
 
@@ -158,13 +160,15 @@ def local(strings, source, span, table, version, alphabet, as_json, strict, data
     if as_json:
         click.echo(json.dumps([
             {"string": text, "span": span, "mean": None if r else float(s.mean()), "windows": list(s.index),
-             "K": [None if math.isnan(k) else k for k in s.tolist()], "reason": r}
+             "K": [None if math.isnan(k) else k for k in s.tolist()], "reason": r,
+             **({"mean_se": None if r else s.attrs["mean_se"]} if "mean_se" in s.attrs else {})}
             for text, s, r in zip(inputs, found, reasons)
         ], indent=1))
     else:
         width = max(map(len, inputs))
         click.echo("\n".join(
-            line(text, width, na(r) if r else f"mean={s.mean():.6f}  K=" + " ".join(f"{k:.4f}" for k in s))
+            line(text, width, na(r) if r else f"mean={s.mean():.6f}" + (f" (se {s.attrs['mean_se']:.6f})" if "mean_se" in s.attrs else "")
+                 + "  K=" + " ".join(f"{k:.4f}" for k in s))
             for text, s, r in zip(inputs, found, reasons)
         ))
     finish(reasons, strict)
