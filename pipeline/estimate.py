@@ -72,14 +72,22 @@ def _expand(ranges: list[list[int]]) -> set[int]:
     return {b for start, stop in ranges for b in range(start, stop)}
 
 
-def base_version(root: Path, spec: JobSpec) -> TableInfo | None:
-    """The version new batches add to: the latest of the job's table, in ``root`` or else
-    among the shipped tables, made by the same job (same seed, strata and draws)."""
-    for where in (root, shipped_root()):
+def base_version(root: Path, spec: JobSpec, present: set[int] | None = None) -> TableInfo | None:
+    """The version new batches add to: the latest of the job's table (same seed, strata
+    and draws) in ``root``; else the shipped one, unless ``present`` (the batches with a
+    partial under ``root``) recounts some of its batches, when the root's own partials
+    make a fuller table (a shipped copy keeps only short patterns)."""
+    def latest(where: Path) -> TableInfo | None:
         found = [i for i in list_tables(where) if i.table == spec.table and i.manifest.get("job_id") == spec.job_id]
-        if found:
-            return found[-1]
-    return None
+        return found[-1] if found else None
+
+    own = latest(root)
+    if own is not None:
+        return own
+    shipped = latest(shipped_root())
+    if shipped is not None and present and present & _expand(shipped.manifest["sampled"]["batches"]):
+        return None
+    return shipped
 
 
 class _Batches:
@@ -180,9 +188,9 @@ def reduce_sampled(spec: JobSpec, root: Path, progress: bool = True, force: bool
     from pipeline.reduce import Reduced
 
     plan = BatchPlan(spec)
-    base = base_version(root, spec)
-    held = _expand(base.manifest["sampled"]["batches"]) if base is not None else set()
     present = sorted(present_shards(root, spec.job_id))
+    base = base_version(root, spec, set(present))
+    held = _expand(base.manifest["sampled"]["batches"]) if base is not None else set()
     gathered, invalid = _Batches(), {}
     if base is not None:
         gathered.add_base(base, root)

@@ -259,3 +259,30 @@ def test_batches_are_not_part_of_the_job_id():
     assert JobSpec(**base, batches=10).job_id == JobSpec(**base, batches=99).job_id
     assert JobSpec(**base).job_id != JobSpec(**{**base, "seed": 2}).job_id
     assert JobSpec(**base).table == "d4x4-s2000-sampled"
+
+
+def test_batches_extend_a_shipped_table_unless_the_root_recounts_it(tmp_path, monkeypatch):
+    """New batches add to the shipped version (keeping its short patterns only); a root
+    that recounted the shipped batches makes its own, fuller table instead."""
+    import pipeline.estimate as estimate
+    from pipeline.ship import ship
+    from pipeline.tables import list_tables
+
+    runner = CliRunner()
+    job = _job(tmp_path, 6)
+    made = tmp_path / "made"
+    assert runner.invoke(main, ["run", str(job), "--data-dir", str(made), "--no-progress"]).exit_code == 0
+    shipped = tmp_path / "shipped"
+    ship(list_tables(made)[0], shipped, max_length=3)
+    monkeypatch.setattr(estimate, "shipped_root", lambda: shipped)
+    user = tmp_path / "user"
+    more = runner.invoke(main, ["submit", str(job), "--shards", "6:9", "--data-dir", str(user), "--no-progress"])
+    assert more.exit_code == 0, more.output
+    assert runner.invoke(main, ["reduce", str(job), "--data-dir", str(user), "--no-progress"]).exit_code == 0
+    extended, manifest = _table(user)
+    assert manifest["sampled"]["batches"] == [[0, 9]] and manifest["sampled"]["based_on"]["source"] == str(shipped)
+    assert extended.length.max() == 3 and manifest["sampled"]["max_length"] == 3
+    again = tmp_path / "again"
+    assert runner.invoke(main, ["run", str(job), "--data-dir", str(again), "--no-progress"]).exit_code == 0
+    own, manifest = _table(again)
+    assert manifest["sampled"]["based_on"] is None and own.length.max() > 3
