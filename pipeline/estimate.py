@@ -45,6 +45,9 @@ MIN_HITS = 5
 SUMS = ("hits", "sum_mass", "sum_mass2", "sum_mass_h")
 """Per-pattern sums a version keeps so that later batches add to it."""
 
+BATCH_ROWS = 4_000_000
+"""Rows gathered before they are summed by pattern, bounding the reducer's memory."""
+
 ESTIMATOR = (
     "ratio of stratified means: M(P) = sum_b Y_b(P) / sum_b Y_b(H) over replicate batches b; "
     "D = M(P)/|P|; se from the batches' spread (linearised ratio); K = -log2 D, se(K) = se(M)/(M ln 2)"
@@ -95,6 +98,7 @@ class _Batches:
 
     def __init__(self) -> None:
         self.tables: list[pa.Table] = []
+        self.rows = 0
         self.batches: list[int] = []
         self.totals = {"halting": 0.0, "halting_sq": 0.0, "limit": 0.0, "proven": 0.0}
         self.halting_times: dict[str, float] = {}
@@ -102,7 +106,7 @@ class _Batches:
 
     def add_base(self, info: TableInfo, root: Path) -> None:
         rows = load_table(info.path.parents[2], info.table, info.version)
-        self.tables.append(rows.select(["string", *SUMS]))
+        self._add(rows.select(["string", *SUMS]))
         sampled = info.manifest["sampled"]
         self.batches += sorted(_expand(sampled["batches"]))
         for key in self.totals:
@@ -115,7 +119,7 @@ class _Batches:
     def add_batch(self, batch: int, meta: dict, rows: pa.Table) -> None:
         h = float(meta["halting"])
         mass = rows["mass"]
-        self.tables.append(
+        self._add(
             pa.table(
                 {
                     "string": rows["pattern"],
@@ -136,9 +140,17 @@ class _Batches:
         for key in self.work:
             self.work[key] += meta.get(key, 0)
 
+    def _add(self, rows: pa.Table) -> None:
+        self.tables.append(rows)
+        self.rows += rows.num_rows
+        if self.rows > BATCH_ROWS:
+            self.tables = [self.sums()]
+            self.rows = self.tables[0].num_rows
+
     def sums(self) -> pa.Table:
         merged = pa.concat_tables(self.tables).group_by("string").aggregate([(k, "sum") for k in SUMS])
-        return merged.rename_columns([f"{k}" if k == "string" else k.removesuffix("_sum") for k in merged.column_names])
+        merged = merged.rename_columns([k if k == "string" else k.removesuffix("_sum") for k in merged.column_names])
+        return merged.select(["string", *SUMS])
 
 
 def estimate_rows(sums: pa.Table, batches: int, halting: float, halting_sq: float, dims: int, symbols: int,
