@@ -103,9 +103,8 @@ class JobSpec:
         if self.mode == "sample":
             self._check_sampled()
             return
-        for name in ("seed",):
-            if getattr(self, name) is not None:
-                raise SpecError(f"{name} is for sampled jobs (mode = \"sample\"); an exact job counts every machine")
+        if self.seed is not None:
+            raise SpecError('seed is for sampled jobs (mode = "sample"); an exact job counts every machine')
         if self.shard_depth is None:
             raise SpecError("shard_depth is missing (an exact job cuts its space into b**shard_depth shards)")
         if isinstance(self.shard_depth, bool) or not isinstance(self.shard_depth, int):
@@ -147,6 +146,11 @@ class JobSpec:
     @property
     def sampled(self) -> bool:
         return self.mode == "sample"
+
+    @property
+    def enumerable(self) -> bool:
+        """Whether an exact job could table this space (at most 10**38 machines)."""
+        return self.space.size <= MAX_TABLE_MACHINES
 
     @property
     def space(self) -> Space:

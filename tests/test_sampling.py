@@ -193,6 +193,7 @@ def test_sampled_job_runs_resumes_and_adds_batches(tmp_path):
     first = runner.invoke(main, ["run", str(job), "--data-dir", str(root), "--no-progress", "--workers", "2"])
     assert first.exit_code == 0, first.output
     assert "d3x2-s21-sampled v1 (sampled" in first.output and "6 batches of seed 11" in first.output
+    assert "batches 0:6" in first.output and "can also be counted exactly" in first.output
     v1, m1 = _table(root)
     assert m1["sampled"]["batches"] == [[0, 6]] and m1["coverage"] == "sampled"
     # the same batches again: nothing new to publish

@@ -83,7 +83,12 @@ def _compute(spec, root, scheduler, workers, processes, shards, progress, timeou
 
 def _report(spec, report: RunReport) -> None:
     r = report.requested
-    click.echo(f"job {spec.table} ({spec.job_id}): shards {r.start}:{r.stop}")
+    click.echo(f"job {spec.table} ({spec.job_id}): {'batches' if spec.sampled else 'shards'} {r.start}:{r.stop}")
+    if spec.sampled and spec.enumerable:
+        click.echo(
+            f"note: {spec.space.label} can also be counted exactly (mode = \"exact\" with a shard_depth), "
+            f"which gives its D with no sampling error"
+        )
     for shard, reason in sorted(report.invalid.items()):
         click.echo(f"invalid partial {shard:06d}.parquet: {reason}; recomputed")
     click.echo(
