@@ -48,7 +48,7 @@ def plain_rate(space: Space, seconds: float, binary: Path) -> tuple[float, float
         [str(binary), str(space.states), str(space.symbols), str(space.max_steps), str(seconds), "12345"],
         check=True, capture_output=True, text=True,
     ).stdout.split()
-    draws, halting, elapsed, rate = int(out[0]), int(out[1]), float(out[2]), float(out[3])
+    draws, halting, rate = int(out[0]), int(out[1]), float(out[3])
     return rate, halting / draws
 
 
