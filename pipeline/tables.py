@@ -34,6 +34,7 @@ SHIPPED_VERSIONS = frozenset({
     ("d2x2-s6", 1), ("d3x2-s21", 1), ("d4x2-s107", 1), ("d5x2-s500", 1), ("d4x2-2d-s2000", 1),
     ("d4x4-s2000-sampled", 1),
     ("d4x6-s2000-sampled", 1),
+    ("d4x5-s2000-sampled", 1),
 })
 """(table, version) of the versions that ship with the package (pyproject's data-files).
 In a checkout they share ``data/`` with the user's own versions, so the folder alone does
