@@ -20,9 +20,6 @@ batch numbers in its manifest), so a later reduce adds new batches to it.
 from __future__ import annotations
 
 import math
-import platform
-from datetime import datetime, timezone
-from importlib.metadata import version as package_version
 from pathlib import Path
 
 import numpy as np
@@ -30,14 +27,13 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from tqdm import tqdm
 
-from pipeline import __version__
 from pipeline.batches import BatchPlan, open_batch
 from pipeline.errors import CTMError
 from pipeline.kernel import kernel_version
 from pipeline.partials import InvalidPartial, partial_name, partials_dir, present_shards
 from pipeline.patterns import sizes
 from pipeline.spec import JobSpec
-from pipeline.tables import TableInfo, list_tables, load_table, publish, shipped_root
+from pipeline.tables import TableInfo, list_tables, load_table, made_with, publish, shipped_root
 
 MIN_HITS = 5
 """Queries answer a pattern seen fewer times NA, as acss drops them (CTM.md)."""
@@ -276,13 +272,5 @@ def sampled_manifest(spec: JobSpec, gathered: _Batches, rows: pa.Table, max_leng
             "sums": {**t, "halting_times": gathered.halting_times},
             "work": gathered.work,
         },
-        "versions": {
-            "ctm-pipeline": __version__,
-            "kernel": kernel_version(spec.space),
-            "python": platform.python_version(),
-            "numpy": package_version("numpy"),
-            "pyarrow": pa.__version__,
-            "dask": package_version("dask"),
-        },
-        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        **made_with(kernel_version(spec.space)),
     }

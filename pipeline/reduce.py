@@ -10,23 +10,19 @@ CTM.md (blank-symbol sum, D = count/(m*H)); a partial one keeps blank-0 counts a
 from __future__ import annotations
 
 import math
-import platform
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from decimal import Decimal
-from importlib.metadata import version as package_version
 from pathlib import Path
 
 import pyarrow as pa
 from tqdm import tqdm
 
-from pipeline import __version__
 from pipeline.errors import CTMError
 from pipeline.kernel import kernel_version
 from pipeline.partials import InvalidPartial, Partial, open_partial, partial_name, partials_dir, present_shards
 from pipeline.plan import ShardPlan, apply_symmetry, symmetries
 from pipeline.spec import JobSpec
-from pipeline.tables import TableInfo, count_type, list_tables, publish, row_checksum
+from pipeline.tables import TableInfo, count_type, list_tables, made_with, publish, row_checksum
 
 BATCH_ROWS = 2_000_000
 """Rows gathered per weight class before they are summed, bounding memory."""
@@ -299,13 +295,5 @@ def _manifest(spec, plan, totals, covered, full, count_total, strings) -> dict:
             "closed": len(plan.closed) * plan.shards_per_unit,
         },
         "work": totals.work,
-        "versions": {
-            "ctm-pipeline": __version__,
-            "kernel": kernel_version(spec.space),
-            "python": platform.python_version(),
-            "numpy": package_version("numpy"),
-            "pyarrow": pa.__version__,
-            "dask": package_version("dask"),
-        },
-        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        **made_with(kernel_version(spec.space)),
     }

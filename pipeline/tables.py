@@ -10,11 +10,14 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import platform
 import re
 import secrets
 import shutil
 import sys
 from dataclasses import dataclass
+from datetime import datetime, timezone
+from importlib.metadata import version as package_version
 from pathlib import Path
 
 import numpy as np
@@ -39,6 +42,25 @@ SHIPPED_VERSIONS = frozenset({
 """(table, version) of the versions that ship with the package (pyproject's data-files).
 In a checkout they share ``data/`` with the user's own versions, so the folder alone does
 not tell them apart."""
+
+
+def made_with(kernel: str) -> dict:
+    """The manifest's ``versions`` and ``created`` entries: the software that made a table
+    (this package, the kernel's version string ``kernel``, Python and the libraries that
+    wrote it) and the UTC time, to the second."""
+    from pipeline import __version__
+
+    return {
+        "versions": {
+            "ctm-pipeline": __version__,
+            "kernel": kernel,
+            "python": platform.python_version(),
+            "numpy": package_version("numpy"),
+            "pyarrow": pa.__version__,
+            "dask": package_version("dask"),
+        },
+        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    }
 
 
 def data_root(value: str | os.PathLike | None) -> Path:
