@@ -45,6 +45,20 @@ cdef inline void acc_free(Acc* acc) noexcept nogil:
     acc.ready = False
 
 
+cdef inline void acc_halt_time(Acc* acc, bint sampled, double fw, step_t t, u128 k,
+                              int classes) noexcept nogil:
+    """Add k machines (exact) or ``classes`` sampled leaves of mass fw each, halting on
+    step t+1, to the halting total and the halting-time histogram."""
+    if sampled:
+        acc.ftimes[t + 1] += fw * classes
+        acc.fhalting += fw * classes
+    else:
+        acc.times[t + 1] += k
+        acc.halting += k
+    if t + 1 > acc.max_time:
+        acc.max_time = t + 1
+
+
 cdef inline object to_int(u128 x):
     return (int(<uint64_t>(x >> 64)) << 64) | int(<uint64_t>x)
 

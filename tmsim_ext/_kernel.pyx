@@ -26,8 +26,8 @@ from libc.string cimport memset
 
 from tmsim_ext._types cimport u128, symbol_t, digit_t, pos_t, step_t
 from tmsim_ext._countmap cimport cmap_add_mass
-from tmsim_ext._acc cimport Acc, acc_init, acc_free, acc_results
-from tmsim_ext._graph cimport graph_closed, graph_live
+from tmsim_ext._acc cimport Acc, acc_init, acc_free, acc_halt_time, acc_results
+from tmsim_ext._graph cimport graph_closed, graph_live, graph_row, graph_update
 from tmsim_ext._journal cimport Marks, marks_alloc, marks_free, marks_next, tape_repeats, journal_undo
 from tmsim_ext._rng cimport Rng, rng_start, rng_below
 from tmsim_ext._patterns cimport line_key
@@ -61,15 +61,7 @@ cdef void decode_digits(Ctx* c) noexcept nogil:
 
 cdef inline void state_masks(Ctx* c, int st) noexcept nogil:
     """Recompute state st's successor set and whether it has a halting or free entry."""
-    cdef int e
-    cdef uint64_t succ = 0, bit = (<uint64_t>1) << st
-    c.open_states &= ~bit
-    for e in range(st * c.m, st * c.m + c.m):
-        if c.act[e] < c.m:
-            c.open_states |= bit
-        else:
-            succ |= (<uint64_t>1) << c.nx[e]
-    c.succ[st] = succ
+    graph_update(&c.open_states, c.succ, c.act, c.nx, c.m, st)
 
 
 cdef inline void put_digit(Ctx* c, int e, digit_t r) noexcept nogil:
@@ -111,15 +103,7 @@ cdef inline void halt_output(Ctx* c, pos_t h, symbol_t w, pos_t lo, pos_t hi, u1
 cdef inline void halt_time(Ctx* c, step_t t, u128 k, int classes) noexcept nogil:
     """Add k machines (or ``classes`` sampled leaves of mass fw), from ``classes`` classes,
     halting on step t+1."""
-    cdef Acc* acc = c.acc
-    if c.sampled:
-        acc.ftimes[t + 1] += c.fw * classes
-        acc.fhalting += c.fw * classes
-    else:
-        acc.times[t + 1] += k
-        acc.halting += k
-    if t + 1 > acc.max_time:
-        acc.max_time = t + 1
+    acc_halt_time(c.acc, c.sampled, c.fw, t, k, classes)
     c.classes += classes
 
 
@@ -320,7 +304,7 @@ cdef void branch(Ctx* c, int e, pos_t h, int q, step_t t, pos_t lo, pos_t hi) no
     restricted entry tries its digits only; the split entry's each add to their own
     accumulator.
     """
-    cdef int r, x, st, fresh = -1, nfresh = 0, m = c.m, lo_r, hi_r, own = e // m, f
+    cdef int r, x, st, fresh = -1, nfresh = 0, m = c.m, lo_r, hi_r, own = e // m
     cdef uint64_t others = 0, own_bit = (<uint64_t>1) << own, live = 0
     cdef bint dead_end = False
     cdef bint others_open = False
@@ -360,12 +344,7 @@ cdef void branch(Ctx* c, int e, pos_t h, int q, step_t t, pos_t lo, pos_t hi) no
                 fresh = st
                 nfresh += 1
     # the masks of e's state from its other entries, so each target only adds its bit
-    for f in range(own * m, own * m + m):
-        if f != e:
-            if c.act[f] < m:
-                others_open = True
-            else:
-                others |= (<uint64_t>1) << c.nx[f]
+    others_open = graph_row(c.act, c.nx, m, own, e, &others)
     if others_open:
         c.open_states |= own_bit
     else:
