@@ -33,10 +33,11 @@ from tmsim_ext._countmap cimport cmap_add_mass
 from tmsim_ext._acc cimport Acc, acc_init, acc_free, acc_halt_time, acc_results
 from tmsim_ext._graph cimport graph_closed, graph_live, graph_row, graph_update
 from tmsim_ext._journal cimport Marks, marks_alloc, marks_free, marks_next, tape_repeats, journal_undo
+from tmsim_ext._records cimport Rec
 from tmsim_ext._rng cimport Rng, rng_start, rng_below
 from tmsim_ext._patterns cimport normalize_into
 from tmsim_ext._grid_types cimport (
-    Move, Rect, Rec, Head, Ctx, P_CLOSED, P_ESCAPE, P_CYCLE, P_SHIFT, CLOSED_FIRST, CYCLE_FIRST,
+    Move, Rect, Head, Ctx, P_CLOSED, P_ESCAPE, P_CYCLE, P_SHIFT, CLOSED_FIRST, CYCLE_FIRST,
     BY_CLOSED, BY_ESCAPE, BY_CYCLE, BY_SHIFT, NSYM, SEP,
 )
 from tmsim_ext._grid_escape cimport escapes

@@ -3,8 +3,9 @@
 from libc.stdint cimport int32_t, int64_t, uint32_t
 
 from tmsim_ext._types cimport symbol_t, pos_t, step_t
+from tmsim_ext._records cimport rec_push, rec_spaced
 from tmsim_ext._journal cimport marks_next
-from tmsim_ext._grid_types cimport Ctx, Rec, SHIFT_LOOKBACK
+from tmsim_ext._grid_types cimport Ctx, SHIFT_LOOKBACK
 
 
 cdef inline void cell_xy(Ctx* c, pos_t p, pos_t* x, pos_t* y) noexcept nogil:
@@ -72,29 +73,14 @@ cdef inline bint record(Ctx* c, step_t t, pos_t h, int q, int side) noexcept nog
     """Push an edge record and compare it with earlier ones of its state and direction
     (the 1-D kernel's schedule: record j back only when the one before it lies at the
     same distance in time and space, or there is none)."""
-    cdef int32_t key = q * 4 + side, k = c.rec_last[key], k2, i, looked = 0
-    cdef int32_t r = c.nrec
-    cdef Rec* rec = c.rec
     cdef pos_t back = c.dig_step[c.m + side * c.m].off   # the move that reached the edge
-    if not (0 <= k < r and rec[k].key == key):
-        k = -1
-    rec[r].t = t
-    rec[r].p = h
-    rec[r].key = key
-    rec[r].prev = k
-    rec[r].behind = c.tape[h - back]
-    c.rec_last[key] = r
-    c.nrec = r + 1
+    cdef int32_t k = rec_push(c.rec, &c.nrec, c.rec_last, q * 4 + side, t, h, c.tape[h - back])
+    cdef symbol_t behind = c.rec[c.nrec - 1].behind
+    cdef int looked = 0
     while k >= 0 and looked < SHIFT_LOOKBACK:
         looked += 1
-        k2 = k
-        i = 0
-        while i < looked and k2 >= 0:
-            k2 = rec[k2].prev
-            i += 1
-        if ((k2 < 0 or (t - rec[k].t == rec[k].t - rec[k2].t and h - rec[k].p == rec[k].p - rec[k2].p))
-                and rec[k].behind == rec[r].behind
-                and shifted(c, rec[k].t, rec[k].p, t, h, side)):
+        if (rec_spaced(c.rec, k, looked, t, h) and c.rec[k].behind == behind
+                and shifted(c, c.rec[k].t, c.rec[k].p, t, h, side)):
             return True
-        k = rec[k].prev
+        k = c.rec[k].prev
     return False

@@ -6,6 +6,7 @@ from libc.stdint cimport int8_t, int32_t, int64_t, uint8_t, uint32_t, uint64_t
 from tmsim_ext._types cimport u128, symbol_t, digit_t, pos_t, step_t
 from tmsim_ext._acc cimport Acc
 from tmsim_ext._journal cimport Marks
+from tmsim_ext._records cimport Rec
 from tmsim_ext._rng cimport Rng
 
 cdef enum:
@@ -35,14 +36,6 @@ cdef struct Move:
 
 cdef struct Rect:
     pos_t xlo, xhi, ylo, yhi
-
-
-cdef struct Rec:
-    step_t t
-    pos_t p
-    int32_t prev        # previous record of this run with the same key, or -1
-    int32_t key         # state * 4 + direction
-    symbol_t behind     # the cell the head came from, a cheap filter before comparing
 
 
 cdef struct Head:

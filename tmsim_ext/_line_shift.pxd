@@ -3,8 +3,9 @@
 from libc.stdint cimport int32_t, uint32_t
 
 from tmsim_ext._types cimport symbol_t, pos_t, step_t
+from tmsim_ext._records cimport rec_push, rec_spaced
 from tmsim_ext._journal cimport marks_next
-from tmsim_ext._line_types cimport Ctx, Rec, SHIFT_LOOKBACK
+from tmsim_ext._line_types cimport Ctx, SHIFT_LOOKBACK
 
 
 cdef inline bint shifted(Ctx* c, step_t t1, pos_t p1, step_t t, pos_t h, int side) noexcept nogil:
@@ -46,33 +47,15 @@ cdef inline bint record(Ctx* c, step_t t, pos_t h, int q, int side) noexcept nog
     distance in time and space (or there is none): a repeat does that, while bouncers
     and counters, whose sweeps grow, never pay for a comparison.
     """
-    cdef int32_t key = q * 2 + (side > 0), k = c.rec_last[key], k2, i, looked = 0
-    cdef int32_t r = c.nrec
-    cdef Rec* rec = c.rec
-    # rec_last is never rolled back: an entry a finished walk left points at or above
-    # r, or at a record of another key this run wrote over it; below r the stack holds
-    # this run's records only (its ancestors' and its own), so any of them may compare
-    if not (0 <= k < r and rec[k].key == key):
-        k = -1
-    rec[r].t = t
-    rec[r].p = h
-    rec[r].key = key
-    rec[r].prev = k
-    rec[r].behind = c.tape[h - side]
-    c.rec_last[key] = r
-    c.nrec = r + 1
+    cdef int32_t k = rec_push(c.rec, &c.nrec, c.rec_last, q * 2 + (side > 0), t, h, c.tape[h - side])
+    cdef symbol_t behind = c.rec[c.nrec - 1].behind
+    cdef int looked = 0
     while k >= 0 and looked < SHIFT_LOOKBACK:
         looked += 1
-        k2 = k
-        i = 0
-        while i < looked and k2 >= 0:
-            k2 = rec[k2].prev
-            i += 1
         # a repeat that ever steps back inside compares the cells behind both records;
         # one that never does is the escape proof's case
-        if ((k2 < 0 or (t - rec[k].t == rec[k].t - rec[k2].t and h - rec[k].p == rec[k].p - rec[k2].p))
-                and rec[k].behind == rec[r].behind
-                and shifted(c, rec[k].t, rec[k].p, t, h, side)):
+        if (rec_spaced(c.rec, k, looked, t, h) and c.rec[k].behind == behind
+                and shifted(c, c.rec[k].t, c.rec[k].p, t, h, side)):
             return True
-        k = rec[k].prev
+        k = c.rec[k].prev
     return False

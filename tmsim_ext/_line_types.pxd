@@ -7,6 +7,7 @@ from libc.stdint cimport int8_t, int32_t, int64_t, uint8_t, uint32_t, uint64_t
 from tmsim_ext._types cimport u128, symbol_t, digit_t, pos_t, step_t
 from tmsim_ext._acc cimport Acc
 from tmsim_ext._journal cimport Marks
+from tmsim_ext._records cimport Rec
 from tmsim_ext._rng cimport Rng
 
 # Non-halting proofs: each can be switched off; none may change a count.
@@ -34,14 +35,6 @@ cdef struct Move:
 
 
 # A tape-edge record: the head reached a new cell at the edge of the visited tape.
-cdef struct Rec:
-    step_t t
-    pos_t p
-    int32_t prev        # previous record of this run with the same key, or -1
-    int32_t key         # state * 2 + side
-    symbol_t behind     # the cell just inside the record, a cheap filter before comparing
-
-
 cdef struct Ctx:
     int n, m, b, E
     step_t S
