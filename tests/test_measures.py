@@ -175,7 +175,7 @@ def test_acss_bdm_equals_the_r_definition_on_the_exact_ternary_table(ternary_roo
     rng = np.random.default_rng(blocksize * 10 + delta)
     strings = ["".join(map(str, rng.integers(0, 3, n))) for n in (blocksize, blocksize + 1, 11, 13, 20, 23)]
     strings += ["0" * 17, "0120" * 4 + "1"]
-    got = acss_bdm(strings, blocksize, alphabet=3, delta=delta, data_dir=ternary_root, errors="ignore")
+    got = acss_bdm(strings, blocksize, alphabet=3, delta=delta, table=TERNARY, data_dir=ternary_root, errors="ignore")
 
     def K(block):
         from pipeline.query import normalize_one

@@ -143,7 +143,7 @@ def test_a_numpy_integer_array_is_one_string(opts):
 
 
 def test_an_alphabet_with_no_table_is_na_for_every_input_saying_so(opts, root):
-    with pytest.warns(NAWarning, match=r"2 of 2 strings have NA values \[no table: 2\].*no table for alphabet 7 yet \(tables exist for alphabet 2, 4, 5, 6"):
+    with pytest.warns(NAWarning, match=r"2 of 2 strings have NA values \[no table: 2\].*no table for alphabet 7 yet \(tables exist for alphabet 2, 3, 4, 5, 6"):
         frame = acss(["01", "0123456"], alphabet=7, data_dir=root)
     assert frame["K"].isna().all() and frame["count"].isna().all()
     with pytest.raises(CTMError, match="no table for alphabet 7"):
@@ -251,9 +251,9 @@ def test_cli_query_alphabet_and_strings_starting_with_a_dash(root, tmp_path):
     runner = CliRunner()
     result = runner.invoke(main, ["query", "--alphabet", "2", "--data-dir", str(root), "01"])
     assert result.exit_code == 0 and "(d5x2-s500 v1, shipped)" in result.stdout  # the default binary table
-    write_table(tmp_path, "d2x3-s9", {"0": 3, "1": 3, "2": 3, "01": 1})
+    write_table(tmp_path, "d4x3-s9", {"0": 3, "1": 3, "2": 3, "01": 1})
     result = runner.invoke(main, ["query", "--alphabet", "3", "--data-dir", str(tmp_path), "--json", "a"])
-    assert json.loads(result.stdout)[0]["table"] == "d2x3-s9"
+    assert json.loads(result.stdout)[0]["table"] == "d4x3-s9"
     result = runner.invoke(main, ["query", "--table", NAME, "--data-dir", str(root), "--", "-++-"])
     assert result.exit_code == 0 and result.stdout.startswith("-++-  K=6.000000")
     assert runner.invoke(main, ["query", "-++-"]).exit_code == 2  # read as an option without --
