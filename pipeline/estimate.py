@@ -159,7 +159,9 @@ def estimate_rows(sums: pa.Table, batches: int, halting: float, halting_sq: floa
     hits = sums["hits"].to_numpy()
     cells = [s.replace("-", "") for s in strings]
     lengths = np.array([len(c) for c in cells])
-    keep = np.ones(len(strings), dtype=bool) if max_length is None else lengths <= max_length
+    # 2-D: max_length bounds rows and columns (the kernel's rule), not the cells
+    extent = np.array([max(s.count("-") + 1, len(s.split("-")[0])) for s in strings]) if dims == 2 else lengths
+    keep = np.ones(len(strings), dtype=bool) if max_length is None else extent <= max_length
     size = np.array(sizes(strings, dims, symbols), dtype=float)
     M = s1 / halting
     if batches > 1:

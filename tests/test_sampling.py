@@ -163,6 +163,20 @@ def test_estimator_formulas_on_hand_made_batches():
     assert list(rows.index) == ["0", "01"] and rows.loc["01", "size"] == 2
 
 
+def test_a_2d_max_length_bounds_rows_and_columns_not_cells():
+    """max_length = 3 keeps every matrix up to 3x3 (9 cells) and drops a 1x4 or 4x1 one,
+    as the 2-D kernel does."""
+    import pyarrow as pa
+
+    strings = ["0", "01-10", "010-101-010", "0101", "0-1-0-1", "0110-1001"]
+    ones = [1.0] * len(strings)
+    sums = pa.table({"string": strings, "hits": [5] * len(strings), "sum_mass": ones, "sum_mass2": ones,
+                     "sum_mass_h": ones})
+    rows = estimate_rows(sums, 2, 2.0, 2.0, 2, 2, max_length=3).to_pandas()
+    assert sorted(rows.string) == ["0", "01-10", "010-101-010"]
+    assert sorted(zip(rows.rows, rows.cols)) == [(1, 1), (2, 2), (3, 3)]
+
+
 JOB = """\
 # a small sampled job for tests
 states = 3
