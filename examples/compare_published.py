@@ -10,6 +10,10 @@
   count is C = Z 2**-K and its standard error sqrt(|Stab(s)| / C) / ln 2, |Stab(s)| the
   number of the 16 symmetries (8 turns, times the complement) that leave s unchanged.
 
+- pybdm's 4x4 values (the same published sample; read at run time from an installed
+  pybdm's ctmdata/ctm-b2-d4x4.pkl.gz, never copied into the project) against the same
+  table, for the 4x4 matrices it answers (seen at least 5 times), with the same errors.
+
 For each, it prints the share of values within 3 combined standard errors and the
 largest differences, and writes a plot (PNG) of ours against theirs with error bars.
 
@@ -19,7 +23,9 @@ Usage: python examples/compare_published.py [--reference DIR] --out DIR
 from __future__ import annotations
 
 import argparse
+import gzip
 import math
+import pickle
 import sys
 from pathlib import Path
 
@@ -61,9 +67,37 @@ def stabiliser(matrix: str) -> int:
 def compare_3x3(reference: Path) -> pd.DataFrame:
     """The published 3x3 K against ours, row per matrix."""
     theirs = pd.read_csv(reference / "ctm-2d-3x3.csv", dtype={"matrix": str})
-    texts = ["-".join(m[i : i + 3] for i in range(0, 9, 3)) for m in theirs.matrix]
+    return _compare_published(list(theirs.matrix), theirs.K.to_numpy(), 3)
+
+
+def pybdm_4x4() -> pd.DataFrame | None:
+    """pybdm's published 4x4 values (matrix digits, K), or None where pybdm is absent."""
+    try:
+        from importlib.resources import files
+
+        import pybdm  # noqa: F401
+    except ImportError:
+        return None
+    with gzip.open(files("pybdm") / "ctmdata" / "ctm-b2-d4x4.pkl.gz") as handle:
+        table = pickle.load(handle)  # pybdm's own data file, as pybdm itself loads it
+    values = table[(4, 4)]
+    return pd.DataFrame({"matrix": list(values), "K": list(values.values())})
+
+
+def compare_4x4() -> pd.DataFrame | None:
+    """pybdm's 4x4 K against ours, row per matrix pybdm lists (None without pybdm)."""
+    theirs = pybdm_4x4()
+    if theirs is None:
+        return None
+    return _compare_published(list(theirs.matrix), theirs.K.to_numpy(), 4)
+
+
+def _compare_published(digits: list[str], published: np.ndarray, side: int) -> pd.DataFrame:
+    """Published K of square matrices (their digits row by row) against ours: both K, both
+    standard errors, z."""
+    texts = ["-".join(m[i : i + side] for i in range(0, side * side, side)) for m in digits]
     ours = acss(texts, ndim=2, errors="ignore")
-    out = pd.DataFrame({"matrix": texts, "K_published": theirs.K.to_numpy(), "K": ours.K.to_numpy()})
+    out = pd.DataFrame({"matrix": texts, "K_published": published, "K": ours.K.to_numpy()})
     out["K_se"] = ours.K_se.to_numpy() if "K_se" in ours else 0.0
     C = Z_2D * 2.0 ** -out.K_published
     out["stab"] = [stabiliser(t) for t in texts]
@@ -129,6 +163,11 @@ def main(argv: list[str] | None = None) -> int:
     plot(grid, "K_published", "K", "se_published", "K_se", f"3x3 matrices: published against {grid.attrs['table']}",
          out / "3x3-vs-published.png")
     print(f"plots: {out / 'k4-vs-acss.png'}, {out / '3x3-vs-published.png'}")
+    four = compare_4x4()
+    if four is None:
+        print("pybdm is not installed: no 4x4 comparison")
+    else:
+        report(f"pybdm's 4x4 against {four.attrs['table']}", four, "matrix")
     return 0
 
 

@@ -104,6 +104,17 @@ def test_published_3x3_values_agree_within_the_combined_standard_errors():
     assert within >= AGREEMENT, f"only {within:.1%} of the published 3x3 values within 3 combined se"
 
 
+def test_pybdms_4x4_values_agree_within_the_combined_standard_errors():
+    """pybdm's 4x4 table (the same published sample, read from the installed pybdm) against
+    the default 2-D table: every matrix pybdm lists is answered, 99 % within 3 se."""
+    pytest.importorskip("pybdm")
+    four = compare_published().compare_4x4()
+    assert len(four) == 2**15 and four.K.notna().all()
+    within = (four.z.abs() <= 3).mean()
+    assert within >= AGREEMENT, f"only {within:.1%} of pybdm's 4x4 values within 3 combined se"
+    assert abs(four.z.mean()) < 0.1, "no shared offset between the two tables"
+
+
 def test_the_acss_experiments_score_from_the_shipped_tables():
     if not (DATASETS / "exp1.csv").is_file():
         pytest.skip("../shared/datasets is absent")
