@@ -18,7 +18,8 @@ from pipeline.space import Space, SpaceError
 from tmsim_ext import GRID_KERNEL_VERSION, GRID_PROOF_FLAGS, KERNEL_VERSION, PROOF_FLAGS, count_blocks, count_grid_blocks
 
 PROOFS: tuple[str, ...] = tuple(PROOF_FLAGS)
-"""Non-halting proofs the 1-D kernel knows, each switchable: closed, escape, cycle, shift."""
+"""Non-halting proofs the 1-D kernel knows, each switchable: closed, escape, cycle, shift, and cps
+(long runs only: classes past ``long_from``)."""
 
 GRID_PROOFS: tuple[str, ...] = tuple(GRID_PROOF_FLAGS)
 """Non-halting proofs the 2-D kernel knows, each switchable: closed, escape, cycle."""
@@ -30,6 +31,10 @@ MAX_STEPS = 100_000_000
 """The kernel keeps a tape and a journal of S cells; beyond this it would not fit."""
 
 MAX_STEPS_2D = 5_000
+
+WALK_STEPS = 100_000
+"""A 1-D walk keeps a tape, journal and records of S cells and a halting-time histogram of
+S counters per accumulator; a longer limit needs ``long_from``."""
 """The 2-D kernel keeps a grid of (2S+3)**2 cells (and a 4-byte mark per cell)."""
 
 
@@ -70,6 +75,14 @@ class RangeCounts:
     """Machine steps simulated in all."""
     proven_by: dict[str, int] = field(default_factory=dict)
     """Proof name -> classes (not machines) it decided."""
+    long: dict[str, int] = field(default_factory=dict)
+    """Long runs (``long_from`` set): from (the walk's limit), classes (that reached it),
+    bound (classes that ran on to max_steps), halted (halting classes), steps; else empty."""
+    late: list[tuple[tuple[int, ...], int, str]] = field(default_factory=list)
+    """Classes halting after ``witness_after`` steps: (entry digits, -1 free; steps; output)."""
+    undecided: list[tuple[tuple[int, ...], int, int]] = field(default_factory=list)
+    """Classes neither decided nor run to max_steps (their tape outgrew the kernel's
+    limit): (entry digits, -1 free; steps reached; machines). They count in ``limit``."""
 
     @property
     def machines(self) -> int:
@@ -128,6 +141,10 @@ def count_range(
     symmetry: bool = True,
     part: tuple[int, int, int] | None = None,
     max_length: int | None = None,
+    long_from: int | None = None,
+    cps_radius: int = 4,
+    cps_history: int = 6,
+    witness_after: int | None = None,
 ) -> RangeCounts:
     """Count machines start..stop-1 exactly as if each had been simulated one by one.
 
@@ -137,7 +154,10 @@ def count_range(
     ``part`` = (depth, parts, p), 2-D only: count part p of each block's walk cut at the
     branch points of that depth (``plan.NodeParts``); the parts add up to the whole.
     Outputs longer than ``max_length`` (in 2-D: more rows or columns) count in the totals
-    but are not listed (None: all are).
+    but are not listed (None: all are). ``long_from`` (1-D): classes still running after
+    that many steps run on outside the walk (``JobSpec.long_from``), where the 'cps' proof
+    tries radii 1 to ``cps_radius``, then with histories of 1 to ``cps_history`` updates.
+    ``witness_after`` (1-D): ``late`` lists the classes halting after that many steps.
     """
     space.check_range(start, stop)
     if stop - start >= MAX_RANGE:
@@ -157,8 +177,28 @@ def count_range(
     if space.dims == 2:
         raw = grid_counts(space, digits, mask, bool(symmetry), part, keep)
     else:
-        raw = count_blocks(space.states, space.symbols, space.max_steps, digits, mask, bool(symmetry), keep_len=keep)
+        raw = count_blocks(
+            space.states, space.symbols, space.max_steps, digits, mask, bool(symmetry), keep_len=keep,
+            **long_args(space, long_from, cps_radius, cps_history),
+            **({} if witness_after is None else {"witness_after": witness_after}),
+        )
+        raw.pop("collected", None)
+        raw.pop("late_lost", None)
     return RangeCounts(space=space, start=start, stop=stop, **raw)
+
+
+def long_args(space: Space, long_from: int | None, cps_radius: int = 4, cps_history: int = 6) -> dict:
+    """The kernel's long-run arguments; a walk longer than WALK_STEPS needs long_from."""
+    if long_from is None:
+        if space.max_steps > WALK_STEPS:
+            raise SpaceError(
+                f"max_steps {space.max_steps} is more than a walk holds ({WALK_STEPS}): give long_from "
+                f"(e.g. 4100) so that long runs leave the walk"
+            )
+        return {}
+    if not 1 <= long_from < space.max_steps:
+        raise SpaceError(f"long_from should be from 1 to max_steps - 1 = {space.max_steps - 1}, got {long_from}")
+    return {"long_from": long_from, "cps_radius": cps_radius, "cps_history": cps_history}
 
 
 def grid_counts(space: Space, digits: np.ndarray, mask: int, symmetry: bool, part=None, keep: int = -1) -> dict:
@@ -184,6 +224,12 @@ class SharedCounts:
     proven_by: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
     """The kernel's own time (wall, this thread)."""
+    long: dict[str, int] = field(default_factory=dict)
+    """Long-run work of the walk (``RangeCounts.long``)."""
+    undecided: list = field(default_factory=list)
+    """Undecided classes of the walk (``RangeCounts.undecided``)."""
+    late: list = field(default_factory=list)
+    """Late-halting classes of the walk (``RangeCounts.late``)."""
 
     def __add__(self, other: "SharedCounts") -> "SharedCounts":
         """Counts of two parts of the same blocks (their machines split by a part entry)."""
@@ -191,6 +237,9 @@ class SharedCounts:
             raise ValueError("parts of different blocks cannot be added")
         counts = [_add_into(_raw(a), _raw(b), a.space, a.start, a.stop) for a, b in zip(self.counts, other.counts)]
         proven_by = {k: self.proven_by.get(k, 0) + other.proven_by.get(k, 0) for k in {*self.proven_by, *other.proven_by}}
+        long = {k: self.long.get(k, 0) + other.long.get(k, 0) for k in {*self.long, *other.long} if k != "from"}
+        if "from" in self.long or "from" in other.long:
+            long["from"] = self.long.get("from", other.long.get("from"))
         return SharedCounts(
             counts,
             self.classes + other.classes,
@@ -198,6 +247,9 @@ class SharedCounts:
             self.steps + other.steps,
             proven_by,
             self.seconds + other.seconds,
+            long,
+            self.undecided + other.undecided,
+            self.late + other.late,
         )
 
 
@@ -259,6 +311,10 @@ def count_shared_top(
     proofs: Iterable[str] | None = None,
     symmetry: bool = True,
     max_length: int | None = None,
+    long_from: int | None = None,
+    cps_radius: int = 4,
+    cps_history: int = 6,
+    witness_after: int | None = None,
 ) -> SharedCounts:
     """Count aligned blocks that differ only in the most significant digit, all at once.
 
@@ -299,6 +355,7 @@ def count_shared_top(
         raise SpaceError(f"blocks of {size} machines are more than the kernel counts at once")
     if space.max_steps > MAX_STEPS:
         raise SpaceError(f"max_steps should be at most {MAX_STEPS}, got {space.max_steps}")
+    extra = long_args(space, long_from, cps_radius, cps_history)
     split = space.entry_at(space.entries - 1)
     digits = block_digits(space, ranges[0][0], free)
     digits[split] = -1
@@ -327,6 +384,8 @@ def count_shared_top(
         part_entry,
         part_digits,
         keep_len=-1 if max_length is None else max_length,
+        **extra,
+        **({} if witness_after is None else {"witness_after": witness_after}),
     )
     counts = []
     for t, (start, stop) in zip(tops, ranges):
@@ -336,7 +395,10 @@ def count_shared_top(
         share = _divide(own, len(orbits[t]))
         counts.append(_add_into(raw, share, space, start, stop))
     seconds = time.perf_counter() - began
-    return SharedCounts(counts, raw["classes"], raw["nodes"], raw["steps"], raw["proven_by"], seconds)
+    return SharedCounts(
+        counts, raw["classes"], raw["nodes"], raw["steps"], raw["proven_by"], seconds, raw.get("long", {}),
+        raw.get("undecided", []), raw.get("late", []),
+    )
 
 
 def _accumulate(into: dict, part: dict) -> None:

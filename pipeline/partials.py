@@ -65,6 +65,11 @@ class ShardTask:
     ranges: tuple[tuple[int, int], ...]
     paths: tuple[str, ...]
     """Where each shard's partial goes (paths every worker sees)."""
+    long_from: int | None = None
+    """Long runs leave the walk after this many steps (``JobSpec.long_from``)."""
+    cps_radius: int = 4
+    cps_history: int = 6
+    witness_after: int | None = None
 
 
 def shard_task(plan: ShardPlan, root: Path, shards: int | list[int]) -> ShardTask:
@@ -82,6 +87,10 @@ def shard_task(plan: ShardPlan, root: Path, shards: int | list[int]) -> ShardTas
         tuple(shards),
         tuple(plan.range(s) for s in shards),
         tuple(str((folder / partial_name(s)).resolve()) for s in shards),
+        spec.long_from,
+        spec.cps_radius,
+        spec.cps_history,
+        spec.witness_after,
     )
 
 
@@ -119,11 +128,23 @@ def count_part(task: ShardTask, part: tuple[int, list[int]] | None = None) -> Sh
         # (or in parts: NodeParts)
         began = time.perf_counter()
         cut = (part.depth, part.parts, part.part) if isinstance(part, NodeParts) else None
-        counts = [count_range(space, start, stop, part=cut, max_length=task.max_length) for start, stop in task.ranges]
+        long = {
+            "long_from": task.long_from, "cps_radius": task.cps_radius, "cps_history": task.cps_history,
+            "witness_after": task.witness_after,
+        } if space.dims == 1 else {}
+        counts = [count_range(space, start, stop, part=cut, max_length=task.max_length, **long) for start, stop in task.ranges]
         proven_by = {k: sum(c.proven_by.get(k, 0) for c in counts) for k in counts[0].proven_by}
         work = [sum(getattr(c, k) for c in counts) for k in ("classes", "nodes", "steps")]
-        return SharedCounts(counts, *work, proven_by, time.perf_counter() - began)
-    return count_shared_top(space, list(task.ranges), part=part, max_length=task.max_length)
+        runs = {k: sum(c.long.get(k, 0) for c in counts) for k in counts[0].long if k != "from"}
+        if counts[0].long:
+            runs["from"] = counts[0].long["from"]
+        undecided = [u for c in counts for u in c.undecided]
+        late = [u for c in counts for u in c.late]
+        return SharedCounts(counts, *work, proven_by, time.perf_counter() - began, runs, undecided, late)
+    return count_shared_top(
+        space, list(task.ranges), part=part, max_length=task.max_length, long_from=task.long_from,
+        cps_radius=task.cps_radius, cps_history=task.cps_history, witness_after=task.witness_after,
+    )
 
 
 def write_counts(task: ShardTask, *parts: SharedCounts) -> ShardDone:
@@ -137,6 +158,12 @@ def write_counts(task: ShardTask, *parts: SharedCounts) -> ShardDone:
         key: _shares(value, n)
         for key, value in (("classes", shared.classes), ("nodes", shared.nodes), ("steps", shared.steps), ("kernel_seconds", shared.seconds))
     }
+    proven_by = {name: _shares(value, n) for name, value in shared.proven_by.items()}
+    runs = {name: _shares(value, n) for name, value in shared.long.items() if name != "from"}
+    undecided = [
+        {"machine": space.text_of_digits([d if d >= 0 else None for d in digits]), "steps": steps, "machines": machines}
+        for digits, steps, machines in shared.undecided
+    ]
     for i, (shard, (start, stop), path) in enumerate(zip(task.shards, task.ranges, task.paths)):
         counts = shared.counts[i]
         if (counts.start, counts.stop) != (start, stop):
@@ -155,7 +182,18 @@ def write_counts(task: ShardTask, *parts: SharedCounts) -> ShardDone:
             "task_shards": list(task.shards),
             "task_parts": len(parts),
             "max_length": task.max_length,
+            "proven_by": {name: shares[i] for name, shares in proven_by.items()},
         }
+        if task.witness_after is not None:
+            # classes halting after witness_after steps, once per walk (first shard)
+            meta["late"] = [
+                [space.text_of_digits([d if d >= 0 else None for d in digits]), steps, output]
+                for digits, steps, output in shared.late
+            ] if i == 0 else []
+        if shared.long:
+            # long runs: the work per shard, and the walk's undecided classes once (first shard)
+            meta["long"] = dict({name: shares[i] for name, shares in runs.items()}, **{"from": shared.long.get("from")})
+            meta["undecided"] = undecided if i == 0 else []
         write_partial(Path(path), meta, counts.outputs, count_type(space.size))
     return ShardDone(task.shards, shared.seconds)
 

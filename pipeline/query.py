@@ -30,6 +30,7 @@ from pipeline.errors import CTMError
 from pipeline.estimate import MIN_HITS
 from pipeline.inputs import NA, Item, auto_ndim, items
 from pipeline.patterns import keys, normalized as normalize_matrix
+from pipeline.space import BUSY_BEAVER_STEPS
 from pipeline.tables import TABLE_FILE, data_root, list_tables, load_manifest, shipped_root, source_of, table_path
 
 DEFAULT_TABLES = {
@@ -53,8 +54,9 @@ K_se, D_se, hits) follow them in answers, frames and JSON, as they come in the f
 ROW_COLUMNS = ("string", "length", "rows", "cols", "cells", "sum_mass", "sum_mass2", "sum_mass_h")
 """Columns that name a row rather than give a value."""
 
-TABLE_NAME = re.compile(r"d(\d+)x(\d+)(-2d)?-s(\d+)(-sampled)?")
-"""d{n}x{m}[-2d]-s{S}[-sampled]: states, symbols, a 2-D space, the step limit, a sample."""
+TABLE_NAME = re.compile(r"d(\d+)x(\d+)(-2d)?-(?:s(\d+)|(nocutoff))(-sampled)?")
+"""d{n}x{m}[-2d]-s{S}[-sampled] or d{n}x{m}-nocutoff: states, symbols, a 2-D space, the
+step limit (a no-cutoff table's is the space's busy-beaver step count), a sample."""
 BDM_HINT = "estimate it with BDM instead (pipeline.bdm.bdm, or ctm bdm)"
 
 # Kinds of NA that lookups give (pipeline.inputs has those of the inputs themselves).
@@ -241,7 +243,8 @@ def name_parts(name: str) -> tuple[int, int, int, int, bool] | None:
     m = TABLE_NAME.fullmatch(name)
     if not m:
         return None
-    return int(m[1]), int(m[2]), 2 if m[3] else 1, int(m[4]), bool(m[5])
+    steps = BUSY_BEAVER_STEPS.get((int(m[1]), int(m[2])), 0) if m[5] else int(m[4])
+    return int(m[1]), int(m[2]), 2 if m[3] else 1, steps, bool(m[6])
 
 
 def _roots(data_dir: str | Path | None) -> list[Path]:
@@ -326,7 +329,9 @@ def open_table(
     name = _default_name(alphabet or 2, roots, ndim) if table is None else table
     parts = name_parts(name)
     if parts is None:
-        raise CTMError(f"table name should look like d5x2-s500, d4x2-2d-s2000 or d4x4-s2000-sampled, got {name!r}")
+        raise CTMError(
+            f"table name should look like d5x2-s500, d5x2-nocutoff, d4x2-2d-s2000 or d4x4-s2000-sampled, got {name!r}"
+        )
     if alphabet is not None and parts[1] != alphabet:
         raise CTMError(f"table {name} has {parts[1]} symbols but alphabet={alphabet}; pass alphabet={parts[1]}")
     return _load(_locate(name, version, roots).resolve())

@@ -21,8 +21,12 @@ from pipeline.errors import CTMError
 from pipeline.kernel import kernel_version
 from pipeline.partials import InvalidPartial, Partial, open_partial, partial_name, partials_dir, present_shards
 from pipeline.plan import ShardPlan, apply_symmetry, symmetries
+from pipeline.space import BUSY_BEAVER_SOURCES
 from pipeline.spec import JobSpec
 from pipeline.tables import TableInfo, count_type, list_tables, made_with, publish, row_checksum
+
+LATE_FILE = "late_halts.parquet"
+"""Beside a table whose job sets witness_after: its late-halting classes."""
 
 BATCH_ROWS = 2_000_000
 """Rows gathered per weight class before they are summed, bounding memory."""
@@ -61,6 +65,13 @@ class _Totals:
     proven: int = 0
     halting_times: dict[int, int] = field(default_factory=dict)
     work: dict[str, float] = field(default_factory=lambda: dict.fromkeys(("kernel_seconds", "classes", "nodes", "steps"), 0))
+    proven_by: dict[str, int] = field(default_factory=dict)
+    """Proof -> classes it decided (work: counted shards only, not weighted by derivations)."""
+    long: dict[str, int] = field(default_factory=dict)
+    """Long-run work (``RangeCounts.long``), summed over counted shards."""
+    undecided: list[dict] = field(default_factory=list)
+    late: list[list] = field(default_factory=list)
+    """Classes halting after the job's witness_after steps: [machine, steps, output]."""
 
     def add(self, part: Partial, weight: int) -> None:
         meta = part.meta
@@ -72,6 +83,16 @@ class _Totals:
             self.halting_times[int(steps)] = self.halting_times.get(int(steps), 0) + weight * count
         for key in self.work:
             self.work[key] += meta[key]
+        for name, classes in meta.get("proven_by", {}).items():
+            self.proven_by[name] = self.proven_by.get(name, 0) + classes
+        for name, value in meta.get("long", {}).items():
+            if name == "from":
+                self.long["from"] = value
+            else:
+                self.long[name] = self.long.get(name, 0) + value
+        for item in meta.get("undecided", []):
+            self.undecided.append(dict(item, weight=weight))
+        self.late.extend(meta.get("late", []))
 
     def add_closed(self, machines: int, halts: bool) -> None:
         """A closed unit: all halt at step 1, or none ever halts (proven by entry (0, 0))."""
@@ -257,7 +278,20 @@ def reduce_job(
     existing = None if force else same_as_latest(root, spec.table, dict(manifest, row_checksum=checksum))
     if existing is not None:
         return Reduced(existing, merge.invalid, published=False)
-    return Reduced(publish(root, spec.table, rows, manifest), merge.invalid)
+    extra = None
+    if spec.witness_after is not None:
+        late = sorted(merge.totals.late, key=lambda item: (item[1], item[0]))
+        extra = {LATE_FILE: pa.table({
+            "machine": pa.array([item[0] for item in late], pa.string()),
+            "steps": pa.array([item[1] for item in late], pa.int64()),
+            "output": pa.array([item[2] for item in late], pa.string()),
+        })}
+        manifest["late_halts"] = {
+            "file": LATE_FILE, "after": spec.witness_after, "classes": len(late),
+            "note": "blank-0 classes of the counted shards halting after that many steps ('---': an entry never read); "
+                    "derived shards' machines are their mirror images and renamings",
+        }
+    return Reduced(publish(root, spec.table, rows, manifest, extra), merge.invalid)
 
 
 def _manifest(spec, plan, totals, covered, full, count_total, strings) -> dict:
@@ -295,5 +329,27 @@ def _manifest(spec, plan, totals, covered, full, count_total, strings) -> dict:
             "closed": len(plan.closed) * plan.shards_per_unit,
         },
         "work": totals.work,
+        "classes_by_proof": totals.proven_by,
+        **_long_fields(spec, totals),
         **made_with(kernel_version(spec.space)),
     }
+
+
+def _long_fields(spec: JobSpec, totals: _Totals) -> dict:
+    """Manifest fields of a job with long runs: their work, the undecided classes, and
+    for a no-cutoff job the status and the theorem that makes it exact."""
+    if spec.long_from is None and not spec.no_cutoff:
+        return {}
+    undecided_machines = sum(u["machines"] * u["weight"] for u in totals.undecided)
+    out = {
+        "long_runs": dict(totals.long, cps_radius=spec.cps_radius, cps_history=spec.cps_history),
+        "undecided": {"machines": undecided_machines, "classes": totals.undecided},
+    }
+    if spec.no_cutoff:
+        out["status"] = "exact" if not totals.undecided else "undecided"
+        out["cutoff"] = (
+            f"none: max_steps {spec.max_steps} is the busy-beaver step count of ({spec.states},{spec.symbols}), "
+            f"proven by {BUSY_BEAVER_SOURCES[(spec.states, spec.symbols)]}, so the "
+            f"{totals.limit - undecided_machines} machines that reached it never halt"
+        )
+    return out

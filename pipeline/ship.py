@@ -13,9 +13,10 @@ from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.parquet as pq
 
 from pipeline.errors import CTMError
-from pipeline.tables import TableInfo, load_table, publish, row_checksum
+from pipeline.tables import TABLE_FILE, TableInfo, load_table, publish, row_checksum
 
 
 def kept_rows(rows: pa.Table, dims: int, max_length: int) -> pa.Table:
@@ -56,4 +57,9 @@ def ship(info: TableInfo, to_root: Path, max_length: int | None) -> TableInfo:
         shorter = sampled.get("max_length")
         sampled["max_length"] = max_length if shorter is None else min(shorter, max_length)
     manifest["strings"] = kept.num_rows
-    return publish(Path(to_root), info.table, kept, manifest)
+    # files beside the table (a no-cutoff table's late halts) travel with it, whole
+    extra = {
+        name: pq.read_table(info.path / name)
+        for name in info.manifest.get("files", {}) if name != TABLE_FILE
+    }
+    return publish(Path(to_root), info.table, kept, manifest, extra)

@@ -31,6 +31,31 @@ DIRECTION_OF = {1: 0, -1: 1, 2: 2, -2: 3}
 """Entry.move -> the direction code of the numbering (0 Right, 1 Left, 2 Up, 3 Down)."""
 
 
+BUSY_BEAVER_STEPS = {
+    (2, 2): 6,
+    (3, 2): 21,
+    (4, 2): 107,
+    (5, 2): 47_176_870,
+    (2, 3): 38,
+    (2, 4): 3_932_964,
+}
+"""(n, m) -> the most steps a halting 1-D machine of that space takes, halting step
+included (CTM.md). All are proven: BB(5) = 47,176,870 by the bbchallenge collaboration
+(2024, checked in Coq: Coq-BB5), BB(2,4) = 3,932,964 likewise (2024); the smaller ones by
+Lin and Rado (1965), Brady (1983) and Lafitte and Papazian (2007). A machine still
+running after that many steps never halts."""
+
+BUSY_BEAVER_SOURCES = {
+    (2, 2): "Rado (1962)",
+    (3, 2): "Lin and Rado (1965)",
+    (4, 2): "Brady (1983)",
+    (5, 2): "the bbchallenge collaboration (2024), 'Determination of the fifth Busy Beaver value', checked in Coq (Coq-BB5)",
+    (2, 3): "Lafitte and Papazian (2007)",
+    (2, 4): "the bbchallenge collaboration (2024), checked in Coq",
+}
+"""(n, m) -> who proved its BUSY_BEAVER_STEPS value (cited in no-cutoff tables' manifests)."""
+
+
 class SpaceError(CTMError, ValueError):
     """A space, range or machine that does not exist; the message names the value."""
 

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from pipeline.errors import CTMError
 from pipeline.kernel import MAX_RANGE, check_steps
-from pipeline.space import Space
+from pipeline.space import BUSY_BEAVER_STEPS, Space
 
 SCHEMA_VERSION = 1
 """Layout of partials and tables; part of every job id, so a change never mixes files."""
@@ -37,6 +37,10 @@ MAX_SAMPLE_DEPTH = 8
 """Branch points a sampled job enumerates exactly above its strata (more would be slow)."""
 
 MAX_SEED = 2**63 - 1
+
+WALK_STEPS = 100_000
+"""A 1-D walk keeps a tape, journal and records of S cells and a halting-time histogram
+of S counters per accumulator; beyond this many steps a job sets ``long_from``."""
 
 
 class SpecError(CTMError, ValueError):
@@ -79,9 +83,29 @@ class JobSpec:
     batches: int = 1
     """Sampled jobs: batches ``ctm run`` computes (``--shards A:B`` sends others); not part
     of the job id, so any set of batches adds up to one table."""
+    no_cutoff: bool = False
+    """1-D exact jobs: max_steps is the space's proven busy-beaver step count
+    (``space.BUSY_BEAVER_STEPS``; filled in when left out), so a machine still running
+    then never halts and the table has no step cutoff at all (named ``d{n}x{m}-nocutoff``)."""
+    long_from: int | None = None
+    """1-D exact jobs: classes still running after this many steps leave the branching
+    walk and run on to max_steps on a compact tape (memory grows with the tape a run
+    visits, not with S), after the 'cps' proof had its try. None: every class stays in the
+    walk, which allows at most 100,000 steps. Not part of the job id: it changes the work,
+    never a count."""
+    cps_radius: int = 4
+    """1-D long runs: the 'cps' proof tries windows of 2 up to cps_radius + 1 cells (0: off).
+    Not part of the job id."""
+    cps_history: int = 6
+    witness_after: int | None = None
+    """1-D exact jobs: list every class that halts after this many steps (its machine,
+    steps and output) beside the table, in ``late_halts.parquet``: e.g. 500 names a
+    machine for each string a 500-step table lacks. Part of the job id when set."""
+    """1-D long runs: then the same windows with each cell's last 1 to cps_history updates
+    remembered (0: plain windows only). Not part of the job id."""
 
     def __post_init__(self) -> None:
-        for name in ("states", "symbols", "max_steps", "parts", "dims", "sample_depth", "draws", "batches"):
+        for name in ("states", "symbols", "max_steps", "parts", "dims", "sample_depth", "draws", "batches", "cps_radius", "cps_history"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int):
                 raise SpecError(f"{name} should be an integer, got {value!r}")
@@ -91,6 +115,7 @@ class JobSpec:
             raise SpecError(f"derive should be true or false, got {self.derive!r}")
         if self.parts < 1:
             raise SpecError(f"parts should be at least 1, got {self.parts}")
+        self._check_long()
         if self.max_length is not None and (
             isinstance(self.max_length, bool) or not isinstance(self.max_length, int) or self.max_length < 1
         ):
@@ -129,6 +154,49 @@ class JobSpec:
                 f"more than the kernel counts at once: raise shard_depth"
             )
 
+    def _check_long(self) -> None:
+        """The rules of no_cutoff, long_from, cps_radius and cps_history."""
+        if not isinstance(self.no_cutoff, bool):
+            raise SpecError(f"no_cutoff should be true or false, got {self.no_cutoff!r}")
+        if self.no_cutoff:
+            bound = BUSY_BEAVER_STEPS.get((self.states, self.symbols)) if self.dims == 1 else None
+            if bound is None:
+                known = ", ".join(f"({n},{m})" for n, m in BUSY_BEAVER_STEPS)
+                raise SpecError(
+                    f"no_cutoff needs a proven busy-beaver step count; it is known for the 1-D spaces {known}, "
+                    f"not for {self.space.label}"
+                )
+            if self.max_steps != bound:
+                raise SpecError(
+                    f"no_cutoff: max_steps should be ({self.states},{self.symbols})'s busy-beaver step count "
+                    f"{bound} (or left out), got {self.max_steps}"
+                )
+            if self.mode != "exact":
+                raise SpecError("no_cutoff is for exact jobs: a sampled job cannot run every long class to the bound")
+        if self.long_from is not None:
+            if isinstance(self.long_from, bool) or not isinstance(self.long_from, int) or not 1 <= self.long_from < self.max_steps:
+                raise SpecError(f"long_from should be an integer from 1 to max_steps - 1 = {self.max_steps - 1}, got {self.long_from!r}")
+            if self.dims != 1 or self.mode != "exact":
+                raise SpecError("long_from is for exact 1-D jobs")
+            if self.long_from > WALK_STEPS:
+                raise SpecError(f"long_from should be at most {WALK_STEPS} (the walk keeps that many steps), got {self.long_from}")
+        elif self.dims == 1 and self.mode == "exact" and self.max_steps > WALK_STEPS:
+            raise SpecError(
+                f"max_steps {self.max_steps} is more than a walk holds ({WALK_STEPS}): set long_from "
+                f"(e.g. 4100) so that long runs leave the walk"
+            )
+        if not 0 <= self.cps_radius <= 8:
+            raise SpecError(f"cps_radius should be between 0 (off) and 8, got {self.cps_radius}")
+        if self.witness_after is not None and (
+            isinstance(self.witness_after, bool) or not isinstance(self.witness_after, int)
+            or not 0 <= self.witness_after < self.max_steps or self.dims != 1 or self.mode != "exact"
+        ):
+            raise SpecError(
+                f"witness_after should be an integer from 0 to max_steps - 1 in an exact 1-D job, got {self.witness_after!r}"
+            )
+        if not 0 <= self.cps_history <= 8:
+            raise SpecError(f"cps_history should be between 0 (plain windows) and 8, got {self.cps_history}")
+
     def _check_sampled(self) -> None:
         if self.seed is None:
             raise SpecError("seed is missing: a sampled job draws from a seed, e.g. seed = 2014")
@@ -161,6 +229,8 @@ class JobSpec:
         """Table name, e.g. ``d5x2-s500``, ``d4x2-2d-s2000`` or ``d4x4-s2000-sampled``."""
         grid = "-2d" if self.dims == 2 else ""
         sampled = "-sampled" if self.sampled else ""
+        if self.no_cutoff:
+            return f"d{self.states}x{self.symbols}{grid}-nocutoff"
         return f"d{self.states}x{self.symbols}{grid}-s{self.max_steps}{sampled}"
 
     @property
@@ -170,8 +240,12 @@ class JobSpec:
         Fields at their defaults that a 1-D exact job never set are left out, so the ids
         of the first jobs (and of their shipped tables) stay as they were."""
         identity = dict(asdict(self), schema=SCHEMA_VERSION)
-        for name in ("parts", "batches"):
+        for name in ("parts", "batches", "long_from", "cps_radius", "cps_history"):
             del identity[name]
+        if not self.no_cutoff:
+            del identity["no_cutoff"]
+        if self.witness_after is None:
+            del identity["witness_after"]
         if self.dims == 1:
             del identity["dims"]
         if self.max_length is None:
@@ -208,6 +282,15 @@ def load_spec(path: str | Path) -> JobSpec:
     unknown = sorted(set(data) - set(FIELDS))
     if unknown:
         raise SpecError(f"job file {path}: unknown field {unknown[0]!r}; fields are {', '.join(FIELDS)}")
+    if data.get("no_cutoff") is True and "max_steps" not in data:
+        bound = BUSY_BEAVER_STEPS.get((data.get("states"), data.get("symbols")))
+        if bound is None or data.get("dims", 1) != 1:
+            known = ", ".join(f"({n},{m})" for n, m in BUSY_BEAVER_STEPS)
+            raise SpecError(
+                f"job file {path}: no_cutoff needs a proven busy-beaver step count; it is known for the "
+                f"1-D spaces {known}"
+            )
+        data["max_steps"] = bound
     missing = [f for f in REQUIRED if f not in data]
     if data.get("mode", "exact") == "exact":
         if "shard_depth" not in data:

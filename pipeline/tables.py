@@ -201,12 +201,15 @@ def list_tables(root: Path) -> list[TableInfo]:
     return out
 
 
-def publish(root: Path, table: str, rows: pa.Table, manifest: dict) -> TableInfo:
+def publish(root: Path, table: str, rows: pa.Table, manifest: dict, extra: dict[str, pa.Table] | None = None) -> TableInfo:
     """Write ``rows`` and ``manifest`` as the next version of ``table`` in ``root``, atomically.
 
     The manifest gains version, parent, files, row_checksum and table; an existing
     version is never overwritten (a race for the same number moves on to the next).
+    ``extra`` maps file names (``*.parquet``) to tables written beside it, e.g. a
+    no-cutoff table's ``late_halts.parquet``; their checksums join ``files``.
     """
+    extra = dict(extra or {})
     folder = Path(root) / "tables" / table
     folder.mkdir(parents=True, exist_ok=True)
     checksum = row_checksum(rows.column("string"), rows.column("count" if "count" in rows.column_names else "hits"))
@@ -217,16 +220,18 @@ def publish(root: Path, table: str, rows: pa.Table, manifest: dict) -> TableInfo
         tmp.mkdir()
         try:
             pq.write_table(rows, tmp / TABLE_FILE, compression="zstd")
+            for name, side in extra.items():
+                pq.write_table(side, tmp / name, compression="zstd")
             full = dict(
                 manifest,
                 table=table,
                 version=version,
                 parent=found[-1] if found else None,
                 row_checksum=checksum,
-                files={TABLE_FILE: file_sha256(tmp / TABLE_FILE)},
+                files={name: file_sha256(tmp / name) for name in (TABLE_FILE, *extra)},
             )
             (tmp / MANIFEST_FILE).write_text(json.dumps(full, indent=1) + "\n", encoding="utf-8")
-            for name in (TABLE_FILE, MANIFEST_FILE):
+            for name in (TABLE_FILE, MANIFEST_FILE, *extra):
                 _fsync(tmp / name)
             os.rename(tmp, folder / f"v{version}")
         except OSError:

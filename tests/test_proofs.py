@@ -57,8 +57,9 @@ def _one(states: int, symbols: int, max_steps: int, text: str, proofs):
     return count_range(space, number, number + 1, proofs=proofs)
 
 
-def test_the_kernel_has_the_four_proofs():
-    assert set(PROOFS) == {"closed", "escape", "cycle", "shift"}
+def test_the_kernel_has_the_five_proofs():
+    # 'cps' acts on long runs only (tests/test_long.py): in a walk it decides nothing
+    assert set(PROOFS) == {"closed", "escape", "cycle", "shift", "cps"}
 
 
 @pytest.mark.parametrize("states, symbols, text, deciders, why", DECIDED, ids=[c[2] for c in DECIDED])

@@ -4,8 +4,12 @@
 # Exact counts are 128-bit machine counts. A sampled accumulator counts *hits* (leaves
 # of sampled classes) in the map's counts and their *mass* (the fraction of the block
 # they stand for, a float: the spaces sampled hold far more than 2**127 machines).
+#
+# Halting times are a dense histogram up to the walk's step limit and a sparse list
+# beyond it (a no-cutoff job's long runs halt at a few scattered times up to 47 million;
+# a dense array would take 16 bytes per step).
 from libc.stdint cimport uint64_t, int64_t
-from libc.stdlib cimport calloc, free
+from libc.stdlib cimport calloc, free, realloc
 
 from tmsim_ext._types cimport u128, step_t
 from tmsim_ext._countmap cimport CountMap, cmap_init, cmap_free
@@ -16,6 +20,10 @@ cdef struct Acc:
     u128* times         # times[t]: machines halting after t steps (exact)
     double* ftimes      # ftimes[t]: mass halting after t steps (sampled)
     step_t max_time
+    step_t dense        # times[t] exists for t < dense; later times go to the sparse list
+    step_t* far_t       # sparse list: steps (at least dense) and machines halting then
+    u128* far_k
+    int64_t nfar, capfar
     u128 halting, limit, proven
     double fhalting, flimit, fproven
     bint ready
@@ -24,6 +32,7 @@ cdef struct Acc:
 cdef inline int acc_init(Acc* acc, step_t S, bint sampled) noexcept nogil:
     """Allocate an accumulator for step limit S; -1 when memory runs out."""
     acc.ready = True
+    acc.dense = S + 2
     if sampled:
         acc.ftimes = <double*>calloc(S + 2, sizeof(double))
         if acc.ftimes == NULL:
@@ -40,15 +49,46 @@ cdef inline void acc_free(Acc* acc) noexcept nogil:
         cmap_free(&acc.outputs)
     free(acc.times)
     free(acc.ftimes)
+    free(acc.far_t)
+    free(acc.far_k)
+    acc.far_t = NULL
+    acc.far_k = NULL
+    acc.nfar = acc.capfar = 0
     acc.times = NULL
     acc.ftimes = NULL
     acc.ready = False
 
 
+cdef inline int acc_far_time(Acc* acc, step_t t, u128 k) noexcept nogil:
+    """Exact: add k machines halting after t >= dense steps to the sparse list; -1 when
+    memory runs out."""
+    cdef int64_t cap
+    cdef step_t* nt
+    cdef u128* nk
+    if acc.nfar == acc.capfar:
+        cap = 64 if acc.capfar == 0 else 2 * acc.capfar
+        nt = <step_t*>realloc(acc.far_t, cap * sizeof(step_t))
+        if nt == NULL:
+            return -1
+        acc.far_t = nt
+        nk = <u128*>realloc(acc.far_k, cap * sizeof(u128))
+        if nk == NULL:
+            return -1
+        acc.far_k = nk
+        acc.capfar = cap
+    acc.far_t[acc.nfar] = t
+    acc.far_k[acc.nfar] = k
+    acc.nfar += 1
+    acc.halting += k
+    if t > acc.max_time:
+        acc.max_time = t
+    return 0
+
+
 cdef inline void acc_halt_time(Acc* acc, bint sampled, double fw, step_t t, u128 k,
                               int classes) noexcept nogil:
     """Add k machines (exact) or ``classes`` sampled leaves of mass fw each, halting on
-    step t+1, to the halting total and the halting-time histogram."""
+    step t+1 (before the dense limit), to the halting total and the halting-time histogram."""
     if sampled:
         acc.ftimes[t + 1] += fw * classes
         acc.fhalting += fw * classes
@@ -80,12 +120,15 @@ cdef inline dict acc_results(Acc* acc, bytes digits):
             else:
                 outputs[text] = to_int(acc.outputs.counts[j])
     times = {}
-    for t in range(acc.max_time + 1):
+    for t in range(min(acc.max_time + 1, acc.dense)):
         if sampled:
             if acc.ftimes[t] != 0:
                 times[t] = acc.ftimes[t]
         elif acc.times[t] != 0:
             times[t] = to_int(acc.times[t])
+    for j in range(<uint64_t>acc.nfar):
+        times[acc.far_t[j]] = times.get(acc.far_t[j], 0) + to_int(acc.far_k[j])
+    times = dict(sorted(times.items()))
     if sampled:
         return {"outputs": outputs, "halting": acc.fhalting, "limit": acc.flimit, "proven": acc.fproven,
                 "halting_times": times}

@@ -26,16 +26,20 @@ from libc.string cimport memset
 
 from tmsim_ext._types cimport u128, symbol_t, digit_t, pos_t, step_t
 from tmsim_ext._countmap cimport cmap_add_mass
-from tmsim_ext._acc cimport Acc, acc_init, acc_free, acc_halt_time, acc_results
+from tmsim_ext._acc cimport Acc, acc_init, acc_free, acc_halt_time, acc_results, to_int
 from tmsim_ext._graph cimport graph_closed, graph_live, graph_row, graph_update
 from tmsim_ext._journal cimport Marks, marks_alloc, marks_free, marks_next, tape_repeats, journal_undo
 from tmsim_ext._records cimport Rec
 from tmsim_ext._rng cimport Rng, rng_start, rng_below
 from tmsim_ext._patterns cimport line_key
 from tmsim_ext._line_types cimport (
-    Move, Ctx, Head, P_CLOSED, P_ESCAPE, P_CYCLE, P_SHIFT, CLOSED_FIRST, CYCLE_FIRST,
+    Move, Ctx, Head, P_CLOSED, P_ESCAPE, P_CYCLE, P_SHIFT, P_CPS, CLOSED_FIRST, CYCLE_FIRST,
     BY_CLOSED, BY_ESCAPE, BY_CYCLE, BY_SHIFT,
 )
+from tmsim_ext._line_long cimport long_start
+from tmsim_ext._line_witness cimport witness_note
+from tmsim_ext._line_cps cimport cps_closed
+from tmsim_ext._line_cpsh cimport cps_history
 from tmsim_ext._line_escape cimport escapes
 from tmsim_ext._line_shift cimport record
 from tmsim_ext._countmap cimport CountMap, cmap_init, cmap_free
@@ -43,7 +47,8 @@ from tmsim_ext._countmap cimport CountMap, cmap_init, cmap_free
 KERNEL_VERSION = "1"
 """Bump whenever counts could change: partials written by another version are invalid."""
 
-PROOF_FLAGS = {"closed": P_CLOSED, "escape": P_ESCAPE, "cycle": P_CYCLE, "shift": P_SHIFT}
+PROOF_FLAGS = {"closed": P_CLOSED, "escape": P_ESCAPE, "cycle": P_CYCLE, "shift": P_SHIFT, "cps": P_CPS}
+"""Proof name -> kernel flag; 'cps' acts on long runs only (classes passing the walk's limit)."""
 
 cdef void decode_digits(Ctx* c) noexcept nogil:
     """Decode every digit value once (CTM.md numbering); halts get move 0, next -1."""
@@ -108,15 +113,20 @@ cdef inline void halt_time(Ctx* c, step_t t, u128 k, int classes) noexcept nogil
     c.classes += classes
 
 
-cdef inline void leaf_halt(Ctx* c, pos_t h, symbol_t w, step_t t, pos_t lo, pos_t hi) noexcept nogil:
-    """Count a class halting on step t+1 after writing w at h."""
+cdef inline void leaf_halt(Ctx* c, int e, pos_t h, symbol_t w, step_t t, pos_t lo, pos_t hi) noexcept nogil:
+    """Count a class halting on step t+1 by entry e, after writing w at h."""
+    if t >= c.witness_after:
+        witness_note(c, e, <digit_t>w, t, c.tape, h, w, lo, hi)
     halt_output(c, h, w, lo, hi, weight(c))
     halt_time(c, t, weight(c), 1)
 
 
-cdef inline void leaf_halts(Ctx* c, pos_t h, step_t t, pos_t lo, pos_t hi) noexcept nogil:
-    """Count the m classes halting on step t+1 after writing each symbol at h."""
+cdef inline void leaf_halts(Ctx* c, int e, pos_t h, step_t t, pos_t lo, pos_t hi) noexcept nogil:
+    """Count the m classes halting on step t+1 by free entry e, after writing each symbol at h."""
     cdef int w
+    if t >= c.witness_after:
+        for w in range(c.m):
+            witness_note(c, e, <digit_t>w, t, c.tape, h, <symbol_t>w, lo, hi)
     for w in range(c.m):
         halt_output(c, h, <symbol_t>w, lo, hi, weight(c))
     halt_time(c, t, weight(c) * <u128>c.m, c.m)
@@ -186,7 +196,7 @@ cdef void walk(Ctx* c, pos_t h0, int q0, step_t t0, pos_t lo, pos_t hi) noexcept
     scheduled times.
     """
     cdef Head at
-    cdef step_t S = c.S, NEVER = S + 1, t
+    cdef step_t S = c.T, NEVER = S + 1, t
     cdef step_t ck_t = t0, ck_span = CYCLE_FIRST, closed_at = t0 + CLOSED_FIRST, due
     cdef pos_t ck_h = h0, h
     cdef int m = c.m, ck_qm = q0 * m, flags = c.flags, q, e
@@ -213,7 +223,7 @@ cdef void walk(Ctx* c, pos_t h0, int q0, step_t t0, pos_t lo, pos_t hi) noexcept
             if a < 0:
                 branch(c, e, h, at.q, t, lo, hi)
             else:
-                leaf_halt(c, h, <symbol_t>a, t, lo, hi)
+                leaf_halt(c, e, h, <symbol_t>a, t, lo, hi)
             break
         h = at.h
         q = at.q
@@ -260,11 +270,14 @@ cdef void walk(Ctx* c, pos_t h0, int q0, step_t t0, pos_t lo, pos_t hi) noexcept
                 decide(c, BY_CLOSED)
                 break
         if t >= S:
-            if c.sampled:
+            if c.T < c.S:
+                long_start(c, c.tape, h, q, t, lo, hi)
+            elif c.sampled:
                 c.acc.flimit += c.fw
+                c.classes += 1
             else:
                 c.acc.limit += weight(c)
-            c.classes += 1
+                c.classes += 1
             break
         due = min(min(ck_t + ck_span, closed_at), S)
     c.steps += at.t - t0
@@ -282,7 +295,7 @@ cdef inline bint first_read(Ctx* c, int e, pos_t h, step_t t, pos_t lo, pos_t hi
     cdef pos_t hn = h + c.mv[e]
     cdef int x = c.nx[e], en
     cdef symbol_t old
-    if t + 1 >= c.S:
+    if t + 1 >= c.T:
         return False
     en = x * c.m + c.tape[hn]   # hn != h: a move digit moves
     if c.act[en] >= 0:
@@ -336,9 +349,9 @@ cdef void branch(Ctx* c, int e, pos_t h, int q, step_t t, pos_t lo, pos_t hi) no
             if ok[r]:
                 if split:
                     c.acc = &c.accs[1 + r]
-                leaf_halt(c, h, <symbol_t>r, t, lo, hi)
+                leaf_halt(c, e, h, <symbol_t>r, t, lo, hi)
     else:
-        leaf_halts(c, h, t, lo, hi)
+        leaf_halts(c, e, h, t, lo, hi)
     if c.symmetry:
         for st in range(c.n - 1, 0, -1):
             if c.used[st] == 0:
@@ -426,7 +439,7 @@ cdef void descend(Ctx* c, int e, pos_t h, int q, step_t t, pos_t lo, pos_t hi) n
         loops = c.draws
     c.nfree -= 1
     c.fw = fw / c.b
-    leaf_halts(c, h, t, lo, hi)
+    leaf_halts(c, e, h, t, lo, hi)
     c.depth += 1
     for i in range(loops):
         if c.depth == c.sample_depth + 1:
@@ -508,18 +521,27 @@ cdef void free_ctx(Ctx* c) noexcept nogil:
     free(c.succ)
     free(c.powb)
     if c.tape != NULL:
-        free(c.tape - c.S - 1)
+        free(c.tape - c.T - 1)
     marks_free(&c.marks)
     free(c.jpos)
     free(c.jold)
     free(c.rec)
     free(c.rec_last)
     if c.scratch != NULL:
-        free(c.scratch - c.S - 1)
+        free(c.scratch - c.T - 1)
+    free(c.collected_digits)
+    free(c.collected_steps)
+    free(c.undecided_digits)
+    free(c.undecided_steps)
+    free(c.undecided_weight)
+    free(c.wit_digits)
+    free(c.wit_steps)
+    free(c.wit_off)
+    free(c.wit_arena)
 
 
 cdef int alloc_ctx(Ctx* c) noexcept nogil:
-    cdef int64_t cells = 2 * c.S + 3
+    cdef int64_t cells = 2 * c.T + 3
     cdef int k
     c.act = <digit_t*>calloc(c.E, sizeof(digit_t))
     c.mv = <int8_t*>calloc(c.E, sizeof(int8_t))
@@ -534,9 +556,14 @@ cdef int alloc_ctx(Ctx* c) noexcept nogil:
     c.succ = <uint64_t*>calloc(c.n, sizeof(uint64_t))
     c.powb = <u128*>calloc(c.E + 1, sizeof(u128))
     c.tape = <symbol_t*>calloc(cells, sizeof(symbol_t))
-    c.jpos = <pos_t*>calloc(c.S + 1, sizeof(pos_t))
-    c.jold = <symbol_t*>calloc(c.S + 1, sizeof(symbol_t))
-    c.rec = <Rec*>calloc(c.S + 2, sizeof(Rec))
+    c.jpos = <pos_t*>calloc(c.T + 1, sizeof(pos_t))
+    c.jold = <symbol_t*>calloc(c.T + 1, sizeof(symbol_t))
+    c.rec = <Rec*>calloc(c.T + 2, sizeof(Rec))
+    c.collected_digits = <digit_t*>calloc(c.collect * c.E + 1, sizeof(digit_t))
+    c.collected_steps = <step_t*>calloc(c.collect + 1, sizeof(step_t))
+    c.undecided_digits = <digit_t*>calloc(c.max_undecided * c.E + 1, sizeof(digit_t))
+    c.undecided_steps = <step_t*>calloc(c.max_undecided + 1, sizeof(step_t))
+    c.undecided_weight = <u128*>calloc(c.max_undecided + 1, sizeof(u128))
     c.rec_last = <int32_t*>calloc(2 * c.n, sizeof(int32_t))
     c.scratch = <symbol_t*>calloc(cells, sizeof(symbol_t))
     c.accs = <Acc*>calloc(c.nacc, sizeof(Acc))
@@ -545,16 +572,17 @@ cdef int alloc_ctx(Ctx* c) noexcept nogil:
     c.allow_to = <uint8_t*>calloc(c.E * c.n, sizeof(uint8_t))
     c.choices = <u128*>calloc(c.E, sizeof(u128))
     if c.tape != NULL:
-        c.tape += c.S + 1
+        c.tape += c.T + 1
     if c.scratch != NULL:
-        c.scratch += c.S + 1
+        c.scratch += c.T + 1
     if not (c.act and c.mv and c.nx and c.step and c.state_of and c.dig_wr and c.dig_mv and c.dig_nx and c.dig_step
-            and c.succ and c.used and c.powb and c.tape and marks_alloc(&c.marks, cells, c.S + 1) == 0
-            and c.jpos and c.jold and c.rec
+            and c.succ and c.used and c.powb and c.tape and marks_alloc(&c.marks, cells, c.T + 1) == 0
+            and c.jpos and c.jold and c.rec and c.collected_digits and c.collected_steps
+            and c.undecided_digits and c.undecided_steps and c.undecided_weight
             and c.rec_last and c.scratch and c.accs and c.restricted and c.allow and c.allow_to and c.choices):
         return -1
     for k in range(c.nacc):
-        if acc_init(&c.accs[k], c.S, c.sampled) != 0:
+        if acc_init(&c.accs[k], c.T, c.sampled) != 0:
             return -1
     decode_digits(c)
     for k in range(c.b):
@@ -597,7 +625,9 @@ def count_blocks(int n, int m, step_t max_steps, const digit_t[:, ::1] blocks,
                  int flags, bint symmetry, int split_entry=-1, const digit_t[::1] split_digits=None,
                  int part_entry=-1, const digit_t[::1] part_digits=None, bint sampled=False,
                  int sample_depth=0, int draws=1, uint64_t seed=0, uint64_t batch=0, int64_t keep_len=-1,
-                 bint pool=False):
+                 bint pool=False, step_t long_from=0, int cps_radius=4, int cps_history=6, int64_t long_cells=0,
+                 int64_t collect=0, int64_t max_undecided=1000, step_t witness_after=-1,
+                 int64_t max_witness=1000000):
     """Count every machine of each block (row: digit per entry, -1 free) of space (n, m).
 
     Returns a dict of Python ints: outputs (str -> count), halting, limit, proven,
@@ -616,7 +646,17 @@ def count_blocks(int n, int m, step_t max_steps, const digit_t[:, ::1] blocks,
     index); outputs then map to (hits, mass), totals and halting times are masses, and
     a block's masses add up to 1 (per block; blocks are added). In either mode outputs
     longer than ``keep_len`` (when >= 0) count in the totals only; ``pool`` keys sampled
-    outputs by pattern (pipeline.patterns.keys). Callers validate inputs.
+    outputs by pattern (pipeline.patterns.keys).
+
+    ``long_from`` (0 < long_from < max_steps, exact only): classes still running after that
+    many steps leave the walk and run on to max_steps on a compact tape
+    (tmsim_ext/_line_long.pxd), where the 'cps' proof (windows up to ``cps_radius`` + 1
+    cells, then with up to ``cps_history`` updates remembered per cell) may decide them. ``long`` then reports their work, ``collected`` lists up to
+    ``collect`` of them as (entries, steps) when they reached long_from, and ``undecided``
+    lists (entries, steps, machines) of classes whose tape outgrew ``long_cells`` cells
+    (0: no limit), which count in ``limit`` too. ``witness_after`` (>= 0): ``late`` lists
+    up to ``max_witness`` classes halting after that many steps as (entries, steps,
+    output), and ``late_lost`` how many more there were. Callers validate inputs.
     """
     cdef Ctx c
     cdef Py_ssize_t i
@@ -627,6 +667,14 @@ def count_blocks(int n, int m, step_t max_steps, const digit_t[:, ::1] blocks,
     c.b = m * (2 * n + 1)
     c.E = n * m
     c.S = max_steps
+    c.T = long_from if 0 < long_from < max_steps else max_steps
+    c.cps_radius = cps_radius
+    c.cps_history = cps_history
+    c.long_cells = long_cells
+    c.collect = collect
+    c.max_undecided = max_undecided
+    c.witness_after = witness_after if witness_after >= 0 else max_steps + 1
+    c.max_witness = max_witness
     c.flags = flags
     c.symmetry = symmetry
     c.split_e = split_entry
@@ -638,6 +686,10 @@ def count_blocks(int n, int m, step_t max_steps, const digit_t[:, ::1] blocks,
     c.batch = batch
     c.keep_len = keep_len
     c.pool = pool
+    if sampled and c.T < c.S:
+        raise ValueError("a sampled count takes no long_from: long runs are counted exactly")
+    if collect < 0 or max_undecided < 0 or cps_radius < 0 or cps_history < 0 or long_cells < 0:
+        raise ValueError("collect, max_undecided, cps_radius, cps_history and long_cells should be at least 0")
     if sampled and (split_entry >= 0 or part_entry >= 0):
         raise ValueError("a sampled count takes no split or part entry")
     if blocks.shape[0] > 0 and blocks.shape[1] != c.E:
@@ -738,6 +790,29 @@ cdef dict _results(Ctx* c):
         steps=c.steps,
         proven_by={name: c.by_proof[i] for i, name in enumerate(PROOF_FLAGS)},
     )
+    if c.witness_after <= c.S:
+        out["late"] = [
+            (tuple(c.wit_digits[i * c.E + e] for e in range(c.E)), c.wit_steps[i],
+             (c.wit_arena + c.wit_off[i])[:(c.wit_off[i + 1] if i + 1 < c.nwitness else c.arena_len) - c.wit_off[i]]
+             .translate(_DIGITS).decode("ascii"))
+            for i in range(c.nwitness)
+        ]
+        out["late_lost"] = c.witness_lost
+    if c.T < c.S:
+        out["long"] = {
+            "from": c.T, "classes": c.long_classes, "bound": c.long_bound, "halted": c.long_halted,
+            "steps": c.long_steps, "undecided_lost": c.undecided_lost,
+            **{f"by_{name}": c.long_by[i] for i, name in enumerate(("closed", "cps", "cycle", "shift"))},
+        }
+        out["collected"] = [
+            (tuple(c.collected_digits[i * c.E + e] for e in range(c.E)), c.collected_steps[i])
+            for i in range(c.ncollected)
+        ]
+        out["undecided"] = [
+            (tuple(c.undecided_digits[i * c.E + e] for e in range(c.E)), c.undecided_steps[i],
+             to_int(c.undecided_weight[i]))
+            for i in range(c.nundecided)
+        ]
     if c.sampled:
         out["draws"] = c.ndraws
     if c.split_e >= 0:
@@ -748,3 +823,52 @@ cdef dict _results(Ctx* c):
 
 
 _DIGITS = bytes((48 + i) if i < 10 else i for i in range(256))
+
+
+def cps_proves(int n, int m, const digit_t[::1] digits, int radius, int history=0, int64_t max_configs=1 << 15):
+    """Whether the 'cps' proof with windows of radius + 1 cells shows that the partial
+    machine ``digits`` (one per entry, state * m + symbol; -1 free) never halts from the
+    blank tape, for every way of filling its free entries (tmsim_ext/_line_cps.pxd);
+    with ``history`` >= 1, each cell also remembers its last ``history`` updates
+    (tmsim_ext/_line_cpsh.pxd), giving up past ``max_configs`` configurations.
+
+    Raises ValueError for a digit outside -1..b-1 and MemoryError when memory runs out.
+    For the decider's own tests and for inspecting single machines.
+    """
+    cdef Ctx c
+    cdef int e, got
+    memset(&c, 0, sizeof(Ctx))
+    c.n = n
+    c.m = m
+    c.b = m * (2 * n + 1)
+    c.E = n * m
+    if digits.shape[0] != c.E:
+        raise ValueError(f"digits should have n*m = {c.E} entries, got {digits.shape[0]}")
+    if not 0 <= radius <= 8:
+        raise ValueError(f"radius should be between 0 and 8, got {radius}")
+    for e in range(c.E):
+        if not -1 <= digits[e] < c.b:
+            raise ValueError(f"digit {digits[e]} of entry {e} is outside -1..{c.b - 1}")
+    c.act = <digit_t*>calloc(c.E, sizeof(digit_t))
+    c.dig_wr = <symbol_t*>calloc(c.b, sizeof(symbol_t))
+    c.dig_mv = <int8_t*>calloc(c.b, sizeof(int8_t))
+    c.dig_nx = <int32_t*>calloc(c.b, sizeof(int32_t))
+    try:
+        if not (c.act and c.dig_wr and c.dig_mv and c.dig_nx):
+            raise MemoryError("cps_proves ran out of memory")
+        decode_digits(&c)
+        for e in range(c.E):
+            c.act[e] = digits[e]
+        with nogil:
+            if history > 0:
+                got = cps_history(&c, radius, history, max_configs)
+            else:
+                got = cps_closed(&c, radius)
+        if got < 0:
+            raise MemoryError("cps_proves ran out of memory")
+        return got == 1
+    finally:
+        free(c.act)
+        free(c.dig_wr)
+        free(c.dig_mv)
+        free(c.dig_nx)

@@ -1,0 +1,162 @@
+"""Long runs (classes leaving the walk at ``long_from``) and their proofs: 'cps' (n-gram
+closed position sets, plain and with history) and the long runs' own 'cycle' and 'shift'.
+
+Soundness is checked against exhaustive simulation: whole spaces counted with long runs
+and each proof alone must equal the plain walk with no proof at all (itself equal to the
+brute force, tests/test_kernel.py), and random (5,2) blocks equal the brute force
+directly. Single machines check what 'cps' decides and what it must not.
+"""
+
+from __future__ import annotations
+
+import random
+
+import numpy as np
+import pytest
+
+from pipeline.brute import brute_count, simulate_one
+from pipeline.kernel import PROOFS, count_range
+from pipeline.space import BUSY_BEAVER_STEPS, Space
+from tmsim_ext import count_blocks, cps_proves
+
+EXHAUSTIVE = [
+    # (n, m, S = the busy beaver's steps, where long runs start)
+    (2, 2, 6, 2),
+    (3, 2, 21, 5),
+    (2, 3, 38, 8),
+    (4, 2, 107, 30),
+]
+
+ALONE = [("cps",), ("cycle",), ("shift",), ("closed",), ("escape",), None]
+
+
+def _same(got, want, label):
+    assert got.halting == want.halting, label
+    assert got.outputs == want.outputs, label
+    assert got.halting_times == want.halting_times, label
+    assert got.limit + got.proven == want.limit + want.proven, label
+
+
+@pytest.fixture(scope="module")
+def plain_counts():
+    """Each exhaustive space counted by the walk with no proof and no renaming."""
+    return {
+        (n, m): count_range(Space(n, m, S), 0, Space(n, m, S).size, proofs=(), symmetry=False)
+        for n, m, S, _ in EXHAUSTIVE
+    }
+
+
+@pytest.mark.parametrize("n, m, S, T", EXHAUSTIVE, ids=[f"({c[0]},{c[1]})" for c in EXHAUSTIVE])
+@pytest.mark.parametrize("proofs", ALONE, ids=lambda p: "all" if p is None else p[0])
+def test_long_runs_with_each_proof_equal_exhaustive_simulation(plain_counts, n, m, S, T, proofs):
+    space = Space(n, m, S)
+    got = count_range(space, 0, space.size, proofs=proofs, long_from=T)
+    _same(got, plain_counts[(n, m)], f"({n},{m}) long_from {T} proofs {proofs}")
+    assert got.long["from"] == T and got.long["classes"] > 0
+    assert got.undecided == []
+    if proofs is not None and proofs[0] in ("cps", "cycle", "shift"):
+        # the proof decided some long runs itself: the test is not vacuous
+        assert got.long[f"by_{proofs[0]}"] > 0, f"{proofs[0]} decided no long run of ({n},{m})"
+
+
+@pytest.mark.parametrize("radius, history", [(1, 0), (3, 0), (2, 2), (4, 6)])
+def test_cps_alone_with_a_busy_beaver_limit_is_exact(plain_counts, radius, history):
+    """With S the busy beaver's steps, the classes reaching S never halt: every class
+    the walk leaves at step 2 is either decided by cps or runs to S, and the counts
+    still equal exhaustive simulation."""
+    space = Space(3, 2, 21)
+    got = count_range(space, 0, space.size, proofs=("cps",), long_from=2, cps_radius=radius, cps_history=history)
+    _same(got, plain_counts[(3, 2)], f"cps r={radius} k={history}")
+
+
+def test_random_five_state_blocks_equal_the_brute_force():
+    rng = random.Random(5)
+    space = Space(5, 2, 600)
+    b = space.base
+    for _ in range(3):
+        start = rng.randrange(space.size // b**3) * b**3
+        got = count_range(space, start, start + b**3, long_from=40)
+        want = brute_count(5, 2, 600, start, start + b**3)
+        assert got.halting == want.halting
+        assert got.outputs == want.outputs
+        assert got.halting_times == want.halting_times
+        assert got.limit + got.proven == want.nonhalting
+
+
+def _digits(space: Space, text: str) -> np.ndarray:
+    return np.array([-1 if d is None else d for d in space.parse_text(text)], dtype=np.int32)
+
+
+@pytest.mark.parametrize("n, m", [(2, 2), (3, 2), (2, 3)])
+@pytest.mark.parametrize("radius, history", [(1, 0), (2, 0), (3, 0), (1, 1), (2, 2), (3, 3)])
+def test_cps_never_decides_a_machine_that_halts(n, m, radius, history):
+    """Every machine (2,2), and 3000 random ones of (3,2) and (2,3): whatever cps proves
+    runs to the busy beaver's steps without halting (so it never halts)."""
+    space = Space(n, m, BUSY_BEAVER_STEPS[(n, m)])
+    numbers = range(space.size) if space.size <= 20_000 else random.Random(n * 10 + m).sample(range(space.size), 3000)
+    proved = 0
+    for number in numbers:
+        if cps_proves(n, m, np.array(space.digits(number), dtype=np.int32), radius, history):
+            proved += 1
+            halted, _, _ = simulate_one(n, m, space.max_steps, number)
+            assert not halted, f"cps r={radius} k={history} proved {space.text(number)}, which halts"
+    assert proved > 0
+
+
+CPS_DECIDES = [
+    # (n, m, machine text, radius, history, why)
+    (2, 2, "1RB1LB_1LA0LA", 1, 0, "no halting entry is ever read"),
+    (3, 2, "1LB1RA_1RA0RC_0H-1LA", 1, 1, "a bouncer the walk's proofs miss (tests/test_proofs.py)"),
+    (2, 4, "0RB3LA---1RB_1LA2LA1RB1RA", 2, 2, "a (2,4) bouncer that reached 20,000 steps, with a free entry"),
+    (2, 4, "0RB2LA3LA1RB_1LA1RB1RA---", 1, 2, "a (2,4) counter that reached 20,000 steps"),
+]
+
+
+@pytest.mark.parametrize("n, m, text, radius, history, why", CPS_DECIDES, ids=[c[2] for c in CPS_DECIDES])
+def test_cps_decides_its_machines(n, m, text, radius, history, why):
+    space = Space(n, m, 10)
+    assert cps_proves(n, m, _digits(space, text), radius, history), why
+    # and they really run on: 100,000 steps without reading a halting or free entry
+    got = count_blocks(n, m, 100_000, _digits(space, text)[None, :], 0, False, long_from=10)
+    assert got["halting"] == 0 and got["proven"] == 0 and got["long"]["bound"] == 1
+
+
+LONG_HALTERS = [
+    # (n, m, busy beaver text, steps, length of its output)
+    (4, 2, "1RB1LB_1LA0LC_1H-1LD_1RD0RA", 107, 14),
+    (2, 3, "1RB2LB1H-_2LA2RB1LB", 38, 9),
+    (2, 4, "1RB2LA1RA1RA_1LB1LA3RB1H-", 3_932_964, None),
+]
+
+
+@pytest.mark.parametrize("n, m, text, steps, length", LONG_HALTERS, ids=[c[2] for c in LONG_HALTERS])
+def test_no_proof_decides_a_busy_beaver(n, m, text, steps, length):
+    space = Space(n, m, BUSY_BEAVER_STEPS[(n, m)])
+    assert steps == space.max_steps
+    digits = _digits(space, text)
+    for radius in range(1, 5):
+        for history in range(0, 7):
+            assert not cps_proves(n, m, digits, radius, history)
+    number = space.number_of_text(text)
+    got = count_range(space, number, number + 1, long_from=min(steps - 1, 2000))
+    assert (got.halting, got.proven, got.limit) == (1, 0, 0)
+    assert got.halting_times == {steps: 1}
+    if length is not None:
+        assert [len(s) for s in got.outputs] == [length]
+
+
+def test_the_five_state_busy_beaver_halts_at_the_bound():
+    """The (5,2) champion runs 47,176,870 steps on the long-run tape: none of the
+    proofs decides it, and it halts on the very last step the table counts."""
+    space = Space(5, 2, BUSY_BEAVER_STEPS[(5, 2)])
+    text = "1RB1LC_1RC1RB_1RD0LE_1LA1LD_1H-0LA"
+    number = space.number_of_text(text)
+    got = count_range(space, number, number + 1, long_from=4100)
+    assert (got.halting, got.proven, got.limit) == (1, 0, 0)
+    assert got.halting_times == {47_176_870: 1}
+    (output,) = got.outputs
+    assert output.count("1") == 4098 and len(output) == 12_289
+
+
+def test_the_kernel_knows_cps():
+    assert "cps" in PROOFS
