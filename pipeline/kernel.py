@@ -143,7 +143,7 @@ def count_range(
     max_length: int | None = None,
     long_from: int | None = None,
     cps_radius: int = 4,
-    cps_history: int = 6,
+    cps_history: int = 12,
     witness_after: int | None = None,
 ) -> RangeCounts:
     """Count machines start..stop-1 exactly as if each had been simulated one by one.
@@ -187,7 +187,7 @@ def count_range(
     return RangeCounts(space=space, start=start, stop=stop, **raw)
 
 
-def long_args(space: Space, long_from: int | None, cps_radius: int = 4, cps_history: int = 6) -> dict:
+def long_args(space: Space, long_from: int | None, cps_radius: int = 4, cps_history: int = 12) -> dict:
     """The kernel's long-run arguments; a walk longer than WALK_STEPS needs long_from."""
     if long_from is None:
         if space.max_steps > WALK_STEPS:
@@ -313,7 +313,7 @@ def count_shared_top(
     max_length: int | None = None,
     long_from: int | None = None,
     cps_radius: int = 4,
-    cps_history: int = 6,
+    cps_history: int = 12,
     witness_after: int | None = None,
 ) -> SharedCounts:
     """Count aligned blocks that differ only in the most significant digit, all at once.

@@ -68,7 +68,7 @@ class ShardTask:
     long_from: int | None = None
     """Long runs leave the walk after this many steps (``JobSpec.long_from``)."""
     cps_radius: int = 4
-    cps_history: int = 6
+    cps_history: int = 12
     witness_after: int | None = None
 
 
@@ -192,7 +192,10 @@ def write_counts(task: ShardTask, *parts: SharedCounts) -> ShardDone:
             ] if i == 0 else []
         if shared.long:
             # long runs: the work per shard, and the walk's undecided classes once (first shard)
-            meta["long"] = dict({name: shares[i] for name, shares in runs.items()}, **{"from": shared.long.get("from")})
+            meta["long"] = dict(
+                {name: shares[i] for name, shares in runs.items()}, **{"from": shared.long.get("from")},
+                cps_radius=task.cps_radius, cps_history=task.cps_history,
+            )
             meta["undecided"] = undecided if i == 0 else []
         write_partial(Path(path), meta, counts.outputs, count_type(space.size))
     return ShardDone(task.shards, shared.seconds)

@@ -86,8 +86,9 @@ class _Totals:
         for name, classes in meta.get("proven_by", {}).items():
             self.proven_by[name] = self.proven_by.get(name, 0) + classes
         for name, value in meta.get("long", {}).items():
-            if name == "from":
-                self.long["from"] = value
+            if name in ("from", "cps_radius", "cps_history"):
+                # settings, not work: every partial's are listed
+                self.long.setdefault(name, set()).add(value)
             else:
                 self.long[name] = self.long.get(name, 0) + value
         for item in meta.get("undecided", []):
@@ -341,8 +342,13 @@ def _long_fields(spec: JobSpec, totals: _Totals) -> dict:
     if spec.long_from is None and not spec.no_cutoff:
         return {}
     undecided_machines = sum(u["machines"] * u["weight"] for u in totals.undecided)
+    runs = {name: sorted(value) if isinstance(value, set) else value for name, value in totals.long.items()}
+    for name in ("from", "cps_radius", "cps_history"):
+        # one setting when every partial had the same (the usual case), else the list
+        if name in runs and len(runs[name]) == 1:
+            runs[name] = runs[name][0]
     out = {
-        "long_runs": dict(totals.long, cps_radius=spec.cps_radius, cps_history=spec.cps_history),
+        "long_runs": runs,
         "undecided": {"machines": undecided_machines, "classes": totals.undecided},
     }
     if spec.no_cutoff:

@@ -96,13 +96,14 @@ class JobSpec:
     cps_radius: int = 4
     """1-D long runs: the 'cps' proof tries windows of 2 up to cps_radius + 1 cells (0: off).
     Not part of the job id."""
-    cps_history: int = 6
+    cps_history: int = 12
     witness_after: int | None = None
     """1-D exact jobs: list every class that halts after this many steps (its machine,
     steps and output) beside the table, in ``late_halts.parquet``: e.g. 500 names a
     machine for each string a 500-step table lacks. Part of the job id when set."""
-    """1-D long runs: then the same windows with each cell's last 1 to cps_history updates
-    remembered (0: plain windows only). Not part of the job id."""
+    """1-D long runs: then the same windows with each cell's last k updates remembered, for
+    k = 1, 2, 3, 4, 6, 8, 10, 12 up to cps_history (0: plain windows only). Not part of the
+    job id."""
 
     def __post_init__(self) -> None:
         for name in ("states", "symbols", "max_steps", "parts", "dims", "sample_depth", "draws", "batches", "cps_radius", "cps_history"):
@@ -194,8 +195,8 @@ class JobSpec:
             raise SpecError(
                 f"witness_after should be an integer from 0 to max_steps - 1 in an exact 1-D job, got {self.witness_after!r}"
             )
-        if not 0 <= self.cps_history <= 8:
-            raise SpecError(f"cps_history should be between 0 (plain windows) and 8, got {self.cps_history}")
+        if not 0 <= self.cps_history <= 12:
+            raise SpecError(f"cps_history should be between 0 (plain windows) and 12, got {self.cps_history}")
 
     def _check_sampled(self) -> None:
         if self.seed is None:

@@ -160,3 +160,105 @@ def test_the_five_state_busy_beaver_halts_at_the_bound():
 
 def test_the_kernel_knows_cps():
     assert "cps" in PROOFS
+
+
+def test_a_class_that_outgrows_its_tape_is_listed_undecided():
+    """With a tape limit, a class running past it is neither decided nor run to the
+    bound: it is listed (entries, steps reached, machines) and counts in limit."""
+    space = Space(2, 2, 1000)
+    digits = _digits(space, "1RB1LA_1LA1RB")     # a bouncer: its tape grows by a cell a sweep
+    got = count_blocks(2, 2, 1000, digits[None, :], 0, False, long_from=5, long_cells=20)
+    assert got["limit"] == 1 and got["halting"] == 0 and got["long"]["bound"] == 0
+    ((entries, steps, machines),) = got["undecided"]
+    assert list(entries) == list(digits) and 5 < steps < 1000 and machines == 1
+    # with no tape limit it runs to the bound instead
+    got = count_blocks(2, 2, 1000, digits[None, :], 0, False, long_from=5)
+    assert got["limit"] == 1 and got["long"]["bound"] == 1 and got["undecided"] == []
+
+
+def test_an_undecided_class_makes_the_status_undecided():
+    from pipeline.reduce import _long_fields, _Totals
+    from pipeline.spec import JobSpec
+
+    spec = JobSpec(3, 2, 21, 2, no_cutoff=True, long_from=6)
+    totals = _Totals(limit=10, undecided=[{"machine": "1RB---_1LA1RB_------", "steps": 9, "machines": 4, "weight": 2}])
+    fields = _long_fields(spec, totals)
+    assert fields["status"] == "undecided"
+    assert fields["undecided"]["machines"] == 8
+    assert "the 2 machines that reached it never halt" in fields["cutoff"]
+    assert _long_fields(spec, _Totals(limit=10))["status"] == "exact"
+
+
+def _cps_reference(n, m, digits, r, k, max_configs=20_000):
+    """The n-gram CPS with k updates of history per cell, written plainly with Python
+    sets and tuples, to check the kernel's hashed one: True when the set closes."""
+    space = Space(n, m, 10)
+    entries = {}
+    for e, d in enumerate(digits):
+        entries[e] = None if d < 0 or d < m else space.decode_digit(int(d))
+    blank = (0, ())
+    windows = ({}, {})                      # per side: the r nearest cells -> farther cells seen
+    for side in windows:
+        side.setdefault((blank,) * r, set()).add(blank)
+    start = (0, (blank,) * r, blank, (blank,) * r)
+    seen, order, changed = {start}, [start], True
+    while changed:
+        changed = False
+        for q, left, cell, right in list(order):
+            entry = entries[q * m + cell[0]]
+            if entry is None:
+                return False
+            written = (entry.write, (((q, cell[0]),) + cell[1])[:k] if k else ())
+            near, far, push, pop = (left, right, 0, 1) if entry.move > 0 else (right, left, 1, 0)
+            window = (written,) + near
+            if window[r] not in windows[push].setdefault(window[:r], set()):
+                windows[push][window[:r]].add(window[r])
+                changed = True
+            for x in list(windows[pop].get(far, ())):
+                rest = far[1:] + (x,) if r else ()
+                head = far[0] if r else x
+                new = (entry.goto, window[:r], head, rest) if entry.move > 0 else (entry.goto, rest, head, window[:r])
+                if new not in seen:
+                    seen.add(new)
+                    order.append(new)
+                    changed = True
+                    if len(seen) > max_configs:
+                        return False
+    return True
+
+
+@pytest.mark.parametrize("n, m", [(3, 2), (2, 3), (5, 2)])
+def test_the_kernels_cps_equals_a_plain_reference(n, m):
+    """The kernel's CPS (dense plain windows, hashed and interned with history) decides
+    exactly what a plain Python version of the same definition decides."""
+    rng = random.Random(100 * n + m)
+    space = Space(n, m, 10)
+    agree = proved = 0
+    for _ in range(150):
+        digits = [rng.randrange(-1, space.base) if rng.random() < 0.15 else rng.randrange(m, space.base)
+                  for _ in range(space.entries)]
+        for r, k in ((1, 0), (2, 0), (3, 0), (1, 1), (2, 2), (2, 5), (3, 3)):
+            ours = cps_proves(n, m, np.array(digits, dtype=np.int32), r, k, 20_000)
+            want = _cps_reference(n, m, digits, r, k, 20_000)
+            assert ours == want, f"{space.text_of_digits([d if d >= 0 else None for d in digits])} r={r} k={k}"
+            agree += 1
+            proved += ours
+    assert proved > 0 and agree == 150 * 7
+
+
+def test_the_kernels_cps_equals_the_reference_on_hard_classes():
+    """The same on 40 committed (5,2) classes that run past 4,100 steps, where the sets
+    grow large and history decides."""
+    from pathlib import Path
+
+    space = Space(5, 2, 10)
+    rows = [t for t in (Path(__file__).parent / "data" / "d5x2-long-classes.txt").read_text().splitlines()
+            if t and not t.startswith("#")][:40]
+    proved = 0
+    for text in rows:
+        digits = [-1 if d is None else d for d in space.parse_text(text)]
+        for r, k in ((2, 2), (2, 6), (3, 3)):
+            ours = cps_proves(5, 2, np.array(digits, dtype=np.int32), r, k, 20_000)
+            assert ours == _cps_reference(5, 2, digits, r, k, 20_000), f"{text} r={r} k={k}"
+            proved += ours
+    assert proved >= 20

@@ -625,7 +625,7 @@ def count_blocks(int n, int m, step_t max_steps, const digit_t[:, ::1] blocks,
                  int flags, bint symmetry, int split_entry=-1, const digit_t[::1] split_digits=None,
                  int part_entry=-1, const digit_t[::1] part_digits=None, bint sampled=False,
                  int sample_depth=0, int draws=1, uint64_t seed=0, uint64_t batch=0, int64_t keep_len=-1,
-                 bint pool=False, step_t long_from=0, int cps_radius=4, int cps_history=6, int64_t long_cells=0,
+                 bint pool=False, step_t long_from=0, int cps_radius=4, int cps_history=12, int64_t long_cells=0,
                  int64_t collect=0, int64_t max_undecided=1000, step_t witness_after=-1,
                  int64_t max_witness=1000000):
     """Count every machine of each block (row: digit per entry, -1 free) of space (n, m).

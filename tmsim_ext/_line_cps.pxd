@@ -30,7 +30,10 @@ cdef inline int cps_closed(const Ctx* c, int r) noexcept nogil:
     least significant; a window is those r cells and one more, farther out.
     """
     cdef int m = c.m, q, s, q2, s2, x
-    cdef int64_t M = 1, i, nlist = 0, cfg, L, R, L2, R2, win, nc, rest, top
+    cdef int64_t M = 1, i, nlist = 0, cfg, L, R, near, far, near2, rest2, win, nc, rest, top
+    cdef bint rightward
+    cdef uint8_t* pushed
+    cdef uint8_t* popped
     cdef int32_t a
     cdef bint changed = True
     cdef int ok = 1
@@ -68,49 +71,36 @@ cdef inline int cps_closed(const Ctx* c, int r) noexcept nogil:
                 ok = 0
                 break
             q2 = c.dig_nx[a]
-            if c.dig_mv[a] > 0:
-                # push the written symbol onto the left, pop the right's nearest cell
-                win = c.dig_wr[a] + L * m
-                if not left[win]:
-                    left[win] = 1
-                    changed = True
-                L2 = win % M
-                s2 = <int>(R % m) if r > 0 else -1
-                rest = R // m
-                for x in range(m):
-                    if not right[R + x * M]:
-                        continue
-                    if r == 0:
-                        s2 = x
-                        R2 = 0
-                    else:
-                        R2 = rest + x * top
-                    cfg = ((<int64_t>q2 * m + s2) * M + L2) * M + R2
-                    if not seen[cfg]:
-                        seen[cfg] = 1
-                        order[nlist] = <int32_t>cfg
-                        nlist += 1
-            else:
-                win = c.dig_wr[a] + R * m
-                if not right[win]:
-                    right[win] = 1
-                    changed = True
-                R2 = win % M
-                s2 = <int>(L % m) if r > 0 else -1
-                rest = L // m
-                for x in range(m):
-                    if not left[L + x * M]:
-                        continue
-                    if r == 0:
-                        s2 = x
-                        L2 = 0
-                    else:
-                        L2 = rest + x * top
-                    cfg = ((<int64_t>q2 * m + s2) * M + L2) * M + R2
-                    if not seen[cfg]:
-                        seen[cfg] = 1
-                        order[nlist] = <int32_t>cfg
-                        nlist += 1
+            # moving right pushes the written symbol onto the left and pops the right's
+            # nearest cell; moving left the other way round
+            rightward = c.dig_mv[a] > 0
+            near = L if rightward else R
+            far = R if rightward else L
+            pushed = left if rightward else right
+            popped = right if rightward else left
+            win = c.dig_wr[a] + near * m
+            if not pushed[win]:
+                pushed[win] = 1
+                changed = True
+            near2 = win % M
+            s2 = <int>(far % m) if r > 0 else -1
+            rest = far // m
+            for x in range(m):
+                if not popped[far + x * M]:
+                    continue
+                if r == 0:
+                    s2 = x
+                    rest2 = 0
+                else:
+                    rest2 = rest + x * top
+                if rightward:
+                    cfg = ((<int64_t>q2 * m + s2) * M + near2) * M + rest2
+                else:
+                    cfg = ((<int64_t>q2 * m + s2) * M + rest2) * M + near2
+                if not seen[cfg]:
+                    seen[cfg] = 1
+                    order[nlist] = <int32_t>cfg
+                    nlist += 1
     free(seen)
     free(order)
     return ok
@@ -118,16 +108,21 @@ cdef inline int cps_closed(const Ctx* c, int r) noexcept nogil:
 
 cdef inline int cps_any(const Ctx* c) noexcept nogil:
     """Proof 'cps': windows of 2 to cps_radius + 1 cells, then the same with each cell's
-    last 1 to cps_history updates (_line_cpsh.pxd), cheapest first. 1 when one of them
-    closes, 0 when none does, -1 when memory runs out."""
-    cdef int r, k, got
+    last k updates remembered (_line_cpsh.pxd) for k = 1, 2, 3, 4, 6, 8, 10, 12 up to
+    cps_history, cheapest first. 1 when one of them closes, 0 when none does, -1 when
+    memory runs out."""
+    cdef int r, i, got
+    cdef int depths[8]
+    depths[:] = [1, 2, 3, 4, 6, 8, 10, 12]
     for r in range(1, c.cps_radius + 1):
         got = cps_closed(c, r)
         if got != 0:
             return got
-    for k in range(1, c.cps_history + 1):
+    for i in range(8):
+        if depths[i] > c.cps_history:
+            break
         for r in range(1, c.cps_radius + 1):
-            got = cps_history(c, r, k, CPS_HISTORY_CONFIGS)
+            got = cps_history(c, r, depths[i], CPS_HISTORY_CONFIGS)
             if got != 0:
                 return got
     return 0

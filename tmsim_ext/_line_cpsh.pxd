@@ -12,9 +12,11 @@
 #
 # An augmented cell is s + m * h, h the history base (n*m + 1) (0: an empty slot, else
 # 1 + state * m + symbol read), most recent update least significant. The alphabet
-# grows as (n*m + 1)**k, so sets are hashed: configurations (state, cell under the head,
-# r cells each side) as 128-bit keys, and each side's windows of r + 1 cells as a map
-# from their r nearest cells to the list of farther cells seen after them.
+# grows as (n*m + 1)**k, so nothing is indexed densely: runs of cells are interned as
+# cons lists (a cell and the id of the run after it) and get small ids; configurations
+# (state, cell under the head, r cells each side) are 128-bit keys of those ids, and
+# each side's windows of r + 1 cells a map from their r nearest cells to the list of
+# farther cells seen after them.
 from libc.stdint cimport int32_t, int64_t, uint8_t, uint64_t
 from libc.stdlib cimport calloc, malloc, realloc, free
 from libc.math cimport log2
@@ -93,59 +95,86 @@ cdef inline int64_t keyset_put(KeySet* s, u128 key) noexcept nogil:
     return i
 
 
+cdef struct Links:
+    # parallel growable arrays: a value and the index of another entry (a list's next,
+    # a run's rest)
+    uint64_t* value
+    int32_t* link
+    int64_t n, cap
+
+
+cdef inline int links_init(Links* k, int64_t first) noexcept nogil:
+    """Empty, or holding one entry (0, -1) when ``first``; -1 when memory runs out."""
+    k.cap = 256
+    k.n = 1 if first else 0
+    k.value = <uint64_t*>malloc(k.cap * sizeof(uint64_t))
+    k.link = <int32_t*>malloc(k.cap * sizeof(int32_t))
+    if k.value == NULL or k.link == NULL:
+        return -1
+    k.value[0] = 0
+    k.link[0] = -1
+    return 0
+
+
+cdef inline void links_free(Links* k) noexcept nogil:
+    free(k.value)
+    free(k.link)
+    k.value = NULL
+    k.link = NULL
+
+
+cdef inline int64_t links_push(Links* k, uint64_t value, int64_t link) noexcept nogil:
+    """Append an entry; its index, or -1 when memory runs out."""
+    cdef uint64_t* nv
+    cdef int32_t* nl
+    if k.n == k.cap:
+        nv = <uint64_t*>realloc(k.value, 2 * k.cap * sizeof(uint64_t))
+        if nv == NULL:
+            return -1
+        k.value = nv
+        nl = <int32_t*>realloc(k.link, 2 * k.cap * sizeof(int32_t))
+        if nl == NULL:
+            return -1
+        k.link = nl
+        k.cap *= 2
+    k.value[k.n] = value
+    k.link[k.n] = <int32_t>link
+    k.n += 1
+    return k.n - 1
+
+
 cdef struct Side:
-    # a side's windows: prefix (r nearest cells) -> list of farther cells, in nodes
+    # a side's windows: prefix (id of its r nearest cells) -> list of farther cells
     KeySet heads
-    uint64_t* far
-    int32_t* next
-    int64_t nnodes, capnodes
+    Links cells
 
 
 cdef inline int side_init(Side* d) noexcept nogil:
-    d.nnodes = 0
-    d.capnodes = 256
-    d.far = <uint64_t*>malloc(d.capnodes * sizeof(uint64_t))
-    d.next = <int32_t*>malloc(d.capnodes * sizeof(int32_t))
-    if d.far == NULL or d.next == NULL:
+    if links_init(&d.cells, False) != 0:
         return -1
     return keyset_init(&d.heads, 256, True)
 
 
 cdef inline void side_free(Side* d) noexcept nogil:
     keyset_free(&d.heads)
-    free(d.far)
-    free(d.next)
-    d.far = NULL
-    d.next = NULL
+    links_free(&d.cells)
 
 
 cdef inline int side_add(Side* d, uint64_t prefix, uint64_t x) noexcept nogil:
     """Add the window (prefix, x): 1 when new, 0 when known, -1 when memory runs out."""
-    cdef int64_t slot = keyset_put(&d.heads, prefix)
+    cdef int64_t slot = keyset_put(&d.heads, prefix), node
     cdef int32_t j
-    cdef uint64_t* nf
-    cdef int32_t* nn
     if slot < 0:
         return -1
     j = d.heads.value[slot]
     while j >= 0:
-        if d.far[j] == x:
+        if d.cells.value[j] == x:
             return 0
-        j = d.next[j]
-    if d.nnodes == d.capnodes:
-        nf = <uint64_t*>realloc(d.far, 2 * d.capnodes * sizeof(uint64_t))
-        if nf == NULL:
-            return -1
-        d.far = nf
-        nn = <int32_t*>realloc(d.next, 2 * d.capnodes * sizeof(int32_t))
-        if nn == NULL:
-            return -1
-        d.next = nn
-        d.capnodes *= 2
-    d.far[d.nnodes] = x
-    d.next[d.nnodes] = d.heads.value[slot]
-    d.heads.value[slot] = <int32_t>d.nnodes
-    d.nnodes += 1
+        j = d.cells.link[j]
+    node = links_push(&d.cells, x, d.heads.value[slot])
+    if node < 0:
+        return -1
+    d.heads.value[slot] = <int32_t>node
     return 1
 
 
@@ -155,58 +184,119 @@ cdef inline int32_t side_first(Side* d, uint64_t prefix) noexcept nogil:
     return d.heads.value[i] if d.heads.keys[i] != 0 else -1
 
 
+cdef struct Grams:
+    # interned runs of cells: id -> (first cell, id of the rest); id 0 is the empty run
+    KeySet index        # (first << 32 | rest) -> id
+    Links runs
+    int64_t limit
+
+
+cdef inline int grams_init(Grams* g, int64_t limit) noexcept nogil:
+    g.limit = limit
+    if links_init(&g.runs, True) != 0:
+        return -1
+    return keyset_init(&g.index, 1024, True)
+
+
+cdef inline void grams_free(Grams* g) noexcept nogil:
+    keyset_free(&g.index)
+    links_free(&g.runs)
+
+
+cdef inline int64_t gram_cons(Grams* g, uint64_t cell, int64_t rest) noexcept nogil:
+    """The id of the run (cell, rest...): -1 when memory runs out, -2 past the limit."""
+    cdef int64_t slot, id_
+    if rest < 0:
+        return rest
+    slot = keyset_put(&g.index, ((<u128>cell) << 32) | <u128>rest)
+    if slot < 0:
+        return -1
+    if g.index.value[slot] >= 0:
+        return g.index.value[slot]
+    if g.runs.n >= g.limit:
+        return -2
+    id_ = links_push(&g.runs, cell, rest)
+    if id_ < 0:
+        return -1
+    g.index.value[slot] = <int32_t>id_
+    return id_
+
+
+cdef inline int64_t gram_droplast(Grams* g, int64_t run) noexcept nogil:
+    """The run without its last cell (the run is not empty)."""
+    if g.runs.link[run] == 0:
+        return 0
+    return gram_cons(g, g.runs.value[run], gram_droplast(g, g.runs.link[run]))
+
+
+cdef inline int64_t gram_snoc(Grams* g, int64_t run, uint64_t cell) noexcept nogil:
+    """The run with ``cell`` appended at its end."""
+    if run == 0:
+        return gram_cons(g, cell, 0)
+    return gram_cons(g, g.runs.value[run], gram_snoc(g, g.runs.link[run], cell))
+
+
+cdef inline uint64_t gram_last(const Grams* g, int64_t run) noexcept nogil:
+    while g.runs.link[run] != 0:
+        run = g.runs.link[run]
+    return g.runs.value[run]
+
+
 cdef inline int cps_history(const Ctx* c, int r, int k, int64_t max_configs) noexcept nogil:
     """Proof 'cps' with history: windows of r + 1 cells that each remember their last
     k updates. 1 when the class never halts, 0 when the fixed point reads a halting or
     free entry or outgrows ``max_configs``, -1 when memory runs out."""
-    cdef int m = c.m, q, q2, side, s
-    cdef uint64_t H = 1, A, Ar = 1, hist_mod = 1, a, a2, L, R, near, rest, rest2, h, x, pair
+    cdef int m = c.m, q, q2, side, s, i
+    cdef uint64_t H = 1, hist_mod = 1, a, a2, x, pair, h, mask = 0xFFFFFFFFU
+    cdef int64_t L, R, near, rest, near2, rest2, prefix, center, blank, got64
     cdef u128 cfg, key
-    cdef int64_t i, slot, nlist = 0, caplist = 1024
+    cdef int64_t slot, nlist = 0, caplist = 1024, idx
     cdef int32_t j, d
     cdef bint changed = True
     cdef int ok = 1, got
     cdef KeySet seen
     cdef Side sides[2]
+    cdef Grams g
     cdef u128* order
     cdef u128* grown
+    # a cell's value must fit 63 bits
+    if log2(<double>m) + k * log2(<double>(c.n * m + 1)) >= 63 or c.n >= 32:
+        return 0
     for i in range(k):
         H *= <uint64_t>(c.n * m + 1)
         if i < k - 1:
             hist_mod *= <uint64_t>(c.n * m + 1)
-    A = <uint64_t>m * H
-    # every code must fit: a window (A**(r+1)) in 62 bits, a configuration
-    # (n * A**(2r+1)) in 126; larger settings are not tried
-    if (r + 1) * log2(<double>A) >= 62 or log2(<double>c.n) + (2 * r + 1) * log2(<double>A) >= 126:
-        return 0
-    for i in range(r):
-        Ar *= A
     order = <u128*>malloc(caplist * sizeof(u128))
     if (order == NULL or keyset_init(&seen, 1024, False) != 0 or side_init(&sides[0]) != 0
-            or side_init(&sides[1]) != 0):
+            or side_init(&sides[1]) != 0 or grams_init(&g, 4 * max_configs + 64) != 0):
         free(order)
         keyset_free(&seen)
         side_free(&sides[0])
         side_free(&sides[1])
+        grams_free(&g)
         return -1
     # blank cells (symbol 0, no history) on both sides, state 0 on a blank cell
-    side_add(&sides[0], 0, 0)
-    side_add(&sides[1], 0, 0)
-    keyset_put(&seen, 0)
-    order[0] = 0
+    blank = 0
+    for i in range(r):
+        blank = gram_cons(&g, 0, blank)
+    center = gram_cons(&g, 0, 0)
+    if side_add(&sides[0], <uint64_t>blank, 0) < 0 or side_add(&sides[1], <uint64_t>blank, 0) < 0 or center < 0:
+        ok = -1
+    key = ((((<u128>0) << 32 | <u128>center) << 32) | <u128>blank) << 32 | <u128>blank
+    if keyset_put(&seen, key) < 0:
+        ok = -1
+    order[0] = key
     nlist = 1
     while changed and ok == 1:
         changed = False
-        i = 0
-        while i < nlist and ok == 1:
-            cfg = order[i]
-            i += 1
-            R = <uint64_t>(cfg % Ar)
-            cfg //= Ar
-            L = <uint64_t>(cfg % Ar)
-            cfg //= Ar
-            a = <uint64_t>(cfg % A)
-            q = <int>(cfg // A)
+        idx = 0
+        while idx < nlist and ok == 1:
+            cfg = order[idx]
+            idx += 1
+            R = <int64_t>(cfg & mask)
+            L = <int64_t>((cfg >> 32) & mask)
+            a = g.runs.value[<int64_t>((cfg >> 64) & mask)]
+            q = <int>(cfg >> 96)
             s = <int>(a % <uint64_t>m)
             d = c.act[q * m + s]
             if d < m:                   # free (-1) or halting
@@ -223,27 +313,41 @@ cdef inline int cps_history(const Ctx* c, int r, int k, int64_t max_configs) noe
             side = 0 if c.dig_mv[d] > 0 else 1
             near = L if side == 0 else R
             rest = R if side == 0 else L
-            got = side_add(&sides[side], (a2 + near * A) % Ar if r > 0 else 0, near // (Ar // A) if r > 0 else a2)
+            if r > 0:
+                x = gram_last(&g, near)
+                near2 = gram_cons(&g, a2, gram_droplast(&g, near))
+                prefix = near2
+            else:
+                x = a2
+                near2 = 0
+                prefix = 0
+            if near2 < 0:
+                ok = -1 if near2 == -1 else 0
+                break
+            got = side_add(&sides[side], <uint64_t>prefix, x)
             if got < 0:
                 ok = -1
                 break
             if got > 0:
                 changed = True
-            near = (a2 + near * A) % Ar if r > 0 else 0
-            j = side_first(&sides[1 - side], rest)
+            j = side_first(&sides[1 - side], <uint64_t>rest)
             while j >= 0:
-                x = sides[1 - side].far[j]
-                j = sides[1 - side].next[j]
+                x = sides[1 - side].cells.value[j]
+                j = sides[1 - side].cells.link[j]
                 if r > 0:
-                    a = rest % A
-                    rest2 = rest // A + x * (Ar // A)
+                    center = gram_cons(&g, g.runs.value[rest], 0)
+                    rest2 = gram_snoc(&g, g.runs.link[rest], x)
                 else:
-                    a = x
+                    center = gram_cons(&g, x, 0)
                     rest2 = 0
+                if center < 0 or rest2 < 0:
+                    got64 = center if center < 0 else rest2
+                    ok = -1 if got64 == -1 else 0
+                    break
                 if side == 0:
-                    key = ((<u128>q2 * A + a) * Ar + near) * Ar + rest2
+                    key = ((((<u128>q2) << 32 | <u128>center) << 32 | <u128>near2) << 32) | <u128>rest2
                 else:
-                    key = ((<u128>q2 * A + a) * Ar + rest2) * Ar + near
+                    key = ((((<u128>q2) << 32 | <u128>center) << 32 | <u128>rest2) << 32) | <u128>near2
                 slot = keyset_put(&seen, key)
                 if slot < 0:
                     ok = -1
@@ -265,4 +369,5 @@ cdef inline int cps_history(const Ctx* c, int r, int k, int64_t max_configs) noe
     keyset_free(&seen)
     side_free(&sides[0])
     side_free(&sides[1])
+    grams_free(&g)
     return ok

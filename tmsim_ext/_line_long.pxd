@@ -61,25 +61,24 @@ cdef inline void long_note(Ctx* c, step_t t, bint undecided) noexcept nogil:
     """List the current class (its entries, the steps it reached) among the collected
     long runs, or among the undecided ones; -1 marks a free entry."""
     cdef int64_t k
-    cdef int e
+    cdef digit_t* into
     if undecided:
         if c.nundecided >= c.max_undecided:
             c.undecided_lost += 1
             return
         k = c.nundecided
         c.nundecided += 1
-        for e in range(c.E):
-            c.undecided_digits[k * c.E + e] = c.act[e]
+        into = c.undecided_digits + k * c.E
         c.undecided_steps[k] = t
         c.undecided_weight[k] = c.w
-        return
-    if c.ncollected >= c.collect:
-        return
-    k = c.ncollected
-    c.ncollected += 1
-    for e in range(c.E):
-        c.collected_digits[k * c.E + e] = c.act[e]
-    c.collected_steps[k] = t
+    else:
+        if c.ncollected >= c.collect:
+            return
+        k = c.ncollected
+        c.ncollected += 1
+        into = c.collected_digits + k * c.E
+        c.collected_steps[k] = t
+    memcpy(into, c.act, c.E * sizeof(digit_t))
 
 
 cdef inline void long_halt(Ctx* c, LongTape* tp, int e, pos_t h, symbol_t w, step_t t, pos_t lo, pos_t hi,
