@@ -49,7 +49,7 @@ def classes(steps: int = 1_000_000) -> None:
     space = Space(5, 2, steps)
     rows = [line for line in CLASSES.read_text().splitlines() if line and not line.startswith("#")]
     digits = [np.array([-1 if d is None else d for d in space.parse_text(t)], dtype=np.int32) for t in rows]
-    for label, flags, history in (("no decider", 0, 0), ("every decider", sum(PROOF_FLAGS.values()), 6)):
+    for label, flags, history in (("no decider", 0, 0), ("every decider", sum(PROOF_FLAGS.values()), 12)):
         began, settled, simulated = time.perf_counter(), 0, 0
         for row in digits:
             got = count_blocks(5, 2, steps, row[None, :], flags, False, long_from=4100, cps_radius=4, cps_history=history)

@@ -44,6 +44,8 @@ SHIPPED_VERSIONS = frozenset({
     ("d4x9-s4000-sampled", 1),
     ("d5x2-2d-s2000-sampled", 1),
     ("d5x2-2d-s2000", 1),
+    ("d5x2-nocutoff", 1),
+    ("d2x4-nocutoff", 1),
 })
 """(table, version) of the versions that ship with the package (pyproject's data-files).
 In a checkout they share ``data/`` with the user's own versions, so the folder alone does

@@ -262,3 +262,23 @@ def test_the_kernels_cps_equals_the_reference_on_hard_classes():
             assert ours == _cps_reference(5, 2, digits, r, k, 20_000), f"{text} r={r} k={k}"
             proved += ours
     assert proved >= 20
+
+
+def test_ctm_count_runs_the_busy_beavers_block_to_the_bound():
+    import json
+
+    from click.testing import CliRunner
+
+    from pipeline.cli import main
+
+    args = ["count", "-n", "5", "-S", "47176870", "--long-from", "2000", "--start", "16097445400124",
+            "--stop", "16097445400608", "--json"]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+    got = json.loads(result.stdout)
+    assert got["halting"] + got["nonhalting"] == 484
+    assert max(int(k) for k in got["halting_times"]) == 47_176_870
+    assert got["long_runs"]["from"] == 2000 and got["undecided"] == []
+    # without --long-from a limit this long is refused with a one-line reason
+    result = CliRunner().invoke(main, args[:5] + args[7:])
+    assert result.exit_code == 2 and "long_from" in result.output

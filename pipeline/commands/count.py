@@ -33,6 +33,7 @@ def _json(result: RangeCounts) -> str:
             "outputs": dict(sorted(result.outputs.items())),
             "halting_times": {str(k): v for k, v in sorted(result.halting_times.items())},
             "work": {"classes": result.classes, "nodes": result.nodes, "steps": result.steps},
+            **({"long_runs": result.long, "undecided": [list(u) for u in result.undecided]} if result.long else {}),
         },
         indent=1,
     )
@@ -54,18 +55,26 @@ def _json(result: RangeCounts) -> str:
 )
 @click.option("--no-proofs", is_flag=True, help="Run every non-halting class to the step limit.")
 @click.option("--symmetry/--no-symmetry", default=True, show_default=True, help="State renaming inside blocks.")
-def count(states, symbols, steps, start, stop, as_json, proofs, no_proofs, symmetry):
+@click.option(
+    "--long-from",
+    type=int,
+    default=None,
+    help="Classes still running after this many steps leave the walk and run on to S on a compact tape "
+    "(needed when S > 100,000), e.g. 2000.",
+)
+def count(states, symbols, steps, start, stop, as_json, proofs, no_proofs, symmetry, long_from):
     """Count the outputs of machines START..STOP-1, exactly like the reference simulator.
 
     The reference simulator's `TMsimulator n m S first last` covers first..last
     inclusive; the same range here is --start first --stop last+1.
 
     \b
-    Example:
+    Examples:
       ctm count -n 3 -m 2 -S 500 --start 898911 --stop 1098911
+      ctm count -n 5 -S 47176870 --long-from 2000 --start 16097445400124 --stop 16097445400608
     """
     space = Space(states, symbols, steps)
     stop = space.size if stop is None else stop
     chosen = () if no_proofs else (proofs or None)
-    result = count_range(space, start, stop, proofs=chosen, symmetry=symmetry)
+    result = count_range(space, start, stop, proofs=chosen, symmetry=symmetry, long_from=long_from)
     click.echo(_json(result) if as_json else _plain(result))
