@@ -688,8 +688,10 @@ def count_blocks(int n, int m, step_t max_steps, const digit_t[:, ::1] blocks,
     c.pool = pool
     if sampled and c.T < c.S:
         raise ValueError("a sampled count takes no long_from: long runs are counted exactly")
-    if collect < 0 or max_undecided < 0 or cps_radius < 0 or cps_history < 0 or long_cells < 0:
-        raise ValueError("collect, max_undecided, cps_radius, cps_history and long_cells should be at least 0")
+    if collect < 0 or max_undecided < 0 or long_cells < 0:
+        raise ValueError("collect, max_undecided and long_cells should be at least 0")
+    if not 0 <= cps_radius <= 8 or not 0 <= cps_history <= 12:
+        raise ValueError(f"cps_radius should be 0..8 and cps_history 0..12, got {cps_radius} and {cps_history}")
     if sampled and (split_entry >= 0 or part_entry >= 0):
         raise ValueError("a sampled count takes no split or part entry")
     if blocks.shape[0] > 0 and blocks.shape[1] != c.E:
@@ -844,8 +846,10 @@ def cps_proves(int n, int m, const digit_t[::1] digits, int radius, int history=
     c.E = n * m
     if digits.shape[0] != c.E:
         raise ValueError(f"digits should have n*m = {c.E} entries, got {digits.shape[0]}")
-    if not 0 <= radius <= 8:
-        raise ValueError(f"radius should be between 0 and 8, got {radius}")
+    if not 0 <= radius <= 8 or not 0 <= history <= 12:
+        raise ValueError(f"radius should be between 0 and 8 and history between 0 and 12, got {radius} and {history}")
+    if not 1 <= max_configs <= 1 << 24:
+        raise ValueError(f"max_configs should be between 1 and 2**24, got {max_configs}")
     for e in range(c.E):
         if not -1 <= digits[e] < c.b:
             raise ValueError(f"digit {digits[e]} of entry {e} is outside -1..{c.b - 1}")

@@ -19,6 +19,7 @@
 # farther cells seen after them.
 from libc.stdint cimport int32_t, int64_t, uint8_t, uint64_t
 from libc.stdlib cimport calloc, malloc, realloc, free
+from libc.string cimport memset
 from libc.math cimport log2
 
 from tmsim_ext._types cimport u128
@@ -266,6 +267,9 @@ cdef inline int cps_history(const Ctx* c, int r, int k, int64_t max_configs) noe
         H *= <uint64_t>(c.n * m + 1)
         if i < k - 1:
             hist_mod *= <uint64_t>(c.n * m + 1)
+    memset(&seen, 0, sizeof(KeySet))
+    memset(sides, 0, 2 * sizeof(Side))
+    memset(&g, 0, sizeof(Grams))
     order = <u128*>malloc(caplist * sizeof(u128))
     if (order == NULL or keyset_init(&seen, 1024, False) != 0 or side_init(&sides[0]) != 0
             or side_init(&sides[1]) != 0 or grams_init(&g, 4 * max_configs + 64) != 0):
@@ -280,13 +284,16 @@ cdef inline int cps_history(const Ctx* c, int r, int k, int64_t max_configs) noe
     for i in range(r):
         blank = gram_cons(&g, 0, blank)
     center = gram_cons(&g, 0, 0)
-    if side_add(&sides[0], <uint64_t>blank, 0) < 0 or side_add(&sides[1], <uint64_t>blank, 0) < 0 or center < 0:
+    if blank < 0 or center < 0:
+        ok = -1 if blank == -1 or center == -1 else 0
+    elif side_add(&sides[0], <uint64_t>blank, 0) < 0 or side_add(&sides[1], <uint64_t>blank, 0) < 0:
         ok = -1
-    key = ((((<u128>0) << 32 | <u128>center) << 32) | <u128>blank) << 32 | <u128>blank
-    if keyset_put(&seen, key) < 0:
-        ok = -1
-    order[0] = key
-    nlist = 1
+    else:
+        key = ((((<u128>0) << 32 | <u128>center) << 32) | <u128>blank) << 32 | <u128>blank
+        if keyset_put(&seen, key) < 0:
+            ok = -1
+        order[0] = key
+        nlist = 1
     while changed and ok == 1:
         changed = False
         idx = 0

@@ -70,7 +70,8 @@ cdef inline void long_note(Ctx* c, step_t t, bint undecided) noexcept nogil:
         c.nundecided += 1
         into = c.undecided_digits + k * c.E
         c.undecided_steps[k] = t
-        c.undecided_weight[k] = c.w
+        # a class of the mirrored accumulator stands for its mirror image too
+        c.undecided_weight[k] = c.w * <u128>(2 if c.split_e < 0 and c.acc == &c.accs[1] else 1)
     else:
         if c.ncollected >= c.collect:
             return
@@ -158,7 +159,7 @@ cdef inline void long_run(Ctx* c, LongTape* tp, pos_t h, int q, step_t t, pos_t 
         if long_tape_fit(tp, lo, hi) != 0:
             c.failed = 1
             break
-        if c.long_cells > 0 and hi - lo + 1 > c.long_cells:
+        if c.long_cells > 0 and t < S and hi - lo + 1 > c.long_cells:
             long_note(c, t, True)
             c.acc.limit += c.w
             c.classes += 1

@@ -30,7 +30,7 @@ cdef struct LongRec:
     pos_t p
     pos_t reach         # the farthest the head went back in the epoch ending at this record
     int32_t q
-    symbol_t window[LONG_WINDOW]   # cells p - LONG_WINDOW + 1 .. p (right) or p .. p + LONG_WINDOW - 1 (left), outward last
+    symbol_t window[LONG_WINDOW]   # window[i]: the cell i behind p (p - i on the right side, p + i on the left)
 
 
 cdef struct LongWatch:
@@ -52,6 +52,10 @@ cdef inline int watch_start(LongWatch* w) noexcept nogil:
     w.ck_tape = NULL
     w.ck_cap = 0
     w.ck_qm = -1
+    w.ck_t = 0
+    w.ck_h = 0
+    w.ck_lo = 0
+    w.ck_hi = -1
     w.ck_span = LONG_CYCLE_FIRST
     w.nrec[0] = w.nrec[1] = 0
     return 0 if w.rec != NULL else -1
@@ -126,7 +130,7 @@ cdef inline bint shift_record(LongWatch* w, const symbol_t* tape, int side, int3
         if old.q == q and d > 0:
             looked += 1
             if back - d + 1 > LONG_WINDOW:
-                return False
+                break           # older records lie farther back still
             if memcmp(old.window, now.window, <size_t>(back - d + 1)) == 0:
                 return True
         # the epoch ending at the older record lies between it and the one before it
