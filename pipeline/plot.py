@@ -63,6 +63,10 @@ def plot_length(tab: Table, path: Path) -> Path:
     return _save(fig, path)
 
 
+LOG_STEPS = 10_000
+"""Halting times beyond this many steps are drawn on a log axis."""
+
+
 def plot_halting(tab: Table, path: Path) -> Path:
     """Machines (blank 0) halting after each number of steps, from the manifest."""
     times = tab.manifest.get("halting_times") or {}
@@ -72,8 +76,13 @@ def plot_halting(tab: Table, path: Path) -> Path:
     counts = np.array([float(times[str(k)]) for k in steps])
     fig = _figure()
     ax = fig.add_subplot()
-    ax.bar(steps, counts, width=1.0, color="tab:blue")
-    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    if steps.max() > LOG_STEPS:
+        # a no-cutoff table's halts reach millions of steps: log axes, one point a time
+        ax.plot(steps, counts, ".", markersize=3, color="tab:blue")
+        ax.set_xscale("log")
+    else:
+        ax.bar(steps, counts, width=1.0, color="tab:blue")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set(yscale="log", xlabel="steps to halt (halting step included)", ylabel="machines")
     total = sum(float(v) for v in times.values())
     what = f"{total:.4f} of the space halts (estimated)" if tab.sampled else f"{int(total):,} halting machines"

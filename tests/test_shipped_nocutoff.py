@@ -51,3 +51,10 @@ def test_every_score_function_takes_the_no_cutoff_table():
     assert likelihood_d(["01011100"], table="d5x2-nocutoff").notna().all()
     assert prob_random(["01011100"], table="d5x2-nocutoff").notna().all()
     assert local_complexity("0101100111", span=5, table="d5x2-nocutoff") is not None
+
+
+def test_its_halting_times_plot_on_log_axes(tmp_path):
+    from pipeline.plot import plot_halting
+
+    path = plot_halting(open_table("d2x4-nocutoff"), tmp_path / "halting.png")
+    assert path.stat().st_size > 10_000
