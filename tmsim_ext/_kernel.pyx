@@ -38,6 +38,7 @@ from tmsim_ext._line_types cimport (
 )
 from tmsim_ext._line_long cimport long_start
 from tmsim_ext._line_witness cimport witness_note
+from tmsim_ext._line_read cimport read_entry, unread_entry, fresh_state
 from tmsim_ext._line_cps cimport cps_closed
 from tmsim_ext._line_cpsh cimport cps_history
 from tmsim_ext._line_escape cimport escapes
@@ -318,7 +319,7 @@ cdef void branch(Ctx* c, int e, pos_t h, int q, step_t t, pos_t lo, pos_t hi) no
     restricted entry tries its digits only; the split entry's each add to their own
     accumulator.
     """
-    cdef int r, x, st, fresh = -1, nfresh = 0, m = c.m, lo_r, hi_r, own = e // m
+    cdef int r, x, fresh, nfresh = 0, m = c.m, lo_r, hi_r, own = e // m
     cdef uint64_t others = 0, own_bit = (<uint64_t>1) << own, live = 0
     cdef bint dead_end = False
     cdef bint others_open = False
@@ -335,12 +336,7 @@ cdef void branch(Ctx* c, int e, pos_t h, int q, step_t t, pos_t lo, pos_t hi) no
     if c.sampled and c.depth >= c.sample_depth:
         descend(c, e, h, q, t, lo, hi)
         return
-    if not limited:
-        c.nfree -= 1
-    elif not split:
-        # unread, it multiplied every leaf by its choices; read, one choice at a time
-        base = mult / c.choices[e]
-        c.mult = base
+    base = read_entry(c, e)
     wbase = base * c.powb[c.nfree]
     c.w = wbase
     c.fw = fwbase
@@ -352,11 +348,7 @@ cdef void branch(Ctx* c, int e, pos_t h, int q, step_t t, pos_t lo, pos_t hi) no
                 leaf_halt(c, e, h, <symbol_t>r, t, lo, hi)
     else:
         leaf_halts(c, e, h, t, lo, hi)
-    if c.symmetry:
-        for st in range(c.n - 1, 0, -1):
-            if c.used[st] == 0:
-                fresh = st
-                nfresh += 1
+    fresh = fresh_state(c, &nfresh)
     # the masks of e's state from its other entries, so each target only adds its bit
     others_open = graph_row(c.act, c.nx, m, own, e, &others)
     if others_open:
@@ -422,12 +414,10 @@ cdef void branch(Ctx* c, int e, pos_t h, int q, step_t t, pos_t lo, pos_t hi) no
             break
     c.depth -= 1
     c.acc = shared
-    c.mult = mult
+    unread_entry(c, e, mult)
     c.w = w
     c.fw = fw
     set_entry(c, e, -1)
-    if not limited:
-        c.nfree += 1
 
 
 cdef void descend(Ctx* c, int e, pos_t h, int q, step_t t, pos_t lo, pos_t hi) noexcept nogil:

@@ -27,6 +27,7 @@ from tmsim_ext._long_proofs cimport (
 )
 from tmsim_ext._line_cps cimport cps_any
 from tmsim_ext._line_witness cimport witness_note
+from tmsim_ext._line_read cimport read_entry, unread_entry, fresh_state
 
 
 cdef struct LongTape:
@@ -247,7 +248,7 @@ cdef inline void long_run(Ctx* c, LongTape* tp, pos_t h, int q, step_t t, pos_t 
 cdef inline void long_branch(Ctx* c, LongTape* tp, int e, pos_t h, int q, step_t t, pos_t lo, pos_t hi) noexcept nogil:
     """Entry e is read for the first time in a long run: try every digit, as the walk's
     branch does (the same renaming, restricted and split entries, and weights)."""
-    cdef int r, x, st, fresh = -1, nfresh = 0, m = c.m, lo_r, hi_r
+    cdef int r, x, fresh, nfresh = 0, m = c.m, lo_r, hi_r
     cdef u128 mult = c.mult, base = c.mult, w = c.w, wbase
     cdef bint split = e == c.split_e
     cdef bint limited = c.restricted[e]
@@ -255,11 +256,7 @@ cdef inline void long_branch(Ctx* c, LongTape* tp, int e, pos_t h, int q, step_t
     cdef Acc* shared = c.acc
     cdef LongTape child
     c.nodes += 1
-    if not limited:
-        c.nfree -= 1
-    elif not split:
-        base = mult / c.choices[e]
-        c.mult = base
+    base = read_entry(c, e)
     wbase = base * c.powb[c.nfree]
     c.w = wbase
     for r in range(m):
@@ -269,11 +266,7 @@ cdef inline void long_branch(Ctx* c, LongTape* tp, int e, pos_t h, int q, step_t
             c.acc = &c.accs[1 + r]
         long_halt(c, tp, e, h, <symbol_t>r, t, lo, hi, wbase)
     c.acc = shared
-    if c.symmetry:
-        for st in range(c.n - 1, 0, -1):
-            if c.used[st] == 0:
-                fresh = st
-                nfresh += 1
+    fresh = fresh_state(c, &nfresh)
     memset(&child, 0, sizeof(LongTape))
     for x in range(c.n):
         if limited and not c.allow_to[e * c.n + x]:
@@ -316,13 +309,11 @@ cdef inline void long_branch(Ctx* c, LongTape* tp, int e, pos_t h, int q, step_t
             break
     free(child.base)
     c.acc = shared
-    c.mult = mult
+    unread_entry(c, e, mult)
     c.w = w
     c.act[e] = -1
     c.step[e] = c.dig_step[0]
     graph_update(&c.open_states, c.succ, c.act, c.nx, m, q)
-    if not limited:
-        c.nfree += 1
 
 
 cdef inline void long_start(Ctx* c, const symbol_t* tape, pos_t h, int q, step_t t, pos_t lo, pos_t hi) noexcept nogil:
