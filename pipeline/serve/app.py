@@ -200,6 +200,10 @@ def create_app(data_dir: str | Path | None = None, hosts: list[str] | None = Non
         more = f" (and {len(exc.errors()) - 1} more)" if len(exc.errors()) > 1 else ""
         return JSONResponse({"error": f"{where}: {first.get('msg')}{more}"}, status_code=422)
 
+    @app.exception_handler(Exception)
+    async def crash(request: Request, exc: Exception):
+        return JSONResponse({"error": f"the calculator failed on this request ({type(exc).__name__}: {exc})"}, status_code=500)
+
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, exc: HTTPException):
         return JSONResponse({"error": str(exc.detail)}, status_code=exc.status_code)

@@ -12,10 +12,13 @@ from __future__ import annotations
 import csv
 import io
 
-from pipeline.serve.limits import MAX_INPUTS, MAX_UPLOAD, LimitError
+from pipeline.serve.limits import MAX_INPUTS, MAX_SYMBOLS, MAX_UPLOAD, LimitError
 from pipeline.serve.results import column_warnings, default_alphabet, distinct_symbols
 
 DELIMITERS = {".csv": ",", ".tsv": "\t", ".tab": "\t"}
+
+# A cell may be as long as the upload (the symbols limit then names it); csv's default is 128 KiB.
+csv.field_size_limit(max(csv.field_size_limit(), MAX_UPLOAD))
 
 
 def _text(name: str, raw: bytes) -> str:
@@ -46,6 +49,13 @@ def _delimiter(name: str, lines: list[str]) -> str | None:
 def read_upload(name: str, raw: bytes) -> dict:
     """The file's columns: name, values (str, or None for a blank cell), distinct
     symbols, default alphabet and warnings; a LimitError (413, 422) saying what is wrong."""
+    try:
+        return _read(name, raw)
+    except csv.Error as exc:
+        raise LimitError(422, f"file {name!r} cannot be read as CSV or TSV: {exc}") from None
+
+
+def _read(name: str, raw: bytes) -> dict:
     text = _text(name, raw)
     lines = text.splitlines()
     while lines and not lines[-1].strip():
@@ -67,6 +77,13 @@ def read_upload(name: str, raw: bytes) -> dict:
     columns = []
     for i, title in enumerate(header):
         values = [(r[i].strip() or None) if i < len(r) else None for r in body]
+        longest = max(range(len(values)), key=lambda j: len(values[j] or ""))
+        if len(values[longest] or "") > MAX_SYMBOLS:
+            raise LimitError(
+                422,
+                f"file {name!r}: row {longest + 1} of column {title!r} has {len(values[longest]):,} symbols; "
+                f"at most {MAX_SYMBOLS:,} per string",
+            )
         columns.append(
             {
                 "name": title,

@@ -171,6 +171,7 @@ async function score() {
     return;
   }
   show("message", `scoring ${body.strings.length.toLocaleString("en")} strings...`, "info");
+  $("chart").replaceChildren();
   try {
     const data = await api("/api/score", body);
     state.lastBody = body;
@@ -250,11 +251,12 @@ async function chart(index) {
   for (const tr of $("results").tBodies[0].rows) tr.classList.toggle("selected", tr.dataset.index === String(index));
   const box = $("chart");
   if (text === null) { box.replaceChildren(); return; }
+  const token = (state.chartToken = (state.chartToken || 0) + 1);  // only the last row clicked is drawn
   try {
     const data = await api("/api/local_complexity", {
       strings: [text], span: Number($("span").value) || 5, alphabet: body.alphabet, table: body.table, version: body.version,
     });
-    drawChart(box, data.rows[0], data.span);
+    if (token === state.chartToken) drawChart(box, data.rows[0], data.span);
   } catch (err) {
     box.replaceChildren(el("p", { class: "note error", text: `local complexity: ${err.message}` }));
   }
@@ -339,6 +341,7 @@ function textFromGrid() {
 }
 
 function resizeGrid() {
+  if ($("rows").value === "" || $("cols").value === "") return;  // being retyped
   const rows = Math.min(Math.max(Number($("rows").value) || 1, 1), 24);
   const cols = Math.min(Math.max(Number($("cols").value) || 1, 1), 24);
   $("rows").value = rows;
