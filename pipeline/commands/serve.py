@@ -6,11 +6,11 @@ import click
 
 from pipeline.commands.batch import DATA_DIR
 
-LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost")
 
 
 @click.command()
-@click.option("--port", "-p", type=click.IntRange(0, 65535), default=8000, show_default=True, help="TCP port, e.g. 8080 (0 picks a free one).")
+@click.option("--port", "-p", type=click.IntRange(1, 65535), default=8000, show_default=True, help="TCP port, e.g. 8080.")
 @click.option(
     "--host",
     default="127.0.0.1",
@@ -43,6 +43,10 @@ def serve(port, host, extra_hosts, data_dir):
 
     from pipeline.serve.app import allowed_hosts, create_app
 
+    from pipeline.errors import CTMError
+
+    if ":" in host:
+        raise CTMError(f"--host {host}: IPv6 addresses are not supported (the Host check reads IPv4 and names); use 127.0.0.1 or 0.0.0.0")
     hosts = allowed_hosts(host, tuple(extra_hosts))
     if host not in LOOPBACK_HOSTS:
         click.echo(
@@ -50,6 +54,5 @@ def serve(port, host, extra_hosts, data_dir):
             f"who can reach this address can use it (requests must name one of: {', '.join(hosts)})",
             err=True,
         )
-    shown = f"[{host}]" if ":" in host else host
-    click.echo(f"ctm calculator on http://{shown}:{port} (Ctrl+C stops it)", err=True)
+    click.echo(f"ctm calculator on http://{host}:{port} (Ctrl+C stops it)", err=True)
     uvicorn.run(create_app(data_dir, hosts), host=host, port=port, log_level="warning")
