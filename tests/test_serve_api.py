@@ -333,3 +333,18 @@ def test_ctm_serve_command(tmp_path):
         process.terminate()
         _, err = process.communicate(timeout=10)
     assert "no authentication" in err and "127.0.0.2" in err
+
+
+def test_compose_calculator_service():
+    import yaml
+
+    services = yaml.safe_load((REPO / "docker-compose.yml").read_text())["services"]
+    calculator = services["calculator"]
+    assert calculator["profiles"] == ["calculator"]
+    command = calculator["command"]
+    assert command[:2] == ["ctm", "serve"] and command[command.index("--host") + 1] == "0.0.0.0"
+    port = command[command.index("--port") + 1]
+    assert calculator["ports"] == [f"${{CTM_BIND_ADDRESS:-127.0.0.1}}:${{CTM_CALCULATOR_PORT:-8000}}:{port}"]
+    assert "${CTM_BIND_ADDRESS:-127.0.0.1}" in command  # the published address passes the Host check
+    assert calculator["environment"]["CTM_DATA_DIR"] == "/data"  # the cluster's merged tables
+    assert calculator["image"] == services["scheduler"]["image"] and calculator["pull_policy"] == "never"

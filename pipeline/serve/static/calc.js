@@ -4,6 +4,7 @@
 
 const $ = (id) => document.getElementById(id);
 const MAX_UPLOAD = 10 * 1024 * 1024;
+const SHOWN = 5000;  // rows drawn in the results table; downloads hold every row
 const state = { tables: [], upload: null, lastBody: null, lastScore: null, alphabetTouched: false };
 
 // -- helpers ---------------------------------------------------------------------------
@@ -196,7 +197,7 @@ function renderScore(data) {
   $("results").tHead.replaceChildren(el("tr", {}, el("th", { text: "#" }), el("th", { text: "string" }),
     ...[...lookupCols, ...bdmCols].map((c) => el("th", { text: HEADS[c] }))));
   const body = $("results").tBodies[0];
-  const rows = data.rows.map((r, i) => {
+  const rows = data.rows.slice(0, SHOWN).map((r, i) => {
     const tr = el("tr", { "data-index": String(i) }, el("td", { text: String(i + 1) }), el("td", { class: "c-string", text: r.string ?? "(missing)" }));
     if (r.reason) {
       tr.append(el("td", { class: "na c-reason", colspan: String(lookupCols.length), text: `NA: ${r.reason}` }));
@@ -222,9 +223,10 @@ function renderScore(data) {
     ? `${scored} of ${data.rows.length} strings have K from ${t.label} (${t.source}; ${t.provenance.text}).` +
       (anyBdm ? ` BDM for strings longer than ${data.bdm.block} symbols: block ${data.bdm.block}, partition ${data.bdm.strategy}.` : "")
     : `No table answered: ${data.rows[0]?.reason ?? ""}`;
-  $("results-note").textContent = sampled
+  $("results-note").textContent = (sampled
     ? "± se: the standard error of K from the sample's batches (K ± 1.96 se is a 95 % interval)."
-    : t ? "Exact values: every machine of the space was run." : "";
+    : t ? "Exact values: every machine of the space was run." : "") +
+    (data.rows.length > SHOWN ? ` The page shows the first ${SHOWN.toLocaleString("en")} of ${data.rows.length.toLocaleString("en")} rows; the downloads hold them all.` : "");
   $("warnings").replaceChildren(...data.warnings.map((w) => el("li", { text: w })));
 }
 
