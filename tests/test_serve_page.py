@@ -21,6 +21,7 @@ import pandas as pd
 import pytest
 from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
 from selenium.webdriver.common.keys import Keys
+from selenium.webdriver.support.ui import Select
 
 from pipeline.bdm import BDM, bdm, nbdm
 from pipeline.measures import local_complexity
@@ -153,6 +154,13 @@ def test_typed_strings(page):
     expected = local_complexity(typed[0], 5, 4)[0]
     assert by_id(browser, "chart-mean").text == f"mean K = {expected.mean():.6f}"
     assert len(browser.find_elements("css selector", "#chart-svg circle.point")) == len(expected)
+    # a table picked from the list, with its provenance: the (5,2) table with no cutoff
+    Select(by_id(browser, "table")).select_by_value("d5x2-nocutoff@1@shipped")
+    assert "exact, no cutoff (S = the busy beaver's)" in by_id(browser, "table-provenance").text
+    assert by_id(browser, "alphabet").get_attribute("value") == "2"
+    score(browser)
+    k_cells(browser.execute_script(ROWS_JS), acss(typed, table="d5x2-nocutoff"))
+    assert "d5x2-nocutoff v1" in by_id(browser, "summary").text
 
 
 def test_upload_matthews_strings(page):
