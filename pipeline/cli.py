@@ -53,6 +53,7 @@ def _register() -> None:
     from pipeline.commands import jobs
     from pipeline.commands import query
     from pipeline.commands import score
+    from pipeline.commands import serve
 
     main.add_command(count.count)
     main.add_command(jobs.run_cmd)
@@ -65,6 +66,7 @@ def _register() -> None:
     main.add_command(score.bdm)
     main.add_command(score.local)
     main.add_command(query.plot)
+    main.add_command(serve.serve)
 
 
 _register()
