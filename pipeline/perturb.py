@@ -222,15 +222,38 @@ class PerturbationExperiment:
             the patterns' errors taken as independent; 0 for exact tables.
         """
         changes = int(change.max()) + 1 if len(change) else 0
-        old = self.X.ravel()[flat]
-        dcode = (value - old)
+        single = len(change) == changes and bool((change == np.arange(changes)).all())
+        if not single:
+            O, N = self._grouped(change, changes, flat, value)
+        slots = O.shape[1] if not single else (1 if self._cover is not None else self.bdm.block**self.X.ndim)
+        delta, se, imputed = np.zeros(changes), np.zeros(changes), 0
+        step = max(1, CHUNK // slots)
+        for lo in range(0, changes, step):
+            hi = min(lo + step, changes)
+            part = self._single(flat[lo:hi], value[lo:hi]) if single else (O[lo:hi], N[lo:hi])
+            delta[lo:hi], se[lo:hi], hit = self._evaluate(*part, with_se)
+            imputed += hit
+        if imputed and self.metric == "bdm" and self.bdm.missing == "impute":
+            warnings.warn(f"{imputed} changes bring in blocks not produced by table {self.bdm.tab.label}; "
+                          f"each scores 1 + the largest K of its shape (pybdm's rule)", MissingBlockWarning, stacklevel=3)
+        return (delta, se) if with_se else delta
+
+    def _single(self, flat: np.ndarray, value: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(changes, slots) codes before and after of the blocks one cell each touches."""
+        blocks, place = self._covering(flat)
+        O = np.where(blocks >= 0, self.block_codes[np.maximum(blocks, 0)], -1)
+        N = np.where(blocks >= 0, O + (value - self.X.ravel()[flat])[:, None] * place, -1)
+        same = N == O
+        return np.where(same, -1, O), np.where(same, -1, N)
+
+    def _grouped(self, change: np.ndarray, changes: int, flat: np.ndarray, value: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """As ``_single`` for changes of several cells: cells of a change in one block add up."""
         blocks, place = self._covering(flat)
         m = blocks.shape[1]
         rows = np.repeat(change, m)
-        bl, dd = blocks.ravel(), (dcode[:, None] * place).ravel()
+        bl, dd = blocks.ravel(), ((value - self.X.ravel()[flat])[:, None] * place).ravel()
         keep = (bl >= 0) & (dd != 0)
         rows, bl, dd = rows[keep], bl[keep], dd[keep]
-        # one entry per (change, block): cells of one change in one block add up
         key = rows * (self.total + 1) + bl
         order = np.argsort(key, kind="stable")
         key, rows, bl, dd = key[order], rows[order], bl[order], dd[order]
@@ -240,27 +263,15 @@ class PerturbationExperiment:
         if len(starts) < len(key):
             dd = np.add.reduceat(dd, starts)
             rows, bl = rows[starts], bl[starts]
-        # lay out as (changes, slots)
         count = np.bincount(rows, minlength=changes)
-        slots = int(count.max()) if len(count) else 0
+        slots = max(int(count.max()) if len(count) else 0, 1)
         begin = np.concatenate([[0], np.cumsum(count)[:-1]])
         rank = np.arange(len(rows)) - begin[rows]
-        O = np.full((changes, max(slots, 1)), -1, dtype=np.int64)
+        O = np.full((changes, slots), -1, dtype=np.int64)
         N = np.full_like(O, -1)
         O[rows, rank] = self.block_codes[bl]
         N[rows, rank] = self.block_codes[bl] + dd
-        delta = np.zeros(changes)
-        se = np.zeros(changes)
-        imputed = 0
-        step = max(1, CHUNK // max(slots, 1))
-        for lo in range(0, changes, step):
-            part = self._evaluate(O[lo : lo + step], N[lo : lo + step], with_se)
-            delta[lo : lo + step], se[lo : lo + step] = part[0], part[1]
-            imputed += part[2]
-        if imputed and self.metric == "bdm" and self.bdm.missing == "impute":
-            warnings.warn(f"{imputed} changes bring in blocks not produced by table {self.bdm.tab.label}; "
-                          f"each scores 1 + the largest K of its shape (pybdm's rule)", MissingBlockWarning, stacklevel=3)
-        return (delta, se) if with_se else delta
+        return O, N
 
     def _evaluate(self, O: np.ndarray, N: np.ndarray, with_se: bool):
         """(deltas, SEs, changes bringing in imputed blocks) of one chunk of (changes, slots)."""
