@@ -355,13 +355,13 @@ class PerturbationExperiment:
         values = np.broadcast_to(np.asarray(values, dtype=np.int64).ravel(), flat.shape) if np.size(values) == 1 else np.asarray(values, dtype=np.int64).ravel()
         if len(values) != len(flat):
             raise CTMError(f"values should have one entry per index ({len(flat)}), got {len(values)}")
-        new = self._new_value(self.X.ravel()[flat], values)
         if not keep_changes:
-            return self.deltas(np.arange(len(flat)), flat, new)
+            return self.deltas(np.arange(len(flat)), flat, self._new_value(self.X.ravel()[flat], values))
         out = np.empty(len(flat))
-        for i, (cell, v) in enumerate(zip(flat, new)):
-            out[i] = self.deltas(np.zeros(1, dtype=np.int64), np.array([cell]), np.array([v]))[0]
-            self.apply(np.array([cell]), np.array([v]))
+        for i, (cell, v) in enumerate(zip(flat, values)):
+            cell, v = np.array([cell]), self._new_value(self.X.ravel()[[cell]], np.array([v]))
+            out[i] = self.deltas(np.zeros(1, dtype=np.int64), cell, v)[0]
+            self.apply(cell, v)
         return out
 
     def apply(self, flat: np.ndarray, value: np.ndarray) -> None:
