@@ -162,20 +162,19 @@ class PerturbationExperiment:
             return self._cover[0][flat][:, None], self._cover[1][flat][:, None]
         (g,) = self.groups
         k, s, nd = g.side, self.bdm.shift, self.X.ndim
-        w = weights(k, nd, self.alphabet).ravel()
         pos = np.unravel_index(flat, self.X.shape)
-        starts = [(n - k) // s + 1 if n >= k else 0 for n in self.X.shape]
-        blocks = np.full((len(flat), k**nd), -1, dtype=np.int64)
-        place = np.zeros((len(flat), k**nd), dtype=np.int64)
-        for slot, offset in enumerate(np.ndindex(*(k,) * nd)):
-            ok = np.ones(len(flat), dtype=bool)
-            index = np.zeros(len(flat), dtype=np.int64)
-            for d in range(nd):
-                origin = pos[d] - offset[d]
-                ok &= (origin >= 0) & (origin % s == 0) & (origin // s < starts[d])
-                index = index * starts[d] + origin // s
-            blocks[:, slot] = np.where(ok, index, -1)
-            place[:, slot] = np.where(ok, w[slot], 0)
+        index = np.zeros((len(flat),) + (1,) * nd, dtype=np.int64)
+        ok = np.ones_like(index, dtype=bool)
+        for d in range(nd):
+            starts = (self.X.shape[d] - k) // s + 1 if self.X.shape[d] >= k else 0
+            origin = pos[d][:, None] - np.arange(k)[None, :]  # (cells, k): the window starting t before
+            good = (origin >= 0) & (origin % s == 0) & (origin // s < starts)
+            shape = [len(flat)] + [1] * nd
+            shape[d + 1] = k
+            index = index * starts + (origin // s).reshape(shape)
+            ok = ok & good.reshape(shape)
+        blocks = np.where(ok, index, -1).reshape(len(flat), -1)
+        place = np.where(blocks >= 0, weights(k, nd, self.alphabet).ravel()[None, :], 0)
         return blocks, place
 
     # -- deltas ----------------------------------------------------------------------
@@ -278,33 +277,41 @@ class PerturbationExperiment:
         p, m = O.shape
         C = np.concatenate([np.where(O >= 0, O * 2, BIG), np.where(N >= 0, N * 2 + 1, BIG)], axis=1)
         C.sort(axis=1)
-        valid = C != BIG
-        code = np.where(valid, C >> 1, 0)
-        w = np.where(valid, 2 * (C & 1) - 1, 0)
-        end, d = _group_ends(C >> 1, w)
-        end &= valid
-        n = np.where(end, self.counts.get(code), 0)
+        flat = C.ravel()
+        code = flat >> 1
+        end = np.ones(flat.size, dtype=bool)
+        end[:-1] = code[:-1] != code[1:]
+        end.reshape(p, 2 * m)[:, -1] = True  # a run never crosses rows
+        w = np.where(flat != BIG, 2 * (flat & 1) - 1, 0)
+        at = np.flatnonzero(end)
+        d = np.diff(np.cumsum(w)[at], prepend=0)  # net change of each run's code
+        keep = d != 0
+        at, d = at[keep], d[keep]
+        row, code = at // (2 * m), code[at]
+        n = self.counts.get(code)
         after = n + d
         if self.metric == "ent":
             h = np.where(after > 0, after * np.log2(np.maximum(after, 1)), 0.0) - np.where(n > 0, n * np.log2(np.maximum(n, 1)), 0.0)
-            return -np.where(end, h, 0.0).sum(axis=1) / self.total + 0.0, np.zeros(p), 0
-        enters = end & ((n == 0) != (after == 0))
-        K, row = self.lookup(np.where(enters, code, 0))
-        term = np.where(after > 0, np.log2(np.maximum(after, 1)), 0.0) - np.where(n > 0, np.log2(np.maximum(n, 1)), 0.0)
+            return -np.bincount(row, weights=h, minlength=p) / self.total + 0.0, np.zeros(p), 0
         sign = (after > 0).astype(np.int64) - (n > 0)
-        term = term + np.where(enters, sign * K, 0.0)
-        delta = np.where(end, term, 0.0).sum(axis=1)
-        imputed = int((enters & (row < 0) & (sign > 0)).any(axis=1).sum())
+        term = np.where(after > 0, np.log2(np.maximum(after, 1)), 0.0) - np.where(n > 0, np.log2(np.maximum(n, 1)), 0.0)
+        enters = np.flatnonzero(sign)
+        K, pattern = self.lookup(code[enters])
+        term[enters] += sign[enters] * K
+        delta = np.bincount(row, weights=term, minlength=p) + 0.0
+        imputed = len(np.unique(row[enters][(pattern < 0) & (sign[enters] > 0)]))
         se = np.zeros(p)
         if with_se and self.lookup.se is not None:
-            # net coefficient of each pattern's K, then the errors of distinct patterns in quadrature
-            R = np.where(enters & (row >= 0), row * 4 + sign + 1, BIG)
-            R.sort(axis=1)
-            ok = R != BIG
-            pend, coef = _group_ends(R >> 2, np.where(ok, (R & 3) - 1, 0))
-            s = self.lookup.se_of(np.where(ok, R >> 2, -1).ravel()).reshape(R.shape)
-            se = np.sqrt(np.where(pend & ok, (coef * s) ** 2, 0.0).sum(axis=1))
-        return delta + 0.0, se, imputed
+            # net coefficient of each pattern's K in a change, then distinct patterns' errors in quadrature
+            known = pattern >= 0
+            r, pat, coef = row[enters][known], pattern[known], sign[enters][known]
+            key = r * (len(self.lookup.se) + 1) + pat
+            order = np.argsort(key, kind="stable")
+            key, r, pat, coef = key[order], r[order], pat[order], coef[order]
+            first = np.flatnonzero(np.concatenate([[True], key[1:] != key[:-1]])) if len(key) else np.zeros(0, dtype=np.int64)
+            net = np.add.reduceat(coef, first) if len(first) else np.zeros(0)
+            se = np.sqrt(np.bincount(r[first], weights=(net * self.lookup.se_of(pat[first])) ** 2, minlength=p))
+        return delta, se, imputed
 
     # -- pybdm's interface -----------------------------------------------------------
 
@@ -381,15 +388,3 @@ class PerturbationExperiment:
         self.counts.add(before + step, np.ones(len(uniq), dtype=np.int64))
         np.put(self.X, flat, value)
 
-
-def _group_ends(key: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """For rows of sorted keys: where each run of equal keys ends, and the sum of ``w``
-    over the run (at its end; 0 elsewhere)."""
-    p, m = key.shape
-    end = np.ones((p, m), dtype=bool)
-    end[:, :-1] = key[:, :-1] != key[:, 1:]
-    cs = np.cumsum(w, axis=1)
-    start = np.zeros((p, m), dtype=np.int64)  # where each entry's run starts
-    start[:, 1:] = np.maximum.accumulate(np.where(end[:, :-1], np.arange(1, m), 0), axis=1)
-    base = np.where(start > 0, np.take_along_axis(cs, np.maximum(start - 1, 0), axis=1), 0)
-    return end, np.where(end, cs - base, 0)
