@@ -313,6 +313,27 @@ class PerturbationExperiment:
             se = np.sqrt(np.bincount(r[first], weights=(net * self.lookup.se_of(pat[first])) ** 2, minlength=p))
         return delta, se, imputed
 
+    def moved(self, removed: np.ndarray, added: np.ndarray) -> float:
+        """Sum over codes of f(n_c + d_c) - f(n_c) when the blocks of codes ``removed`` go
+        and blocks of codes ``added`` come (d_c: added minus removed of code c), with f
+        as for the metric: K(c) + log2(n) for bdm, n log2(n) for ent (0 at n = 0)."""
+        C = np.sort(np.concatenate([removed * 2, added * 2 + 1]))
+        code = C >> 1
+        end = np.ones(C.size, dtype=bool)
+        end[:-1] = code[:-1] != code[1:]
+        at = np.flatnonzero(end)
+        d = np.diff(np.cumsum(2 * (C & 1) - 1)[at], prepend=0)
+        keep = d != 0
+        code, d = code[at][keep], d[keep]
+        n = self.counts.get(code)
+        after = n + d
+        if self.metric == "ent":
+            return float((np.where(after > 0, after * np.log2(np.maximum(after, 1)), 0.0)
+                          - np.where(n > 0, n * np.log2(np.maximum(n, 1)), 0.0)).sum())
+        sign = (after > 0).astype(np.int64) - (n > 0)
+        term = np.where(after > 0, np.log2(np.maximum(after, 1)), 0.0) - np.where(n > 0, np.log2(np.maximum(n, 1)), 0.0)
+        return float((term + np.where(sign != 0, sign * self.lookup(np.where(sign != 0, code, 0))[0], 0.0)).sum())
+
     # -- pybdm's interface -----------------------------------------------------------
 
     def perturb(self, idx: object, value: int = -1, keep_changes: bool = False) -> float:
