@@ -294,3 +294,24 @@ def test_cli_on_matrix_text_and_csv(tmp_path):
     assert again.exit_code == 0 and len(list(csv.DictReader(io.StringIO(again.stdout)))) == 4
     bad = runner.invoke(main, ["perturb", "01x0"])
     assert bad.exit_code == 2 and "neither a file nor matrix text" in bad.output
+    ternary = runner.invoke(main, ["perturb", "0120-1201-2012-0120"])
+    assert ternary.exit_code == 2 and "has 3 symbols (0 .. 2) and the default 2-D table is binary" in ternary.output
+
+
+@pytest.mark.slow
+def test_the_worked_example_prints_what_the_docs_report(tmp_path, capsys):
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parent.parent / "examples" / "perturbation.py"
+    spec = importlib.util.spec_from_file_location("perturbation_example", path)
+    example = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(example)
+    assert example.main(["--out", str(tmp_path)]) == 0
+    printed = capsys.readouterr().out
+    assert "596 edges" in printed and "BDM = 3495.6 bits" in printed and "BDM = 16351.3 bits" in printed
+    assert "classes {'negative': 10, 'neutral': 0, 'positive': 586}" in printed
+    assert "vertex knockout, ignore: deltas from -332.0 to 220.7 bits, median -130.8" in printed
+    assert "the 5 largest drops at vertices [4, 178, 186, 187, 179]" in printed
+    for name in ("perturbation-signature.png", "perturbation-heatmap.png"):
+        assert (tmp_path / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

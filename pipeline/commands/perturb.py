@@ -112,9 +112,9 @@ def perturb(source, form, element, directed, value, metric, block, strategy, shi
       ctm perturb image.csv --out deltas.csv --plot figures/
       ctm perturb network.edges --plot figures/ > edges.csv
       ctm perturb network.edges --element vertex --strategy correlated
-      ctm perturb grid.txt --value 2 --table d4x9-s4000-sampled --block 3
+      ctm perturb 012012012012012012 --value 0 --table d2x3-s38 --block 6
     """
-    from pipeline.aid import adjacency, classify, edge_knockout, edges_of, vertex_knockout
+    from pipeline.aid import classify, edge_knockout, edges_of, vertex_knockout
     from pipeline.bdm import BDM
     from pipeline.perturb import PerturbationExperiment
 
@@ -138,6 +138,9 @@ def perturb(source, form, element, directed, value, metric, block, strategy, shi
         options["block"] = block
     top = int(A.max()) if A.size else 0
     if table is None and top >= 2:
+        if ndim == 2:
+            raise CTMError(f"{source[:40]} has {top + 1} symbols (0 .. {top}) and the default 2-D table is binary: "
+                           f"give --table of a 2-D table with {top + 1} symbols, or map the matrix to 0/1")
         options["alphabet"] = top + 1
     scorer = BDM(**options)
     with warnings.catch_warnings(record=True) as caught:
