@@ -117,6 +117,25 @@ def test_flip_on_binary_and_errors_elsewhere():
     assert flips.shape == (12,)
 
 
+@pytest.mark.parametrize("strategy", ["ignore", "recursive", "correlated"])
+@pytest.mark.parametrize("table, ndim, block, symbols, shape", [("d4x2-2d-s2000", 2, 5, 2, (13, 12)), ("d4x9-s4000-sampled", 1, 7, 9, (40,))])
+def test_large_code_spaces_kept_sparse_give_the_same_deltas(table, ndim, block, symbols, shape, strategy):
+    """5x5 binary blocks (2^25 codes) and 7 symbols of 9 (9^7): counts and K by sorted keys."""
+    rng = np.random.default_rng(4)
+    bdm = BDM(ndim=ndim, block=block, strategy=strategy, table=table)
+    X = rng.integers(0, symbols, shape)
+    pe = PerturbationExperiment(bdm, X)
+    assert not pe.counts.dense
+    idx, values = some_changes(rng, X, symbols, 12)
+    got = pe.run(idx, values, keep_changes=True)
+    Y, want = X.copy(), []
+    for i, v in zip(idx, values):
+        before = bdm.bdm(Y)
+        Y[tuple(i)] = v
+        want.append(bdm.bdm(Y) - before)
+    assert np.abs(got - np.array(want)).max() < 1e-9 and pe.value == pytest.approx(bdm.bdm(Y), abs=1e-9)
+
+
 # -- pybdm itself --------------------------------------------------------------------------
 
 
@@ -174,6 +193,21 @@ def test_equals_pybdms_perturbation_experiment_where_its_update_is_exact(table, 
     for X in (rng.integers(0, symbols, shape), np.zeros(shape, dtype=np.int64)):
         ours, theirs = both(table, ndim, block, strategy, X, symbols)
         assert np.abs(ours - theirs).max() < 1e-9
+
+
+def test_pybdm_picks_another_symbol_at_random_where_this_asks_for_it():
+    from pybdm import PerturbationExperiment as Theirs
+
+    ours = BDM(block=6, table="d2x3-s38")
+    X = np.array([0, 1, 2, 2, 1, 0] * 4)
+    pe = PerturbationExperiment(ours, X)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        theirs = Theirs(pybdm_on(ours.tab, 1, 6, "ignore"), X.copy(), "bdm")
+        picked = {round(theirs.perturb((7,), -1), 9) for _ in range(40)}
+    assert picked <= {round(pe.perturb((7,), v), 9) for v in (0, 2)}
+    with pytest.raises(CTMError, match="give each new value"):
+        pe.perturb((7,))
 
 
 def test_pybdm_miscounts_repeated_windows_and_this_does_not():
