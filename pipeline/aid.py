@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from pipeline.bdm import BDM
-from pipeline.blocks import Counts, Lookup, codes, cut
+from pipeline.blocks import Counts, Group, Lookup, codes, cut
 from pipeline.errors import CTMError
 from pipeline.perturb import PerturbationExperiment
 
@@ -113,9 +113,10 @@ def vertex_knockout(bdm: BDM, A: np.ndarray, metric: str = "bdm", vertices: np.n
     """Delta of deleting each vertex (its row and its column): C(A without v) - C(A).
 
     Under ignore and recursive every block after the deleted row and column moves, so
-    each C is recomputed in full (vectorised over the blocks, one table lookup shared by
-    all); under correlated windows 1 apart only the windows over the row or column and
-    those that straddle the gap change, and only they are counted. The matrix also
+    each C is counted in full, but a block that does not straddle the gap is a window of
+    A one row (column) further on, so its code is read from the codes of all A's windows,
+    computed once; under correlated windows 1 apart only the windows over the row or
+    column and those that straddle the gap change, and only they are counted. The matrix also
     shrinks by a row and a column, which drops or moves the blocks at its edges: see
     docs/perturbation.md for how much that alone weighs.
 
@@ -141,13 +142,28 @@ def vertex_knockout(bdm: BDM, A: np.ndarray, metric: str = "bdm", vertices: np.n
     total = sum(len(g.origins) for g in groups)
     if total == 0:
         raise CTMError(f"a {n - 1}x{n - 1} matrix has no block under strategy {bdm.strategy!r} with block={bdm.block}")
+    a = bdm.tab.symbols
+    # a block of the smaller matrix that does not straddle the gap is a window of A one
+    # row (column) further on past it: the codes of every window of A, by side, serve them all
+    windows = {}
+    for g in groups:
+        side = n - g.side + 1
+        every = np.stack(np.meshgrid(np.arange(side), np.arange(side), indexing="ij"), -1).reshape(-1, 2)
+        windows[g.side] = codes(A, [Group(g.side, every, g.offset)], a).reshape(side, side)
     out = np.empty(len(vertices))
-    keep = np.ones(n, dtype=bool)
     for i, v in enumerate(vertices):
-        keep[v] = False
-        Y = A[np.ix_(keep, keep)]
-        keep[v] = True
-        present, count = Counts(codes(Y, groups, bdm.tab.symbols), lookup.space).present()
+        old_index = np.arange(n - 1) + (np.arange(n - 1) >= v)
+        found = []
+        for g in groups:
+            r, c = g.origins[:, 0], g.origins[:, 1]
+            straddles = ((r < v) & (r + g.side > v)) | ((c < v) & (c + g.side > v))
+            found.append(windows[g.side][old_index[r[~straddles]], old_index[c[~straddles]]])
+            cut_through = g.origins[straddles]
+            code = np.zeros(len(cut_through), dtype=np.int64)
+            for dr, dc in np.ndindex(g.side, g.side):
+                code = code * a + A[old_index[cut_through[:, 0] + dr], old_index[cut_through[:, 1] + dc]]
+            found.append(code + g.offset)
+        present, count = Counts(np.concatenate(found), lookup.space).present()
         if metric == "ent":
             p = count / total
             value = float(-(p * np.log2(p)).sum())

@@ -262,13 +262,13 @@ def test_classes_by_sign_with_a_neutral_band():
 
 
 @pytest.mark.parametrize("directed", [False, True])
-@pytest.mark.parametrize("strategy", ["ignore", "recursive", "correlated"])
-def test_edge_and_vertex_knockout_equal_recomputation(directed, strategy):
+@pytest.mark.parametrize("strategy, shift", [("ignore", 1), ("recursive", 1), ("correlated", 1), ("correlated", 2)])
+def test_edge_and_vertex_knockout_equal_recomputation(directed, strategy, shift):
     G = nx.gnp_random_graph(19, 0.3, seed=3, directed=directed)
     G.add_edge(4, 4)
     A, nodes = adjacency(G)
     assert nodes == list(range(19)) and A[4, 4] == 1 and ((A == A.T).all() != directed)
-    bdm = BDM(ndim=2, block=4, strategy=strategy, min_length=1, table="d5x2-2d-s2000")
+    bdm = BDM(ndim=2, block=4, strategy=strategy, shift=shift, min_length=1, table="d5x2-2d-s2000")
     pe = PerturbationExperiment(bdm, A)
     E = edges_of(A, directed)
     assert len(E) == G.number_of_edges()
