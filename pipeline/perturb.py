@@ -179,7 +179,10 @@ class PerturbationExperiment:
 
     # -- deltas ----------------------------------------------------------------------
 
-    def _new_value(self, old: np.ndarray, value: np.ndarray) -> np.ndarray:
+    def new_values(self, old: np.ndarray, value: np.ndarray) -> np.ndarray:
+        """The values cells take: ``value``, or the flip of ``old`` where ``value`` is
+        negative (binary tables only). Raises CTMError for -1 over more than two symbols
+        or a value outside the table's alphabet."""
         value = np.asarray(value, dtype=np.int64)
         flip = value < 0
         if flip.any():
@@ -384,10 +387,10 @@ class PerturbationExperiment:
         if len(values) != len(flat):
             raise CTMError(f"values should have one entry per index ({len(flat)}), got {len(values)}")
         if not keep_changes:
-            return self.deltas(np.arange(len(flat)), flat, self._new_value(self.X.ravel()[flat], values))
+            return self.deltas(np.arange(len(flat)), flat, self.new_values(self.X.ravel()[flat], values))
         out = np.empty(len(flat))
         for i, (cell, v) in enumerate(zip(flat, values)):
-            cell, v = np.array([cell]), self._new_value(self.X.ravel()[[cell]], np.array([v]))
+            cell, v = np.array([cell]), self.new_values(self.X.ravel()[[cell]], np.array([v]))
             out[i] = self.deltas(np.zeros(1, dtype=np.int64), cell, v)[0]
             self.apply(cell, v)
         return out

@@ -149,7 +149,7 @@ def perturb(source, form, element, directed, value, metric, block, strategy, shi
         label = _label(nodes)
         if element == "cell":
             flat = np.arange(A.size)
-            new = pe._new_value(A.ravel(), np.full(A.size, value))
+            new = pe.new_values(A.ravel(), np.full(A.size, value))
             delta, se = pe.deltas(flat, flat, new, with_se=True)
             cells = np.array(np.unravel_index(flat, A.shape)).T
             header = ["row", "column", "old", "new"] if ndim == 2 else ["position", "old", "new"]
