@@ -51,6 +51,7 @@ def main(debug: bool) -> None:
 def _register() -> None:
     from pipeline.commands import count
     from pipeline.commands import jobs
+    from pipeline.commands import perturb
     from pipeline.commands import query
     from pipeline.commands import score
     from pipeline.commands import serve
@@ -67,6 +68,7 @@ def _register() -> None:
     main.add_command(score.local)
     main.add_command(query.plot)
     main.add_command(serve.serve)
+    main.add_command(perturb.perturb)
 
 
 _register()
