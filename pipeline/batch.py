@@ -61,7 +61,13 @@ def settle(
 
 
 def index(entries: Sequence[Item | str | None], name: str = "string") -> pd.Index:
-    """The inputs' labels as an object Index (None for a missing value)."""
+    """The index of a batch's results: a pandas Series' own index when the batch was one
+    (same order, duplicates kept, so ``df["K"] = acss(df["resp"])["K"]`` aligns), else the
+    inputs' labels in input order as an object Index (None for a missing value), as R's
+    acss names its rows."""
+    given = getattr(entries, "source_index", None)
+    if given is not None:
+        return given.copy()
     return pd.Index([label_of(e) for e in entries], dtype=object, name=name)
 
 

@@ -180,10 +180,25 @@ def item(value: object, ndim: int = 1) -> Item:
     return Item(show(value), None, NA(SYMBOLS, f"a {type(value).__name__} is not {ONE}"))
 
 
-def items(data: object, *, ndim: int | None = None, name: str = "strings") -> list[Item]:
+class Batch(list):
+    """A batch's Items, in input order, and the index of the pandas Series they came from
+    (None for any other batch), which results then carry (pipeline.batch.index)."""
+
+    source_index: pd.Index | None = None
+
+
+def items(data: object, *, ndim: int | None = None, name: str = "strings") -> Batch:
     """One Item per input of a batch; a CTMError (naming ``name``) when ``data`` is no batch.
 
-    ``ndim`` None reads strings, or one matrix from one 2-D integer array (``auto_ndim``)."""
+    ``ndim`` None reads strings, or one matrix from one 2-D integer array (``auto_ndim``).
+    A pandas Series' index is kept on the result (``Batch.source_index``)."""
+    found = Batch(_items(data, ndim, name))
+    if isinstance(data, pd.Series):
+        found.source_index = data.index
+    return found
+
+
+def _items(data: object, ndim: int | None, name: str) -> list[Item]:
     ndim = auto_ndim(data, ndim)
     if isinstance(data, str):
         return [item(data, ndim)]

@@ -81,10 +81,11 @@ def test_string_not_produced_is_nan_with_a_warning_and_a_reason(opts):
     assert "not produced by this table" in answer.note and "BDM" in answer.note
 
 
-def test_empty_string_is_not_produced(opts):
+def test_empty_string_says_empty(opts):
     (answer,) = lookup("", **opts, errors="ignore")
     assert answer.count == 0 and answer.K is None
-    with pytest.warns(NAWarning):
+    assert answer.reason.kind == "empty" and answer.note.startswith("is empty") and "not produced" not in answer.note
+    with pytest.warns(NAWarning, match=r"\[empty: 1\]"):
         assert math.isnan(acss("", **opts).loc["", "K"])
 
 
@@ -133,8 +134,25 @@ def test_a_pandas_column_with_gaps_is_scored_around_them(opts):
     with pytest.warns(NAWarning, match="2 of 5 strings have NA values \\[missing value: 2\\]"):
         frame = acss(column, **opts)
     assert frame["K"].tolist()[::2] == [6.0, 4.0, 2.0] and frame["K"].isna().tolist() == [False, True, False, True, False]
-    assert frame.index.tolist() == ["OXXO", None, "XO", None, "X"]
+    assert frame.index.tolist() == [0, 1, 2, 3, 4] and frame["string"].tolist() == ["OXXO", None, "XO", None, "X"]
     assert reasons(frame).tolist() == [None, "missing value: nothing to score", None, "missing value: nothing to score", None]
+
+
+def test_a_dataframe_column_filled_by_acss_aligns_with_its_rows(opts):
+    """A Series in gives its own index back, in order, duplicates and all (the README's
+    ``df["K"] = acss(df["resp"])["K"]``); a list in gives the strings, duplicates kept."""
+    df = pd.DataFrame({"resp": ["XO", "OXXO", "XO", "abc", "X"]}, index=[10, 11, 12, 13, 11])
+    with pytest.warns(NAWarning, match=r"1 of 5 strings"):
+        got = acss(df["resp"], **opts)
+    assert got.index.tolist() == [10, 11, 12, 13, 11] and got["string"].tolist() == ["XO", "OXXO", "XO", "abc", "X"]
+    df["K"] = got["K"]
+    assert df["K"].tolist()[:3] == [4.0, 6.0, 4.0] and math.isnan(df["K"].tolist()[3]) and df["K"].tolist()[4] == 2.0
+    df2 = df.iloc[[1, 2, 0]].copy()
+    df2["K"] = acss(df2["resp"], **opts)["K"]  # label alignment on a unique index
+    assert df2.index.tolist() == [11, 12, 10] and df2["K"].tolist() == [6.0, 4.0, 4.0]
+    listed = acss(["XO", "X", "XO"], **opts)
+    assert listed.index.tolist() == ["XO", "X", "XO"] and "string" not in listed.columns
+    assert listed["K"].tolist() == [4.0, 2.0, 4.0]
 
 
 def test_a_numpy_integer_array_is_one_string(opts):
