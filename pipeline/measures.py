@@ -46,12 +46,15 @@ def local_complexity(
     unreadable, more symbols than the table) gives an empty Series; each Series says why
     in ``attrs["reason"]`` (None when every window has a K). With a sampled table (the
     defaults of alphabets 4, 5, 6 and 9) ``attrs["K_se"]`` holds each window's standard
-    error of K, and ``attrs["mean_se"]`` that of the windows' mean (their errors taken
-    as independent).
+    error of K, and ``attrs["mean_se"]`` an upper bound on that of the windows' mean: the
+    mean of the windows' errors, valid whatever their correlation (windows of one
+    string share the table's batches). A window whose row is unreliable
+    (pipeline.reliable) is NaN, as in lookups. Raises CTMError for a bad span.
     """
     check_errors(errors)
     entries = items(strings)
     tab, no_table = open_or_na(table, version, alphabet, data_dir)
+    span = int(span) if isinstance(span, np.integer) else span
     if tab is not None and (isinstance(span, bool) or not isinstance(span, int) or not 1 <= span <= tab.max_length):
         raise CTMError(f"span should be an integer from 1 to {tab.max_length} for table {tab.label}, got {span!r}")
     out, reasons = [], []
@@ -83,7 +86,9 @@ def local_complexity(
         if tab is not None and tab.sampled:
             se = np.array(errors_, dtype=float)
             result.attrs["K_se"] = se
-            result.attrs["mean_se"] = float(np.sqrt(np.sum(se**2)) / se.size) if se.size else math.nan
+            # the windows share batches, so their errors are not independent: the mean's
+            # error is at most the mean of theirs (an upper bound, whatever the correlation)
+            result.attrs["mean_se"] = float(se.mean()) if se.size else math.nan
         out.append(result)
         reasons.append(na)
     settle(entries, reasons, errors)
@@ -225,6 +230,7 @@ def acss_bdm(
     (acss fails on it).
     """
     check_errors(errors)
+    blocksize, delta = (int(v) if isinstance(v, np.integer) else v for v in (blocksize, delta))
     if isinstance(blocksize, bool) or not isinstance(blocksize, int) or blocksize < 2:
         raise CTMError(f"blocksize should be an integer of 2 or more (as in acss), got {blocksize!r}")
     delta = blocksize if delta is None else delta
@@ -274,12 +280,11 @@ def response_distribution(
     as Gauvrit et al. (2017) z-score each task against them.
 
     One row per table row of that length or shape that has a value (a string or matrix;
-    a sampled table's pattern seen at least 5 times), with K and ``weight``, the number of
+    a sampled table's pattern whose K is reliable: pipeline.reliable), with K and ``weight``, the number of
     possible responses it stands for (1, or a pattern's size). ``attrs["missing_share"]``
     is the share of possible responses the table has no value for, ``attrs["table"]``
     the version used. Errors (no such table) are CTMErrors.
     """
-    from pipeline.estimate import MIN_HITS
     from pipeline.query import open_table
 
     ndim = 2 if isinstance(length, tuple) else 1
@@ -292,8 +297,8 @@ def response_distribution(
     else:
         mask = tab.lengths == length
         cells = length
+    mask &= tab.reliable  # pipeline.reliable's rule, as lookups apply it
     if tab.sampled:
-        mask &= tab.columns["hits"] >= MIN_HITS
         weight = tab.columns["size"][mask].astype(float)
     else:
         weight = np.ones(int(mask.sum()))
