@@ -38,14 +38,18 @@ from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from pathlib import Path
 
+from typing import TYPE_CHECKING
+
 import numpy as np
-import pandas as pd
 
 from pipeline.batch import check_errors, series
 from pipeline.errors import CTMError
 from pipeline.inputs import NA, NDIMS, auto_ndim, items, one, show
 from pipeline.patterns import normalized as normalize_matrix
 from pipeline.query import Table, normalize_one, open_table, symbols_na
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 DEFAULT_BLOCK = {1: 12, 2: 4}
 """pybdm's block sizes: 12 symbols for strings, 4x4 for matrices."""
@@ -200,7 +204,7 @@ class BDM:
             raise CTMError(f"table {self.tab.label} has no complete length to choose a block from: pass block=")
         warnings.warn(
             f"block={complete}: table {self.tab.label} holds strings up to length {self.tab.max_length}, not pybdm's 12, "
-            f"and {complete} is its longest complete length (pass block= to choose; pybdm's tables for this alphabet use 12)",
+            f"and {complete} is its longest complete length (choose another with block=, or --block; pybdm's tables for this alphabet use 12)",
             BlockWarning,
             stacklevel=4,
         )

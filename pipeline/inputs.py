@@ -16,6 +16,8 @@ its shape (``auto_ndim``).
 
 from __future__ import annotations
 
+import math
+import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from numbers import Number
@@ -23,7 +25,6 @@ from pathlib import Path
 from typing import IO
 
 import numpy as np
-import pandas as pd
 
 from pipeline.errors import CTMError
 
@@ -97,9 +98,20 @@ def _matrix_text(text: str) -> Item:
     return Item(text, text)
 
 
+def _pandas():
+    """pandas when something has imported it, else None: then no input can be a pandas
+    object, and lookups (``ctm query``) run without importing it."""
+    return sys.modules.get("pandas")
+
+
 def _missing(value: object) -> bool:
     """None, NaN (any float type), pandas' NA and NaT."""
-    return value is None or (pd.api.types.is_scalar(value) and not isinstance(value, str) and bool(pd.isna(value)))
+    if value is None:
+        return True
+    if isinstance(value, (float, np.floating)):
+        return math.isnan(value)
+    pd = _pandas()
+    return pd is not None and pd.api.types.is_scalar(value) and not isinstance(value, str) and bool(pd.isna(value))
 
 
 def _clean(text: str) -> str:
@@ -184,7 +196,7 @@ class Batch(list):
     """A batch's Items, in input order, and the index of the pandas Series they came from
     (None for any other batch), which results then carry (pipeline.batch.index)."""
 
-    source_index: pd.Index | None = None
+    source_index: "pd.Index | None" = None
 
 
 def items(data: object, *, ndim: int | None = None, name: str = "strings") -> Batch:
@@ -193,7 +205,8 @@ def items(data: object, *, ndim: int | None = None, name: str = "strings") -> Ba
     ``ndim`` None reads strings, or one matrix from one 2-D integer array (``auto_ndim``).
     A pandas Series' index is kept on the result (``Batch.source_index``)."""
     found = Batch(_items(data, ndim, name))
-    if isinstance(data, pd.Series):
+    pd = _pandas()
+    if pd is not None and isinstance(data, pd.Series):
         found.source_index = data.index
     return found
 
@@ -208,9 +221,10 @@ def _items(data: object, ndim: int | None, name: str) -> list[Item]:
         if data.dtype.kind in "OUS" and data.ndim == 1:
             return [item(v, ndim) for v in data.tolist()]
         raise CTMError(f"{name} should be {BATCH}, or integer symbols; got a {data.ndim}-D array of {data.dtype}")
-    if isinstance(data, pd.DataFrame):
+    pd = _pandas()
+    if pd is not None and isinstance(data, pd.DataFrame):
         raise CTMError(f"{name} should be {BATCH}, got a DataFrame: pass one column, e.g. frame['string']")
-    if isinstance(data, (pd.Series, pd.Index)):
+    if pd is not None and isinstance(data, (pd.Series, pd.Index)):
         return [item(v, ndim) for v in data.tolist()]
     if isinstance(data, Iterable) and not isinstance(data, (Mapping, bytes, bytearray)):
         return [item(v, ndim) for v in data]
@@ -231,6 +245,30 @@ def one(data: object, *, ndim: int = 1, name: str = "string") -> str:
     if found.na is not None:
         raise CTMError(f"{name}: {found.na}")
     return found.text
+
+
+def iter_lines(source: str | Path | IO[bytes] | IO[str]):
+    """``read_lines``, one line at a time as the file is read (a file of any size in
+    little memory). A decoding error is a CTMError naming the line."""
+    import io
+
+    if isinstance(source, (str, Path)):
+        handle = open(source, "rb")
+    else:
+        handle = source
+    text = handle if isinstance(handle.read(0), str) else io.TextIOWrapper(handle, encoding="utf-8-sig", newline=None)
+    number = 0
+    try:
+        for number, raw in enumerate(text, 1):
+            found = raw.strip()
+            if found:
+                yield found.removeprefix("\ufeff")
+    except UnicodeDecodeError as exc:
+        name = getattr(source, "name", source)
+        raise CTMError(f"{name} is not UTF-8 text ({exc.reason} after line {number})") from None
+    finally:
+        if isinstance(source, (str, Path)):
+            handle.close()
 
 
 def read_lines(source: str | Path | IO[bytes] | IO[str]) -> list[str]:

@@ -21,8 +21,10 @@ from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from pathlib import Path
 
+import sys
+from typing import TYPE_CHECKING
+
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
@@ -33,6 +35,9 @@ from pipeline.patterns import keys, normalized as normalize_matrix
 from pipeline.reliable import UNRELIABLE, reliable_mask, why_unreliable
 from pipeline.space import BUSY_BEAVER_STEPS
 from pipeline.tables import TABLE_FILE, data_root, list_tables, load_manifest, shipped_root, source_of, table_path
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 DEFAULT_TABLES = {
     2: "d5x2-s500",
@@ -358,13 +363,28 @@ def open_or_na(
         return None, NA(NO_TABLE, str(exc))
 
 
+_NUMPY = {"int8": np.int8, "int16": np.int16, "int32": np.int32, "int64": np.int64, "uint32": np.uint32,
+          "uint64": np.uint64, "float": np.float32, "double": np.float64}
+
+
+def _numpy(column: pa.ChunkedArray) -> np.ndarray:
+    """A numeric column as a (read-only) numpy array over Arrow's own buffer, without
+    pyarrow's to_numpy, which imports pandas (``ctm query`` runs without it)."""
+    array = column.combine_chunks()
+    dtype = _NUMPY.get(str(array.type))
+    if dtype is None or array.null_count:
+        return array.to_numpy(zero_copy_only=False)
+    return np.frombuffer(array.buffers()[1], dtype=dtype, count=len(array), offset=array.offset * np.dtype(dtype).itemsize)
+
+
 @lru_cache(maxsize=8)
 def _load(path: Path) -> Table:
     """Read one version directory (versions are immutable, so caching by path is safe)."""
     manifest = load_manifest(path.parents[2], path.parent.name, int(path.name[1:]))
-    data = pq.read_table(path / TABLE_FILE)
+    # ParquetFile, not read_table: read_table loads pyarrow.dataset, which imports pandas
+    data = pq.ParquetFile(path / TABLE_FILE).read()
     strings = data.column("string").to_pylist()
-    lengths = data.column("length").to_numpy()
+    lengths = _numpy(data.column("length"))
     columns: dict[str, np.ndarray] = {}
     for name in data.column_names:
         if name in ROW_COLUMNS:
@@ -373,7 +393,7 @@ def _load(path: Path) -> Table:
         if pa.types.is_decimal(column.type):
             columns[name] = np.array([int(c) for c in column.to_pylist()], dtype=object)
         else:
-            columns[name] = column.to_numpy()
+            columns[name] = _numpy(column)
     key = -columns["count"] if "count" in columns else -columns["D"]
     columns["rank"] = np.asarray(np.searchsorted(np.sort(key), key, side="left") + 1, dtype=np.int64)
     first = [c for c in ANSWER_COLUMNS if c in columns]
@@ -386,7 +406,7 @@ def _load(path: Path) -> Table:
         strings=strings,
         lengths=lengths,
         columns={c: columns[c] for c in first + [c for c in columns if c not in first]},
-        index={s: i for i, s in enumerate(strings)},
+        index=dict(zip(strings, range(len(strings)))),
         # a sampled row stands for its pattern's |P| strings
         masses=np.bincount(lengths, weights=columns["D"] * columns["size"] if "size" in columns else columns["D"]),
     )
@@ -508,6 +528,8 @@ def frame(answers: list[Answer], columns: list[str] | None = None) -> pd.DataFra
     Floats stay float (NaN for NA); integer columns (count, rank, hits) become nullable
     Int64, or exact Python ints where they outgrow int64.
     """
+    import pandas as pd
+
     names = columns or list(dict.fromkeys(c for a in answers for c in a.values)) or list(ANSWER_COLUMNS)
     data = {}
     for name in names:
@@ -527,6 +549,8 @@ def frame(answers: list[Answer], columns: list[str] | None = None) -> pd.DataFra
 def _columns(tab: Table | None, entries: list[Item], no_table: NA | None, ndim: int) -> tuple[dict, list[NA | None]]:
     """acss's value columns for a batch, taken from the table's arrays by row at once
     (one ``find`` per input, no per-answer dict), and each input's NA or None."""
+    import pandas as pd
+
     found = [find(tab, e, no_table, ndim) for e in entries]
     reasons = [na for _, _, na in found]
     rows = np.fromiter((-1 if row is None else row for _, row, _ in found), dtype=np.int64, count=len(found))
@@ -556,7 +580,8 @@ def _columns(tab: Table | None, entries: list[Item], no_table: NA | None, ndim: 
 
 def _alphabets(alphabet: object) -> list[int] | None:
     """acss's several alphabets (a list or tuple of them), or None for one."""
-    if isinstance(alphabet, (list, tuple, np.ndarray, pd.Series)):
+    pd = sys.modules.get("pandas")
+    if isinstance(alphabet, (list, tuple, np.ndarray)) or pd is not None and isinstance(alphabet, pd.Series):
         found = [int(a) if isinstance(a, np.integer) else a for a in list(alphabet)]
         if not found:
             raise CTMError("alphabet should be an integer from 2 to 10, or a list of them, got an empty list")
@@ -609,6 +634,8 @@ def acss(
 def _frame(entries: list[Item], data: dict) -> pd.DataFrame:
     """The result frame: the batch's index (pipeline.batch.index), and the input strings
     as a first ``string`` column when that index is a pandas Series' own."""
+    import pandas as pd
+
     labels = index(entries)
     if getattr(entries, "source_index", None) is not None:
         data = {"string": [e.label for e in entries], **data}
