@@ -286,3 +286,26 @@ def read_lines(source: str | Path | IO[bytes] | IO[str]) -> list[str]:
         except UnicodeDecodeError as exc:
             raise CTMError(f"{getattr(source, 'name', source)} is not UTF-8 text ({exc.reason} at byte {exc.start})") from None
     return [line.strip() for line in _clean(raw).splitlines() if line.strip()]
+
+
+def read_csv(path: str | Path, columns: Iterable[str], **options) -> "pd.DataFrame":
+    """A CSV file as a DataFrame that has at least ``columns`` (pandas.read_csv with
+    ``options``, e.g. dtype=str so that digit strings keep their leading zeros).
+
+    Raises CTMError, one line naming the file, when it is absent, is not CSV, or lacks
+    one of ``columns``.
+    """
+    import pandas as pd
+
+    try:
+        frame = pd.read_csv(path, **options)
+    except FileNotFoundError:
+        raise CTMError(f"{path} not found: pass the path of the CSV file") from None
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, IsADirectoryError) as exc:
+        raise CTMError(f"{path} is not a CSV file pandas can read ({str(exc).splitlines()[0]})") from None
+    columns = list(columns)
+    lacking = [c for c in columns if c not in frame.columns]
+    if lacking:
+        have = ", ".join(map(str, frame.columns)) or "none"
+        raise CTMError(f"{path} lacks the column(s) {', '.join(lacking)}: it needs {', '.join(columns)} (it has {have})")
+    return frame
