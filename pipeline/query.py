@@ -64,6 +64,7 @@ TABLE_NAME = re.compile(r"d(\d+)x(\d+)(-2d)?-(?:s(\d+)|(nocutoff))(-sampled)?")
 """d{n}x{m}[-2d]-s{S}[-sampled] or d{n}x{m}-nocutoff: states, symbols, a 2-D space, the
 step limit (a no-cutoff table's is the space's busy-beaver step count), a sample."""
 BDM_HINT = "estimate it with BDM instead (pipeline.bdm.bdm, or ctm bdm)"
+BDM_HINT_2D = "estimate it with BDM instead (pipeline.bdm.bdm with ndim=2, or ctm bdm --2d)"
 
 # Kinds of NA that lookups give (pipeline.inputs has those of the inputs themselves).
 TOO_MANY = "more symbols than the table"
@@ -293,7 +294,7 @@ def _default_name(alphabet: int, roots: list[Path], ndim: int = 1) -> str:
         kind = "matrices" if ndim == 2 else f"alphabet {alphabet}"
         raise NoTable(
             f"no table for {kind} yet (tables exist for alphabet {', '.join(map(str, have)) or 'none'}): "
-            f"use one of those, name a table, or compute one with `ctm run` (e.g. jobs/d4x{alphabet}.toml)"
+            f"use one of those, name a table, or compute one with `ctm run` (a job like jobs/d4x6.toml with symbols = {alphabet})"
         )
     return found[-1][3]
 
@@ -412,6 +413,12 @@ def _load(path: Path) -> Table:
     )
 
 
+@lru_cache(maxsize=8)
+def _alphabets_near(root: Path) -> tuple[int, ...]:
+    """The alphabets with a table in ``root`` or shipped (for hints, once per root)."""
+    return tuple(alphabets(root))
+
+
 def symbols_na(tab: Table, string: str) -> str | NA:
     """The normalised string, or the NA of a string with more distinct symbols than the table."""
     normalized = normalize_one(string)
@@ -423,11 +430,10 @@ def symbols_na(tab: Table, string: str) -> str | NA:
     hint = ""
     if re.fullmatch(r"[0-9]+(-[0-9]+)+", string):
         hint = "; a matrix written as rows joined by '-' needs a 2-D table (ndim=2)"
-    return NA(
-        TOO_MANY,
-        f"has {distinct} distinct symbols but table {tab.name} has {tab.symbols}: use a table "
-        f"(or alphabet) with at least {distinct} symbols{hint}",
-    )
+    larger = [a for a in _alphabets_near(tab.folder.parents[2]) if a >= distinct]
+    fix = (f"use alphabet={larger[0]}" + (f" (or {', '.join(map(str, larger[1:]))})" if larger[1:] else "")
+           if larger else f"no table has {distinct} symbols yet")
+    return NA(TOO_MANY, f"has {distinct} distinct symbols but table {tab.name} has {tab.symbols}: {fix}{hint}")
 
 
 def _matrix_na(tab: Table, text: str) -> str | NA:
@@ -442,7 +448,7 @@ def _matrix_na(tab: Table, text: str) -> str | NA:
         return NA(
             TOO_LONG,
             f"is {rows}x{cols} but no output of table {tab.label} has more than {most_rows} rows or "
-            f"{most_cols} columns: {BDM_HINT} (ndim=2)",
+            f"{most_cols} columns: {BDM_HINT_2D}",
         )
     return normalized
 
@@ -455,9 +461,8 @@ def find(tab: Table | None, entry: Item, no_table: NA | None = None, ndim: int =
         return None, None, entry.na or no_table
     if ndim != tab.dims:
         holds, needs = ("strings", "a 1-D table (ndim=1)") if tab.dims == 1 else ("matrices", "ndim=2")
-        return None, None, NA(
-            WRONG_NDIM, f"table {tab.label} holds {holds}: {'a matrix needs a 2-D table' if ndim == 2 else 'pass ' + needs}"
-        )
+        fix = "a matrix needs a 2-D table, e.g. table='d5x2-2d-s2000' (or ndim=1 for strings)" if ndim == 2 else "pass " + needs
+        return None, None, NA(WRONG_NDIM, f"table {tab.label} holds {holds}: {fix}")
     normalized = _matrix_na(tab, entry.text) if ndim == 2 else symbols_na(tab, entry.text)
     if isinstance(normalized, NA):
         return None, None, normalized

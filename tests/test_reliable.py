@@ -145,3 +145,22 @@ def test_numpy_integer_scalars_are_accepted_as_arguments():
     assert BDM(block=n(4)).bdm("01010101") == BDM(block=4).bdm("01010101")
     assert local_complexity("010110", n(4))[0].tolist() == local_complexity("010110", 4)[0].tolist()
     assert reasons(acss("0101", alphabet=n(2), version=n(1))).tolist() == [None]
+
+
+def test_hints_point_at_things_that_exist():
+    """Each NA hint names an alphabet, job file or option that exists (issue 21, item 7)."""
+    from pathlib import Path
+
+    from pipeline.query import alphabets
+
+    repo = Path(__file__).resolve().parent.parent
+    (eight, ten) = reasons(acss(["01234567", "0123456789"], alphabet=4, errors="ignore")).tolist()
+    assert eight.endswith("table d4x4-s2000-sampled has 4: use alphabet=9") and 9 in alphabets()
+    assert ten.endswith("has 4: no table has 10 symbols yet")
+    (seven,) = reasons(acss(["01"], alphabet=7, errors="ignore")).tolist()
+    job = seven.split("a job like ")[1].split(" ")[0]
+    assert (repo / job).is_file() and "symbols = 7" in seven
+    (wide,) = reasons(acss(["0000-0000-0000-0000-0000-0000-0000"], ndim=2, errors="ignore")).tolist()
+    assert wide.endswith("estimate it with BDM instead (pipeline.bdm.bdm with ndim=2, or ctm bdm --2d)")
+    (flat,) = reasons(acss(["010-101"], table="d5x2-s500", ndim=2, errors="ignore")).tolist()
+    assert "table='d5x2-2d-s2000'" in flat and open_table("d5x2-2d-s2000").dims == 2
