@@ -22,11 +22,14 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from numbers import Number
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 import numpy as np
 
 from pipeline.errors import CTMError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 NDIMS = (1, 2)
 """Dimensions the tables can score: 1 (strings), 2 (matrices: 2-D tables)."""
@@ -196,7 +199,7 @@ class Batch(list):
     """A batch's Items, in input order, and the index of the pandas Series they came from
     (None for any other batch), which results then carry (pipeline.batch.index)."""
 
-    source_index: "pd.Index | None" = None
+    source_index: pd.Index | None = None
 
 
 def items(data: object, *, ndim: int | None = None, name: str = "strings") -> Batch:
@@ -288,7 +291,7 @@ def read_lines(source: str | Path | IO[bytes] | IO[str]) -> list[str]:
     return [line.strip() for line in _clean(raw).splitlines() if line.strip()]
 
 
-def read_csv(path: str | Path, columns: Iterable[str], **options) -> "pd.DataFrame":
+def read_csv(path: str | Path, columns: Iterable[str], **options) -> pd.DataFrame:
     """A CSV file as a DataFrame that has at least ``columns`` (pandas.read_csv with
     ``options``, e.g. dtype=str so that digit strings keep their leading zeros).
 

@@ -150,6 +150,11 @@ def test_a_dataframe_column_filled_by_acss_aligns_with_its_rows(opts):
     df2 = df.iloc[[1, 2, 0]].copy()
     df2["K"] = acss(df2["resp"], **opts)["K"]  # label alignment on a unique index
     assert df2.index.tolist() == [11, 12, 10] and df2["K"].tolist() == [6.0, 4.0, 4.0]
+    from pipeline.bdm import bdm
+    from pipeline.measures import entropy
+
+    assert entropy(df["resp"]).index.tolist() == [10, 11, 12, 13, 11]
+    assert bdm(df["resp"].iloc[:3], block=2, errors="ignore", **opts).index.tolist() == [10, 11, 12]
     listed = acss(["XO", "X", "XO"], **opts)
     assert listed.index.tolist() == ["XO", "X", "XO"] and "string" not in listed.columns
     assert listed["K"].tolist() == [4.0, 2.0, 4.0]
