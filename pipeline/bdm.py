@@ -13,9 +13,12 @@ CTM(block) is the table's K of the block's normalised form. Partitions:
 
 A block the table never produced is handled by ``missing``: ``"impute"`` (pybdm's rule,
 the default) gives it 1 + the largest K of the table's strings of its length, with one
-MissingBlockWarning per call; ``"error"`` makes the string NA instead. Normalised BDM
-and block entropy (``ent``, ``nent``) take their bounds from the table's own values as
-pybdm does (see ``BDM.nbdm``). acss's different ``bdm()`` is ``pipeline.measures.acss_bdm``.
+MissingBlockWarning per call; ``"error"`` makes the string NA instead. On a sampled
+table a block whose K is not reliable (pipeline.reliable) counts as never produced.
+Normalised BDM and block entropy (``ent``, ``nent``) take their bounds as pybdm does,
+except that BDM's maximum also counts the strings it would impute, so nbdm lies in
+[0, 1] (see ``BDM._bounds`` and docs/sampled-tables.md). ``BDM.details`` gives a value
+with an upper bound on its standard error and the share of it from imputed blocks. acss's different ``bdm()`` is ``pipeline.measures.acss_bdm``.
 
 ``BDM`` scores one object at a time, as pybdm's class does (a string, a list of symbols
 or a 1-D integer array), and raises a CTMError when it cannot; the module's ``bdm``,
@@ -434,7 +437,8 @@ class BDM:
         return self._one(X, "bdm", normalized)
 
     def nbdm(self, X: object) -> float:
-        """(BDM - min) / (max - min) over strings of the same block shapes (pybdm BDM.nbdm)."""
+        """(BDM - min) / (max - min) over strings of the same block shapes (pybdm BDM.nbdm),
+        the maximum over the values BDM uses (imputed ones included), so at most 1."""
         return self._one(X, "bdm", True)
 
     def ent(self, X: object, normalized: bool = False) -> float:

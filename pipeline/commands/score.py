@@ -100,7 +100,7 @@ def _value(measure: str, value: float, se: float | None, share: float | None, sa
     default=None,
     help="A block the table never produced: 1 + the largest K of its length (pybdm), or NA [default: impute].",
 )
-@click.option("--normalized", "-n", is_flag=True, help="Normalised to [0, 1] by pybdm's bounds (ignore, recursive).")
+@click.option("--normalized", "-n", is_flag=True, help="Normalised to [0, 1]: pybdm's bounds over the values BDM uses, imputed blocks included (ignore, recursive).")
 @click.option("--entropy", "-e", is_flag=True, help="Block entropy (pybdm's ent; nent with --normalized) instead of BDM.")
 @click.option(
     "--acss",
