@@ -7,7 +7,7 @@
 - Experiment 2 (``exp2.csv``): 200 strings of 10 die faces (1-6), each judged "random" or
   "not random". K from the alphabet-6 table; do strings judged random have a higher K?
 
-Usage: python examples/acss_experiments.py [--data ../shared/datasets]
+Usage: python examples/acss_experiments.py [--data datasets]
 Prints, per experiment, the table used, K with its standard error, and the statistics
 (Pearson and Spearman correlations with age; means per judgment, Welch's t-test and a
 logistic regression of the judgment on K).
@@ -23,18 +23,21 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from pipeline.errors import CTMError
+from pipeline.inputs import read_csv
 from pipeline.measures import entropy
 from pipeline.query import acss
 
-DATA = Path("../shared/datasets")
+DATA = Path(__file__).resolve().parent.parent / "datasets"
 
 
 def experiment_1(data: Path) -> dict:
-    frame = pd.read_csv(data / "exp1.csv", dtype={"string": str})
-    scored = acss(list(frame.string), alphabet=4)
-    frame["K"], frame["K_se"] = scored.K.to_numpy(), scored.K_se.to_numpy()
-    frame["entropy"] = entropy(list(frame.string)).to_numpy()
-    ok = frame.K.notna()
+    frame = read_csv(data / "exp1.csv", ["string", "age"], dtype={"string": str})
+    frame["age"] = pd.to_numeric(frame["age"], errors="coerce")
+    scored = acss(frame["string"], alphabet=4)  # indexed as the frame: columns fill row by row
+    frame["K"], frame["K_se"] = scored["K"], scored["K_se"]
+    frame["entropy"] = entropy(frame["string"])
+    ok = frame.K.notna() & frame.age.notna()
     pearson = stats.pearsonr(frame.age[ok], frame.K[ok])
     spearman = stats.spearmanr(frame.age[ok], frame.K[ok])
     return {"frame": frame, "table": scored.attrs.get("table"), "pearson": pearson, "spearman": spearman}
@@ -43,9 +46,9 @@ def experiment_1(data: Path) -> dict:
 def experiment_2(data: Path) -> dict:
     import statsmodels.api as sm
 
-    frame = pd.read_csv(data / "exp2.csv", dtype={"string": str})
-    scored = acss(list(frame.string), alphabet=6)
-    frame["K"], frame["K_se"] = scored.K.to_numpy(), scored.K_se.to_numpy()
+    frame = read_csv(data / "exp2.csv", ["string", "response"], dtype={"string": str})
+    scored = acss(frame["string"], alphabet=6)
+    frame["K"], frame["K_se"] = scored["K"], scored["K_se"]
     ok = frame.K.notna()
     random_ = frame[ok & (frame.response == "random")].K
     other = frame[ok & (frame.response != "random")].K
@@ -59,17 +62,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data", default=str(DATA), help="folder of exp1.csv and exp2.csv [%(default)s]")
     args = parser.parse_args(argv)
     data = Path(args.data)
-    if not (data / "exp1.csv").is_file():
-        print(f"error: {data / 'exp1.csv'} not found (the data is in ../shared/datasets)", file=sys.stderr)
+    try:
+        one, two = experiment_1(data), experiment_2(data)
+    except CTMError as exc:
+        print(f"error: {exc}", file=sys.stderr)
         return 2
-    one = experiment_1(data)
     f = one["frame"]
     print(f"Experiment 1: {len(f)} strings, alphabet 4; {f.K.notna().sum()} scored; "
           f"median se(K) {np.nanmedian(f.K_se):.3f} bits")
     print(f"  K: mean {f.K.mean():.3f}, sd {f.K.std():.3f}; age: {f.age.min():.0f} to {f.age.max():.0f}")
     print(f"  K against age: Pearson r = {one['pearson'][0]:+.3f} (p = {one['pearson'][1]:.3f}), "
           f"Spearman rho = {one['spearman'][0]:+.3f} (p = {one['spearman'][1]:.3f})")
-    two = experiment_2(data)
     print(f"Experiment 2: {len(two['frame'])} strings, alphabet 6; {two['frame'].K.notna().sum()} scored; "
           f"median se(K) {np.nanmedian(two['frame'].K_se):.3f} bits")
     print(f"  judged random: mean K {two['random'].mean():.3f} (n = {len(two['random'])}); "

@@ -1,10 +1,10 @@
 """Compare this project's tables with the published ones, in units of standard error.
 
-- acss's K.4 (alphabet 4, a sample of (4,4) machines; ../shared/reference/
+- acss's K.4 (alphabet 4, a sample of (4,4) machines; tests/data/
   acss-K4-upto7.csv, every normalised string of length 1 to 7) against the sampled
   d4x4-s2000-sampled table. acss's standard error comes from its sample size (CTM.md:
   about 1 / (ln 2 sqrt(D |P| 3.254e11)) bits), ours from the table's K_se.
-- The published 2-D K of every 3x3 matrix (../shared/reference/ctm-2d-3x3.csv, a sample
+- The published 2-D K of every 3x3 matrix (tests/data/ctm-2d-3x3.csv, a sample
   of 1.29e12 (5,2) 2-D machines: pybdm's and OACC's table) against this project's
   default 2-D table. The published K is -log2(C / Z) with Z = 3,490,682,926,304, so its
   count is C = Z 2**-K and its standard error sqrt(|Stab(s)| / C) / ln 2, |Stab(s)| the
@@ -33,9 +33,11 @@ import numpy as np
 import pandas as pd
 
 from pipeline.grid import transform
+from pipeline.errors import CTMError
+from pipeline.inputs import read_csv
 from pipeline.query import acss, open_table
 
-REFERENCE = Path("../shared/reference")
+REFERENCE = Path(__file__).resolve().parent.parent / "tests" / "data"
 ACSS_HALTING = 3.254e11
 """Halting machines in acss's (4,4) sample (CTM.md)."""
 Z_2D = 3_490_682_926_304
@@ -44,7 +46,7 @@ Z_2D = 3_490_682_926_304
 
 def compare_k4(reference: Path) -> pd.DataFrame:
     """acss's K.4 against ours, row per string: both K, both standard errors, z."""
-    theirs = pd.read_csv(reference / "acss-K4-upto7.csv", dtype={"string": str})
+    theirs = read_csv(reference / "acss-K4-upto7.csv", ["string", "K"], dtype={"string": str})
     ours = acss(list(theirs.string), alphabet=4, errors="ignore")
     out = pd.DataFrame({"string": theirs.string, "K_acss": theirs.K.to_numpy(), "K": ours.K.to_numpy(),
                         "K_se": ours.K_se.to_numpy(), "hits": ours.hits.to_numpy(dtype=float)})
@@ -66,7 +68,7 @@ def stabiliser(matrix: str) -> int:
 
 def compare_3x3(reference: Path) -> pd.DataFrame:
     """The published 3x3 K against ours, row per matrix."""
-    theirs = pd.read_csv(reference / "ctm-2d-3x3.csv", dtype={"matrix": str})
+    theirs = read_csv(reference / "ctm-2d-3x3.csv", ["matrix", "K"], dtype={"matrix": str})
     return _compare_published(list(theirs.matrix), theirs.K.to_numpy(), 3)
 
 
@@ -151,14 +153,20 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     reference, out = Path(args.reference), Path(args.out)
     if not reference.is_dir():
-        print(f"error: {reference} not found (the published values are in ../shared/reference)", file=sys.stderr)
+        print(f"error: {reference} not found (the published values are in tests/data)", file=sys.stderr)
+        return 2
+    if out.exists() and not out.is_dir():
+        print(f"error: --out {out} is a file, not a folder", file=sys.stderr)
+        return 2
+    try:
+        k4, grid = compare_k4(reference), compare_3x3(reference)
+    except CTMError as exc:
+        print(f"error: {exc}", file=sys.stderr)
         return 2
     out.mkdir(parents=True, exist_ok=True)
-    k4 = compare_k4(reference)
     report("acss K.4 (length 1-7)", k4, "string")
     plot(k4, "K_acss", "K", "se_acss", "K_se", "K.4: acss (2014 sample) against d4x4-s2000-sampled",
          out / "k4-vs-acss.png")
-    grid = compare_3x3(reference)
     report(f"published 2-D 3x3 against {grid.attrs['table']}", grid, "matrix")
     plot(grid, "K_published", "K", "se_published", "K_se", f"3x3 matrices: published against {grid.attrs['table']}",
          out / "3x3-vs-published.png")

@@ -12,7 +12,7 @@ person's complexity is the mean of the tasks scored. A LOWESS curve of complexit
 against age, with a bootstrap band, gives the age of the peak.
 
 Usage: python examples/lifespan.py [CSV] --out DIR [--rows N] [--boot 200] [--seed 25]
-(CSV defaults to ../shared/datasets/lifespan.csv). Writes DIR/lifespan.png and
+(CSV defaults to datasets/lifespan.csv). Writes DIR/lifespan.png and
 DIR/scores.csv, and prints the peak age with its interval.
 """
 
@@ -29,10 +29,11 @@ import pandas as pd
 
 from pipeline.batch import NAWarning
 from pipeline.errors import CTMError
+from pipeline.inputs import read_csv
 from pipeline.measures import response_distribution
 from pipeline.query import acss
 
-DEFAULT_CSV = Path("../shared/datasets/lifespan.csv")
+DEFAULT_CSV = Path(__file__).resolve().parent.parent / "datasets" / "lifespan.csv"
 
 
 @dataclass(frozen=True)
@@ -75,13 +76,14 @@ def score(frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     out = pd.DataFrame({"age": frame["age"]})
     summary = []
     for task in TASKS:
-        responses = frame[task.column].astype(str)
+        responses = frame[task.column]
+        responses = responses.where(responses.isna(), responses.astype(str))  # a blank cell stays missing
         ndim = 2 if isinstance(task.shape, tuple) else 1
         if ndim == 2:
             responses = responses.map(as_matrix)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", NAWarning)   # unscored responses are counted below
-            got = acss(list(responses), alphabet=task.alphabet, ndim=ndim)
+            got = acss(responses, alphabet=task.alphabet, ndim=ndim)  # indexed as the frame
         try:
             mean, sd, dist = reference(task)
             table, missing = dist.attrs["table"], dist.attrs["missing_share"]
@@ -150,22 +152,31 @@ def plot(path: Path, ages, y, grid, curve, band, peak: float) -> None:
     plt.close(fig)
 
 
+def _positive(text: str) -> int:
+    """argparse type: an integer of 1 or more (a one-line usage error otherwise)."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"should be a positive integer, got {text!r}")
+    return value
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("csv", nargs="?", default=str(DEFAULT_CSV), help="the study's responses [%(default)s]")
     parser.add_argument("--out", required=True, help="folder for lifespan.png and scores.csv")
-    parser.add_argument("--rows", type=int, default=None, help="only the first N rows (a quick look)")
-    parser.add_argument("--boot", type=int, default=200, help="bootstrap resamples [%(default)s]")
+    parser.add_argument("--rows", type=_positive, default=None, help="only the first N rows (a quick look)")
+    parser.add_argument("--boot", type=_positive, default=200, help="bootstrap resamples [%(default)s]")
     parser.add_argument("--seed", type=int, default=25, help="bootstrap seed [%(default)s]")
     args = parser.parse_args(argv)
     try:
-        frame = pd.read_csv(args.csv, dtype=str, nrows=args.rows)
-    except FileNotFoundError:
-        print(f"error: {args.csv} not found (the study's data is in ../shared/datasets/lifespan.csv)", file=sys.stderr)
-        return 2
-    frame["age"] = pd.to_numeric(frame["age"], errors="coerce")
-    frame = frame[frame["age"].notna()].reset_index(drop=True)
-    try:
+        frame = read_csv(args.csv, ["age", *(t.column for t in TASKS)], dtype=str, nrows=args.rows)
+        frame["age"] = pd.to_numeric(frame["age"], errors="coerce")
+        frame = frame[frame["age"].notna()].reset_index(drop=True)
+        if len(frame) < 10:
+            raise CTMError(f"{args.csv} has {len(frame)} rows with an age: the fit needs 10 or more (raise --rows)")
         scores, summary = score(frame)
     except CTMError as exc:
         print(f"error: {exc}", file=sys.stderr)

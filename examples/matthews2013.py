@@ -6,7 +6,7 @@ random"; the paper regresses each string's mean rating on its mean local complex
 R^2 = 0.54, 0.50 and < 0.00002.
 
 Usage: python examples/matthews2013.py [CSV] [--table d5x2-s500] [--version N]
-(CSV defaults to ../shared/datasets/matthews2013.csv, with columns string, mean, sd).
+(CSV defaults to datasets/matthews2013.csv, with columns string, mean, sd).
 """
 
 from __future__ import annotations
@@ -19,11 +19,12 @@ import numpy as np
 import pandas as pd
 
 from pipeline.errors import CTMError
+from pipeline.inputs import read_csv
 from pipeline.measures import local_complexity
 
 SPANS = (4, 5, 10)
 PAPER_R2 = {4: "0.54", 5: "0.50", 10: "< 0.00002"}
-DEFAULT_CSV = Path("../shared/datasets/matthews2013.csv")
+DEFAULT_CSV = Path(__file__).resolve().parent.parent / "datasets" / "matthews2013.csv"
 
 
 def mean_local_complexity(strings: list[str], span: int, table: str | None, version: int | None) -> np.ndarray:
@@ -65,11 +66,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--table", default=None, help="binary table [default: d5x2-s500]")
     parser.add_argument("--version", type=int, default=None, help="table version [default: latest]")
     args = parser.parse_args(argv)
-    if not args.csv.is_file():
-        parser.error(f"no file {args.csv}: pass the path of matthews2013.csv")
-    frame = pd.read_csv(args.csv)
     try:
-        result = analyse(frame, args.table, args.version)
+        frame = read_csv(args.csv, ["string", "mean"], dtype={"string": str})
+        frame["mean"] = pd.to_numeric(frame["mean"], errors="coerce")
+        result = analyse(frame[frame["mean"].notna()], args.table, args.version)
     except CTMError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

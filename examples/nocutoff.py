@@ -98,6 +98,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cut", default=None, help="the cutoff table (default: {space}-s500, shipped)")
     parser.add_argument("--watch", default=WATCH, help=f"a string to look for (default {WATCH})")
     args = parser.parse_args(argv)
+    if not args.watch:
+        parser.error("--watch should be a string of symbols, e.g. 000110100111")
+    if args.out.exists() and not args.out.is_dir():
+        parser.error(f"--out {args.out} is a file, not a folder")
     root = args.data_dir or shipped_root()
     try:
         got = compare(root, f"{args.space}-nocutoff", args.cut or f"{args.space}-s500", cut_root=shipped_root())

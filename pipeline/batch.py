@@ -12,11 +12,13 @@ from __future__ import annotations
 import warnings
 from collections import Counter
 from collections.abc import Sequence
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from pipeline.errors import CTMError
 from pipeline.inputs import NA, Item, show
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 ERRORS = ("warn", "raise", "ignore")
 """What a function does with inputs it cannot score (NA): warn once, raise, or neither."""
@@ -61,7 +63,15 @@ def settle(
 
 
 def index(entries: Sequence[Item | str | None], name: str = "string") -> pd.Index:
-    """The inputs' labels as an object Index (None for a missing value)."""
+    """The index of a batch's results: a pandas Series' own index when the batch was one
+    (same order, duplicates kept, so ``df["K"] = acss(df["resp"])["K"]`` aligns), else the
+    inputs' labels in input order as an object Index (None for a missing value), as R's
+    acss names its rows."""
+    import pandas as pd
+
+    given = getattr(entries, "source_index", None)
+    if given is not None:
+        return given.copy()
     return pd.Index([label_of(e) for e in entries], dtype=object, name=name)
 
 
@@ -74,6 +84,8 @@ def series(
     stacklevel: int = 4,
 ) -> pd.Series:
     """A float Series indexed by the inputs, NaN and a reason where there is no value."""
+    import pandas as pd
+
     out = pd.Series([float("nan") if na else v for v, na in zip(values, reasons)], index=index(entries), dtype=float)
     out.attrs["reasons"] = [None if na is None else na.detail for na in reasons]
     settle(entries, reasons, errors, what, stacklevel)
@@ -82,6 +94,8 @@ def series(
 
 def reasons(result: pd.Series | pd.DataFrame) -> pd.Series:
     """Why each input of a result has no value: the reason text, or None where it has one."""
+    import pandas as pd
+
     if isinstance(result, pd.DataFrame) and "reason" in result.columns:
         return result["reason"]
     if isinstance(result, pd.Series) and "reasons" in result.attrs:

@@ -13,9 +13,12 @@ CTM(block) is the table's K of the block's normalised form. Partitions:
 
 A block the table never produced is handled by ``missing``: ``"impute"`` (pybdm's rule,
 the default) gives it 1 + the largest K of the table's strings of its length, with one
-MissingBlockWarning per call; ``"error"`` makes the string NA instead. Normalised BDM
-and block entropy (``ent``, ``nent``) take their bounds from the table's own values as
-pybdm does (see ``BDM.nbdm``). acss's different ``bdm()`` is ``pipeline.measures.acss_bdm``.
+MissingBlockWarning per call; ``"error"`` makes the string NA instead. On a sampled
+table a block whose K is not reliable (pipeline.reliable) counts as never produced.
+Normalised BDM and block entropy (``ent``, ``nent``) take their bounds as pybdm does,
+except that BDM's maximum also counts the strings it would impute, so nbdm lies in
+[0, 1] (see ``BDM._bounds`` and docs/sampled-tables.md). ``BDM.details`` gives a value
+with an upper bound on its standard error and the share of it from imputed blocks. acss's different ``bdm()`` is ``pipeline.measures.acss_bdm``.
 
 ``BDM`` scores one object at a time, as pybdm's class does (a string, a list of symbols
 or a 1-D integer array), and raises a CTMError when it cannot; the module's ``bdm``,
@@ -38,14 +41,18 @@ from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from pathlib import Path
 
+from typing import TYPE_CHECKING
+
 import numpy as np
-import pandas as pd
 
 from pipeline.batch import check_errors, series
 from pipeline.errors import CTMError
 from pipeline.inputs import NA, NDIMS, auto_ndim, items, one, show
 from pipeline.patterns import normalized as normalize_matrix
 from pipeline.query import Table, normalize_one, open_table, symbols_na
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 DEFAULT_BLOCK = {1: 12, 2: 4}
 """pybdm's block sizes: 12 symbols for strings, 4x4 for matrices."""
@@ -57,6 +64,10 @@ MEASURES = ("bdm", "ent")
 NO_BLOCK = "no block"
 BLOCK_MISSING = "block not produced"
 UNDEFINED = "undefined"
+
+
+class BlockWarning(UserWarning):
+    """The default block differs from pybdm's: the table's strings are shorter than 12."""
 
 
 class MissingBlockWarning(UserWarning):
@@ -71,15 +82,35 @@ def _positive(name: str, value: object) -> None:
 @dataclass(frozen=True)
 class Parts:
     """The table's normalised strings of one length, as pybdm's max and min BDM see them:
-    K from largest to smallest, each counted once per renaming of its symbols."""
+    K from largest to smallest, each counted once per renaming of its symbols; and how
+    many strings of that length have no reliable row (never produced, or too uncertain:
+    pipeline.reliable), which BDM imputes."""
 
     K: np.ndarray
     multiplicity: np.ndarray
     """Distinct strings each normalised one stands for: symbols! / (symbols - its distinct symbols)!."""
+    missing: int = 0
+    """Strings of this length (or shape) that the table has no reliable value for."""
+
+    @property
+    def imputed(self) -> float:
+        """pybdm's value of a missing block: 1 + the largest K of its length."""
+        return float(self.K[0]) + 1.0
 
     @cached_property
     def total(self) -> int:
         return int(self.multiplicity.sum())
+
+    @cached_property
+    def with_imputed(self) -> "Parts":
+        """The parts BDM can meet under missing="impute": the missing strings first, each
+        at the imputed value, then the table's own."""
+        if not self.missing:
+            return self
+        # float multiplicities: 2**64 and more strings of a length are missing from long outputs
+        return Parts(
+            np.concatenate([[self.imputed], self.K]), np.concatenate([[float(self.missing)], self.multiplicity.astype(float)])
+        )
 
     def top(self, n: int) -> float:
         """Sum of K over the n most complex parts (n at most ``total``)."""
@@ -88,11 +119,30 @@ class Parts:
 
 
 @dataclass(frozen=True)
+class Score:
+    """One string's measure with what stands behind it (``BDM.details``)."""
+
+    value: float
+    """The measure (NaN with ``na``)."""
+    na: NA | None
+    imputed: list[str]
+    """Distinct blocks given pybdm's imputed value (never produced, or unreliable)."""
+    se: float
+    """Upper bound on the standard error of ``value`` from the blocks' own (a sampled
+    table's K_se): their sum over distinct blocks, each weighted as BDM weights it (once),
+    valid whatever their correlation (the blocks of one string share batches). 0 on an
+    exact table; imputed blocks add none (their value is a rule, not an estimate)."""
+    imputed_share: float
+    """Share of the (unnormalised) value that comes from imputed blocks, 0 to 1."""
+
+
+@dataclass(frozen=True)
 class BDM:
     """A configured BDM over one CTM table; ``bdm``, ``nbdm``, ``ent`` and ``nent`` score one object."""
 
     block: int | None = None
-    """Block length, or side of a square block in 2-D (None: pybdm's 12, or 4 for 4x4)."""
+    """Block length, or side of a square block in 2-D (None: pybdm's 12, or 4 for 4x4; for
+    a table whose strings stop short of 12, its longest complete length, with a BlockWarning)."""
     strategy: str = "ignore"
     """How blocks are cut (pybdm's partition): ignore, recursive or correlated."""
     shift: int = 1
@@ -117,8 +167,12 @@ class BDM:
     def __post_init__(self) -> None:
         if self.ndim not in NDIMS:
             raise CTMError(f"ndim should be 1 (strings) or 2 (matrices), got {self.ndim!r}")
+        for name in ("block", "shift", "min_length", "alphabet", "version"):
+            value = getattr(self, name)
+            if isinstance(value, np.integer):  # numpy integer scalars are integers too
+                object.__setattr__(self, name, int(value))
         if self.block is None:
-            object.__setattr__(self, "block", DEFAULT_BLOCK[self.ndim])
+            object.__setattr__(self, "block", self._default_block())
         for name in ("block", "shift", "min_length"):
             _positive(name, getattr(self, name))
         if self.strategy not in STRATEGIES:
@@ -137,6 +191,27 @@ class BDM:
         if self.block > most:
             kind = "the longest output" if self.ndim == 1 else f"the largest square ({most}x{most}) its outputs reach"
             raise CTMError(f"block should be at most {most}, {kind} of table {self.tab.label}, got {self.block}")
+
+    def _default_block(self) -> int:
+        """pybdm's block (12, or 4x4), or, for a table of strings shorter than 12 (the
+        shipped tables of alphabets 4-9 reach 10 or 11), its longest complete length:
+        the longest L such that every string of length L and shorter has a reliable value."""
+        block = DEFAULT_BLOCK[self.ndim]
+        if self.ndim != 1 or self.tab.max_length >= block:
+            return block
+        parts = table_parts(self.tab)
+        complete = 0
+        while complete + 1 in parts and parts[complete + 1].missing == 0:
+            complete += 1
+        if complete == 0:
+            raise CTMError(f"table {self.tab.label} has no complete length to choose a block from: pass block=")
+        warnings.warn(
+            f"block={complete}: table {self.tab.label} holds strings up to length {self.tab.max_length}, not pybdm's 12, "
+            f"and {complete} is its longest complete length (choose another with block=, or --block; pybdm's tables for this alphabet use 12)",
+            BlockWarning,
+            stacklevel=4,
+        )
+        return complete
 
     @cached_property
     def tab(self) -> Table:
@@ -243,37 +318,52 @@ class BDM:
             raise CTMError(str(value))
         return value[0]
 
-    def _ctm(self, block: str) -> tuple[float, bool] | NA:
-        """(K, whether it was imputed) of one block, or the NA of ``missing="error"``."""
+    def _ctm(self, block: str) -> tuple[float, bool, float] | NA:
+        """(K, whether it was imputed, K's standard error) of one block, or the NA of
+        ``missing="error"``. A block whose row is unreliable (pipeline.reliable) counts as
+        one the table never produced."""
         normalized = normalize_one(block) if self.ndim == 1 else normalize_matrix(block)
         row = self.tab.index.get(self.tab.key(normalized)) if isinstance(normalized, str) else None
-        if row is not None:
-            return float(self.tab.K[row]), False
+        if row is not None and self.tab.reliable[row]:
+            return float(self.tab.K[row]), False, float(self._se[row]) if self._se is not None else 0.0
         if self.missing == "error":
+            why = "was not produced by" if row is None else "is too uncertain (K_se above 0.5 bits) in"
             return NA(
                 BLOCK_MISSING,
-                f"block {show(block)} was not produced by table {self.tab.label}; "
+                f"block {show(block)} {why} table {self.tab.label}; "
                 f"use missing='impute' (pybdm's rule) or a smaller block",
             )
         parts = self._of_length(self._key(block))
-        return parts if isinstance(parts, NA) else (float(parts.K[0]) + 1.0, True)
+        return parts if isinstance(parts, NA) else (parts.imputed, True, 0.0)
+
+    @cached_property
+    def _se(self) -> np.ndarray | None:
+        found = self.tab.columns.get("K_se")
+        return None if found is None else np.asarray(found, dtype=float)
 
     # -- measures --------------------------------------------------------------------
 
     def score(self, text: str, measure: str = "bdm", normalized: bool = False) -> tuple[float, NA | None, list[str]]:
         """(value, NA or None, imputed blocks) of one string of the table's symbols (normalised)."""
+        found = self.details(text, measure, normalized)
+        return found.value, found.na, found.imputed
+
+    def details(self, text: str, measure: str = "bdm", normalized: bool = False) -> Score:
+        """The measure of one string of the table's symbols (normalised), with its standard
+        error's upper bound and the share of it that comes from imputed blocks."""
         if normalized and self.strategy == "correlated":
             raise CTMError(f"normalised {measure} is not defined for strategy 'correlated' (as in pybdm); use ignore or recursive")
         blocks = self._cut(text)
         if not blocks:
             size = f"length {len(text)}" if self.ndim == 1 else "shape {}x{}".format(*self._key(text))
-            return math.nan, NA(
+            return Score(math.nan, NA(
                 NO_BLOCK,
                 f"has {size}: no block under strategy {self.strategy!r} with block={self.block} "
                 f"(use a smaller block or strategy='recursive')",
-            ), []
+            ), [], math.nan, math.nan)
         counted = Counter(blocks)
         imputed: list[str] = []
+        se = from_imputed = 0.0
         if measure == "ent":
             value = _entropy((n, 1) for n in counted.values())
         else:
@@ -281,27 +371,33 @@ class BDM:
             for block, n in counted.items():
                 found = self._ctm(block)
                 if isinstance(found, NA):
-                    return math.nan, found, []
+                    return Score(math.nan, found, [], math.nan, math.nan)
+                term = found[0] + math.log2(n)
                 if found[1]:
                     imputed.append(block)
-                value += found[0] + math.log2(n)
+                    from_imputed += term
+                value += term
+                se += found[2]
+        share = from_imputed / value if value else 0.0
         if not normalized:
-            return value, None, imputed
+            return Score(value, None, imputed, se, share)
         bounds = self._bounds(self._shapes(text), measure)
         if isinstance(bounds, NA):
-            return math.nan, bounds, imputed
+            return Score(math.nan, bounds, imputed, math.nan, share)
         low, high = bounds
         if high == low:
-            return math.nan, NA(
+            return Score(math.nan, NA(
                 UNDEFINED, f"normalised {measure} is undefined: every string of its block shapes scores {low}"
-            ), imputed
-        return (value - low) / (high - low), None, imputed
+            ), imputed, math.nan, share)
+        return Score((value - low) / (high - low), None, imputed, se / (high - low), share)
 
     def _bounds(self, shapes: Counter, measure: str) -> tuple[float, float] | NA:
         """pybdm's minimum and maximum over strings of these block shapes.
 
         BDM: the minimum repeats the simplest part of each shape; the maximum takes the
-        parts of each shape from the most complex down, every renaming of a normalised
+        parts of each shape from the most complex down (under missing="impute" the strings
+        the table has no reliable value for come first, at their imputed value, so the
+        maximum is over the values BDM uses and nbdm lies in [0, 1]; pybdm leaves them out), every renaming of a normalised
         part a distinct part, cycling when the blocks outnumber the parts. Block entropy:
         the minimum is log2(number of distinct shapes) and the maximum the entropy of how
         many shapes reach each part index, as pybdm 0.1 computes them.
@@ -310,6 +406,8 @@ class BDM:
         for parts in found.values():
             if isinstance(parts, NA):
                 return parts
+        if measure == "bdm" and self.missing == "impute":  # the values BDM itself can use
+            found = {length: parts.with_imputed for length, parts in found.items()}
         if measure == "ent":
             reach = sorted(min(n, found[length].total) for length, n in shapes.items())
             # part index i is reached by the shapes whose reach exceeds i: len(reach) - j of
@@ -339,7 +437,8 @@ class BDM:
         return self._one(X, "bdm", normalized)
 
     def nbdm(self, X: object) -> float:
-        """(BDM - min) / (max - min) over strings of the same block shapes (pybdm BDM.nbdm)."""
+        """(BDM - min) / (max - min) over strings of the same block shapes (pybdm BDM.nbdm),
+        the maximum over the values BDM uses (imputed ones included), so at most 1."""
         return self._one(X, "bdm", True)
 
     def ent(self, X: object, normalized: bool = False) -> float:
@@ -357,12 +456,14 @@ class BDM:
 @lru_cache(maxsize=8)
 def table_parts(tab: Table) -> dict:
     """Length (or 2-D shape) -> the table's normalised strings (matrices) of it: pybdm's
-    CTM dataset. A sampled table's row is a pattern and stands for its |P| strings."""
+    CTM dataset, reliable rows only (pipeline.reliable). A sampled table's row is a
+    pattern and stands for its |P| strings."""
+    reliable = tab.reliable
     if tab.sampled:
-        rows = list(range(len(tab.strings)))
+        rows = [i for i in range(len(tab.strings)) if reliable[i]]
     else:
         normal = normalize_one if tab.dims == 1 else normalize_matrix
-        rows = [i for i, s in enumerate(tab.strings) if normal(s) == s]
+        rows = [i for i, s in enumerate(tab.strings) if reliable[i] and normal(s) == s]
     K = tab.K[rows]
     if tab.dims == 1:
         shapes = [len(tab.strings[i]) for i in rows]
@@ -381,7 +482,9 @@ def table_parts(tab: Table) -> dict:
     for shape, members in by_shape.items():
         members = np.asarray(members)
         order = members[np.argsort(-K[members], kind="stable")]
-        out[shape] = Parts(K[order], multiplicity[order])
+        cells = shape if tab.dims == 1 else shape[0] * shape[1]
+        every = tab.symbols**cells
+        out[shape] = Parts(K[order], multiplicity[order], max(every - int(multiplicity[order].sum()), 0))
     return out
 
 
@@ -410,26 +513,41 @@ def _batch(strings: object, measure: str, normalized: bool, errors: str, options
         options = dict(options, ndim=auto_ndim(strings, None))
     scorer = BDM(**options)
     entries = items(strings, ndim=scorer.ndim)
-    values, reasons, imputed = [], [], {}
+    values, reasons, imputed, se, share = [], [], {}, [], []
     for entry in entries:
-        value, na = math.nan, entry.na
-        if na is None:
+        found = Score(math.nan, entry.na, [], math.nan, math.nan)
+        if entry.na is None:
             checked = scorer.checked(entry.text)
             if isinstance(checked, NA):
-                na = checked
+                found = Score(math.nan, checked, [], math.nan, math.nan)
             else:
-                value, na, imputed[show(entry.label)] = scorer.score(checked, measure, normalized)
-        values.append(value)
-        reasons.append(na)
+                found = scorer.details(checked, measure, normalized)
+                imputed[show(entry.label)] = found.imputed
+        values.append(found.value)
+        reasons.append(found.na)
+        se.append(math.nan if found.na else found.se)
+        share.append(math.nan if found.na else found.imputed_share)
     _warn_imputed(imputed, scorer.tab, stacklevel=4)
-    return series(entries, values, reasons, errors, stacklevel=5)
+    out = series(entries, values, reasons, errors, stacklevel=5)
+    if measure == "bdm":
+        out.attrs["se_bound"] = se
+        out.attrs["imputed_share"] = share
+    out.attrs["table"] = scorer.tab.label
+    out.attrs["block"] = scorer.block
+    return out
 
 
 def bdm(strings: object, normalized: bool = False, *, errors: str = "warn", **options) -> pd.Series:
-    """BDM (or normalised BDM) of each input, as a Series indexed by the inputs.
+    """BDM (or normalised BDM) of each input, as a float Series, one value per input in
+    input order (indexed as pipeline.batch.index says: a pandas Series' own index, else
+    the inputs).
 
     ``options`` are the fields of BDM: block, strategy, shift, min_length, missing,
-    alphabet, table, version, data_dir.
+    alphabet, table, version, data_dir. ``attrs["se_bound"]`` holds each value's upper
+    bound on its standard error (the sum of its distinct blocks' K_se on a sampled table,
+    0 on an exact one; ``Score.se``), ``attrs["imputed_share"]`` the share of each value
+    that comes from imputed blocks (never produced, or too uncertain: pipeline.reliable);
+    NaN for an NA. ``attrs["table"]`` and ``attrs["block"]`` name the table and block used.
     """
     return _batch(strings, "bdm", normalized, errors, options)
 

@@ -1,11 +1,15 @@
 """The ``ctm`` command: one entry point, one subcommand per task.
 
 Each subcommand lives beside the stage it drives (``pipeline/commands/``); this module
-only builds the group and turns user errors into one line and a non-zero exit.
+only builds the group and turns user errors into one line and a non-zero exit. A
+subcommand's module is imported only when that subcommand runs (or ``--help`` lists
+them), so ``ctm query`` starts without dask, and pandas and matplotlib come only with
+the commands that need them.
 """
 
 from __future__ import annotations
 
+import importlib
 import sys
 
 import click
@@ -15,8 +19,38 @@ from pipeline.errors import CTMError
 
 
 class _Group(click.Group):
-    """A group that prints a CTMError as one line and exits with its code (2; 1 when a
-    batch command could not score its inputs)."""
+    """A group that loads its commands when they are used, prints a CTMError or a usage
+    error as one line and exits with its code (2; 1 when a batch command could not score
+    its inputs)."""
+
+    lazy: dict[str, str] = {}
+    """Command name -> "module:attribute" of a command loaded on first use."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:  # noqa: D102
+        return sorted(set(super().list_commands(ctx)) | set(self.lazy))
+
+    def get_command(self, ctx: click.Context, name: str):  # noqa: D102
+        if name not in self.commands and name in self.lazy:
+            module, attribute = self.lazy[name].split(":")
+            self.add_command(getattr(importlib.import_module(module), attribute), name)
+        return super().get_command(ctx, name)
+
+    def main(self, *args, standalone_mode: bool = True, **kwargs):  # noqa: D102
+        if not standalone_mode:
+            return super().main(*args, standalone_mode=False, **kwargs)
+        try:
+            code = super().main(*args, standalone_mode=False, **kwargs)
+        except click.UsageError as exc:
+            where = exc.ctx.command_path if exc.ctx is not None else "ctm"
+            click.echo(f"error: {exc.format_message().rstrip('.')} (see {where} --help)", err=True)
+            sys.exit(exc.exit_code)
+        except click.ClickException as exc:
+            click.echo(f"error: {exc.format_message()}", err=True)
+            sys.exit(exc.exit_code)
+        except click.Abort:
+            click.echo("Aborted!", err=True)
+            sys.exit(1)
+        sys.exit(code if isinstance(code, int) else 0)
 
     def invoke(self, ctx: click.Context):  # noqa: D102
         try:
@@ -49,26 +83,25 @@ def main(debug: bool) -> None:
 
 
 def _register() -> None:
-    from pipeline.commands import count
-    from pipeline.commands import jobs
-    from pipeline.commands import perturb
-    from pipeline.commands import query
-    from pipeline.commands import score
-    from pipeline.commands import serve
-
-    main.add_command(count.count)
-    main.add_command(jobs.run_cmd)
-    main.add_command(jobs.submit)
-    main.add_command(jobs.status)
-    main.add_command(jobs.reduce_cmd)
-    main.add_command(jobs.tables)
-    main.add_command(jobs.ship)
-    main.add_command(query.query)
-    main.add_command(score.bdm)
-    main.add_command(score.local)
-    main.add_command(query.plot)
-    main.add_command(serve.serve)
-    main.add_command(perturb.perturb)
+    """Name each command and where it lives; its module loads when it is used."""
+    _Group.lazy.update({
+        "count": "pipeline.commands.count:count",
+        "run": "pipeline.commands.jobs:run_cmd",
+        "submit": "pipeline.commands.jobs:submit",
+        "status": "pipeline.commands.jobs:status",
+        "reduce": "pipeline.commands.jobs:reduce_cmd",
+        "tables": "pipeline.commands.jobs:tables",
+        "ship": "pipeline.commands.jobs:ship",
+        "query": "pipeline.commands.query:query",
+        "bdm": "pipeline.commands.score:bdm",
+        "local": "pipeline.commands.score:local",
+        "plot": "pipeline.commands.query:plot",
+        "serve": "pipeline.commands.serve:serve",
+        "perturb": "pipeline.commands.perturb:perturb",
+    })
 
 
 _register()
+
+if __name__ == "__main__":
+    main(prog_name="ctm")

@@ -16,16 +16,20 @@ its shape (``auto_ndim``).
 
 from __future__ import annotations
 
+import math
+import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from numbers import Number
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from pipeline.errors import CTMError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 NDIMS = (1, 2)
 """Dimensions the tables can score: 1 (strings), 2 (matrices: 2-D tables)."""
@@ -97,9 +101,20 @@ def _matrix_text(text: str) -> Item:
     return Item(text, text)
 
 
+def _pandas():
+    """pandas when something has imported it, else None: then no input can be a pandas
+    object, and lookups (``ctm query``) run without importing it."""
+    return sys.modules.get("pandas")
+
+
 def _missing(value: object) -> bool:
     """None, NaN (any float type), pandas' NA and NaT."""
-    return value is None or (pd.api.types.is_scalar(value) and not isinstance(value, str) and bool(pd.isna(value)))
+    if value is None:
+        return True
+    if isinstance(value, (float, np.floating)):
+        return math.isnan(value)
+    pd = _pandas()
+    return pd is not None and pd.api.types.is_scalar(value) and not isinstance(value, str) and bool(pd.isna(value))
 
 
 def _clean(text: str) -> str:
@@ -180,10 +195,26 @@ def item(value: object, ndim: int = 1) -> Item:
     return Item(show(value), None, NA(SYMBOLS, f"a {type(value).__name__} is not {ONE}"))
 
 
-def items(data: object, *, ndim: int | None = None, name: str = "strings") -> list[Item]:
+class Batch(list):
+    """A batch's Items, in input order, and the index of the pandas Series they came from
+    (None for any other batch), which results then carry (pipeline.batch.index)."""
+
+    source_index: pd.Index | None = None
+
+
+def items(data: object, *, ndim: int | None = None, name: str = "strings") -> Batch:
     """One Item per input of a batch; a CTMError (naming ``name``) when ``data`` is no batch.
 
-    ``ndim`` None reads strings, or one matrix from one 2-D integer array (``auto_ndim``)."""
+    ``ndim`` None reads strings, or one matrix from one 2-D integer array (``auto_ndim``).
+    A pandas Series' index is kept on the result (``Batch.source_index``)."""
+    found = Batch(_items(data, ndim, name))
+    pd = _pandas()
+    if pd is not None and isinstance(data, pd.Series):
+        found.source_index = data.index
+    return found
+
+
+def _items(data: object, ndim: int | None, name: str) -> list[Item]:
     ndim = auto_ndim(data, ndim)
     if isinstance(data, str):
         return [item(data, ndim)]
@@ -193,9 +224,10 @@ def items(data: object, *, ndim: int | None = None, name: str = "strings") -> li
         if data.dtype.kind in "OUS" and data.ndim == 1:
             return [item(v, ndim) for v in data.tolist()]
         raise CTMError(f"{name} should be {BATCH}, or integer symbols; got a {data.ndim}-D array of {data.dtype}")
-    if isinstance(data, pd.DataFrame):
+    pd = _pandas()
+    if pd is not None and isinstance(data, pd.DataFrame):
         raise CTMError(f"{name} should be {BATCH}, got a DataFrame: pass one column, e.g. frame['string']")
-    if isinstance(data, (pd.Series, pd.Index)):
+    if pd is not None and isinstance(data, (pd.Series, pd.Index)):
         return [item(v, ndim) for v in data.tolist()]
     if isinstance(data, Iterable) and not isinstance(data, (Mapping, bytes, bytearray)):
         return [item(v, ndim) for v in data]
@@ -218,6 +250,30 @@ def one(data: object, *, ndim: int = 1, name: str = "string") -> str:
     return found.text
 
 
+def iter_lines(source: str | Path | IO[bytes] | IO[str]):
+    """``read_lines``, one line at a time as the file is read (a file of any size in
+    little memory). A decoding error is a CTMError naming the line."""
+    import io
+
+    if isinstance(source, (str, Path)):
+        handle = open(source, "rb")
+    else:
+        handle = source
+    text = handle if isinstance(handle.read(0), str) else io.TextIOWrapper(handle, encoding="utf-8-sig", newline=None)
+    number = 0
+    try:
+        for number, raw in enumerate(text, 1):
+            found = raw.strip()
+            if found:
+                yield found.removeprefix("\ufeff")
+    except UnicodeDecodeError as exc:
+        name = getattr(source, "name", source)
+        raise CTMError(f"{name} is not UTF-8 text ({exc.reason} after line {number})") from None
+    finally:
+        if isinstance(source, (str, Path)):
+            handle.close()
+
+
 def read_lines(source: str | Path | IO[bytes] | IO[str]) -> list[str]:
     """The non-blank lines of a file (path, or an open file such as stdin), stripped.
 
@@ -233,3 +289,26 @@ def read_lines(source: str | Path | IO[bytes] | IO[str]) -> list[str]:
         except UnicodeDecodeError as exc:
             raise CTMError(f"{getattr(source, 'name', source)} is not UTF-8 text ({exc.reason} at byte {exc.start})") from None
     return [line.strip() for line in _clean(raw).splitlines() if line.strip()]
+
+
+def read_csv(path: str | Path, columns: Iterable[str], **options) -> pd.DataFrame:
+    """A CSV file as a DataFrame that has at least ``columns`` (pandas.read_csv with
+    ``options``, e.g. dtype=str so that digit strings keep their leading zeros).
+
+    Raises CTMError, one line naming the file, when it is absent, is not CSV, or lacks
+    one of ``columns``.
+    """
+    import pandas as pd
+
+    try:
+        frame = pd.read_csv(path, **options)
+    except FileNotFoundError:
+        raise CTMError(f"{path} not found: pass the path of the CSV file") from None
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, IsADirectoryError) as exc:
+        raise CTMError(f"{path} is not a CSV file pandas can read ({str(exc).splitlines()[0]})") from None
+    columns = list(columns)
+    lacking = [c for c in columns if c not in frame.columns]
+    if lacking:
+        have = ", ".join(map(str, frame.columns)) or "none"
+        raise CTMError(f"{path} lacks the column(s) {', '.join(lacking)}: it needs {', '.join(columns)} (it has {have})")
+    return frame

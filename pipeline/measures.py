@@ -16,17 +16,62 @@ import math
 from collections import Counter
 from pathlib import Path
 
+from typing import TYPE_CHECKING
+
 import numpy as np
-import pandas as pd
 
 from pipeline.batch import check_errors, series, settle
 from pipeline.errors import CTMError
 from pipeline.inputs import NA, Item, items, show
 from pipeline.query import NOT_PRODUCED, Table, answer, open_or_na, symbols_na
 
+if TYPE_CHECKING:
+    import pandas as pd
+
 SHORT = "too short"
 BLOCK_NA = "a block has no K"
 WINDOWS_NA = "windows with no K"
+
+
+def windows_of(tab: Table | None, entry: Item, span: int, no_table: NA | None = None) -> tuple[list[str], list[float], list[float], NA | None]:
+    """(windows, their K, their K_se, NA or None) of one input: the core of
+    ``local_complexity``, without pandas (``ctm local`` uses it). K and K_se are NaN for
+    a window with no reliable value; K_se is NaN throughout on an exact table."""
+    na = entry.na or no_table
+    if na is not None:
+        return [], [], [], na
+    checked = symbols_na(tab, entry.text)
+    if isinstance(checked, NA):
+        return [], [], [], checked
+    if len(entry.text) < span:
+        return [], [], [], NA(SHORT, f"has length {len(entry.text)}, shorter than the span {span}: no window")
+    windows = [entry.text[i : i + span] for i in range(len(entry.text) - span + 1)]
+    found = [answer(tab, Item(w, w)) for w in windows]
+    values = [math.nan if a.K is None else a.K for a in found]
+    errors_ = [math.nan if a.values.get("K_se") is None else a.values["K_se"] for a in found]
+    missing = [a for a in found if a.reason is not None]
+    if missing:
+        na = NA(
+            WINDOWS_NA,
+            f"{len(missing)} of {len(windows)} windows have no K (NaN), e.g. {show(missing[0].string)}: "
+            f"{missing[0].note}",
+        )
+    return windows, values, errors_, na
+
+
+def check_span(tab: Table | None, span: object) -> int:
+    """``span`` as an int, or a CTMError when it is no window length of ``tab``."""
+    span = int(span) if isinstance(span, np.integer) else span
+    if tab is not None and (isinstance(span, bool) or not isinstance(span, int) or not 1 <= span <= tab.max_length):
+        raise CTMError(f"span should be an integer from 1 to {tab.max_length} for table {tab.label}, got {span!r}")
+    return span
+
+
+def mean_se(errors_: list[float]) -> float:
+    """Upper bound on the standard error of the mean K of windows: the mean of their
+    errors. The windows share the table's batches, so their errors are not independent;
+    this bound holds whatever their correlation."""
+    return float(np.mean(errors_)) if errors_ else math.nan
 
 
 def local_complexity(
@@ -46,44 +91,24 @@ def local_complexity(
     unreadable, more symbols than the table) gives an empty Series; each Series says why
     in ``attrs["reason"]`` (None when every window has a K). With a sampled table (the
     defaults of alphabets 4, 5, 6 and 9) ``attrs["K_se"]`` holds each window's standard
-    error of K, and ``attrs["mean_se"]`` that of the windows' mean (their errors taken
-    as independent).
+    error of K, and ``attrs["mean_se"]`` an upper bound on that of the windows' mean
+    (``mean_se``). A window whose row is unreliable (pipeline.reliable) is NaN, as in
+    lookups. Raises CTMError for a bad span.
     """
+    import pandas as pd
+
     check_errors(errors)
     entries = items(strings)
     tab, no_table = open_or_na(table, version, alphabet, data_dir)
-    if tab is not None and (isinstance(span, bool) or not isinstance(span, int) or not 1 <= span <= tab.max_length):
-        raise CTMError(f"span should be an integer from 1 to {tab.max_length} for table {tab.label}, got {span!r}")
+    span = check_span(tab, span)
     out, reasons = [], []
     for entry in entries:
-        na = entry.na or no_table
-        windows: list[str] = []
-        values: list[float] = []
-        errors_: list[float] = []
-        if na is None:
-            checked = symbols_na(tab, entry.text)
-            if isinstance(checked, NA):
-                na = checked
-            elif len(entry.text) < span:
-                na = NA(SHORT, f"has length {len(entry.text)}, shorter than the span {span}: no window")
-            else:
-                windows = [entry.text[i : i + span] for i in range(len(entry.text) - span + 1)]
-                found = [answer(tab, Item(w, w)) for w in windows]
-                values = [math.nan if a.K is None else a.K for a in found]
-                errors_ = [math.nan if a.values.get("K_se") is None else a.values["K_se"] for a in found]
-                missing = [a for a in found if a.reason is not None]
-                if missing:
-                    na = NA(
-                        WINDOWS_NA,
-                        f"{len(missing)} of {len(windows)} windows have no K (NaN), e.g. {show(missing[0].string)}: "
-                        f"{missing[0].note}",
-                    )
+        windows, values, errors_, na = windows_of(tab, entry, span, no_table)
         result = pd.Series(values, index=pd.Index(windows, dtype=object), name=entry.label, dtype=float)
         result.attrs["reason"] = None if na is None else na.detail
         if tab is not None and tab.sampled:
-            se = np.array(errors_, dtype=float)
-            result.attrs["K_se"] = se
-            result.attrs["mean_se"] = float(np.sqrt(np.sum(se**2)) / se.size) if se.size else math.nan
+            result.attrs["K_se"] = np.array(errors_, dtype=float)
+            result.attrs["mean_se"] = mean_se(errors_)
         out.append(result)
         reasons.append(na)
     settle(entries, reasons, errors)
@@ -225,6 +250,7 @@ def acss_bdm(
     (acss fails on it).
     """
     check_errors(errors)
+    blocksize, delta = (int(v) if isinstance(v, np.integer) else v for v in (blocksize, delta))
     if isinstance(blocksize, bool) or not isinstance(blocksize, int) or blocksize < 2:
         raise CTMError(f"blocksize should be an integer of 2 or more (as in acss), got {blocksize!r}")
     delta = blocksize if delta is None else delta
@@ -274,12 +300,13 @@ def response_distribution(
     as Gauvrit et al. (2017) z-score each task against them.
 
     One row per table row of that length or shape that has a value (a string or matrix;
-    a sampled table's pattern seen at least 5 times), with K and ``weight``, the number of
+    a sampled table's pattern whose K is reliable: pipeline.reliable), with K and ``weight``, the number of
     possible responses it stands for (1, or a pattern's size). ``attrs["missing_share"]``
     is the share of possible responses the table has no value for, ``attrs["table"]``
     the version used. Errors (no such table) are CTMErrors.
     """
-    from pipeline.estimate import MIN_HITS
+    import pandas as pd
+
     from pipeline.query import open_table
 
     ndim = 2 if isinstance(length, tuple) else 1
@@ -292,8 +319,8 @@ def response_distribution(
     else:
         mask = tab.lengths == length
         cells = length
+    mask &= tab.reliable  # pipeline.reliable's rule, as lookups apply it
     if tab.sampled:
-        mask &= tab.columns["hits"] >= MIN_HITS
         weight = tab.columns["size"][mask].astype(float)
     else:
         weight = np.ones(int(mask.sum()))

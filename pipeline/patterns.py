@@ -13,8 +13,6 @@ from __future__ import annotations
 
 from math import perm
 
-from pipeline.grid import transform_all
-
 GRID_SYMMETRIES = 8
 
 
@@ -29,6 +27,8 @@ def keys(texts: list[str], dims: int) -> list[str]:
     """The pattern key of each string (dims 1) or matrix text (dims 2)."""
     if dims == 1:
         return [min(normalized(t), normalized(t[::-1])) for t in texts]
+    from pipeline.grid import transform_all  # the compiled grid kernel: only 2-D needs it
+
     forms = [[normalized(t) for t in transform_all(texts, g)] for g in range(GRID_SYMMETRIES)]
     return [min(column) for column in zip(*forms)]
 
@@ -45,6 +45,8 @@ def sizes(pattern_keys: list[str], dims: int, symbols: int) -> list[int]:
             distinct = len(set(key))
             out.append(perm(symbols, distinct) * (1 if normalized(key[::-1]) == key else 2))
         return out
+    from pipeline.grid import transform_all
+
     forms = [[normalized(t) for t in transform_all(pattern_keys, g)] for g in range(GRID_SYMMETRIES)]
     for key, images in zip(pattern_keys, zip(*forms)):
         distinct = len(set(key) - {"-"})

@@ -7,11 +7,17 @@
 - 2-D tables also ``<table>-v<k>-3x3.png``: K of every 3x3 matrix against its number of
   black (1) cells, as in Zenil et al. (2015), with the mean per count.
 
+A sampled table's rows are patterns, and the figures say so: each value is drawn with
+a band or bars of +-1 standard error, labelled as such; a mean over strings weights each
+pattern by its size |P|; halting times are shares of the space, not machine counts; rows
+whose K is not reliable (pipeline.reliable) are left out, and the title says how many.
+A table with outputs longer than LOG_LENGTH (a no-cutoff table) gets a log length axis.
 Figures are drawn on matplotlib's Agg canvas without pyplot, so no display is needed.
 """
 
 from __future__ import annotations
 
+import textwrap
 from pathlib import Path
 
 import numpy as np
@@ -20,55 +26,120 @@ from matplotlib.ticker import MaxNLocator
 
 from pipeline.errors import CTMError
 from pipeline.query import Table, open_table
+from pipeline.reliable import MAX_K_SE
 
 SIZE = (800, 500)
 """Width and height of every figure in pixels."""
 DPI = 100
+TITLE_WIDTH = 70
+"""Characters per title line: longer titles wrap, so they fit the figure."""
+LOG_STEPS = 10_000
+"""Halting times beyond this many steps are drawn on a log axis."""
+LOG_LENGTH = 100
+"""Output lengths beyond this are drawn on a log axis (no-cutoff tables reach 12,289)."""
+SE_LABEL = "±1 standard error"
 
 
 def _figure() -> Figure:
     return Figure(figsize=(SIZE[0] / DPI, SIZE[1] / DPI), dpi=DPI, layout="constrained")
 
 
+def _title(ax, text: str) -> None:
+    ax.set_title("\n".join(textwrap.wrap(text, TITLE_WIDTH)), fontsize=11)
+
+
 def _save(fig: Figure, path: Path) -> Path:
-    fig.savefig(path, format="png", dpi=DPI)
+    try:
+        fig.savefig(path, format="png", dpi=DPI)
+    except OSError as exc:
+        raise CTMError(f"cannot write {path}: {exc.strerror or exc}; choose another --out folder") from None
     return path
 
 
-def plot_rank(tab: Table, path: Path) -> Path:
-    """D of each string against its position in order of decreasing D (1 = most frequent), log-log."""
+def _rows(tab: Table) -> np.ndarray:
+    """The rows a figure draws: the reliable ones (all of an exact table's)."""
+    return np.flatnonzero(tab.reliable)
+
+
+def _kind(tab: Table) -> str:
+    return "patterns" if tab.sampled else "strings"
+
+
+def _left_out(tab: Table) -> str:
+    """The title's note of rows left out as unreliable, or nothing."""
+    left = len(tab.strings) - int(tab.reliable.sum())
+    return f"; {left:,} {_kind(tab)} with K_se > {MAX_K_SE} bits left out" if left else ""
+
+
+def draw_rank(tab: Table) -> Figure:
+    """D against its position in order of decreasing D (1 = most frequent), log-log; a
+    sampled table's patterns with a +-1 SE band."""
     fig = _figure()
     ax = fig.add_subplot()
-    frequencies = np.sort(tab.D)[::-1]
-    ax.plot(np.arange(1, frequencies.size + 1), frequencies, color="tab:blue")
-    ax.set(xscale="log", yscale="log", xlabel="rank (1 = most frequent output)", ylabel="D(s)")
-    ax.set_title(f"{tab.label}: output frequency by rank ({len(tab.strings):,} strings)")
+    rows = _rows(tab)
+    order = rows[np.argsort(-tab.D[rows], kind="stable")]
+    rank = np.arange(1, order.size + 1)
+    D = tab.D[order]
+    what = "pattern" if tab.sampled else "output"
+    ax.plot(rank, D, color="tab:blue", label=f"D of each string of the {what}" if tab.sampled else "D(s)")
+    if tab.sampled:
+        se = tab.columns["D_se"][order]
+        ax.fill_between(rank, np.maximum(D - se, D * 1e-3), D + se, color="tab:orange", alpha=0.6, linewidth=0, label=SE_LABEL)
+        ax.legend(loc="lower left")
+    ax.set(xscale="log", yscale="log", xlabel=f"rank (1 = most frequent {what})", ylabel="D(s)")
+    _title(ax, f"{tab.label}: output frequency by rank ({order.size:,} {_kind(tab)}{_left_out(tab)})")
     ax.grid(True, which="major", alpha=0.3)
-    return _save(fig, path)
+    return fig
 
 
-def plot_length(tab: Table, path: Path) -> Path:
-    """K of every string against its length, with the mean K of each length."""
+def _means(tab: Table, rows: np.ndarray, lengths: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(lengths, mean K over the strings of each, its standard error's bound or NaN): a
+    sampled pattern stands for its |P| strings, so it weighs |P|."""
+    weight = tab.columns["size"][rows].astype(float) if tab.sampled else np.ones(rows.size)
+    K = tab.K[rows]
+    found = np.unique(lengths)
+    total = np.bincount(np.searchsorted(found, lengths), weights=weight)
+    mean = np.bincount(np.searchsorted(found, lengths), weights=weight * K) / total
+    if not tab.sampled:
+        return found, mean, np.full(found.size, np.nan)
+    # the patterns share batches: the mean's error is at most the weighted mean of theirs
+    se = np.bincount(np.searchsorted(found, lengths), weights=weight * tab.columns["K_se"][rows]) / total
+    return found, mean, se
+
+
+def draw_length(tab: Table) -> Figure:
+    """K of every string (or pattern) against its length, with the mean K of each length
+    over strings; +-1 SE bars on a sampled table; a log length axis past LOG_LENGTH."""
     fig = _figure()
     ax = fig.add_subplot()
-    ax.scatter(tab.lengths, tab.K, s=4, alpha=0.3, color="tab:blue", label="strings")
-    lengths = np.unique(tab.lengths)
-    means = [tab.K[tab.lengths == n].mean() for n in lengths]
-    ax.plot(lengths, means, color="tab:red", marker="o", label="mean K")
-    ax.set(xlabel="string length", ylabel="K(s) = -log2 D(s) (bits)")
-    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-    ax.set_title(f"{tab.label}: complexity by string length")
-    ax.legend(loc="lower right")
+    rows = _rows(tab)
+    lengths = tab.lengths[rows]
+    kind = _kind(tab)
+    ax.scatter(lengths, tab.K[rows], s=4, alpha=0.3, color="tab:blue", label=kind, rasterized=True)
+    if tab.sampled:
+        ax.errorbar(lengths, tab.K[rows], yerr=tab.columns["K_se"][rows], fmt="none", ecolor="tab:orange", alpha=0.3,
+                    linewidth=0.6, label=f"{SE_LABEL} of each pattern's K")
+    found, mean, se = _means(tab, rows, lengths)
+    label = "mean K over strings (pattern weighted by its size)" if tab.sampled else "mean K"
+    ax.plot(found, mean, color="tab:red", marker="o", markersize=3 if found.size > 30 else 6, label=label)
+    if tab.sampled:
+        ax.errorbar(found, mean, yerr=se, fmt="none", ecolor="tab:red", capsize=3, label=f"{SE_LABEL} of the mean (upper bound)")
+    long = tab.max_length > LOG_LENGTH
+    if long:
+        ax.set_xscale("log")
+    else:
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    size = "cells of the matrix (rows x columns)" if tab.dims == 2 else "string length"
+    ax.set(xlabel=size + (" (log scale)" if long else ""), ylabel="K(s) = -log2 D(s) (bits)")
+    _title(ax, f"{tab.label}: complexity by {'size' if tab.dims == 2 else 'string length'} ({rows.size:,} {kind}{_left_out(tab)})")
+    ax.legend(loc="lower right", fontsize=8)
     ax.grid(True, alpha=0.3)
-    return _save(fig, path)
+    return fig
 
 
-LOG_STEPS = 10_000
-"""Halting times beyond this many steps are drawn on a log axis."""
-
-
-def plot_halting(tab: Table, path: Path) -> Path:
-    """Machines (blank 0) halting after each number of steps, from the manifest."""
+def draw_halting(tab: Table) -> Figure:
+    """Machines (blank 0) halting after each number of steps, from the manifest; for a
+    sampled table, the share of the space halting after each number of steps."""
     times = tab.manifest.get("halting_times") or {}
     if not times:
         raise CTMError(f"table {tab.label} has no halting_times in its manifest to plot")
@@ -83,15 +154,20 @@ def plot_halting(tab: Table, path: Path) -> Path:
     else:
         ax.bar(steps, counts, width=1.0, color="tab:blue")
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-    ax.set(yscale="log", xlabel="steps to halt (halting step included)", ylabel="machines")
+    ylabel = "share of the space (estimated)" if tab.sampled else "machines"
+    ax.set(yscale="log", xlabel="steps to halt (halting step included)", ylabel=ylabel)
     total = sum(float(v) for v in times.values())
-    what = f"{total:.4f} of the space halts (estimated)" if tab.sampled else f"{int(total):,} halting machines"
-    ax.set_title(f"{tab.label}: halting times ({what}, blank 0)")
+    if tab.sampled:
+        se = tab.manifest.get("halting_fraction_se")
+        what = f"a share {total:.4f}" + (f" ± {se:.1e} (1 SE)" if se is not None else "") + " of the space halts"
+    else:
+        what = f"{int(total):,} halting machines"
+    _title(ax, f"{tab.label}: halting times ({what}, blank 0)")
     ax.grid(True, axis="y", alpha=0.3)
-    return _save(fig, path)
+    return fig
 
 
-def plot_3x3(tab: Table, path: Path) -> Path:
+def draw_3x3(tab: Table) -> Figure:
     """K of every 3x3 matrix the table answers against its number of black (1) cells."""
     from pipeline.query import lookup
 
@@ -105,14 +181,49 @@ def plot_3x3(tab: Table, path: Path) -> Path:
     ax = fig.add_subplot()
     jitter = np.random.default_rng(0).uniform(-0.15, 0.15, black.size)
     ax.scatter(black + jitter, K, s=8, alpha=0.5, color="tab:blue", label="3x3 matrices")
-    means = [np.nanmean(K[black == b]) for b in range(10)]
-    ax.plot(range(10), means, color="tab:red", marker="o", label="mean K")
+    if tab.sampled:
+        se = np.array([np.nan if a.values.get("K_se") is None else a.values["K_se"] for a in answers])
+        ax.errorbar(black + jitter, K, yerr=se, fmt="none", ecolor="tab:orange", alpha=0.6, label=f"{SE_LABEL} of each K")
+    means = [np.nanmean(K[black == b]) if np.isfinite(K[black == b]).any() else np.nan for b in range(10)]
+    ax.plot(range(10), means, color="tab:red", marker="o", label="mean K of the matrices answered")
     ax.set(xlabel="black cells (1s) of the 3x3 matrix", ylabel="K (bits)")
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-    ax.set_title(f"{tab.label}: the 512 3x3 matrices ({int(np.isfinite(K).sum())} answered)")
-    ax.legend(loc="lower center")
+    _title(ax, f"{tab.label}: the 512 3x3 matrices ({int(np.isfinite(K).sum())} answered)")
+    ax.legend(loc="lower center", fontsize=8)
     ax.grid(True, alpha=0.3)
-    return _save(fig, path)
+    return fig
+
+
+def plot_rank(tab: Table, path: Path) -> Path:
+    """``draw_rank`` saved as a PNG at ``path``."""
+    return _save(draw_rank(tab), path)
+
+
+def plot_length(tab: Table, path: Path) -> Path:
+    """``draw_length`` saved as a PNG at ``path``."""
+    return _save(draw_length(tab), path)
+
+
+def plot_halting(tab: Table, path: Path) -> Path:
+    """``draw_halting`` saved as a PNG at ``path``."""
+    return _save(draw_halting(tab), path)
+
+
+def plot_3x3(tab: Table, path: Path) -> Path:
+    """``draw_3x3`` saved as a PNG at ``path``."""
+    return _save(draw_3x3(tab), path)
+
+
+def _folder(out: str | Path) -> Path:
+    """``out`` as a folder that exists, or a one-line CTMError saying why it cannot be."""
+    folder = Path(out)
+    if folder.exists() and not folder.is_dir():
+        raise CTMError(f"--out {folder} is a file, not a folder: name a folder for the PNG files, e.g. plots/")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise CTMError(f"cannot make the folder --out {folder}: {exc.strerror or exc}") from None
+    return folder
 
 
 def plot_table(
@@ -122,10 +233,10 @@ def plot_table(
     *,
     data_dir: str | Path | None = None,
 ) -> list[Path]:
-    """Write the three figures of a table version into ``out``; return their paths."""
+    """Write the figures of a table version into the folder ``out`` (made if need be);
+    return their paths. A CTMError when ``out`` is a file or cannot be written."""
     tab = open_table(table, version, data_dir=data_dir)
-    folder = Path(out)
-    folder.mkdir(parents=True, exist_ok=True)
+    folder = _folder(out)
     stem = f"{tab.name}-v{tab.version}"
     paths = [
         plot_rank(tab, folder / f"{stem}-rank.png"),
@@ -135,4 +246,3 @@ def plot_table(
     if tab.dims == 2:
         paths.append(plot_3x3(tab, folder / f"{stem}-3x3.png"))
     return paths
-

@@ -6,7 +6,8 @@ so this loses nothing (a partial table holds blank-0 counts, and answers with th
 normalised form's count). Matrices (``ndim=2``: "010-111" or 2-D arrays) are looked up
 the same way in the 2-D tables. A sampled table's rows are patterns (pipeline.patterns):
 a string is answered by its pattern's row, with the standard errors of D and K, and NA
-when the sample saw the pattern fewer than MIN_HITS times (acss drops those too). Tables are found in the user's data root first, then among
+when that row is not reliable (pipeline.reliable: K_se above 0.5 bits; acss drops
+rarely seen patterns too). Tables are found in the user's data root first, then among
 the tables shipped with the package. Every function takes a batch (pipeline.inputs) and
 gives one answer per input, NA with a reason where it has none (pipeline.batch).
 Definitions follow acss 0.3 (Gauvrit, Singmann, Soler-Toscano & Zenil 2016, R/acss.R);
@@ -20,18 +21,23 @@ from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from pathlib import Path
 
+import sys
+from typing import TYPE_CHECKING
+
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
 from pipeline.batch import check_errors, index, settle
 from pipeline.errors import CTMError
-from pipeline.estimate import MIN_HITS
 from pipeline.inputs import NA, Item, auto_ndim, items
 from pipeline.patterns import keys, normalized as normalize_matrix
+from pipeline.reliable import UNRELIABLE, reliable_mask, why_unreliable
 from pipeline.space import BUSY_BEAVER_STEPS
 from pipeline.tables import TABLE_FILE, data_root, list_tables, load_manifest, shipped_root, source_of, table_path
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 DEFAULT_TABLES = {
     2: "d5x2-s500",
@@ -58,14 +64,16 @@ TABLE_NAME = re.compile(r"d(\d+)x(\d+)(-2d)?-(?:s(\d+)|(nocutoff))(-sampled)?")
 """d{n}x{m}[-2d]-s{S}[-sampled] or d{n}x{m}-nocutoff: states, symbols, a 2-D space, the
 step limit (a no-cutoff table's is the space's busy-beaver step count), a sample."""
 BDM_HINT = "estimate it with BDM instead (pipeline.bdm.bdm, or ctm bdm)"
+BDM_HINT_2D = "estimate it with BDM instead (pipeline.bdm.bdm with ndim=2, or ctm bdm --2d)"
 
 # Kinds of NA that lookups give (pipeline.inputs has those of the inputs themselves).
 TOO_MANY = "more symbols than the table"
 TOO_LONG = "longer than any output"
 NOT_PRODUCED = "not produced"
 NO_TABLE = "no table"
-RARE = "seen too rarely"
+RARE = UNRELIABLE
 WRONG_NDIM = "wrong kind of table"
+EMPTY = "empty"
 
 
 class NoTable(CTMError):
@@ -116,7 +124,7 @@ class Table:
     def max_length(self) -> int:
         return self.masses.size - 1
 
-    @property
+    @cached_property
     def dims(self) -> int:
         """1 for strings, 2 for matrices."""
         parts = name_parts(self.name)
@@ -145,8 +153,14 @@ class Table:
     def source(self) -> str:
         """``shipped``, or the data root this version comes from: tells apart two tables of
         the same name and version (the shipped one, and one computed into a data root).
-        Cached: every answer names it, and resolving the paths took most of a lookup's time."""
+        Worked out once per table (it resolves paths), not once per answer."""
         return source_of(self.folder)
+
+    @cached_property
+    def reliable(self) -> np.ndarray:
+        """Per row: may it be answered with (pipeline.reliable's one rule; all True for an
+        exact table)."""
+        return reliable_mask(self)
 
     def values(self, row: int | None) -> dict[str, object]:
         """Every value column of one row as Python values; None everywhere for no row,
@@ -280,7 +294,7 @@ def _default_name(alphabet: int, roots: list[Path], ndim: int = 1) -> str:
         kind = "matrices" if ndim == 2 else f"alphabet {alphabet}"
         raise NoTable(
             f"no table for {kind} yet (tables exist for alphabet {', '.join(map(str, have)) or 'none'}): "
-            f"use one of those, name a table, or compute one with `ctm run` (e.g. jobs/d4x{alphabet}.toml)"
+            f"use one of those, name a table, or compute one with `ctm run` (a job like jobs/d4x6.toml with symbols = {alphabet})"
         )
     return found[-1][3]
 
@@ -323,6 +337,7 @@ def open_table(
     ``alphabet``, when given with a table name, must match the table's symbols. With no
     table for ``alphabet`` the CTMError is a NoTable.
     """
+    alphabet, version = _integer(alphabet), _integer(version)
     check_alphabet(alphabet)
     if version is not None and (isinstance(version, bool) or not isinstance(version, int) or version < 1):
         raise CTMError(f"version should be a positive integer, got {version!r}")
@@ -349,13 +364,28 @@ def open_or_na(
         return None, NA(NO_TABLE, str(exc))
 
 
+_NUMPY = {"int8": np.int8, "int16": np.int16, "int32": np.int32, "int64": np.int64, "uint32": np.uint32,
+          "uint64": np.uint64, "float": np.float32, "double": np.float64}
+
+
+def _numpy(column: pa.ChunkedArray) -> np.ndarray:
+    """A numeric column as a (read-only) numpy array over Arrow's own buffer, without
+    pyarrow's to_numpy, which imports pandas (``ctm query`` runs without it)."""
+    array = column.combine_chunks()
+    dtype = _NUMPY.get(str(array.type))
+    if dtype is None or array.null_count:
+        return array.to_numpy(zero_copy_only=False)
+    return np.frombuffer(array.buffers()[1], dtype=dtype, count=len(array), offset=array.offset * np.dtype(dtype).itemsize)
+
+
 @lru_cache(maxsize=8)
 def _load(path: Path) -> Table:
     """Read one version directory (versions are immutable, so caching by path is safe)."""
     manifest = load_manifest(path.parents[2], path.parent.name, int(path.name[1:]))
-    data = pq.read_table(path / TABLE_FILE)
+    # ParquetFile, not read_table: read_table loads pyarrow.dataset, which imports pandas
+    data = pq.ParquetFile(path / TABLE_FILE).read()
     strings = data.column("string").to_pylist()
-    lengths = data.column("length").to_numpy()
+    lengths = _numpy(data.column("length"))
     columns: dict[str, np.ndarray] = {}
     for name in data.column_names:
         if name in ROW_COLUMNS:
@@ -364,7 +394,7 @@ def _load(path: Path) -> Table:
         if pa.types.is_decimal(column.type):
             columns[name] = np.array([int(c) for c in column.to_pylist()], dtype=object)
         else:
-            columns[name] = column.to_numpy()
+            columns[name] = _numpy(column)
     key = -columns["count"] if "count" in columns else -columns["D"]
     columns["rank"] = np.asarray(np.searchsorted(np.sort(key), key, side="left") + 1, dtype=np.int64)
     first = [c for c in ANSWER_COLUMNS if c in columns]
@@ -377,10 +407,16 @@ def _load(path: Path) -> Table:
         strings=strings,
         lengths=lengths,
         columns={c: columns[c] for c in first + [c for c in columns if c not in first]},
-        index={s: i for i, s in enumerate(strings)},
+        index=dict(zip(strings, range(len(strings)))),
         # a sampled row stands for its pattern's |P| strings
         masses=np.bincount(lengths, weights=columns["D"] * columns["size"] if "size" in columns else columns["D"]),
     )
+
+
+@lru_cache(maxsize=8)
+def _alphabets_near(root: Path) -> tuple[int, ...]:
+    """The alphabets with a table in ``root`` or shipped (for hints, once per root)."""
+    return tuple(alphabets(root))
 
 
 def symbols_na(tab: Table, string: str) -> str | NA:
@@ -394,11 +430,10 @@ def symbols_na(tab: Table, string: str) -> str | NA:
     hint = ""
     if re.fullmatch(r"[0-9]+(-[0-9]+)+", string):
         hint = "; a matrix written as rows joined by '-' needs a 2-D table (ndim=2)"
-    return NA(
-        TOO_MANY,
-        f"has {distinct} distinct symbols but table {tab.name} has {tab.symbols}: use a table "
-        f"(or alphabet) with at least {distinct} symbols{hint}",
-    )
+    larger = [a for a in _alphabets_near(tab.folder.parents[2]) if a >= distinct]
+    fix = (f"use alphabet={larger[0]}" + (f" (or {', '.join(map(str, larger[1:]))})" if larger[1:] else "")
+           if larger else f"no table has {distinct} symbols yet")
+    return NA(TOO_MANY, f"has {distinct} distinct symbols but table {tab.name} has {tab.symbols}: {fix}{hint}")
 
 
 def _matrix_na(tab: Table, text: str) -> str | NA:
@@ -413,46 +448,56 @@ def _matrix_na(tab: Table, text: str) -> str | NA:
         return NA(
             TOO_LONG,
             f"is {rows}x{cols} but no output of table {tab.label} has more than {most_rows} rows or "
-            f"{most_cols} columns: {BDM_HINT} (ndim=2)",
+            f"{most_cols} columns: {BDM_HINT_2D}",
         )
     return normalized
 
 
-def answer(tab: Table | None, entry: Item, no_table: NA | None = None, ndim: int = 1) -> Answer:
-    """Look one input (a string, or with ``ndim=2`` a matrix) up by its normalised form, or
-    in a sampled table by its pattern; an NA answer when it cannot be."""
-    where = (tab.name, tab.version) if tab is not None else (None, None)
-    source = tab.source if tab is not None else None
+def find(tab: Table | None, entry: Item, no_table: NA | None = None, ndim: int = 1) -> tuple[str | None, int | None, NA | None]:
+    """(normalised text, row, NA) of one input (a string, or with ``ndim=2`` a matrix):
+    its row by its normalised form, or in a sampled table by its pattern; no row and the
+    NA that says why when it has no value (never produced, unreliable, ...)."""
     if not entry.ok or tab is None:
-        return Answer(entry.label, None, {c: None for c in ANSWER_COLUMNS}, *where, entry.na or no_table, source)
-    none = {c: None for c in tab.columns}
+        return None, None, entry.na or no_table
     if ndim != tab.dims:
         holds, needs = ("strings", "a 1-D table (ndim=1)") if tab.dims == 1 else ("matrices", "ndim=2")
-        na = NA(WRONG_NDIM, f"table {tab.label} holds {holds}: {'a matrix needs a 2-D table' if ndim == 2 else 'pass ' + needs}")
-        return Answer(entry.label, None, none, *where, na, source)
+        fix = "a matrix needs a 2-D table, e.g. table='d5x2-2d-s2000' (or ndim=1 for strings)" if ndim == 2 else "pass " + needs
+        return None, None, NA(WRONG_NDIM, f"table {tab.label} holds {holds}: {fix}")
     normalized = _matrix_na(tab, entry.text) if ndim == 2 else symbols_na(tab, entry.text)
     if isinstance(normalized, NA):
-        return Answer(entry.label, None, none, *where, normalized, source)
+        return None, None, normalized
+    if not normalized:
+        return normalized, None, NA(EMPTY, "is empty: no machine outputs an empty string, so it has no K")
     if ndim == 1 and len(normalized) > tab.max_length:
-        na = NA(
+        return normalized, None, NA(
             TOO_LONG,
             f"has length {len(normalized)} but no output of table {tab.label} is longer than "
             f"{tab.max_length}: {BDM_HINT}",
         )
-        return Answer(entry.label, normalized, none, *where, na, source)
-    row = tab.index.get(tab.key(normalized))
+    row = tab.index.get(tab.key(normalized) if tab.sampled else normalized)
     if row is None:
-        seen = "in the sample (its K is more than the table can tell)" if tab.sampled else "no machine outputs it"
-        na = NA(NOT_PRODUCED, f"not produced by this table ({tab.label}): {seen}; {BDM_HINT}")
-        return Answer(entry.label, normalized, tab.values(None), *where, na, source)
-    if tab.sampled and tab.columns["hits"][row] < MIN_HITS:
-        na = NA(
-            RARE,
-            f"seen {tab.columns['hits'][row]} times in the sample of {tab.label}, fewer than {MIN_HITS}: "
-            f"its K is not reliable (acss drops such strings too)",
-        )
-        return Answer(entry.label, normalized, none, *where, na, source)
-    return Answer(entry.label, normalized, tab.values(row), *where, None, source)
+        seen = "the sample never saw it (its K is more than the table can tell)" if tab.sampled else "no machine outputs it"
+        return normalized, None, NA(NOT_PRODUCED, f"not produced by this table ({tab.label}): {seen}; {BDM_HINT}")
+    if not tab.reliable[row]:
+        return normalized, None, NA(RARE, f"not answered: {why_unreliable(tab, row)}")
+    return normalized, row, None
+
+
+def answer(tab: Table | None, entry: Item, no_table: NA | None = None, ndim: int = 1) -> Answer:
+    """Look one input (a string, or with ``ndim=2`` a matrix) up by its normalised form, or
+    in a sampled table by its pattern; an NA answer when it cannot be (``find``)."""
+    where = (tab.name, tab.version) if tab is not None else (None, None)
+    source = tab.source if tab is not None else None
+    normalized, row, na = find(tab, entry, no_table, ndim)
+    if row is not None:
+        return Answer(entry.label, normalized, tab.values(row), *where, None, source)
+    if tab is None or not entry.ok:
+        values = {c: None for c in ANSWER_COLUMNS}
+    elif na.kind in (NOT_PRODUCED, EMPTY):  # count 0: no machine outputs it
+        values = tab.values(None)
+    else:
+        values = {c: None for c in tab.columns}
+    return Answer(entry.label, normalized, values, *where, na, source)
 
 
 def lookup(
@@ -488,6 +533,8 @@ def frame(answers: list[Answer], columns: list[str] | None = None) -> pd.DataFra
     Floats stay float (NaN for NA); integer columns (count, rank, hits) become nullable
     Int64, or exact Python ints where they outgrow int64.
     """
+    import pandas as pd
+
     names = columns or list(dict.fromkeys(c for a in answers for c in a.values)) or list(ANSWER_COLUMNS)
     data = {}
     for name in names:
@@ -504,9 +551,54 @@ def frame(answers: list[Answer], columns: list[str] | None = None) -> pd.DataFra
     return out
 
 
+def _columns(tab: Table | None, entries: list[Item], no_table: NA | None, ndim: int) -> tuple[dict, list[NA | None]]:
+    """acss's value columns for a batch, taken from the table's arrays by row at once
+    (one ``find`` per input, no per-answer dict), and each input's NA or None."""
+    import pandas as pd
+
+    found = [find(tab, e, no_table, ndim) for e in entries]
+    reasons = [na for _, _, na in found]
+    rows = np.fromiter((-1 if row is None else row for _, row, _ in found), dtype=np.int64, count=len(found))
+    have = rows >= 0
+    take = np.where(have, rows, 0)
+    zero = np.fromiter((na is not None and na.kind in (NOT_PRODUCED, EMPTY) for na in reasons), dtype=bool, count=len(found))
+    data: dict[str, object] = {}
+    for name in tab.columns if tab is not None else ANSWER_COLUMNS:
+        if tab is None or not len(tab.strings):
+            data[name] = np.full(len(found), np.nan)
+            continue
+        column = tab.columns[name]
+        if column.dtype == object:  # exact counts past int64 (decimal128 in the file)
+            values = [column[r] if ok else (0 if z and name == "count" else None) for r, ok, z in zip(take, have, zero)]
+            fits = all(-(2**63) <= v < 2**63 for v in values if v is not None)
+            data[name] = pd.array(values, dtype="Int64") if fits else pd.array(values, dtype=object)
+        elif np.issubdtype(column.dtype, np.integer):
+            values = pd.array(column[take], dtype="Int64")
+            values[~have] = pd.NA
+            if name == "count":
+                values[zero] = 0
+            data[name] = values
+        else:
+            data[name] = np.where(have, column[take].astype(float), np.nan)
+    return data, reasons
+
+
+def _alphabets(alphabet: object) -> list[int] | None:
+    """acss's several alphabets (a list or tuple of them), or None for one."""
+    pd = sys.modules.get("pandas")
+    if isinstance(alphabet, (list, tuple, np.ndarray)) or pd is not None and isinstance(alphabet, pd.Series):
+        found = [int(a) if isinstance(a, np.integer) else a for a in list(alphabet)]
+        if not found:
+            raise CTMError("alphabet should be an integer from 2 to 10, or a list of them, got an empty list")
+        for a in found:
+            check_alphabet(a)
+        return list(dict.fromkeys(found))
+    return None
+
+
 def acss(
     strings: object,
-    alphabet: int | None = None,
+    alphabet: int | list[int] | None = None,
     *,
     table: str | None = None,
     version: int | None = None,
@@ -514,18 +606,67 @@ def acss(
     errors: str = "warn",
     ndim: int | None = None,
 ) -> pd.DataFrame:
-    """K and D of each input, like acss::acss, as a DataFrame indexed by the inputs.
+    """K and D of each input, like acss::acss, as a DataFrame with a row per input.
 
     Columns K, D (NaN where acss gives NA), count (0 for a string no machine outputs),
     rank, any further columns of the table (a sampled table's size, hits, D_se, K_se),
     and ``reason`` (None where there are values). ``alphabet`` None means the named
     table's own, or 2 (acss's own default is 9). ``ndim=2`` scores matrices.
+
+    Several alphabets (``alphabet=[2, 4]``, acss's ``alphabet = c(2, 4)``) give acss's
+    columns K.2, K.4, D.2, D.4, then ``reason.2``, ``reason.4``: NaN where a string has
+    more symbols than that alphabet (or its table has no value).
+
+    Rows are in input order, duplicates kept. The index is a pandas Series' own index
+    when ``strings`` is one (with the strings in a ``string`` column), so
+    ``df["K"] = acss(df["resp"])["K"]`` fills a column; else the input strings, as R's
+    acss names its rows. Raises CTMError for a bad argument (alphabet, table, errors).
     """
     check_errors(errors)
     ndim = auto_ndim(strings, ndim)
     entries = items(strings, ndim=ndim)
-    tab, no_table = open_or_na(table, version, alphabet, data_dir, ndim)
-    answers = [answer(tab, e, no_table, ndim) for e in entries]
-    out = frame(answers, list(tab.columns) if tab is not None else None)
-    settle(entries, [a.reason for a in answers], errors)
+    several = _alphabets(alphabet)
+    if several is not None:
+        return _acss_several(entries, several, table, version, data_dir, errors, ndim)
+    tab, no_table = open_or_na(table, version, _integer(alphabet), data_dir, ndim)
+    data, reasons = _columns(tab, entries, no_table, ndim)
+    data["reason"] = [None if na is None else na.detail for na in reasons]
+    out = _frame(entries, data)
+    settle(entries, reasons, errors)
     return out
+
+
+def _frame(entries: list[Item], data: dict) -> pd.DataFrame:
+    """The result frame: the batch's index (pipeline.batch.index), and the input strings
+    as a first ``string`` column when that index is a pandas Series' own."""
+    import pandas as pd
+
+    labels = index(entries)
+    if getattr(entries, "source_index", None) is not None:
+        data = {"string": [e.label for e in entries], **data}
+    return pd.DataFrame(
+        {k: pd.Series(v, dtype=object, index=labels) if isinstance(v, list) else pd.Series(v, index=labels) for k, v in data.items()}
+    )
+
+
+def _acss_several(entries, alphabets_: list[int], table, version, data_dir, errors, ndim) -> pd.DataFrame:
+    """acss(x, alphabet = c(2, 4)): K.a and D.a per alphabet, then reason.a."""
+    if table is not None:
+        raise CTMError("several alphabets take their default tables: leave out table= (or pass one alphabet)")
+    K, D, why, bad = {}, {}, {}, []
+    for a in alphabets_:
+        tab, no_table = open_or_na(None, version, a, data_dir, ndim)
+        data, reasons = _columns(tab, entries, no_table, ndim)
+        K[f"K.{a}"], D[f"D.{a}"] = data["K"], data["D"]
+        why[f"reason.{a}"] = [None if na is None else na.detail for na in reasons]
+        bad.append(reasons)
+    out = _frame(entries, {**K, **D, **why})
+    # an input is NA only when no alphabet answers it
+    merged = [None if any(r[i] is None for r in bad) else bad[0][i] for i in range(len(entries))]
+    settle(entries, merged, errors)
+    return out
+
+
+def _integer(value: object) -> object:
+    """A numpy integer scalar as a Python int (arguments accept both); anything else as is."""
+    return int(value) if isinstance(value, np.integer) else value

@@ -22,7 +22,6 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from pipeline.errors import CTMError
@@ -110,6 +109,8 @@ def count_type(machines: int) -> pa.DataType:
 
 def row_checksum(strings: pa.Array | pa.ChunkedArray, counts: pa.Array | pa.ChunkedArray) -> str:
     """SHA-256 of ``string<TAB>count<LF>`` for every row sorted by string (UTF-8, decimal)."""
+    import pyarrow.compute as pc  # only writers need it: lookups start without it
+
     order = pc.sort_indices(strings)
     text = pc.binary_join_element_wise(
         pc.cast(pc.take(strings, order), pa.string()),

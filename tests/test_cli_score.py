@@ -60,7 +60,7 @@ def test_bdm_lines_json_and_settings(toy):
     assert second.startswith("000000     bdm=6.000000")
     assert third.startswith("01         NA: has length 2: no block under strategy 'ignore' with block=3")
     (record,) = json.loads(run(["bdm", *toy, "-b", "3", "--json", "000000"]).stdout)
-    assert record == {"string": "000000", "bdm": 6.0, "reason": None,
+    assert record == {"string": "000000", "bdm": 6.0, "reason": None, "se_bound": 0.0, "imputed_share": 0.0,
                       "settings": {"table": "d3x2-s7 v1", "block": 3, "strategy": "ignore"}}
 
 
@@ -69,7 +69,7 @@ def test_bdm_lines_json_and_settings(toy):
     [
         (["--strategy", "recursive"], "00011101", "bdm", 5 + 5 + 4),
         (["--strategy", "correlated", "--shift", "2"], "0000000", "bdm", 5 + math.log2(3)),
-        (["--normalized"], "010101", "nbdm", 1.0),
+        (["--normalized"], "010101", "nbdm", 0.75),  # (12 - 6) / (14 - 6): the maximum counts the imputed 001, 011, 100, 110
         (["--entropy"], "000111010", "ent", math.log2(3)),
         (["--entropy", "--normalized"], "000111010", "nent", 1.0),
         (["--acss", "--alphabet", "2"], "0000000", "acss_bdm", 5 + 1 + 2),

@@ -83,3 +83,31 @@ def test_acss_experiments_example_runs(capsys):
     assert experiments.main(["--data", str(DATASETS)]) == 0
     printed = capsys.readouterr().out
     assert "Experiment 1: 34 strings" in printed and "Experiment 2: 200 strings" in printed
+
+
+@pytest.mark.parametrize(
+    "name, argv, message",
+    [
+        ("matthews2013", ["{bad}"], "lacks the column(s) string, mean: it needs string, mean (it has a, b)"),
+        ("matthews2013", ["{tmp}/absent.csv"], "absent.csv not found"),
+        ("matthews2013", ["{bad}", "--version", "0"], "lacks the column(s)"),
+        ("lifespan", ["{bad}", "--out", "{tmp}"], "lacks the column(s) age, toss, guess, roll, spot, grid"),
+        ("lifespan", ["--out", "{tmp}", "--rows", "0"], "argument --rows: should be a positive integer, got '0'"),
+        ("lifespan", ["--out", "{tmp}", "--boot", "-1"], "argument --boot: should be a positive integer, got '-1'"),
+        ("acss_experiments", ["--data", "{tmp}"], "exp1.csv not found"),
+        ("compare_published", ["--reference", "{tmp}", "--out", "{tmp}/plots"], "acss-K4-upto7.csv not found"),
+        ("nocutoff", ["d5x2", "--out", "{bad}"], "is a file, not a folder"),
+        ("nocutoff", ["d5x2", "--out", "{tmp}", "--watch", ""], "--watch should be a string of symbols"),
+    ],
+)
+def test_examples_end_edge_arguments_and_wrong_csvs_with_one_error_line(tmp_path, capsys, name, argv, message):
+    bad = tmp_path / "bad.csv"
+    bad.write_text("a,b\n1,2\n")
+    argv = [a.format(bad=bad, tmp=tmp_path) for a in argv]
+    try:
+        code = load(name).main(argv)
+    except SystemExit as exc:  # argparse's usage error
+        code = exc.code
+    err = capsys.readouterr().err
+    assert code == 2 and "Traceback" not in err
+    assert "error: " in err.splitlines()[-1] and message in err.splitlines()[-1], err

@@ -70,3 +70,68 @@ def test_a_2d_table_also_plots_its_3x3_matrices(tmp_path, monkeypatch):
     for path in paths:
         assert png_size(path) == SIZE
         assert_drawn(path)
+
+
+# -- sampled and long-output tables (issue 21) --------------------------------------------
+
+
+@pytest.fixture
+def shipped(tmp_path, monkeypatch):
+    monkeypatch.setenv("CTM_DATA_DIR", str(tmp_path / "none"))
+
+
+def texts(ax) -> list[str]:
+    return [t.get_text() for t in ax.get_legend().get_texts()]
+
+
+def test_a_sampled_table_draws_patterns_with_standard_error_bars(shipped):
+    import pandas as pd
+
+    from pipeline.plot import SE_LABEL, draw_halting, draw_length, draw_rank
+    from pipeline.query import open_table
+
+    tab = open_table("d4x4-s2000-sampled")
+    (ax,) = draw_length(tab).axes
+    assert texts(ax) == ["patterns", "mean K over strings (pattern weighted by its size)",
+                         f"{SE_LABEL} of each pattern's K", f"{SE_LABEL} of the mean (upper bound)"]
+    rows = pd.read_parquet(tab.folder / "table.parquet")
+    want = (rows.K * rows["size"]).groupby(rows.length).sum() / rows["size"].groupby(rows.length).sum()
+    (mean,) = [line for line in ax.get_lines() if line.get_label().startswith("mean K")]
+    assert mean.get_xdata().tolist() == want.index.tolist() and mean.get_ydata() == pytest.approx(want.to_numpy())
+    assert "patterns" in ax.get_title() and ax.get_xscale() == "linear"
+    (ax,) = draw_rank(tab).axes
+    assert texts(ax) == ["D of each string of the pattern", SE_LABEL] and ax.get_xlabel() == "rank (1 = most frequent pattern)"
+    (ax,) = draw_halting(tab).axes
+    assert ax.get_ylabel() == "share of the space (estimated)" and "a share 0.3248" in ax.get_title()
+
+
+def test_unreliable_rows_are_left_out_and_titles_fit(shipped):
+    from pipeline.plot import TITLE_WIDTH, draw_rank
+    from pipeline.query import open_table
+
+    tab = open_table("d5x2-2d-s2000-sampled")
+    (ax,) = draw_rank(tab).axes
+    (line,) = [line for line in ax.get_lines() if line.get_label() == "D of each string of the pattern"]
+    assert line.get_xdata().size == int(tab.reliable.sum()) < len(tab.strings)
+    title = ax.get_title()
+    assert f"{len(tab.strings) - int(tab.reliable.sum()):,} patterns with K_se > 0.5 bits left out" in title.replace("\n", " ")
+    assert all(len(part) <= TITLE_WIDTH for part in title.splitlines()) and "\n" in title
+
+
+def test_a_no_cutoff_table_draws_lengths_on_a_log_axis(shipped):
+    from pipeline.plot import draw_length
+    from pipeline.query import open_table
+
+    (ax,) = draw_length(open_table("d5x2-nocutoff")).axes
+    assert ax.get_xscale() == "log" and ax.get_xlabel() == "string length (log scale)"
+    assert texts(ax) == ["strings", "mean K"]
+
+
+def test_plot_out_to_a_file_or_below_one_is_a_one_line_error(root, tmp_path):
+    taken = tmp_path / "taken.png"
+    taken.write_bytes(b"not a folder")
+    for out, message in ((taken, "is a file, not a folder"), (taken / "sub", "cannot make the folder")):
+        result = CliRunner().invoke(main, ["plot", "--table", NAME, "--out", str(out), "--data-dir", str(root)])
+        assert result.exit_code == 2 and len(result.stderr.splitlines()) == 1, result.output
+        assert result.stderr.startswith(f"error: --out {out} " if "file" in message else "error: cannot make") and message in result.stderr
+    assert taken.read_bytes() == b"not a folder"

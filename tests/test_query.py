@@ -81,10 +81,11 @@ def test_string_not_produced_is_nan_with_a_warning_and_a_reason(opts):
     assert "not produced by this table" in answer.note and "BDM" in answer.note
 
 
-def test_empty_string_is_not_produced(opts):
+def test_empty_string_says_empty(opts):
     (answer,) = lookup("", **opts, errors="ignore")
     assert answer.count == 0 and answer.K is None
-    with pytest.warns(NAWarning):
+    assert answer.reason.kind == "empty" and answer.note.startswith("is empty") and "not produced" not in answer.note
+    with pytest.warns(NAWarning, match=r"\[empty: 1\]"):
         assert math.isnan(acss("", **opts).loc["", "K"])
 
 
@@ -133,8 +134,30 @@ def test_a_pandas_column_with_gaps_is_scored_around_them(opts):
     with pytest.warns(NAWarning, match="2 of 5 strings have NA values \\[missing value: 2\\]"):
         frame = acss(column, **opts)
     assert frame["K"].tolist()[::2] == [6.0, 4.0, 2.0] and frame["K"].isna().tolist() == [False, True, False, True, False]
-    assert frame.index.tolist() == ["OXXO", None, "XO", None, "X"]
+    assert frame.index.tolist() == [0, 1, 2, 3, 4] and frame["string"].tolist() == ["OXXO", None, "XO", None, "X"]
     assert reasons(frame).tolist() == [None, "missing value: nothing to score", None, "missing value: nothing to score", None]
+
+
+def test_a_dataframe_column_filled_by_acss_aligns_with_its_rows(opts):
+    """A Series in gives its own index back, in order, duplicates and all (the README's
+    ``df["K"] = acss(df["resp"])["K"]``); a list in gives the strings, duplicates kept."""
+    df = pd.DataFrame({"resp": ["XO", "OXXO", "XO", "abc", "X"]}, index=[10, 11, 12, 13, 11])
+    with pytest.warns(NAWarning, match=r"1 of 5 strings"):
+        got = acss(df["resp"], **opts)
+    assert got.index.tolist() == [10, 11, 12, 13, 11] and got["string"].tolist() == ["XO", "OXXO", "XO", "abc", "X"]
+    df["K"] = got["K"]
+    assert df["K"].tolist()[:3] == [4.0, 6.0, 4.0] and math.isnan(df["K"].tolist()[3]) and df["K"].tolist()[4] == 2.0
+    df2 = df.iloc[[1, 2, 0]].copy()
+    df2["K"] = acss(df2["resp"], **opts)["K"]  # label alignment on a unique index
+    assert df2.index.tolist() == [11, 12, 10] and df2["K"].tolist() == [6.0, 4.0, 4.0]
+    from pipeline.bdm import bdm
+    from pipeline.measures import entropy
+
+    assert entropy(df["resp"]).index.tolist() == [10, 11, 12, 13, 11]
+    assert bdm(df["resp"].iloc[:3], block=2, errors="ignore", **opts).index.tolist() == [10, 11, 12]
+    listed = acss(["XO", "X", "XO"], **opts)
+    assert listed.index.tolist() == ["XO", "X", "XO"] and "string" not in listed.columns
+    assert listed["K"].tolist() == [4.0, 2.0, 4.0]
 
 
 def test_a_numpy_integer_array_is_one_string(opts):
@@ -275,3 +298,21 @@ def test_cli_query_errors_are_one_line(root, args, message):
     assert result.exit_code == 2
     assert result.output.startswith("error: ") and message in result.output
     assert len(result.output.strip().splitlines()) == 1
+
+
+def test_acss_of_many_strings_takes_rows_at_once(tmp_path, monkeypatch):
+    """20,000 lookups in well under 3 s (they took 5 s when every answer resolved the
+    table's path; the benchmark's 100,000 take under 1 s: BENCHMARKS.md)."""
+    import random
+    import time
+
+    monkeypatch.setenv("CTM_DATA_DIR", str(tmp_path / "none"))
+    rng = random.Random(0)
+    xs = ["".join(rng.choice("01") for _ in range(rng.randint(1, 11))) for _ in range(20_000)]
+    acss(xs[:10])
+    start = time.perf_counter()
+    got = acss(xs)
+    assert time.perf_counter() - start < 3
+    assert got["K"].notna().all() and got.index.tolist() == xs
+    one = lookup(xs[:50])
+    assert got["K"].tolist()[:50] == [a.K for a in one] and got["rank"].tolist()[:50] == [a.rank for a in one]

@@ -4,6 +4,8 @@ value; exit 1 only when nothing could be scored, or anything under --strict)."""
 
 from __future__ import annotations
 
+import itertools
+
 import click
 
 from pipeline.errors import CTMError, NotScored
@@ -66,6 +68,25 @@ def gather(strings: tuple[str, ...], source) -> list[str]:
     return found
 
 
+CHUNK = 10_000
+"""Lines of --file read and answered at a time (``stream``)."""
+
+
+def stream(strings: tuple[str, ...], source):
+    """The command-line strings and the file's non-blank lines, in lists of up to CHUNK
+    (the first list holds the command-line strings and at least one line), read as they
+    are needed: a file of millions of lines is answered as it is read."""
+    from pipeline.inputs import iter_lines
+
+    lines = iter_lines(source) if source is not None else iter(())
+    first = list(strings) + list(itertools.islice(lines, CHUNK))
+    if not first:
+        raise CTMError("no inputs: give them as arguments or with --file F (or - for stdin); a string starting with '-' goes after --")
+    yield first
+    while chunk := list(itertools.islice(lines, CHUNK)):
+        yield chunk
+
+
 def line(label: str, width: int, text: str) -> str:
     return f"{label:<{width}}  {text}"
 
@@ -77,8 +98,12 @@ def na(reason: str) -> str:
 
 def finish(reasons: list[str | None], strict: bool) -> None:
     """End a batch: NotScored (exit 1) when no input has a value, or any lacks one under --strict."""
-    missing = sum(r is not None for r in reasons)
-    if missing == len(reasons):
-        raise NotScored(f"none of the {len(reasons)} inputs has a value; each line says why")
+    finish_counts(sum(r is not None for r in reasons), len(reasons), strict)
+
+
+def finish_counts(missing: int, total: int, strict: bool) -> None:
+    """``finish`` from counts: ``missing`` of ``total`` inputs have no value."""
+    if missing == total:
+        raise NotScored(f"none of the {total} inputs has a value; each line says why")
     if strict and missing:
-        raise NotScored(f"{missing} of {len(reasons)} inputs have no value (--strict); each line says why")
+        raise NotScored(f"{missing} of {total} inputs have no value (--strict); each line says why")

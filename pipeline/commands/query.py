@@ -6,12 +6,16 @@ command runs, so other ``ctm`` commands start without them.
 
 from __future__ import annotations
 
+import itertools
 import json
+import textwrap
 from typing import TYPE_CHECKING
 
 import click
 
-from pipeline.commands.batch import ALPHABET, DATA_DIR, FILE, GRID, JSON, STRICT, STRINGS, TABLE, VERSION, finish, gather, line, looks_2d, na
+from pipeline.commands.batch import (
+    ALPHABET, DATA_DIR, FILE, GRID, JSON, STRICT, STRINGS, TABLE, VERSION, finish_counts, line, looks_2d, na, stream,
+)
 
 if TYPE_CHECKING:
     from pipeline.query import Answer
@@ -50,7 +54,10 @@ def query(strings, table, version, alphabet, grid, as_json, source, strict, data
     An input the table cannot answer (more symbols than the table, longer than any
     output, never produced) gets a line saying why, and the others are still answered.
     A string starting with '-' goes after --, as in the last example. A sampled table
-    (alphabets 4, 5, 6, 9) also gives K_se, D_se, hits and the pattern's size.
+    (alphabets 4, 5, 6, 9) also gives K_se, D_se, hits and the pattern's size, and
+    answers NA where K_se is above 0.5 bits (docs/sampled-tables.md). --file is read and
+    answered 10,000 lines at a time, so answers start at once; columns line up to the
+    longest input of the first 10,000, and --2d/--1d is guessed from them.
 
     \b
     Examples:
@@ -62,18 +69,46 @@ def query(strings, table, version, alphabet, grid, as_json, source, strict, data
       tail -n +2 ratings.csv | cut -d, -f1 | ctm query --file -
       ctm query -- -++-+
     """
-    from pipeline.query import lookup
+    from pipeline.inputs import item
+    from pipeline.query import find, open_or_na
 
-    inputs = gather(strings, source)
+    chunks = stream(strings, source)
+    first = next(chunks)
     if grid is None:
-        grid = looks_2d(inputs)
-    answers = lookup(inputs, table, version, alphabet=alphabet, data_dir=data_dir, errors="ignore", ndim=2 if grid else 1)
+        grid = looks_2d(first)
+    ndim = 2 if grid else 1
+    tab, no_table = open_or_na(table, version, alphabet, data_dir, ndim)
+    width = max(map(len, first))
+    shown: dict[int, str] = {}  # row -> its text, worked out once per row
+    missing = total = 0
     if as_json:
-        click.echo(json.dumps([a.record() for a in answers], indent=1))
-    else:
-        width = max(len(a.string) for a in answers)
-        click.echo("\n".join(line(a.string, width, _text(a)) for a in answers))
-    finish([a.note for a in answers], strict)
+        click.echo("[")
+    for chunk in itertools.chain([first], chunks):
+        out = []
+        for text in chunk:
+            entry = item(text, ndim)
+            _, row, reason = find(tab, entry, no_table, ndim)
+            missing += reason is not None
+            if as_json:
+                out.append(textwrap.indent(json.dumps(_answer(tab, entry, no_table, ndim).record(), indent=1), " "))
+            elif row is None:
+                out.append(line(entry.label, width, na(reason.detail)))
+            else:
+                if row not in shown:
+                    shown[row] = _text(_answer(tab, entry, no_table, ndim))
+                out.append(line(entry.label, width, shown[row]))
+        # JSON: records joined by ",\n" across chunks, as one json.dumps(list, indent=1) prints them
+        click.echo((",\n" if as_json and total else "") + (",\n" if as_json else "\n").join(out), nl=not as_json)
+        total += len(chunk)
+    if as_json:
+        click.echo("\n]")
+    finish_counts(missing, total, strict)
+
+
+def _answer(tab, entry, no_table, ndim):
+    from pipeline.query import answer
+
+    return answer(tab, entry, no_table, ndim)
 
 
 @click.command()

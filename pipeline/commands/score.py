@@ -23,26 +23,59 @@ def _measure(normalized: bool, entropy: bool, acss: bool) -> str:
 
 
 def _scores(inputs: list[str], options: dict, measure: str, ndim: int = 1):
-    """(Series of values, the settings that produced them) for one measure."""
-    from pipeline.bdm import BDM, bdm, ent
-    from pipeline.measures import acss_bdm
+    """(values, reasons, standard-error bounds, imputed shares, the settings that produced
+    them) for one measure; bounds and shares are None where the measure has none."""
     from pipeline.query import open_or_na
 
     if measure == "acss_bdm":
+        from pipeline.measures import acss_bdm
+
         block, shift = options["block"] or 10, options["shift"] or options["block"] or 10
         alphabet = options["alphabet"] or (None if options["table"] else 9)
         where = {k: options[k] for k in ("table", "version", "data_dir")}
         values = acss_bdm(inputs, block, alphabet, shift, errors="ignore", **where)
         tab, _ = open_or_na(options["table"], options["version"], alphabet, options["data_dir"])
-        return values, {"table": tab.label if tab else None, "block": block, "delta": shift, "alphabet": alphabet or tab.symbols}
+        settings = {"table": tab.label if tab else None, "block": block, "delta": shift, "alphabet": alphabet or tab.symbols}
+        none = [None] * len(inputs)
+        return values.tolist(), values.attrs["reasons"], none, none, settings
+    from pipeline.bdm import BDM, _warn_imputed
+    from pipeline.inputs import NA, item, show
+
     chosen = {k: v for k, v in options.items() if v is not None}
     scorer = BDM(**chosen, ndim=ndim)
-    function = ent if "ent" in measure else bdm
-    values = function(inputs, measure.startswith("n"), errors="ignore", ndim=ndim, **chosen)
+    values, reasons, se, share, imputed = [], [], [], [], {}
+    for text in inputs:
+        entry = item(text, ndim)
+        checked = scorer.checked(entry.text) if entry.ok else entry.na
+        if isinstance(checked, NA):
+            found = None, checked
+        else:
+            details = scorer.details(checked, "ent" if "ent" in measure else "bdm", measure.startswith("n"))
+            imputed[show(entry.label)] = details.imputed
+            found = details, details.na
+        details, reason = found
+        values.append(details.value if details is not None and reason is None else None)
+        reasons.append(None if reason is None else reason.detail)
+        scored = details is not None and reason is None and "bdm" in measure
+        se.append(details.se if scored else None)
+        share.append(details.imputed_share if scored else None)
+    _warn_imputed(imputed, scorer.tab, stacklevel=2)
     settings = {"table": scorer.tab.label, "block": scorer.block, "strategy": scorer.strategy}
     if scorer.strategy == "correlated":
         settings["shift"] = scorer.shift
-    return values, settings
+    settings["sampled"] = scorer.tab.sampled
+    return values, reasons, se, share, settings
+
+
+def _value(measure: str, value: float, se: float | None, share: float | None, sampled: bool) -> str:
+    """A score as a line shows it: the value, its standard error's bound on a sampled
+    table, and the share of it imputed when there is one."""
+    text = f"{measure}={value:.6f}"
+    if se is not None and sampled:
+        text += f" (se <= {se:.6f}, an upper bound)"
+    if share:
+        text += f" ({share:.0%} of it from imputed blocks)"
+    return text
 
 
 @click.command()
@@ -67,7 +100,7 @@ def _scores(inputs: list[str], options: dict, measure: str, ndim: int = 1):
     default=None,
     help="A block the table never produced: 1 + the largest K of its length (pybdm), or NA [default: impute].",
 )
-@click.option("--normalized", "-n", is_flag=True, help="Normalised to [0, 1] by pybdm's bounds (ignore, recursive).")
+@click.option("--normalized", "-n", is_flag=True, help="Normalised to [0, 1]: pybdm's bounds over the values BDM uses, imputed blocks included (ignore, recursive).")
 @click.option("--entropy", "-e", is_flag=True, help="Block entropy (pybdm's ent; nent with --normalized) instead of BDM.")
 @click.option(
     "--acss",
@@ -112,19 +145,21 @@ def bdm(strings, source, block, strategy, shift, min_length, missing, normalized
                "alphabet": alphabet, "table": table, "version": version, "data_dir": data_dir}
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        values, settings = _scores(inputs, options, measure, 2 if grid else 1)
-    for warning in caught:  # imputed blocks (pybdm's rule): said once, as a note
+        values, reasons, se, share, settings = _scores(inputs, options, measure, 2 if grid else 1)
+    sampled = settings.pop("sampled", False)
+    for warning in caught:  # imputed blocks (pybdm's rule), pybdm's block: said once, as a note
         click.echo(f"note: {warning.message}", err=True)
-    reasons = values.attrs["reasons"]
     if as_json:
         click.echo(json.dumps([
-            {"string": s, measure: None if r else v, "reason": r, "settings": settings}
-            for s, v, r in zip(inputs, values.tolist(), reasons)
+            {"string": s, measure: None if r else v, "reason": r, "settings": settings,
+             **({"se_bound": e, "imputed_share": f} if "bdm" in measure and measure != "acss_bdm" else {})}
+            for s, v, r, e, f in zip(inputs, values, reasons, se, share)
         ], indent=1))
     else:
         width, shown = max(map(len, inputs)), ", ".join(f"{k} {v}" for k, v in settings.items())
         click.echo("\n".join(
-            line(s, width, na(r) if r else f"{measure}={v:.6f}  ({shown})") for s, v, r in zip(inputs, values.tolist(), reasons)
+            line(s, width, na(r) if r else f"{_value(measure, v, e, f, sampled)}  ({shown})")
+            for s, v, r, e, f in zip(inputs, values, reasons, se, share)
         ))
     finish(reasons, strict)
 
@@ -143,8 +178,9 @@ def local(strings, source, span, table, version, alphabet, as_json, strict, data
     """Local complexity (acss's local_complexity): K of every window of --span symbols.
 
     Each line gives the mean K over the string's windows, then each window's K in
-    order. A window the table never produced is NA, and so is the mean then. With a
-    sampled table (alphabets 4, 5, 6, 9) the mean's standard error follows it.
+    order. A window the table never produced (or, in a sampled table, knows only with
+    a standard error above 0.5 bits) is NA, and so is the mean then. With a sampled
+    table (alphabets 4, 5, 6, 9) an upper bound on the mean's standard error follows it.
 
     \b
     Examples:
@@ -152,23 +188,29 @@ def local(strings, source, span, table, version, alphabet, as_json, strict, data
       ctm local --span 4 --file strings.txt --json > local.json
       ctm local --alphabet 6 --span 4 1266116453
     """
-    from pipeline.measures import local_complexity
+    from pipeline.inputs import item
+    from pipeline.measures import check_span, mean_se, windows_of
+    from pipeline.query import open_or_na
 
     inputs = gather(strings, source)
-    found = local_complexity(inputs, span, alphabet, table=table, version=version, data_dir=data_dir, errors="ignore")
-    reasons = [s.attrs["reason"] for s in found]
+    tab, no_table = open_or_na(table, version, alphabet, data_dir)
+    span = check_span(tab, span)
+    found = [windows_of(tab, item(text), span, no_table) for text in inputs]
+    reasons = [None if r is None else r.detail for *_, r in found]
+    sampled = tab is not None and tab.sampled
     if as_json:
         click.echo(json.dumps([
-            {"string": text, "span": span, "mean": None if r else float(s.mean()), "windows": list(s.index),
-             "K": [None if math.isnan(k) else k for k in s.tolist()], "reason": r,
-             **({"mean_se": None if r else s.attrs["mean_se"]} if "mean_se" in s.attrs else {})}
-            for text, s, r in zip(inputs, found, reasons)
+            {"string": text, "span": span, "mean": None if r else sum(K) / len(K), "windows": windows,
+             "K": [None if math.isnan(k) else k for k in K], "reason": r,
+             **({"mean_se": None if r else mean_se(errors)} if sampled else {})}
+            for text, (windows, K, errors, _), r in zip(inputs, found, reasons)
         ], indent=1))
     else:
         width = max(map(len, inputs))
         click.echo("\n".join(
-            line(text, width, na(r) if r else f"mean={s.mean():.6f}" + (f" (se {s.attrs['mean_se']:.6f})" if "mean_se" in s.attrs else "")
-                 + "  K=" + " ".join(f"{k:.4f}" for k in s))
-            for text, s, r in zip(inputs, found, reasons)
+            line(text, width, na(r) if r else f"mean={sum(K) / len(K):.6f}"
+                 + (f" (se <= {mean_se(errors):.6f}, an upper bound)" if sampled else "")
+                 + "  K=" + " ".join(f"{k:.4f}" for k in K))
+            for text, (_, K, errors, _), r in zip(inputs, found, reasons)
         ))
     finish(reasons, strict)

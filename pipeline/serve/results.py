@@ -344,8 +344,8 @@ def matrix(
     blocks = []
     for (top, left, h, w), piece in zip(places, scorer._cut(checked)):
         found = scorer._ctm(piece)
-        K, imputed = (None, False) if isinstance(found, NA) else found
-        blocks.append({"top": top, "left": left, "rows": h, "cols": w, "block": piece, "K": K, "imputed": imputed})
+        K, imputed, K_se = (None, False, None) if isinstance(found, NA) else found
+        blocks.append({"top": top, "left": left, "rows": h, "cols": w, "block": piece, "K": K, "K_se": K_se, "imputed": imputed})
     return {
         "matrix": entry.text,
         "shape": [len(rows), len(rows[0])],
