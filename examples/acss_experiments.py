@@ -7,7 +7,7 @@
 - Experiment 2 (``exp2.csv``): 200 strings of 10 die faces (1-6), each judged "random" or
   "not random". K from the alphabet-6 table; do strings judged random have a higher K?
 
-Usage: python examples/acss_experiments.py [--data ../shared/datasets]
+Usage: python examples/acss_experiments.py [--data DIR]  (DIR defaults to the repository's datasets/)
 Prints, per experiment, the table used, K with its standard error, and the statistics
 (Pearson and Spearman correlations with age; means per judgment, Welch's t-test and a
 logistic regression of the judgment on K).
@@ -26,7 +26,8 @@ from scipy import stats
 from pipeline.measures import entropy
 from pipeline.query import acss
 
-DATA = Path("../shared/datasets")
+DATA = Path(__file__).resolve().parent.parent / "datasets"
+"""The repository's datasets/ (sources and licences in datasets/README.md)."""
 
 
 def experiment_1(data: Path) -> dict:
@@ -60,7 +61,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     data = Path(args.data)
     if not (data / "exp1.csv").is_file():
-        print(f"error: {data / 'exp1.csv'} not found (the data is in ../shared/datasets)", file=sys.stderr)
+        print(f"error: {data / 'exp1.csv'} not found (exp1.csv and exp2.csv are in the repository's datasets/)", file=sys.stderr)
         return 2
     one = experiment_1(data)
     f = one["frame"]

@@ -1,10 +1,9 @@
 """Compare this project's tables with the published ones, in units of standard error.
 
-- acss's K.4 (alphabet 4, a sample of (4,4) machines; ../shared/reference/
-  acss-K4-upto7.csv, every normalised string of length 1 to 7) against the sampled
+- acss's K.4 (alphabet 4, a sample of (4,4) machines; tests/data/acss-K4-upto7.csv, every normalised string of length 1 to 7) against the sampled
   d4x4-s2000-sampled table. acss's standard error comes from its sample size (CTM.md:
   about 1 / (ln 2 sqrt(D |P| 3.254e11)) bits), ours from the table's K_se.
-- The published 2-D K of every 3x3 matrix (../shared/reference/ctm-2d-3x3.csv, a sample
+- The published 2-D K of every 3x3 matrix (tests/data/ctm-2d-3x3.csv, a sample
   of 1.29e12 (5,2) 2-D machines: pybdm's and OACC's table) against this project's
   default 2-D table. The published K is -log2(C / Z) with Z = 3,490,682,926,304, so its
   count is C = Z 2**-K and its standard error sqrt(|Stab(s)| / C) / ln 2, |Stab(s)| the
@@ -18,6 +17,8 @@ For each, it prints the share of values within 3 combined standard errors and th
 largest differences, and writes a plot (PNG) of ours against theirs with error bars.
 
 Usage: python examples/compare_published.py [--reference DIR] --out DIR
+(DIR of the published values defaults to the repository's tests/data/; sources in
+tests/data/REFERENCE.md)
 """
 
 from __future__ import annotations
@@ -35,7 +36,8 @@ import pandas as pd
 from pipeline.grid import transform
 from pipeline.query import acss, open_table
 
-REFERENCE = Path("../shared/reference")
+REFERENCE = Path(__file__).resolve().parent.parent / "tests" / "data"
+"""The repository's tests/data/ (sources in tests/data/REFERENCE.md)."""
 ACSS_HALTING = 3.254e11
 """Halting machines in acss's (4,4) sample (CTM.md)."""
 Z_2D = 3_490_682_926_304
@@ -150,8 +152,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", required=True, help="folder for the plots")
     args = parser.parse_args(argv)
     reference, out = Path(args.reference), Path(args.out)
-    if not reference.is_dir():
-        print(f"error: {reference} not found (the published values are in ../shared/reference)", file=sys.stderr)
+    if not (reference / "acss-K4-upto7.csv").is_file():
+        print(f"error: {reference / 'acss-K4-upto7.csv'} not found (the published values are in the repository's tests/data/)",
+              file=sys.stderr)
         return 2
     out.mkdir(parents=True, exist_ok=True)
     k4 = compare_k4(reference)

@@ -12,7 +12,7 @@ person's complexity is the mean of the tasks scored. A LOWESS curve of complexit
 against age, with a bootstrap band, gives the age of the peak.
 
 Usage: python examples/lifespan.py [CSV] --out DIR [--rows N] [--boot 200] [--seed 25]
-(CSV defaults to ../shared/datasets/lifespan.csv). Writes DIR/lifespan.png and
+(CSV defaults to the repository's datasets/lifespan.csv). Writes DIR/lifespan.png and
 DIR/scores.csv, and prints the peak age with its interval.
 """
 
@@ -32,7 +32,8 @@ from pipeline.errors import CTMError
 from pipeline.measures import response_distribution
 from pipeline.query import acss
 
-DEFAULT_CSV = Path("../shared/datasets/lifespan.csv")
+DEFAULT_CSV = Path(__file__).resolve().parent.parent / "datasets" / "lifespan.csv"
+"""The study's responses (source and licence in datasets/README.md)."""
 
 
 @dataclass(frozen=True)
@@ -161,7 +162,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         frame = pd.read_csv(args.csv, dtype=str, nrows=args.rows)
     except FileNotFoundError:
-        print(f"error: {args.csv} not found (the study's data is in ../shared/datasets/lifespan.csv)", file=sys.stderr)
+        print(f"error: {args.csv} not found (the study's data is the repository's datasets/lifespan.csv)", file=sys.stderr)
         return 2
     frame["age"] = pd.to_numeric(frame["age"], errors="coerce")
     frame = frame[frame["age"].notna()].reset_index(drop=True)

@@ -6,7 +6,7 @@ random"; the paper regresses each string's mean rating on its mean local complex
 R^2 = 0.54, 0.50 and < 0.00002.
 
 Usage: python examples/matthews2013.py [CSV] [--table d5x2-s500] [--version N]
-(CSV defaults to ../shared/datasets/matthews2013.csv, with columns string, mean, sd).
+(CSV defaults to the repository's datasets/matthews2013.csv, with columns string, mean, sd).
 """
 
 from __future__ import annotations
@@ -23,7 +23,8 @@ from pipeline.measures import local_complexity
 
 SPANS = (4, 5, 10)
 PAPER_R2 = {4: "0.54", 5: "0.50", 10: "< 0.00002"}
-DEFAULT_CSV = Path("../shared/datasets/matthews2013.csv")
+DEFAULT_CSV = Path(__file__).resolve().parent.parent / "datasets" / "matthews2013.csv"
+"""The ratings (source and licence in datasets/README.md)."""
 
 
 def mean_local_complexity(strings: list[str], span: int, table: str | None, version: int | None) -> np.ndarray:
@@ -61,7 +62,7 @@ def analyse(frame: pd.DataFrame, table: str | None = None, version: int | None =
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("csv", nargs="?", type=Path, default=DEFAULT_CSV, help="ratings CSV (string, mean, sd)")
+    parser.add_argument("csv", nargs="?", type=Path, default=DEFAULT_CSV, help="ratings CSV (string, mean, sd) [%(default)s]")
     parser.add_argument("--table", default=None, help="binary table [default: d5x2-s500]")
     parser.add_argument("--version", type=int, default=None, help="table version [default: latest]")
     args = parser.parse_args(argv)

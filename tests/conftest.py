@@ -12,7 +12,7 @@ DATA = Path(__file__).parent / "data"
 
 @pytest.fixture(scope="session")
 def reference_records() -> list[dict]:
-    """Records of reference-simulator-ranges.json (a copy of ../shared/reference/)."""
+    """Records of reference-simulator-ranges.json (tests/data/REFERENCE.md gives their source)."""
     return json.loads((DATA / "reference-simulator-ranges.json").read_text())
 
 
