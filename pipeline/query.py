@@ -141,10 +141,11 @@ class Table:
     def label(self) -> str:
         return f"{self.name} v{self.version}"
 
-    @property
+    @cached_property
     def source(self) -> str:
         """``shipped``, or the data root this version comes from: tells apart two tables of
-        the same name and version (the shipped one, and one computed into a data root)."""
+        the same name and version (the shipped one, and one computed into a data root).
+        Found once per table: every answer carries it, and finding it resolves paths."""
         return source_of(self.folder)
 
     def values(self, row: int | None) -> dict[str, object]:
