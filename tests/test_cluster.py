@@ -97,6 +97,7 @@ def ctm(*args: str) -> list[str]:
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(300)  # worker processes and two or three rounds of shards: 50 s on a busy machine
 def test_killed_worker_changes_nothing_but_time(tmp_path, cluster):
     address, client, workers = cluster
     job = tmp_path / "d5x2.toml"
@@ -150,6 +151,7 @@ def test_killed_worker_changes_nothing_but_time(tmp_path, cluster):
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(300)  # worker processes and two or three rounds of shards: 50 s on a busy machine
 def test_lost_scheduler_is_one_line_and_the_resubmission_counts_only_the_rest(tmp_path, processes):
     job = tmp_path / "d5x2.toml"
     job.write_text(JOB)
