@@ -1,4 +1,5 @@
-"""Shared fixtures: the reference simulator's printouts, and a comparison of two counts."""
+"""Shared fixtures: the reference simulator's printouts, and a comparison of two counts;
+and the time budget of the docker tests."""
 
 from __future__ import annotations
 
@@ -8,11 +9,21 @@ from pathlib import Path
 import pytest
 
 DATA = Path(__file__).parent / "data"
+DOCKER_TIMEOUT = 1200
+"""Seconds a docker test may take unless it says otherwise (pyproject's timeout, 120 s, is
+for the rest): a cold first run builds the base image and the wheelhouse."""
+
+
+def pytest_collection_modifyitems(items):
+    """Docker tests without a timeout mark of their own get DOCKER_TIMEOUT."""
+    for item in items:
+        if item.get_closest_marker("docker") and not item.get_closest_marker("timeout"):
+            item.add_marker(pytest.mark.timeout(DOCKER_TIMEOUT))
 
 
 @pytest.fixture(scope="session")
 def reference_records() -> list[dict]:
-    """Records of reference-simulator-ranges.json (a copy of ../shared/reference/)."""
+    """Records of reference-simulator-ranges.json (tests/data/REFERENCE.md gives their source)."""
     return json.loads((DATA / "reference-simulator-ranges.json").read_text())
 
 

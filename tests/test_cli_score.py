@@ -15,7 +15,7 @@ from pipeline.cli import main
 from pipeline.query import normalize_one, open_table
 
 NAME = "d3x2-s7"
-MATTHEWS = Path(__file__).resolve().parent.parent.parent / "shared" / "datasets" / "matthews2013.csv"
+MATTHEWS = Path(__file__).resolve().parent.parent / "datasets" / "matthews2013.csv"
 
 
 @pytest.fixture
@@ -33,7 +33,6 @@ def run(args, **kwargs):
     return CliRunner().invoke(main, args, **kwargs)
 
 
-@pytest.mark.skipif(not MATTHEWS.is_file(), reason="needs ../shared/datasets/matthews2013.csv")
 def test_bdm_scores_the_matthews_strings_from_a_file(tmp_path, monkeypatch):
     monkeypatch.setenv("CTM_DATA_DIR", str(tmp_path / "none"))
     strings = [line.split(",")[0] for line in MATTHEWS.read_text().splitlines()[1:]]

@@ -1,5 +1,5 @@
 """The examples that redo published studies, on small deterministic subsets of their data
-(read from ../shared/datasets, never copied into the project; skipped where it is absent)."""
+(the studies' data in datasets/, with its sources and licences in datasets/README.md)."""
 
 from __future__ import annotations
 
@@ -16,8 +16,7 @@ from pipeline.measures import response_distribution
 from pipeline.query import acss
 
 REPO = Path(__file__).resolve().parent.parent
-SHARED = REPO.parent / "shared"
-DATASETS = SHARED / "datasets"
+DATASETS = REPO / "datasets"
 
 
 def load(name: str):
@@ -29,13 +28,7 @@ def load(name: str):
     return module
 
 
-def need(path: Path) -> None:
-    if not path.exists():
-        pytest.skip(f"{path} is absent: the study's data lives in ../shared beside the checkout")
-
-
 def test_lifespan_example_on_200_rows(tmp_path, capsys):
-    need(DATASETS / "lifespan.csv")
     lifespan = load("lifespan")
     assert lifespan.main([str(DATASETS / "lifespan.csv"), "--out", str(tmp_path), "--rows", "200", "--boot", "20"]) == 0
     printed = capsys.readouterr().out
@@ -74,13 +67,11 @@ def test_response_distribution_of_grids_counts_every_3x3_matrix():
 
 
 def test_acss_experiments_example_runs(capsys):
-    need(DATASETS / "exp1.csv")
     experiments = load("acss_experiments")
     from pipeline.query import alphabets
 
-    if not {4, 6} <= set(alphabets()):
-        pytest.skip("the alphabet-4 and alphabet-6 tables are not installed")
-    assert experiments.main(["--data", str(DATASETS)]) == 0
+    assert {4, 6} <= set(alphabets()), "the alphabet-4 and alphabet-6 tables ship with the package"
+    assert experiments.main([]) == 0, "the default --data is the repository's datasets/"
     printed = capsys.readouterr().out
     assert "Experiment 1: 34 strings" in printed and "Experiment 2: 200 strings" in printed
 
@@ -111,3 +102,25 @@ def test_examples_end_edge_arguments_and_wrong_csvs_with_one_error_line(tmp_path
     err = capsys.readouterr().err
     assert code == 2 and "Traceback" not in err
     assert "error: " in err.splitlines()[-1] and message in err.splitlines()[-1], err
+
+
+@pytest.mark.parametrize(
+    "name, default, want",
+    [
+        ("lifespan", "DEFAULT_CSV", "datasets/lifespan.csv"),
+        ("matthews2013", "DEFAULT_CSV", "datasets/matthews2013.csv"),
+        ("acss_experiments", "DATA", "datasets"),
+        ("compare_published", "REFERENCE", "tests/data"),
+    ],
+)
+def test_examples_read_the_repositorys_own_data_by_default(name, default, want, capsys):
+    """A clone stands alone: each example's default input is in the repository (datasets/
+    or tests/data/), whatever the working directory, and its help names that path."""
+    example = load(name)
+    path = getattr(example, default)
+    assert path == REPO / want and path.exists()
+    with pytest.raises(SystemExit) as exited:
+        example.main(["--help"])
+    assert exited.value.code == 0
+    printed = capsys.readouterr().out
+    assert "shared" not in printed and path.name in printed

@@ -51,6 +51,7 @@ def ctm(*args: str) -> subprocess.CompletedProcess:
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(300)  # 30 CLI processes beside a busy loop: 20 s to 80 s on a busy machine
 def test_damaged_partial_reduce_exits_2_every_time_under_load(damaged):
     root, victim = damaged
     cores = os.cpu_count() or 1

@@ -33,7 +33,7 @@ from pipeline.tables import publish
 SHIPPED = ["d2x2-s6", "d3x2-s21", "d4x2-s107", "d5x2-s500"]
 RECOMPUTED = ["d2x2-s6", "d3x2-s21", "d4x2-s107"]
 REPO = Path(__file__).resolve().parent.parent
-MATTHEWS = REPO.parent / "shared" / "datasets" / "matthews2013.csv"
+MATTHEWS = REPO / "datasets" / "matthews2013.csv"
 FLIP = str.maketrans("01", "10")
 PYBDM_LONG = (
     "00011110110111011001011010001100001101101100001001000101110010100111001010001010011010000010111000"
@@ -219,7 +219,6 @@ def test_acss_local_complexity_values_agree(empty_root):
     assert round(span11.mean(), 2) == 29.53 and round(span5.mean(), 2) == 11.22
 
 
-@pytest.mark.skipif(not MATTHEWS.is_file(), reason="needs ../shared/datasets/matthews2013.csv")
 def test_matthews2013_example_reproduces_the_acss_paper(empty_root):
     """acss test-manuscript2014.R: R^2 0.54, 0.50 and < 0.00002 for spans 4, 5, 10."""
     spec = importlib.util.spec_from_file_location("matthews2013", REPO / "examples" / "matthews2013.py")

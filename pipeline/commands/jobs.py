@@ -4,15 +4,21 @@ from __future__ import annotations
 
 import logging
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 import click
 
 from pipeline.errors import CTMError
 from pipeline.reduce import Reduced, reduce_job
-from pipeline.run import RunReport, connect, plan_of, run, run_with_client, survey
 from pipeline.spec import load_spec
 from pipeline.tables import data_root, list_tables, shipped_root
 from pipeline.tidy import STALE_AFTER, remove_stale
+
+if TYPE_CHECKING:
+    from pipeline.run import RunReport
+
+# pipeline.run (and with it Dask's distributed, half a second) is imported by the commands
+# that use it, so that `ctm query`, `ctm reduce` and the rest start without it.
 
 JOB = click.argument("job", metavar="JOB.toml")
 DATA_DIR = click.option(
@@ -75,6 +81,8 @@ def _quiet_client():
 
 
 def _compute(spec, root, scheduler, workers, processes, shards, progress, timeout) -> RunReport:
+    from pipeline.run import connect, run, run_with_client
+
     if scheduler:
         with _quiet_client(), connect(scheduler) as client:
             return run_with_client(spec, client, root, shards, progress, timeout)
@@ -179,6 +187,8 @@ def submit(job, shard_text, data_dir, scheduler, workers, processes, progress, t
     Example:
       ctm submit jobs/d5x2.toml --shards 0:5000 --scheduler tcp://10.0.0.5:8786
     """
+    from pipeline.run import plan_of
+
     spec, root = load_spec(job), data_root(data_dir)
     shards = plan_of(spec).parse_shards(shard_text) if shard_text else None
     _tidy(spec, root)
@@ -195,6 +205,8 @@ def status(job, data_dir):
     Example:
       ctm status jobs/d5x2.toml
     """
+    from pipeline.run import plan_of, survey
+
     spec, root = load_spec(job), data_root(data_dir)
     plan = plan_of(spec)
     _tidy(spec, root)
