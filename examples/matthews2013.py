@@ -62,7 +62,7 @@ def analyse(frame: pd.DataFrame, table: str | None = None, version: int | None =
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("csv", nargs="?", type=Path, default=DEFAULT_CSV, help="ratings CSV (string, mean, sd)")
+    parser.add_argument("csv", nargs="?", type=Path, default=DEFAULT_CSV, help="ratings CSV (string, mean, sd) [default: the repository's datasets/matthews2013.csv]")
     parser.add_argument("--table", default=None, help="binary table [default: d5x2-s500]")
     parser.add_argument("--version", type=int, default=None, help="table version [default: latest]")
     args = parser.parse_args(argv)

@@ -121,7 +121,9 @@ def test_the_acss_experiments_score_from_the_shipped_tables():
     exp2 = pd.read_csv(DATASETS / "exp2.csv", dtype={"string": str})
     one = acss(exp1.string, alphabet=4)
     two = acss(exp2.string, alphabet=6)
-    assert list(one.index) == list(exp1.string) and list(two.index) == list(exp2.string)
+    # a Series in gives its own index back, with the strings in a column (issue 21)
+    assert list(one.index) == list(exp1.index) and list(two.index) == list(exp2.index)
+    assert list(one.string) == list(exp1.string) and list(two.string) == list(exp2.string)
     assert len(one) == 34 and len(two) == 200 and one.K.notna().all() and two.K.notna().all()
     # the first string of each (as the README's query shows for exp2's), and the sums
     assert one.K.iloc[0] == pytest.approx(32.881734, abs=5e-7) and two.K.iloc[0] == pytest.approx(37.236154, abs=5e-7)
