@@ -3,9 +3,8 @@
 from libc.stdint cimport int32_t, int64_t, uint32_t
 
 from tmsim_ext._types cimport symbol_t, pos_t, step_t
-from tmsim_ext._records cimport rec_push, rec_spaced
 from tmsim_ext._journal cimport marks_next
-from tmsim_ext._grid_types cimport Ctx, SHIFT_LOOKBACK
+from tmsim_ext._grid_types cimport Ctx
 
 
 cdef inline void cell_xy(Ctx* c, pos_t p, pos_t* x, pos_t* y) noexcept nogil:
@@ -68,19 +67,3 @@ cdef inline bint shifted(Ctx* c, step_t t1, pos_t p1, step_t t, pos_t h, int sid
             return False
     return True
 
-
-cdef inline bint record(Ctx* c, step_t t, pos_t h, int q, int side) noexcept nogil:
-    """Push an edge record and compare it with earlier ones of its state and direction
-    (the 1-D kernel's schedule: record j back only when the one before it lies at the
-    same distance in time and space, or there is none)."""
-    cdef pos_t back = c.dig_step[c.m + side * c.m].off   # the move that reached the edge
-    cdef int32_t k = rec_push(c.rec, &c.nrec, c.rec_last, q * 4 + side, t, h, c.tape[h - back])
-    cdef symbol_t behind = c.rec[c.nrec - 1].behind
-    cdef int looked = 0
-    while k >= 0 and looked < SHIFT_LOOKBACK:
-        looked += 1
-        if (rec_spaced(c.rec, k, looked, t, h) and c.rec[k].behind == behind
-                and shifted(c, c.rec[k].t, c.rec[k].p, t, h, side)):
-            return True
-        k = c.rec[k].prev
-    return False
