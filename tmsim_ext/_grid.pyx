@@ -26,10 +26,9 @@
 
 from libc.stdint cimport int8_t, int32_t, int64_t, uint8_t, uint32_t, uint64_t
 from libc.stdlib cimport calloc, free
-from libc.string cimport memset
+from libc.string cimport memcpy
 
 from tmsim_ext._types cimport u128, symbol_t, digit_t, pos_t, step_t
-from libc.string cimport memcpy
 
 from tmsim_ext._countmap cimport CountMap, cmap_add_mass, cmap_init, cmap_free
 from tmsim_ext._acc cimport Acc, acc_init, acc_free, acc_results
@@ -38,10 +37,12 @@ from tmsim_ext._patterns cimport normalize_into
 from tmsim_ext._proofs cimport BY_CLOSED, proof_flags
 from tmsim_ext._partial cimport (
     put_digit, set_entry, halt_time, decide, count_limit, fresh_state, close_row, take_target, drop_target,
-    sample_start, draw, sample_end, block_start, block_names, alloc_partial, free_partial,
+    sample_start, draw, sample_end, block_start, block_names, alloc_partial, free_partial, raise_stopped,
+    ctx_init, ctx_sampling,
 )
 from tmsim_ext._watch cimport Watch, watch_start, watch_due, at_edge, watch_decides
-from tmsim_ext._grid_types cimport Move, Rect, Head, Ctx, NSYM, SEP
+from tmsim_ext._grid_types cimport Move, Rect, Ctx, NSYM, SEP
+from tmsim_ext._steps cimport Head, plain_steps
 from tmsim_ext._grid_turn cimport turn, text_order
 
 GRID_KERNEL_VERSION = "1"
@@ -164,56 +165,6 @@ cdef inline void leaf_halts(Ctx* c, pos_t h, step_t t, Rect r) noexcept nogil:
     halt_time(c, t, c.w * <u128>c.m, c.m)
 
 
-cdef int plain_steps(Ctx* c, Head* at, step_t due, Rect r, int ck_qm, pos_t ck_h) noexcept nogil:
-    """Apply fixed move entries while nothing needs a look. Returns 0 before an entry that
-    is free or halts; 1 after a step that leaves the rectangle, reaches the checkpoint's
-    state and cell, or ``due`` (at most S)."""
-    cdef pos_t h = at.h, x = at.x, y = at.y
-    cdef int qm = at.qm, e
-    cdef step_t t = at.t
-    cdef symbol_t s
-    cdef Move mv
-    cdef uint32_t xw = <uint32_t>(r.xhi - r.xlo), yw = <uint32_t>(r.yhi - r.ylo)
-    cdef pos_t xlo = r.xlo, ylo = r.ylo
-    cdef symbol_t* tape = c.tape
-    cdef const Move* step = c.step
-    cdef pos_t* jpos = c.jpos
-    cdef symbol_t* jold = c.jold
-    while True:
-        s = tape[h]
-        e = qm + s
-        mv = step[e]
-        jpos[t] = h
-        jold[t] = s
-        tape[h] = mv.wr
-        h += mv.off
-        x += mv.dx
-        y += mv.dy
-        qm = mv.nxm
-        t += 1
-        if ((mv.go == 0) | (<uint32_t>(x - xlo) > xw) | (<uint32_t>(y - ylo) > yw) | (t >= due)
-                | (((qm ^ ck_qm) | (h ^ ck_h)) == 0)):
-            break
-    if mv.go == 0:
-        t -= 1
-        tape[h] = s
-        qm = e - s
-        at.h = h
-        at.x = x
-        at.y = y
-        at.q = c.state_of[qm]
-        at.qm = qm
-        at.t = t
-        return 0
-    at.h = h
-    at.x = x
-    at.y = y
-    at.q = c.state_of[qm]
-    at.qm = qm
-    at.t = t
-    return 1
-
-
 cdef void walk(Ctx* c, Head start, Rect r) noexcept nogil:
     """Run the current class from ``start`` in rectangle ``r`` to a leaf or a branch.
 
@@ -227,7 +178,7 @@ cdef void walk(Ctx* c, Head start, Rect r) noexcept nogil:
     cdef int32_t nrec0 = c.nrec
     cdef digit_t a
     while True:
-        if plain_steps(c, &at, due, r, w.ck_qm, w.ck_h) == 0:
+        if plain_steps(c, &at, due, r.xlo, r.xhi, r.ylo, r.yhi, w.ck_qm, w.ck_h) == 0:
             e = at.qm + c.tape[at.h]
             a = c.act[e]
             if a < 0:
@@ -365,8 +316,7 @@ cdef void branch(Ctx* c, int e, Head at, Rect r) noexcept nogil:
         c.group = group
         c.tmask = tmask
         c.acc = shared
-        drop_target(c, x, mult, wbase, fwbase)
-        if c.failed:
+        if drop_target(c, x, mult, wbase, fwbase):
             break
     c.depth -= 1
     c.discarding = discarding
@@ -557,25 +507,12 @@ def count_grid_blocks(int n, int m, step_t max_steps, const digit_t[:, ::1] bloc
     cdef Ctx c
     cdef Py_ssize_t i
     cdef int bad = 0
-    memset(&c, 0, sizeof(Ctx))
-    c.n = n
-    c.m = m
-    c.b = m * (4 * n + 1)
-    c.E = n * m
-    c.S = max_steps
-    c.T = max_steps
+    ctx_init(&c, n, m, max_steps, max_steps, flags, symmetry)
+    ctx_sampling(&c, sampled, sample_depth, draws, seed, batch, keep_len)
     c.W = 2 * <int>max_steps + 3
-    c.flags = flags
-    c.symmetry = symmetry
-    c.sampled = sampled
-    c.sample_depth = sample_depth
-    c.draws = draws
-    c.seed = seed
-    c.batch = batch
     c.part_depth = part_depth
     c.parts = parts
     c.part = part
-    c.keep_len = keep_len
     if part_depth >= 0 and not (parts >= 1 and 0 <= part < parts):
         raise ValueError(f"part should be in 0..{parts - 1}, got {part}")
     if blocks.shape[0] > 0 and blocks.shape[1] != c.E:
@@ -588,28 +525,26 @@ def count_grid_blocks(int n, int m, step_t max_steps, const digit_t[:, ::1] bloc
                 c.failed = 1
             else:
                 for i in range(blocks.shape[0]):
-                    if start_block(&c, &blocks[i, 0]) != 0:
-                        bad = 1
-                        break
-                    _walk_root(&c)
-                    if c.failed:
+                    bad = count_block(&c, &blocks[i, 0]) != 0
+                    if bad or c.failed:
                         break
                 if not c.failed and fold(&c) != 0:
                     c.failed = 1
                 if not c.failed and sampled and pool and pool_patterns(&c) != 0:
                     c.failed = 1
-        if bad:
-            raise ValueError(f"a block digit is outside 0..{c.b - 1}")
-        if c.failed:
-            raise MemoryError("the 2-D kernel ran out of memory")
+        raise_stopped(bad, c.failed, c.b, "the 2-D kernel")
         return _results(&c)
     finally:
         free_ctx(&c)
 
 
-cdef void _walk_root(Ctx* c) noexcept nogil:
+cdef int count_block(Ctx* c, const digit_t* digits) noexcept nogil:
+    """Count one block (a row of digits, -1 free) from the blank grid; -1 when a digit is
+    out of range."""
     cdef Head at
     cdef Rect r
+    if start_block(c, digits) != 0:
+        return -1
     at.h = 0
     at.x = 0
     at.y = 0
@@ -621,6 +556,7 @@ cdef void _walk_root(Ctx* c) noexcept nogil:
     r.ylo = 0
     r.yhi = 0
     walk(c, at, r)
+    return 0
 
 
 cdef dict _results(Ctx* c):

@@ -3,7 +3,7 @@
 from libc.stdint cimport int32_t, int64_t, uint32_t
 
 from tmsim_ext._types cimport symbol_t, pos_t, step_t
-from tmsim_ext._journal cimport marks_next
+from tmsim_ext._journal cimport journal_before
 from tmsim_ext._grid_types cimport Ctx
 
 
@@ -35,10 +35,10 @@ cdef inline bint shifted(Ctx* c, step_t t1, pos_t p1, step_t t, pos_t h, int sid
     from t1 shifted by d, and so on forever (the 1-D proof's argument, on the grid).
     Cells p + d off the grid are beyond every extreme and blank."""
     cdef step_t j
-    cdef pos_t p, x1, y1, xh, yh, x, y, dx, dy, edge, lim = <pos_t>c.S + 1
-    cdef uint32_t now = marks_next(&c.marks)
-    cdef uint32_t* at = c.marks.at
-    cdef symbol_t* before = c.before
+    cdef pos_t p = 0, x1, y1, xh, yh, x, y, dx, dy, edge, lim = <pos_t>c.S + 1
+    cdef uint32_t now = journal_before(&c.marks, c.before, c.jpos, c.jold, t1, t, 0, &p)
+    cdef const uint32_t* at = c.marks.at
+    cdef const symbol_t* before = c.before
     cdef const symbol_t* tape = c.tape
     cdef const pos_t* jpos = c.jpos
     cdef symbol_t there
@@ -48,12 +48,6 @@ cdef inline bint shifted(Ctx* c, step_t t1, pos_t p1, step_t t, pos_t h, int sid
     dx = xh - x1
     dy = yh - y1
     edge = along(x1, y1, side)
-    j = t - 1
-    while j >= t1:
-        p = jpos[j]
-        at[p] = now
-        before[p] = c.jold[j]
-        j -= 1
     for j in range(t1, t):
         p = jpos[j]
         cell_xy(c, p, &x, &y)

@@ -27,12 +27,6 @@ cdef struct Rect:
     pos_t xlo, xhi, ylo, yhi
 
 
-cdef struct Head:
-    pos_t h, x, y
-    int q, qm
-    step_t t
-
-
 cdef struct GridCtx:
     int n, m, b, E, W
     step_t S            # the step limit

@@ -64,6 +64,29 @@ cdef inline bint tape_repeats(Marks* k, const symbol_t* tape, const pos_t* jpos,
     return True
 
 
+cdef inline uint32_t journal_before(Marks* k, symbol_t* before, const pos_t* jpos, const symbol_t* jold,
+                                    step_t t1, step_t t, int inward, pos_t* far) noexcept nogil:
+    """The tape at step t1 where it differs from now (step t): each cell written since t1
+    gets a fresh mark (returned) and, in ``before``, what it held at t1 (its oldest
+    journal entry's old symbol). With ``inward`` +1 (-1), ``far`` moves down (up) to the
+    farthest of those cells; with 0 it is left alone."""
+    cdef uint32_t now = marks_next(k)
+    cdef uint32_t* stamp = k.at
+    cdef step_t j = t - 1
+    cdef pos_t p, f = far[0]
+    while j >= t1:
+        p = jpos[j]
+        stamp[p] = now
+        before[p] = jold[j]
+        if inward > 0:
+            f = min(f, p)
+        elif inward < 0:
+            f = max(f, p)
+        j -= 1
+    far[0] = f
+    return now
+
+
 cdef inline void journal_undo(symbol_t* tape, const pos_t* jpos, const symbol_t* jold,
                               step_t t, step_t t0) noexcept nogil:
     """Put the tape back as it was at step t0 (it is at step t >= t0 now)."""

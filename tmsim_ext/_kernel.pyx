@@ -22,7 +22,6 @@
 
 from libc.stdint cimport int8_t, int32_t, int64_t, uint8_t, uint32_t, uint64_t
 from libc.stdlib cimport calloc, free
-from libc.string cimport memset
 
 from tmsim_ext._types cimport u128, symbol_t, digit_t, pos_t, step_t
 from tmsim_ext._countmap cimport CountMap, cmap_add_mass, cmap_init, cmap_free
@@ -33,9 +32,11 @@ from tmsim_ext._proofs cimport BY_CLOSED, proof_flags
 from tmsim_ext._partial cimport (
     decode_digits, put_digit, set_entry, halt_time, decide, count_limit, fresh_state, close_row, take_target,
     drop_target, sample_start, draw, sample_end, block_start, block_names, alloc_partial, free_partial,
+    raise_stopped, ctx_init, ctx_sampling,
 )
 from tmsim_ext._watch cimport Watch, watch_start, watch_due, at_edge, watch_decides
-from tmsim_ext._line_types cimport Move, Ctx, Head
+from tmsim_ext._line_types cimport Move, Ctx
+from tmsim_ext._steps cimport Head, plain_steps
 from tmsim_ext._line_long cimport long_start
 from tmsim_ext._line_witness cimport witness_note
 from tmsim_ext._line_read cimport read_entry, unread_entry
@@ -79,51 +80,6 @@ cdef inline void leaf_halts(Ctx* c, int e, pos_t h, step_t t, pos_t lo, pos_t hi
     halt_time(c, t, c.w * <u128>c.m, c.m)
 
 
-cdef int plain_steps(Ctx* c, Head* at, step_t due, pos_t lo, pos_t hi,
-                     int ck_qm, pos_t ck_h) noexcept nogil:
-    """Apply fixed move entries while nothing needs a look; few live values, so they stay
-    in registers. Returns 0 before an entry that is free or halts; 1 after a step that
-    reaches a tape edge, the checkpoint's state and cell, or ``due`` (at most S).
-    """
-    cdef pos_t h = at.h
-    cdef int qm = at.qm, e, ret
-    cdef step_t t = at.t
-    cdef symbol_t s
-    cdef Move x
-    cdef uint32_t width = <uint32_t>(hi - lo)
-    cdef symbol_t* tape = c.tape
-    cdef const Move* step = c.step
-    cdef pos_t* jpos = c.jpos
-    cdef symbol_t* jold = c.jold
-    while True:
-        s = tape[h]
-        e = qm + s
-        x = step[e]
-        # taken even when the entry stops (free or halting: no move), then taken back
-        jpos[t] = h
-        jold[t] = s
-        tape[h] = x.wr
-        h += x.mv
-        qm = x.nxm
-        t += 1
-        # one branch for every reason to stop: a mispredicted exit costs once, not per
-        # test; h < lo wraps to a large unsigned value, so one compare covers both edges
-        if ((x.go == 0) | (<uint32_t>(h - lo) > width) | (t >= due)
-                | (((qm ^ ck_qm) | (h ^ ck_h)) == 0)):
-            break
-    ret = 1
-    if x.go == 0:
-        t -= 1
-        tape[h] = s
-        qm = e - s
-        ret = 0
-    at.h = h
-    at.q = c.state_of[qm]
-    at.qm = qm
-    at.t = t
-    return ret
-
-
 cdef void walk(Ctx* c, pos_t h0, int q0, step_t t0, pos_t lo, pos_t hi) noexcept nogil:
     """Run the current class from (head, state, step, visited bounds) to a leaf or a branch.
 
@@ -139,11 +95,13 @@ cdef void walk(Ctx* c, pos_t h0, int q0, step_t t0, pos_t lo, pos_t hi) noexcept
     cdef int32_t nrec0 = c.nrec
     cdef digit_t a
     at.h = h0
+    at.x = 0
+    at.y = 0
     at.q = q0
     at.qm = q0 * c.m
     at.t = t0
     while True:
-        if plain_steps(c, &at, due, lo, hi, w.ck_qm, w.ck_h) == 0:
+        if plain_steps(c, &at, due, lo, hi, 0, 0, w.ck_qm, w.ck_h) == 0:
             # before step T (a step reaching T returns 1): a free or halting entry
             h = at.h
             t = at.t
@@ -276,8 +234,7 @@ cdef void branch(Ctx* c, int e, pos_t h, int q, step_t t, pos_t lo, pos_t hi) no
                 if not first_read(c, e, h, t, lo, hi):
                     walk(c, h, q, t, lo, hi)
             c.acc = shared
-        drop_target(c, x, base, wbase, fwbase)
-        if c.failed:
+        if drop_target(c, x, base, wbase, fwbase):
             break
     c.depth -= 1
     c.acc = shared
@@ -327,6 +284,15 @@ cdef int start_block(Ctx* c, const digit_t* digits) noexcept nogil:
     for e in range(c.E):
         if c.restricted[e] or c.act[e] >= c.m:
             c.mirror_root = False
+    return 0
+
+
+cdef int count_block(Ctx* c, const digit_t* digits) noexcept nogil:
+    """Count one block (a row of digits, -1 free) from the blank tape; -1 when a digit is
+    out of range."""
+    if start_block(c, digits) != 0:
+        return -1
+    walk(c, 0, 0, 0, 0, 0)
     return 0
 
 
@@ -448,13 +414,8 @@ def count_blocks(int n, int m, step_t max_steps, const digit_t[:, ::1] blocks,
     cdef Ctx c
     cdef Py_ssize_t i
     cdef int bad = 0
-    memset(&c, 0, sizeof(Ctx))
-    c.n = n
-    c.m = m
-    c.b = m * (2 * n + 1)
-    c.E = n * m
-    c.S = max_steps
-    c.T = long_from if 0 < long_from < max_steps else max_steps
+    ctx_init(&c, n, m, max_steps, long_from if 0 < long_from < max_steps else max_steps, flags, symmetry)
+    ctx_sampling(&c, sampled, sample_depth, draws, seed, batch, keep_len)
     c.cps_radius = cps_radius
     c.cps_history = cps_history
     c.long_cells = long_cells
@@ -462,16 +423,8 @@ def count_blocks(int n, int m, step_t max_steps, const digit_t[:, ::1] blocks,
     c.max_undecided = max_undecided
     c.witness_after = witness_after if witness_after >= 0 else max_steps + 1
     c.max_witness = max_witness
-    c.flags = flags
-    c.symmetry = symmetry
     c.split_e = split_entry
     c.nacc = 1 + c.b if split_entry >= 0 else 2
-    c.sampled = sampled
-    c.sample_depth = sample_depth
-    c.draws = draws
-    c.seed = seed
-    c.batch = batch
-    c.keep_len = keep_len
     c.pool = pool
     if sampled and c.T < c.S:
         raise ValueError("a sampled count takes no long_from: long runs are counted exactly")
@@ -501,16 +454,10 @@ def count_blocks(int n, int m, step_t max_steps, const digit_t[:, ::1] blocks,
                 if part_entry >= 0:
                     _restrict(&c, part_entry, part_digits)
                 for i in range(blocks.shape[0]):
-                    if start_block(&c, &blocks[i, 0]) != 0:
-                        bad = 1
+                    bad = count_block(&c, &blocks[i, 0]) != 0
+                    if bad or c.failed:
                         break
-                    walk(&c, 0, 0, 0, 0, 0)
-                    if c.failed:
-                        break
-        if bad:
-            raise ValueError(f"a block digit is outside 0..{c.b - 1}")
-        if c.failed:
-            raise MemoryError("the kernel ran out of memory")
+        raise_stopped(bad, c.failed, c.b, "the kernel")
         return _results(&c)
     finally:
         free_ctx(&c)
@@ -626,11 +573,7 @@ def cps_proves(int n, int m, const digit_t[::1] digits, int radius, int history=
     """
     cdef Ctx c
     cdef int e, got
-    memset(&c, 0, sizeof(Ctx))
-    c.n = n
-    c.m = m
-    c.b = m * (2 * n + 1)
-    c.E = n * m
+    ctx_init(&c, n, m, 0, 0, 0, False)
     if digits.shape[0] != c.E:
         raise ValueError(f"digits should have n*m = {c.E} entries, got {digits.shape[0]}")
     if not 0 <= radius <= 8 or not 0 <= history <= 12:

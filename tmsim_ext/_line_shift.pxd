@@ -3,7 +3,7 @@
 from libc.stdint cimport int32_t, uint32_t
 
 from tmsim_ext._types cimport symbol_t, pos_t, step_t
-from tmsim_ext._journal cimport marks_next
+from tmsim_ext._journal cimport journal_before
 from tmsim_ext._line_types cimport Ctx
 
 
@@ -14,21 +14,12 @@ cdef inline bint shifted(Ctx* c, step_t t1, pos_t p1, step_t t, pos_t h, int sid
     from `far` to the record at t1 equals, shifted by h - p1, the tape at t, the run from
     t repeats the run from t1 shifted, forever (beyond a record the tape is blank).
     """
-    cdef step_t j = t - 1
     cdef pos_t far = h, p, a, z, delta = h - p1
-    cdef uint32_t now = marks_next(&c.marks)
-    cdef uint32_t* stamp = c.marks.at
-    cdef symbol_t* before = c.scratch
+    cdef uint32_t now = journal_before(&c.marks, c.scratch, c.jpos, c.jold, t1, t, side, &far)
+    cdef const uint32_t* stamp = c.marks.at
+    cdef const symbol_t* before = c.scratch
     cdef const symbol_t* tape = c.tape
-    cdef const pos_t* jpos = c.jpos
     cdef symbol_t was
-    # the tape at t1, where it differs from now: each cell's oldest write since t1
-    while j >= t1:
-        p = jpos[j]
-        stamp[p] = now
-        before[p] = c.jold[j]
-        far = min(far, p) if side > 0 else max(far, p)
-        j -= 1
     a = far if side > 0 else p1
     z = p1 if side > 0 else far
     for p in range(a, z + 1):

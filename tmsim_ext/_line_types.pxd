@@ -102,8 +102,3 @@ cdef struct LineCtx:
 
 ctypedef LineCtx Ctx
 
-
-cdef struct Head:
-    pos_t h
-    int q, qm           # state, and state * m
-    step_t t

@@ -8,8 +8,9 @@
 # once per geometry with no indirect call, and the few lines where geometries differ
 # are branches on the type, settled by the compiler. A new geometry adds its context to
 # AnyCtx and its branch where a helper has one.
-from libc.stdint cimport int8_t, int32_t, uint32_t, uint64_t
+from libc.stdint cimport int8_t, int32_t, int64_t, uint32_t, uint64_t
 from libc.stdlib cimport calloc, free
+from libc.string cimport memset
 
 from tmsim_ext._types cimport u128, symbol_t, digit_t, pos_t, step_t
 from tmsim_ext._acc cimport acc_halt_time
@@ -24,6 +25,37 @@ from tmsim_ext._grid_types cimport GridCtx, Move as GridMove
 ctypedef fused AnyCtx:
     LineCtx
     GridCtx
+
+
+cdef inline void ctx_init(AnyCtx* c, int n, int m, step_t max_steps, step_t walk_steps, int flags,
+                          bint symmetry) noexcept nogil:
+    """Clear a context and set the space (n states, m symbols, the step limit), the walk's
+    own limit, the proofs (flags) and state renaming (``symmetry``)."""
+    if AnyCtx is LineCtx:
+        memset(c, 0, sizeof(LineCtx))
+        c.b = m * (2 * n + 1)
+    else:
+        memset(c, 0, sizeof(GridCtx))
+        c.b = m * (4 * n + 1)
+    c.n = n
+    c.m = m
+    c.E = n * m
+    c.S = max_steps
+    c.T = walk_steps
+    c.flags = flags
+    c.symmetry = symmetry
+
+
+cdef inline void ctx_sampling(AnyCtx* c, bint sampled, int sample_depth, int draws, uint64_t seed, uint64_t batch,
+                              int64_t keep_len) noexcept nogil:
+    """Set whether and how the walk samples (draws below ``sample_depth`` from the stream
+    (seed, batch, draw index)), and the longest output listed (-1: all)."""
+    c.sampled = sampled
+    c.sample_depth = sample_depth
+    c.draws = draws
+    c.seed = seed
+    c.batch = batch
+    c.keep_len = keep_len
 
 
 cdef inline void decode_digits(AnyCtx* c) noexcept nogil:
@@ -155,12 +187,13 @@ cdef inline bint take_target(AnyCtx* c, int e, int x, uint64_t others, int fresh
     return True
 
 
-cdef inline void drop_target(AnyCtx* c, int x, u128 base, u128 wbase, double fwbase) noexcept nogil:
-    """Undo ``take_target``."""
+cdef inline bint drop_target(AnyCtx* c, int x, u128 base, u128 wbase, double fwbase) noexcept nogil:
+    """Undo ``take_target``; returns whether the walk must stop (memory ran out)."""
     c.used[x] -= 1
     c.mult = base
     c.w = wbase
     c.fw = fwbase
+    return c.failed != 0
 
 
 cdef inline int sample_start(AnyCtx* c) noexcept nogil:
@@ -224,30 +257,37 @@ cdef inline bint block_names(AnyCtx* c, int e) noexcept nogil:
     return True
 
 
+cdef inline int raise_stopped(bint bad, bint failed, int b, str kernel) except -1:
+    """Raise why a count stopped, if it did: a block digit outside 0..b-1 (``bad``) or
+    memory running out (``failed``) in ``kernel``."""
+    if bad:
+        raise ValueError(f"a block digit is outside 0..{b - 1}")
+    if failed:
+        raise MemoryError(f"{kernel} ran out of memory")
+    return 0
+
+
 cdef inline bint alloc_partial(AnyCtx* c, int keys) noexcept nogil:
     """Allocate what every walk holds: the partial machine (decoded, with b**k for
     k <= E), a journal of T steps and T + 2 records of ``keys`` keys. Returns whether
     every allocation succeeded; either way ``free_partial`` frees them."""
     cdef int k
+    # each entry's and digit's move: +-1 on a line (mv), a direction code on the grid (dirn)
+    cdef int8_t* moves = <int8_t*>calloc(c.E, sizeof(int8_t))
+    cdef int8_t* dig_moves = <int8_t*>calloc(c.b, sizeof(int8_t))
     c.act = <digit_t*>calloc(c.E, sizeof(digit_t))
     c.nx = <int32_t*>calloc(c.E, sizeof(int32_t))
     c.state_of = <int32_t*>calloc(c.E, sizeof(int32_t))
     c.dig_wr = <symbol_t*>calloc(c.b, sizeof(symbol_t))
     c.dig_nx = <int32_t*>calloc(c.b, sizeof(int32_t))
     if AnyCtx is LineCtx:
-        c.mv = <int8_t*>calloc(c.E, sizeof(int8_t))
-        c.dig_mv = <int8_t*>calloc(c.b, sizeof(int8_t))
+        c.mv, c.dig_mv = moves, dig_moves
         c.step = <LineMove*>calloc(c.E, sizeof(LineMove))
         c.dig_step = <LineMove*>calloc(c.b, sizeof(LineMove))
-        if not (c.mv and c.dig_mv):
-            return False
     else:
-        c.dirn = <int8_t*>calloc(c.E, sizeof(int8_t))
-        c.dig_dir = <int8_t*>calloc(c.b, sizeof(int8_t))
+        c.dirn, c.dig_dir = moves, dig_moves
         c.step = <GridMove*>calloc(c.E, sizeof(GridMove))
         c.dig_step = <GridMove*>calloc(c.b, sizeof(GridMove))
-        if not (c.dirn and c.dig_dir):
-            return False
     c.used = <int32_t*>calloc(c.n, sizeof(int32_t))
     c.succ = <uint64_t*>calloc(c.n, sizeof(uint64_t))
     c.powb = <u128*>calloc(c.E + 1, sizeof(u128))
@@ -255,7 +295,7 @@ cdef inline bint alloc_partial(AnyCtx* c, int keys) noexcept nogil:
     c.jold = <symbol_t*>calloc(c.T + 1, sizeof(symbol_t))
     c.rec = <Rec*>calloc(c.T + 2, sizeof(Rec))
     c.rec_last = <int32_t*>calloc(keys, sizeof(int32_t))
-    if not (c.act and c.nx and c.state_of and c.dig_wr and c.dig_nx and c.step and c.dig_step and c.used
+    if not (moves and dig_moves and c.act and c.nx and c.state_of and c.dig_wr and c.dig_nx and c.step and c.dig_step and c.used
             and c.succ and c.powb and c.jpos and c.jold and c.rec and c.rec_last):
         return False
     decode_digits(c)
