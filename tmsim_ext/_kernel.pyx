@@ -49,6 +49,7 @@ KERNEL_VERSION = "1"
 PROOF_FLAGS = proof_flags(True)
 """Proof name -> kernel flag; 'cps' acts on long runs only (classes passing the walk's limit)."""
 
+
 cdef inline void halt_output(Ctx* c, pos_t h, symbol_t w, pos_t lo, pos_t hi, u128 k) noexcept nogil:
     """Add k machines to the output the tape shows once w is written at h."""
     cdef symbol_t old
