@@ -18,7 +18,7 @@ from libc.string cimport memcpy, memset
 from tmsim_ext._types cimport u128, symbol_t, digit_t, pos_t, step_t
 from tmsim_ext._acc cimport Acc, acc_far_time
 from tmsim_ext._countmap cimport cmap_add_mass
-from tmsim_ext._graph cimport graph_closed, graph_update
+from tmsim_ext._closed cimport graph_closed, graph_update
 from tmsim_ext._line_types cimport Ctx, Move
 from tmsim_ext._proofs cimport (
     P_CPS, P_CLOSED, P_CYCLE, P_SHIFT, BY_CLOSED, BY_CPS, BY_CYCLE, BY_SHIFT, LONG_BY_CLOSED, LONG_BY_CPS,

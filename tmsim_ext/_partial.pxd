@@ -14,7 +14,7 @@ from libc.string cimport memset
 
 from tmsim_ext._types cimport u128, symbol_t, digit_t, pos_t, step_t
 from tmsim_ext._acc cimport acc_halt_time
-from tmsim_ext._graph cimport graph_live, graph_row, graph_update
+from tmsim_ext._closed cimport graph_live, graph_row, graph_update
 from tmsim_ext._journal cimport marks_free
 from tmsim_ext._records cimport Rec
 from tmsim_ext._rng cimport rng_start, rng_below

@@ -1,6 +1,6 @@
 # The non-halting proofs, one flag each, for every geometry: a walk tries those whose
 # flag is set, and none may change a count. Each proof is one file: 'closed'
-# (_graph.pxd), 'cycle' (tape_repeats in _journal.pxd), 'escape' (_line_escape.pxd,
+# (_closed.pxd), 'cycle' (_cycle.pxd), 'escape' (_line_escape.pxd,
 # _grid_escape.pxd: what an edge means differs), 'shift' (the look-back schedule in
 # _shift.pxd, what "shifted" means in _line_shift.pxd and _grid_shift.pxd) and 'cps'
 # (_line_cps.pxd, long runs only); _watch.pxd says when a walk asks each of them.

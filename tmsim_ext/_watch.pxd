@@ -1,12 +1,13 @@
 # When a walk asks each proof, for every geometry: 'escape' and 'shift' at each fresh
 # edge, 'cycle' whenever the run is back at its checkpoint's state and cell (the
-# checkpoint moves on at doubling spans, as in Brent's cycle finding), 'closed' at
-# steps 8, 16, 32, ... after the walk's start. Between those the step loop runs alone.
+# checkpoint moves on at doubling spans, as in Brent's cycle finding), 'closed' 8, 24,
+# 72, ... steps after the walk's start (each wait twice the time so far). Between those
+# the step loop (_steps.pxd) runs alone. A new proof of walks is one call here.
 from libc.stdint cimport uint64_t
 
 from tmsim_ext._types cimport pos_t, step_t
-from tmsim_ext._graph cimport graph_closed
-from tmsim_ext._journal cimport tape_repeats
+from tmsim_ext._closed cimport graph_closed
+from tmsim_ext._cycle cimport tape_repeats
 from tmsim_ext._proofs cimport (
     P_CLOSED, P_ESCAPE, P_CYCLE, P_SHIFT, CLOSED_FIRST, CYCLE_FIRST, BY_ESCAPE, BY_CYCLE, BY_SHIFT, BY_CLOSED,
 )
