@@ -24,7 +24,7 @@
 # digits exactly; every leaf then adds its mass, the fraction of the block it stands
 # for, divided by the chance of its path (Knuth 1975's estimator, unbiased).
 
-from libc.stdint cimport int8_t, int32_t, int64_t, uint8_t, uint32_t, uint64_t
+from libc.stdint cimport int32_t, int64_t, uint8_t, uint64_t
 from libc.stdlib cimport calloc, free
 from libc.string cimport memcpy
 

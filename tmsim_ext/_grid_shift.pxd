@@ -1,6 +1,6 @@
 # The 2-D kernel's 'shift' proof: translated cyclers on the grid, found at the edge
 # records of a run (the 1-D kernel's argument, with the records' distance a vector).
-from libc.stdint cimport int32_t, int64_t, uint32_t
+from libc.stdint cimport int64_t, uint32_t
 
 from tmsim_ext._types cimport symbol_t, pos_t, step_t
 from tmsim_ext._journal cimport journal_before

@@ -20,7 +20,7 @@
 # counts its halting digits exactly; every leaf adds its mass, the fraction of the block
 # it stands for over the chance of its path (Knuth 1975's estimator, unbiased).
 
-from libc.stdint cimport int8_t, int32_t, int64_t, uint8_t, uint32_t, uint64_t
+from libc.stdint cimport int8_t, int32_t, int64_t, uint8_t, uint64_t
 from libc.stdlib cimport calloc, free
 
 from tmsim_ext._types cimport u128, symbol_t, digit_t, pos_t, step_t

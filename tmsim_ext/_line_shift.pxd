@@ -1,6 +1,6 @@
 # The 1-D kernel's 'shift' proof: the configuration at a tape-edge record repeats,
 # shifted, with blank tape beyond (translated cyclers).
-from libc.stdint cimport int32_t, uint32_t
+from libc.stdint cimport uint32_t
 
 from tmsim_ext._types cimport symbol_t, pos_t, step_t
 from tmsim_ext._journal cimport journal_before
