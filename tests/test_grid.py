@@ -1,5 +1,6 @@
 """2-D machines: numbering, the grid's symmetries, and the 2-D kernel against the plain
-2-D brute force, with every proof and renaming on and off."""
+2-D brute force, with every proof and renaming on and off (the proofs on single machines,
+1-D and 2-D alike, are tests/test_proofs.py's)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import pytest
 
 from pipeline.brute2d import brute_count_2d, brute_count_2d_one_by_one, simulate_one_2d
 from pipeline.grid import orbit, shape, transform, transform_slow
-from pipeline.kernel import GRID_PROOFS, count_range
+from pipeline.kernel import count_range
 from pipeline.space import Space, SpaceError
 
 PROOF_CHOICES = [None, (), ("closed",), ("escape",), ("cycle",), ("shift",)]
@@ -143,82 +144,6 @@ def test_whole_4_2_2d_space_as_in_ctm_md():
     got = count_range(space, 0, space.size)
     assert got.halting + got.nonhalting == space.size
     assert round(100 * got.halting / space.size, 2) == 13.79
-
-
-# --- proofs on single 2-D machines ------------------------------------------------------
-
-DECIDED = [
-    # (states, symbols, machine text, the proofs that decide it, why)
-    (2, 2, "1RB1LA_0LA0RB", {"closed"}, "no halting entry at all"),
-    (2, 2, "0DB1UA_1UA1DB", {"closed"}, "no halting entry at all"),
-    (2, 2, "0DB0UB_0UA0H-", {"cycle"}, "A and B swap between two blank cells"),
-    (2, 2, "0LB0RB_0RA0H-", {"cycle"}, "bounces left and right on blank cells"),
-    (2, 2, "1UB1DB_1UA0LB", {"closed", "escape", "shift"}, "runs up with no reachable halt"),
-    (2, 2, "0LB0DB_1DA1H-", {"escape", "shift"}, "runs down and left on fresh cells"),
-    (2, 2, "1RB0H-_1RA1LB", {"escape", "shift"}, "runs right on fresh cells"),
-    (2, 2, "0UB1H-_1DA1LB", {"shift"}, "a translated cycler going left"),
-    (2, 2, "1LB0RB_0RA1H-", {"shift"}, "a translated cycler reading its own trail"),
-    (4, 2, "0RB0DB_1DC0DC_0LD0H-_0DA0LC", {"shift"}, "zig-zags down: R, D, L, D on fresh cells"),
-]
-
-HARD = [
-    # (states, symbols, machine text, why): no proof may decide these
-    (3, 2, "1LB1RA_1DC1LB_1UA1H-", "a bouncer: sweeps a row that grows by a cell each way"),
-    (3, 2, "1DB1H-_0UC1LB_1RC1UA", "fills a growing square, like a spiral"),
-    (4, 2, "0UB1H-_1DD1UA_0UA0DD_0DC1DB", "a counter: its column grows logarithmically"),
-    (4, 2, "1DC1LD_1DD0DD_1RB0H-_0UA1LB", "a diagonal bouncer"),
-]
-
-LATE = [
-    # (states, symbols, machine text, its steps, its output): the longest halting runs
-    (2, 2, "1UB1RB_1DA1H-", 6, "10-11-01"),
-    (3, 2, "1UC1RB_1DA0H-_0RB0LC", 32, "0010-0100-0101-0100"),
-]
-
-LIMIT = 5000
-
-
-def _one(n, m, steps, text, proofs):
-    space = grid(n, m, steps)
-    number = space.number_of_text(text)
-    return count_range(space, number, number + 1, proofs=proofs)
-
-
-def test_the_2d_kernel_has_four_proofs():
-    assert set(GRID_PROOFS) == {"closed", "escape", "cycle", "shift"}
-
-
-@pytest.mark.parametrize("n, m, text, deciders, why", DECIDED, ids=[c[2] for c in DECIDED])
-@pytest.mark.parametrize("proof", ["closed", "escape", "cycle", "shift"])
-def test_each_2d_proof_decides_exactly_its_machines(n, m, text, deciders, why, proof):
-    got = _one(n, m, LIMIT, text, (proof,))
-    assert got.halting == 0, f"{text} ({why}) halted"
-    expect = (1, 0) if proof in deciders else (0, 1)
-    assert (got.proven, got.limit) == expect, f"{proof} on {text} ({why}): proven, limit = {got.proven, got.limit}"
-
-
-@pytest.mark.parametrize("n, m, text, deciders, why", DECIDED, ids=[c[2] for c in DECIDED])
-def test_decided_2d_machines_really_run_to_the_limit(n, m, text, deciders, why):
-    number = grid(n, m, LIMIT).number_of_text(text)
-    assert simulate_one_2d(n, m, LIMIT, number)[0] is False, f"{text} halts: {why}"
-
-
-@pytest.mark.parametrize("n, m, text, why", HARD, ids=[c[2] for c in HARD])
-def test_hard_2d_cases_reach_the_limit(n, m, text, why):
-    number = grid(n, m, LIMIT).number_of_text(text)
-    assert simulate_one_2d(n, m, LIMIT, number)[0] is False, f"{text} halts: {why}"
-    for proofs in [None, ("closed",), ("escape",), ("cycle",), ("shift",)]:
-        got = _one(n, m, LIMIT, text, proofs)
-        assert (got.proven, got.limit) == (0, 1), f"proofs={proofs} decided {text}: {why}"
-
-
-@pytest.mark.parametrize("n, m, text, steps, output", LATE, ids=[c[2] for c in LATE])
-@pytest.mark.parametrize("proofs", PROOF_CHOICES)
-def test_late_2d_halters_are_never_proven(n, m, text, steps, output, proofs):
-    got = _one(n, m, LIMIT, text, proofs)
-    assert (got.halting, got.outputs, got.halting_times) == (1, {output: 1}, {steps: 1}), f"{text} proofs={proofs}"
-    short = _one(n, m, steps - 1, text, proofs)
-    assert (short.halting, short.proven, short.limit) == (0, 0, 1), f"{text} at S={steps - 1} proofs={proofs}"
 
 
 def test_whole_3_2_2d_space_longest_run_is_the_late_halter():

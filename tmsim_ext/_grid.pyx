@@ -24,32 +24,32 @@
 # digits exactly; every leaf then adds its mass, the fraction of the block it stands
 # for, divided by the chance of its path (Knuth 1975's estimator, unbiased).
 
-from libc.stdint cimport int8_t, int32_t, int64_t, uint8_t, uint32_t, uint64_t
+from libc.stdint cimport int32_t, int64_t, uint8_t, uint64_t
 from libc.stdlib cimport calloc, free
-from libc.string cimport memset
+from libc.string cimport memcpy
 
 from tmsim_ext._types cimport u128, symbol_t, digit_t, pos_t, step_t
-from tmsim_ext._countmap cimport cmap_add_mass
-from tmsim_ext._acc cimport Acc, acc_init, acc_free, acc_halt_time, acc_results
-from tmsim_ext._graph cimport graph_closed, graph_live, graph_row, graph_update
-from tmsim_ext._journal cimport Marks, marks_alloc, marks_free, marks_next, tape_repeats, journal_undo
-from tmsim_ext._records cimport Rec
-from tmsim_ext._rng cimport Rng, rng_start, rng_below
+
+from tmsim_ext._countmap cimport CountMap, cmap_add_mass, cmap_init, cmap_free
+from tmsim_ext._acc cimport Acc, acc_init, acc_free, acc_results
+from tmsim_ext._journal cimport marks_alloc, journal_undo
 from tmsim_ext._patterns cimport normalize_into
-from tmsim_ext._grid_types cimport (
-    Move, Rect, Head, Ctx, P_CLOSED, P_ESCAPE, P_CYCLE, P_SHIFT, CLOSED_FIRST, CYCLE_FIRST,
-    BY_CLOSED, BY_ESCAPE, BY_CYCLE, BY_SHIFT, NSYM, SEP,
+from tmsim_ext._proofs cimport BY_CLOSED, proof_flags
+from tmsim_ext._partial cimport (
+    put_digit, set_entry, halt_time, decide, count_limit, fresh_state, close_row, take_target, drop_target,
+    sample_start, draw, sample_end, block_start, block_names, alloc_partial, free_partial, raise_stopped,
+    ctx_init, ctx_sampling,
 )
-from tmsim_ext._grid_escape cimport escapes
-from tmsim_ext._grid_shift cimport record
+from tmsim_ext._watch cimport Watch, watch_start, watch_due, at_edge, watch_decides
+from tmsim_ext._grid_types cimport Move, Rect, Ctx, NSYM, SEP
+from tmsim_ext._steps cimport Head, plain_steps
 from tmsim_ext._grid_turn cimport turn, text_order
-from tmsim_ext._countmap cimport CountMap, cmap_init, cmap_free
-from libc.string cimport memcpy
 
 GRID_KERNEL_VERSION = "1"
 """Bump whenever 2-D counts could change: partials written by another version are invalid."""
 
-GRID_PROOF_FLAGS = {"closed": P_CLOSED, "escape": P_ESCAPE, "cycle": P_CYCLE, "shift": P_SHIFT}
+GRID_PROOF_FLAGS = proof_flags(False)
+"""Proof name -> kernel flag (no 'cps': the 2-D walk has no long runs)."""
 
 DIRECTIONS = ((1, 0), (-1, 0), (0, 1), (0, -1))
 """Direction codes 0..3 of the numbering: Right (x+1), Left, Up (y+1), Down (CTM.md)."""
@@ -111,53 +111,6 @@ def _tables():
 _tables()
 
 
-cdef void decode_digits(Ctx* c) noexcept nogil:
-    """Decode every digit (CTM.md 2-D numbering); halts get direction -1, next -1."""
-    cdef int r, code, m = c.m, d
-    for r in range(c.b):
-        if r < m:
-            c.dig_wr[r] = <symbol_t>r
-            c.dig_dir[r] = -1
-            c.dig_nx[r] = -1
-            c.dig_step[r].go = 0
-        else:
-            code = (r - m) // m
-            d = code % 4
-            c.dig_wr[r] = <symbol_t>((r - m) % m)
-            c.dig_dir[r] = <int8_t>d
-            c.dig_nx[r] = (code // 4) % c.n
-            c.dig_step[r].go = 1
-            c.dig_step[r].nxm = c.dig_nx[r] * m
-            c.dig_step[r].dx = 1 if d == 0 else (-1 if d == 1 else 0)
-            c.dig_step[r].dy = 1 if d == 2 else (-1 if d == 3 else 0)
-            c.dig_step[r].off = c.dig_step[r].dx + c.W * c.dig_step[r].dy
-        c.dig_step[r].wr = c.dig_wr[r]
-
-
-cdef inline void state_masks(Ctx* c, int st) noexcept nogil:
-    """Recompute state st's successor set and whether it has a halting or free entry."""
-    graph_update(&c.open_states, c.succ, c.act, c.nx, c.m, st)
-
-
-cdef inline void put_digit(Ctx* c, int e, digit_t r) noexcept nogil:
-    """Fix entry e to digit r (>= 0), leaving the state masks as they are."""
-    c.act[e] = r
-    c.dirn[e] = c.dig_dir[r]
-    c.nx[e] = c.dig_nx[r]
-    c.step[e] = c.dig_step[r]
-
-
-cdef inline void set_entry(Ctx* c, int e, digit_t r) noexcept nogil:
-    """Fix entry e to digit r (-1 frees it again) and update its state's masks."""
-    if r >= 0:
-        put_digit(c, e, r)
-    else:
-        c.act[e] = r
-        c.dirn[e] = -1
-        c.step[e] = c.dig_step[0]
-    state_masks(c, e // c.m)
-
-
 cdef inline Acc* acc_of(Ctx* c, uint8_t tmask) noexcept nogil:
     """The accumulator of a transform set, made when first used."""
     cdef Acc* acc = &c.accs[tmask]
@@ -198,12 +151,6 @@ cdef inline void halt_output(Ctx* c, pos_t h, symbol_t w, Rect r, u128 k) noexce
         c.failed = 1
 
 
-cdef inline void halt_time(Ctx* c, step_t t, u128 k, int classes) noexcept nogil:
-    """Add k machines (``classes`` sampled leaves), from ``classes`` classes, halting on step t+1."""
-    acc_halt_time(c.acc, c.sampled, c.fw, t, k, classes)
-    c.classes += classes
-
-
 cdef inline void leaf_halt(Ctx* c, pos_t h, symbol_t w, step_t t, Rect r) noexcept nogil:
     """Count a class halting on step t+1 after writing w at h."""
     halt_output(c, h, w, r, c.w)
@@ -218,87 +165,20 @@ cdef inline void leaf_halts(Ctx* c, pos_t h, step_t t, Rect r) noexcept nogil:
     halt_time(c, t, c.w * <u128>c.m, c.m)
 
 
-cdef inline void decide(Ctx* c, int proof, int classes) noexcept nogil:
-    """Count ``classes`` classes of the current weight as proven non-halting by ``proof``."""
-    if c.sampled:
-        c.acc.fproven += c.fw * classes
-    else:
-        c.acc.proven += c.w * <u128>classes
-    c.classes += classes
-    c.by_proof[proof] += classes
-
-
-cdef int plain_steps(Ctx* c, Head* at, step_t due, Rect r, int ck_qm, pos_t ck_h) noexcept nogil:
-    """Apply fixed move entries while nothing needs a look. Returns 0 before an entry that
-    is free or halts; 1 after a step that leaves the rectangle, reaches the checkpoint's
-    state and cell, or ``due`` (at most S)."""
-    cdef pos_t h = at.h, x = at.x, y = at.y
-    cdef int qm = at.qm, e
-    cdef step_t t = at.t
-    cdef symbol_t s
-    cdef Move mv
-    cdef uint32_t xw = <uint32_t>(r.xhi - r.xlo), yw = <uint32_t>(r.yhi - r.ylo)
-    cdef pos_t xlo = r.xlo, ylo = r.ylo
-    cdef symbol_t* tape = c.tape
-    cdef const Move* step = c.step
-    cdef pos_t* jpos = c.jpos
-    cdef symbol_t* jold = c.jold
-    while True:
-        s = tape[h]
-        e = qm + s
-        mv = step[e]
-        jpos[t] = h
-        jold[t] = s
-        tape[h] = mv.wr
-        h += mv.off
-        x += mv.dx
-        y += mv.dy
-        qm = mv.nxm
-        t += 1
-        if ((mv.go == 0) | (<uint32_t>(x - xlo) > xw) | (<uint32_t>(y - ylo) > yw) | (t >= due)
-                | (((qm ^ ck_qm) | (h ^ ck_h)) == 0)):
-            break
-    if mv.go == 0:
-        t -= 1
-        tape[h] = s
-        qm = e - s
-        at.h = h
-        at.x = x
-        at.y = y
-        at.q = c.state_of[qm]
-        at.qm = qm
-        at.t = t
-        return 0
-    at.h = h
-    at.x = x
-    at.y = y
-    at.q = c.state_of[qm]
-    at.qm = qm
-    at.t = t
-    return 1
-
-
 cdef void walk(Ctx* c, Head start, Rect r) noexcept nogil:
     """Run the current class from ``start`` in rectangle ``r`` to a leaf or a branch.
 
-    On return the tape and journal are as they were on entry.
+    On return the tape and journal are as they were on entry; the proofs look only at
+    fresh edges, checkpoint matches and scheduled times (_watch.pxd).
     """
     cdef Head at = start
-    cdef step_t S = c.S, NEVER = S + 1, t, t0 = start.t
-    cdef step_t ck_t = t0, ck_span = CYCLE_FIRST, closed_at = t0 + CLOSED_FIRST, due
-    cdef pos_t ck_h = start.h
-    cdef int m = c.m, ck_qm = start.qm, flags = c.flags, q, e, side
+    cdef Watch w
+    cdef step_t due = watch_start(c, &w, start.t, start.h, start.qm)
+    cdef int e, side, proof
     cdef int32_t nrec0 = c.nrec
-    cdef uint64_t bit, esc_known = 0, esc_yes = 0   # escape verdicts, per state and direction
     cdef digit_t a
-    if not (flags & P_CYCLE):
-        ck_qm = -1
-        ck_span = NEVER
-    if not (flags & P_CLOSED):
-        closed_at = NEVER
-    due = min(min(ck_t + ck_span, closed_at), S)
     while True:
-        if plain_steps(c, &at, due, r, ck_qm, ck_h) == 0:
+        if plain_steps(c, &at, due, r.xlo, r.xhi, r.ylo, r.yhi, w.ck_qm, w.ck_h) == 0:
             e = at.qm + c.tape[at.h]
             a = c.act[e]
             if a < 0:
@@ -306,8 +186,6 @@ cdef void walk(Ctx* c, Head start, Rect r) noexcept nogil:
             else:
                 leaf_halt(c, at.h, <symbol_t>a, at.t, r)
             break
-        q = at.q
-        t = at.t
         side = -1
         if at.x > r.xhi:
             r.xhi = at.x
@@ -321,41 +199,15 @@ cdef void walk(Ctx* c, Head start, Rect r) noexcept nogil:
         elif at.y < r.ylo:
             r.ylo = at.y
             side = 3
-        if side >= 0 and (flags & P_ESCAPE):
-            bit = (<uint64_t>1) << (4 * q + side)
-            if not (esc_known & bit):
-                esc_known |= bit
-                if escapes(c, q, side):
-                    esc_yes |= bit
-            if esc_yes & bit:
-                decide(c, BY_ESCAPE, 1)
-                break
-        if side >= 0 and (flags & P_SHIFT) and record(c, t, at.h, q, side):
-            decide(c, BY_SHIFT, 1)
+        proof = -1 if side < 0 else at_edge(c, &w, 4 * at.q + side, at.q, side, at.t, at.h)
+        if watch_decides(c, &w, proof, at.qm, at.h, at.q, at.t):
             break
-        if at.qm == ck_qm and at.h == ck_h and tape_repeats(&c.marks, c.tape, c.jpos, c.jold, ck_t, t):
-            decide(c, BY_CYCLE, 1)
+        if at.t >= c.T:
+            count_limit(c)
             break
-        if t - ck_t >= ck_span:
-            ck_t = t
-            ck_h = at.h
-            ck_qm = at.qm
-            ck_span *= 2
-        if t == closed_at:
-            closed_at = t + 2 * (t - t0)
-            if graph_closed(c.open_states, c.succ, q):
-                decide(c, BY_CLOSED, 1)
-                break
-        if t >= S:
-            if c.sampled:
-                c.acc.flimit += c.fw
-            else:
-                c.acc.limit += c.w
-            c.classes += 1
-            break
-        due = min(min(ck_t + ck_span, closed_at), S)
-    c.steps += at.t - t0
-    journal_undo(c.tape, c.jpos, c.jold, at.t, t0)
+        due = watch_due(c, &w)
+    c.steps += at.t - start.t
+    journal_undo(c.tape, c.jpos, c.jold, at.t, start.t)
     c.nrec = nrec0
 
 
@@ -398,38 +250,24 @@ cdef inline void follow(Ctx* c, int e, Head at, Rect r) noexcept nogil:
 cdef void descend(Ctx* c, int e, Head at, Rect r) noexcept nogil:
     """Sampled branch: the halting digits exactly, then ``draws`` (at the sampling depth)
     or one random moving digit, each standing for all of them (Knuth's estimator)."""
-    cdef int moving = c.b - c.m, loops = 1, i
     cdef double fw = c.fw
-    cdef digit_t r_
-    if c.depth == c.sample_depth:
-        loops = c.draws
-    c.nfree -= 1
-    c.fw = fw / c.b
+    cdef int loops = sample_start(c), i
     leaf_halts(c, at.h, at.t, r)
     c.depth += 1
     for i in range(loops):
-        if loops > 1 or c.depth == c.sample_depth + 1:
-            rng_start(&c.rng, c.seed, c.batch, c.draw_index)
-            c.draw_index += 1
-            c.ndraws += 1
-        r_ = c.m + <digit_t>rng_below(&c.rng, <uint32_t>moving)
-        set_entry(c, e, r_)
-        c.fw = fw * moving / c.b / loops
+        draw(c, e, fw, loops)
         follow(c, e, at, r)
         if c.failed:
             break
-    c.depth -= 1
-    c.fw = fw
-    set_entry(c, e, -1)
-    c.nfree += 1
+    sample_end(c, e, fw)
 
 
 cdef void branch(Ctx* c, int e, Head at, Rect r) noexcept nogil:
     """Entry e is read for the first time: try every digit, one per renaming class of
     its target and one per orbit of its direction under the current symmetry group."""
-    cdef int x, st, d, k, fresh = -1, nfresh = 0, m = c.m, own = e // m
-    cdef uint64_t others = 0, own_bit = (<uint64_t>1) << own, live = 0
-    cdef bint dead_end = False, others_open = False
+    cdef int x, d, k, fresh, nfresh = 0, m = c.m
+    cdef uint64_t others = 0, live = 0
+    cdef bint dead_end
     cdef u128 mult = c.mult, w = c.w, wbase
     cdef double fw = c.fw, fwbase
     cdef uint8_t group = c.group, tmask = c.tmask, inner
@@ -453,31 +291,12 @@ cdef void branch(Ctx* c, int e, Head at, Rect r) noexcept nogil:
     c.w = wbase
     c.fw = fwbase
     leaf_halts(c, at.h, at.t, r)
-    if c.symmetry:
-        for st in range(c.n - 1, 0, -1):
-            if c.used[st] == 0:
-                fresh = st
-                nfresh += 1
-    others_open = graph_row(c.act, c.nx, m, own, e, &others)
-    if others_open:
-        c.open_states |= own_bit
-    else:
-        c.open_states &= ~own_bit
-        if c.flags & P_CLOSED:
-            c.succ[own] = others
-            live = graph_live(c.open_states, c.succ, c.n)
-            dead_end = (others & live) == 0
+    fresh = fresh_state(c, &nfresh)
+    dead_end = close_row(c, e, &others, &live)
     c.depth += 1
     for x in range(c.n):
-        if c.used[x] == 0:
-            if c.symmetry and x != fresh:
-                continue
-            if c.symmetry:
-                c.mult = mult * <u128>nfresh
-                c.w = wbase * <u128>nfresh
-                c.fw = fwbase * nfresh
-        c.used[x] += 1
-        c.succ[own] = others | ((<uint64_t>1) << x)
+        if not take_target(c, e, x, others, fresh, nfresh, mult, wbase, fwbase):
+            continue
         for d in range(4):
             if not CANON[group][d]:
                 continue
@@ -497,11 +316,7 @@ cdef void branch(Ctx* c, int e, Head at, Rect r) noexcept nogil:
         c.group = group
         c.tmask = tmask
         c.acc = shared
-        c.used[x] -= 1
-        c.mult = mult
-        c.w = wbase
-        c.fw = fwbase
-        if c.failed:
+        if drop_target(c, x, mult, wbase, fwbase):
             break
     c.depth -= 1
     c.discarding = discarding
@@ -517,33 +332,20 @@ cdef void branch(Ctx* c, int e, Head at, Rect r) noexcept nogil:
 
 cdef int start_block(Ctx* c, const digit_t* digits) noexcept nogil:
     """Load a block's fixed entries; -1 when a digit is out of range."""
-    cdef int e, st, g
-    c.nfree = 0
-    c.mult = 1
-    c.fw = 1.0
-    c.depth = 0
-    c.nrec = 0
-    for e in range(4 * c.n):
-        c.rec_last[e] = -1
+    cdef int e, g
+    if block_start(c, digits, 4 * c.n) != 0:
+        return -1
     c.group = 0xFF if c.symmetry else 1
     c.tmask = 1
-    for st in range(c.n):
-        c.used[st] = 1 if st == 0 else 0
-    for e in range(c.E):
-        if digits[e] >= c.b:
-            return -1
-        c.act[e] = -1
     for e in range(c.E):
         set_entry(c, e, digits[e])
         if digits[e] < 0:
             c.nfree += 1
-        else:
-            c.used[e // c.m] += 1
-            if c.nx[e] >= 0:
-                c.used[c.nx[e]] += 1
-                for g in range(NSYM):
-                    if PERM[g][c.dirn[e]] != c.dirn[e]:
-                        c.group &= ~(1 << g)
+        elif block_names(c, e):
+            # the symmetries that turn a fixed move leave the group
+            for g in range(NSYM):
+                if PERM[g][c.dirn[e]] != c.dirn[e]:
+                    c.group &= ~(1 << g)
     c.w = c.mult * c.powb[c.nfree]
     acc_of(c, 1)
     c.discarding = c.part_depth >= 0 and c.part != 0
@@ -558,69 +360,25 @@ cdef void free_ctx(Ctx* c) noexcept nogil:
             acc_free(&c.accs[i])
         free(c.accs)
     acc_free(&c.discard)
-    free(c.act)
-    free(c.dirn)
-    free(c.nx)
-    free(c.step)
-    free(c.state_of)
-    free(c.dig_wr)
-    free(c.dig_dir)
-    free(c.dig_nx)
-    free(c.dig_step)
-    free(c.used)
-    free(c.succ)
-    free(c.powb)
+    free_partial(c)
     free(c.tape_base)
-    free(c.jpos)
-    free(c.jold)
     free(c.key)
     free(c.before_base)
-    free(c.rec)
-    free(c.rec_last)
-    marks_free(&c.marks)
 
 
 cdef int alloc_ctx(Ctx* c) noexcept nogil:
     cdef int64_t cells = <int64_t>c.W * c.W, centre = (<int64_t>c.S + 1) * c.W + c.S + 1
-    cdef int k
-    c.act = <digit_t*>calloc(c.E, sizeof(digit_t))
-    c.dirn = <int8_t*>calloc(c.E, sizeof(int8_t))
-    c.nx = <int32_t*>calloc(c.E, sizeof(int32_t))
-    c.step = <Move*>calloc(c.E, sizeof(Move))
-    c.state_of = <int32_t*>calloc(c.E, sizeof(int32_t))
-    c.dig_wr = <symbol_t*>calloc(c.b, sizeof(symbol_t))
-    c.dig_dir = <int8_t*>calloc(c.b, sizeof(int8_t))
-    c.dig_nx = <int32_t*>calloc(c.b, sizeof(int32_t))
-    c.dig_step = <Move*>calloc(c.b, sizeof(Move))
-    c.used = <int32_t*>calloc(c.n, sizeof(int32_t))
-    c.succ = <uint64_t*>calloc(c.n, sizeof(uint64_t))
-    c.powb = <u128*>calloc(c.E + 1, sizeof(u128))
     c.tape_base = <symbol_t*>calloc(cells, sizeof(symbol_t))
-    c.jpos = <pos_t*>calloc(c.S + 1, sizeof(pos_t))
-    c.jold = <symbol_t*>calloc(c.S + 1, sizeof(symbol_t))
+    c.before_base = <symbol_t*>calloc(cells, sizeof(symbol_t))
     # a rectangle of w x h cells takes at least w + h - 2 steps to visit: at most
     # (S/2 + 1)**2 cells, plus a separator per row
     c.key = <uint8_t*>calloc((c.S // 2 + 2) * (c.S // 2 + 2) + c.S + 2, 1)
     c.accs = <Acc*>calloc(256, sizeof(Acc))
-    if acc_init(&c.discard, c.S, c.sampled) != 0:
-        return -1
-    c.before_base = <symbol_t*>calloc(cells, sizeof(symbol_t))
-    c.rec = <Rec*>calloc(c.S + 2, sizeof(Rec))
-    c.rec_last = <int32_t*>calloc(4 * c.n, sizeof(int32_t))
-    if marks_alloc(&c.marks, cells, centre) != 0:
-        return -1
-    if not (c.act and c.dirn and c.nx and c.step and c.state_of and c.dig_wr and c.dig_dir and c.dig_nx
-            and c.dig_step and c.used and c.succ and c.powb and c.tape_base and c.jpos and c.jold
-            and c.key and c.accs and c.before_base and c.rec and c.rec_last):
+    if not (alloc_partial(c, 4 * c.n) and c.tape_base and c.before_base and c.key and c.accs
+            and marks_alloc(&c.marks, cells, centre) == 0 and acc_init(&c.discard, c.S, c.sampled) == 0):
         return -1
     c.tape = c.tape_base + centre
     c.before = c.before_base + centre
-    decode_digits(c)
-    for k in range(c.E):
-        c.state_of[k] = k // c.m
-    c.powb[0] = 1
-    for k in range(1, c.E + 1):
-        c.powb[k] = c.powb[k - 1] * <u128>c.b
     return 0
 
 
@@ -749,24 +507,12 @@ def count_grid_blocks(int n, int m, step_t max_steps, const digit_t[:, ::1] bloc
     cdef Ctx c
     cdef Py_ssize_t i
     cdef int bad = 0
-    memset(&c, 0, sizeof(Ctx))
-    c.n = n
-    c.m = m
-    c.b = m * (4 * n + 1)
-    c.E = n * m
-    c.S = max_steps
+    ctx_init(&c, n, m, max_steps, max_steps, flags, symmetry)
+    ctx_sampling(&c, sampled, sample_depth, draws, seed, batch, keep_len)
     c.W = 2 * <int>max_steps + 3
-    c.flags = flags
-    c.symmetry = symmetry
-    c.sampled = sampled
-    c.sample_depth = sample_depth
-    c.draws = draws
-    c.seed = seed
-    c.batch = batch
     c.part_depth = part_depth
     c.parts = parts
     c.part = part
-    c.keep_len = keep_len
     if part_depth >= 0 and not (parts >= 1 and 0 <= part < parts):
         raise ValueError(f"part should be in 0..{parts - 1}, got {part}")
     if blocks.shape[0] > 0 and blocks.shape[1] != c.E:
@@ -779,28 +525,26 @@ def count_grid_blocks(int n, int m, step_t max_steps, const digit_t[:, ::1] bloc
                 c.failed = 1
             else:
                 for i in range(blocks.shape[0]):
-                    if start_block(&c, &blocks[i, 0]) != 0:
-                        bad = 1
-                        break
-                    _walk_root(&c)
-                    if c.failed:
+                    bad = count_block(&c, &blocks[i, 0]) != 0
+                    if bad or c.failed:
                         break
                 if not c.failed and fold(&c) != 0:
                     c.failed = 1
                 if not c.failed and sampled and pool and pool_patterns(&c) != 0:
                     c.failed = 1
-        if bad:
-            raise ValueError(f"a block digit is outside 0..{c.b - 1}")
-        if c.failed:
-            raise MemoryError("the 2-D kernel ran out of memory")
+        raise_stopped(bad, c.failed, c.b, "the 2-D kernel")
         return _results(&c)
     finally:
         free_ctx(&c)
 
 
-cdef void _walk_root(Ctx* c) noexcept nogil:
+cdef int count_block(Ctx* c, const digit_t* digits) noexcept nogil:
+    """Count one block (a row of digits, -1 free) from the blank grid; -1 when a digit is
+    out of range."""
     cdef Head at
     cdef Rect r
+    if start_block(c, digits) != 0:
+        return -1
     at.h = 0
     at.x = 0
     at.y = 0
@@ -812,6 +556,7 @@ cdef void _walk_root(Ctx* c) noexcept nogil:
     r.ylo = 0
     r.yhi = 0
     walk(c, at, r)
+    return 0
 
 
 cdef dict _results(Ctx* c):

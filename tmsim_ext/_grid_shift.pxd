@@ -1,11 +1,10 @@
 # The 2-D kernel's 'shift' proof: translated cyclers on the grid, found at the edge
 # records of a run (the 1-D kernel's argument, with the records' distance a vector).
-from libc.stdint cimport int32_t, int64_t, uint32_t
+from libc.stdint cimport int64_t, uint32_t
 
 from tmsim_ext._types cimport symbol_t, pos_t, step_t
-from tmsim_ext._records cimport rec_push, rec_spaced
-from tmsim_ext._journal cimport marks_next
-from tmsim_ext._grid_types cimport Ctx, SHIFT_LOOKBACK
+from tmsim_ext._journal cimport journal_before
+from tmsim_ext._grid_types cimport Ctx
 
 
 cdef inline void cell_xy(Ctx* c, pos_t p, pos_t* x, pos_t* y) noexcept nogil:
@@ -36,10 +35,10 @@ cdef inline bint shifted(Ctx* c, step_t t1, pos_t p1, step_t t, pos_t h, int sid
     from t1 shifted by d, and so on forever (the 1-D proof's argument, on the grid).
     Cells p + d off the grid are beyond every extreme and blank."""
     cdef step_t j
-    cdef pos_t p, x1, y1, xh, yh, x, y, dx, dy, edge, lim = <pos_t>c.S + 1
-    cdef uint32_t now = marks_next(&c.marks)
-    cdef uint32_t* at = c.marks.at
-    cdef symbol_t* before = c.before
+    cdef pos_t p = 0, x1, y1, xh, yh, x, y, dx, dy, edge, lim = <pos_t>c.S + 1
+    cdef uint32_t now = journal_before(&c.marks, c.before, c.jpos, c.jold, t1, t, 0, &p)
+    cdef const uint32_t* at = c.marks.at
+    cdef const symbol_t* before = c.before
     cdef const symbol_t* tape = c.tape
     cdef const pos_t* jpos = c.jpos
     cdef symbol_t there
@@ -49,12 +48,6 @@ cdef inline bint shifted(Ctx* c, step_t t1, pos_t p1, step_t t, pos_t h, int sid
     dx = xh - x1
     dy = yh - y1
     edge = along(x1, y1, side)
-    j = t - 1
-    while j >= t1:
-        p = jpos[j]
-        at[p] = now
-        before[p] = c.jold[j]
-        j -= 1
     for j in range(t1, t):
         p = jpos[j]
         cell_xy(c, p, &x, &y)
@@ -68,19 +61,3 @@ cdef inline bint shifted(Ctx* c, step_t t1, pos_t p1, step_t t, pos_t h, int sid
             return False
     return True
 
-
-cdef inline bint record(Ctx* c, step_t t, pos_t h, int q, int side) noexcept nogil:
-    """Push an edge record and compare it with earlier ones of its state and direction
-    (the 1-D kernel's schedule: record j back only when the one before it lies at the
-    same distance in time and space, or there is none)."""
-    cdef pos_t back = c.dig_step[c.m + side * c.m].off   # the move that reached the edge
-    cdef int32_t k = rec_push(c.rec, &c.nrec, c.rec_last, q * 4 + side, t, h, c.tape[h - back])
-    cdef symbol_t behind = c.rec[c.nrec - 1].behind
-    cdef int looked = 0
-    while k >= 0 and looked < SHIFT_LOOKBACK:
-        looked += 1
-        if (rec_spaced(c.rec, k, looked, t, h) and c.rec[k].behind == behind
-                and shifted(c, c.rec[k].t, c.rec[k].p, t, h, side)):
-            return True
-        k = c.rec[k].prev
-    return False

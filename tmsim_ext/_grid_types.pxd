@@ -10,17 +10,6 @@ from tmsim_ext._records cimport Rec
 from tmsim_ext._rng cimport Rng
 
 cdef enum:
-    P_CLOSED = 1   # no halting or free entry is reachable from the current state
-    P_ESCAPE = 2   # on a fresh line, entries for blank cells keep the head on fresh cells
-    P_CYCLE = 4    # the whole configuration repeats
-    P_SHIFT = 8    # translated cycler: the run between two edge records repeats, shifted
-    SHIFT_LOOKBACK = 2
-    CLOSED_FIRST = 8
-    CYCLE_FIRST = 8
-    BY_CLOSED = 0
-    BY_ESCAPE = 1
-    BY_CYCLE = 2
-    BY_SHIFT = 3
     NSYM = 8
     SEP = 45       # '-' between the rows of an output's key
 
@@ -38,15 +27,10 @@ cdef struct Rect:
     pos_t xlo, xhi, ylo, yhi
 
 
-cdef struct Head:
-    pos_t h, x, y
-    int q, qm
-    step_t t
-
-
-cdef struct Ctx:
+cdef struct GridCtx:
     int n, m, b, E, W
-    step_t S
+    step_t S            # the step limit
+    step_t T            # the walk's step limit: S (the 2-D walk has no long runs)
     int flags
     bint symmetry
     digit_t* act        # digit per entry, -1 free
@@ -95,3 +79,6 @@ cdef struct Ctx:
     uint64_t classes, nodes, steps, ndraws
     uint64_t by_proof[4]
     int failed
+
+
+ctypedef GridCtx Ctx

@@ -44,24 +44,27 @@ cdef inline uint32_t marks_next(Marks* k) noexcept nogil:
     return k.now
 
 
-cdef inline bint tape_repeats(Marks* k, const symbol_t* tape, const pos_t* jpos, const symbol_t* jold,
-                              step_t ck_t, step_t t) noexcept nogil:
-    """Proof 'cycle' (state and head already match): is the tape as it was at ck_t?
-
-    Only cells written since ck_t can differ: each one's oldest journal entry holds
-    what it was then.
-    """
-    cdef step_t j
-    cdef pos_t p
+cdef inline uint32_t journal_before(Marks* k, symbol_t* before, const pos_t* jpos, const symbol_t* jold,
+                                    step_t t1, step_t t, int inward, pos_t* far) noexcept nogil:
+    """The tape at step t1 where it differs from now (step t): each cell written since t1
+    gets a fresh mark (returned) and, in ``before``, what it held at t1 (its oldest
+    journal entry's old symbol). With ``inward`` +1 (-1), ``far`` moves down (up) to the
+    farthest of those cells; with 0 it is left alone."""
     cdef uint32_t now = marks_next(k)
-    cdef uint32_t* at = k.at
-    for j in range(ck_t, t):
+    cdef uint32_t* stamp = k.at
+    cdef step_t j = t - 1
+    cdef pos_t p, f = far[0]
+    while j >= t1:
         p = jpos[j]
-        if at[p] != now:
-            at[p] = now
-            if tape[p] != jold[j]:
-                return False
-    return True
+        stamp[p] = now
+        before[p] = jold[j]
+        if inward > 0:
+            f = min(f, p)
+        elif inward < 0:
+            f = max(f, p)
+        j -= 1
+    far[0] = f
+    return now
 
 
 cdef inline void journal_undo(symbol_t* tape, const pos_t* jpos, const symbol_t* jold,

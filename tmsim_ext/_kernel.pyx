@@ -20,79 +20,34 @@
 # counts its halting digits exactly; every leaf adds its mass, the fraction of the block
 # it stands for over the chance of its path (Knuth 1975's estimator, unbiased).
 
-from libc.stdint cimport int8_t, int32_t, int64_t, uint8_t, uint32_t, uint64_t
+from libc.stdint cimport int8_t, int32_t, int64_t, uint8_t, uint64_t
 from libc.stdlib cimport calloc, free
-from libc.string cimport memset
 
 from tmsim_ext._types cimport u128, symbol_t, digit_t, pos_t, step_t
-from tmsim_ext._countmap cimport cmap_add_mass
-from tmsim_ext._acc cimport Acc, acc_init, acc_free, acc_halt_time, acc_results, to_int
-from tmsim_ext._graph cimport graph_closed, graph_live, graph_row, graph_update
-from tmsim_ext._journal cimport Marks, marks_alloc, marks_free, marks_next, tape_repeats, journal_undo
-from tmsim_ext._records cimport Rec
-from tmsim_ext._rng cimport Rng, rng_start, rng_below
+from tmsim_ext._countmap cimport CountMap, cmap_add_mass, cmap_init, cmap_free
+from tmsim_ext._acc cimport Acc, acc_init, acc_free, acc_results, to_int
+from tmsim_ext._journal cimport marks_alloc, journal_undo
 from tmsim_ext._patterns cimport line_key
-from tmsim_ext._line_types cimport (
-    Move, Ctx, Head, P_CLOSED, P_ESCAPE, P_CYCLE, P_SHIFT, P_CPS, CLOSED_FIRST, CYCLE_FIRST,
-    BY_CLOSED, BY_ESCAPE, BY_CYCLE, BY_SHIFT,
+from tmsim_ext._proofs cimport BY_CLOSED, proof_flags
+from tmsim_ext._partial cimport (
+    decode_digits, put_digit, set_entry, halt_time, decide, count_limit, fresh_state, close_row, take_target,
+    drop_target, sample_start, draw, sample_end, block_start, block_names, alloc_partial, free_partial,
+    raise_stopped, ctx_init, ctx_sampling,
 )
+from tmsim_ext._watch cimport Watch, watch_start, watch_due, at_edge, watch_decides
+from tmsim_ext._line_types cimport Move, Ctx
+from tmsim_ext._steps cimport Head, plain_steps
 from tmsim_ext._line_long cimport long_start
 from tmsim_ext._line_witness cimport witness_note
-from tmsim_ext._line_read cimport read_entry, unread_entry, fresh_state
+from tmsim_ext._line_read cimport read_entry, unread_entry
 from tmsim_ext._line_cps cimport cps_closed
 from tmsim_ext._line_cpsh cimport cps_history
-from tmsim_ext._line_escape cimport escapes
-from tmsim_ext._line_shift cimport record
-from tmsim_ext._countmap cimport CountMap, cmap_init, cmap_free
 
 KERNEL_VERSION = "1"
 """Bump whenever counts could change: partials written by another version are invalid."""
 
-PROOF_FLAGS = {"closed": P_CLOSED, "escape": P_ESCAPE, "cycle": P_CYCLE, "shift": P_SHIFT, "cps": P_CPS}
+PROOF_FLAGS = proof_flags(True)
 """Proof name -> kernel flag; 'cps' acts on long runs only (classes passing the walk's limit)."""
-
-cdef void decode_digits(Ctx* c) noexcept nogil:
-    """Decode every digit value once (CTM.md numbering); halts get move 0, next -1."""
-    cdef int r, code, m = c.m
-    for r in range(c.b):
-        if r < m:
-            c.dig_wr[r] = <symbol_t>r
-            c.dig_mv[r] = 0
-            c.dig_nx[r] = -1
-        else:
-            code = (r - m) // m
-            c.dig_wr[r] = <symbol_t>((r - m) % m)
-            c.dig_mv[r] = 1 if code % 2 == 0 else -1
-            c.dig_nx[r] = (code // 2) % c.n
-
-
-cdef inline void state_masks(Ctx* c, int st) noexcept nogil:
-    """Recompute state st's successor set and whether it has a halting or free entry."""
-    graph_update(&c.open_states, c.succ, c.act, c.nx, c.m, st)
-
-
-cdef inline void put_digit(Ctx* c, int e, digit_t r) noexcept nogil:
-    """Fix entry e to digit r (>= 0), leaving the state masks as they are."""
-    c.act[e] = r
-    c.mv[e] = c.dig_mv[r]
-    c.nx[e] = c.dig_nx[r]
-    # one 8-byte store, so the step loop's 8-byte load of it is forwarded, not stalled
-    c.step[e] = c.dig_step[r]
-
-
-cdef inline void set_entry(Ctx* c, int e, digit_t r) noexcept nogil:
-    """Fix entry e to digit r (-1 frees it again) and update its state's masks."""
-    if r >= 0:
-        put_digit(c, e, r)
-    else:
-        c.act[e] = r
-        c.step[e] = c.dig_step[0]   # a halting digit: go = 0, a stop
-    state_masks(c, e // c.m)
-
-
-cdef inline u128 weight(Ctx* c) noexcept nogil:
-    """Machines the current leaf stands for."""
-    return c.w
 
 
 cdef inline void halt_output(Ctx* c, pos_t h, symbol_t w, pos_t lo, pos_t hi, u128 k) noexcept nogil:
@@ -107,19 +62,12 @@ cdef inline void halt_output(Ctx* c, pos_t h, symbol_t w, pos_t lo, pos_t hi, u1
     c.tape[h] = old
 
 
-cdef inline void halt_time(Ctx* c, step_t t, u128 k, int classes) noexcept nogil:
-    """Add k machines (or ``classes`` sampled leaves of mass fw), from ``classes`` classes,
-    halting on step t+1."""
-    acc_halt_time(c.acc, c.sampled, c.fw, t, k, classes)
-    c.classes += classes
-
-
 cdef inline void leaf_halt(Ctx* c, int e, pos_t h, symbol_t w, step_t t, pos_t lo, pos_t hi) noexcept nogil:
     """Count a class halting on step t+1 by entry e, after writing w at h."""
     if t >= c.witness_after:
         witness_note(c, e, <digit_t>w, t, c.tape, h, w, lo, hi)
-    halt_output(c, h, w, lo, hi, weight(c))
-    halt_time(c, t, weight(c), 1)
+    halt_output(c, h, w, lo, hi, c.w)
+    halt_time(c, t, c.w, 1)
 
 
 cdef inline void leaf_halts(Ctx* c, int e, pos_t h, step_t t, pos_t lo, pos_t hi) noexcept nogil:
@@ -129,64 +77,8 @@ cdef inline void leaf_halts(Ctx* c, int e, pos_t h, step_t t, pos_t lo, pos_t hi
         for w in range(c.m):
             witness_note(c, e, <digit_t>w, t, c.tape, h, <symbol_t>w, lo, hi)
     for w in range(c.m):
-        halt_output(c, h, <symbol_t>w, lo, hi, weight(c))
-    halt_time(c, t, weight(c) * <u128>c.m, c.m)
-
-
-cdef inline bint decide(Ctx* c, int proof) noexcept nogil:
-    """Count the current class as proven non-halting by ``proof`` (index into by_proof)."""
-    if c.sampled:
-        c.acc.fproven += c.fw
-    else:
-        c.acc.proven += weight(c)
-    c.classes += 1
-    c.by_proof[proof] += 1
-    return True
-
-
-cdef int plain_steps(Ctx* c, Head* at, step_t due, pos_t lo, pos_t hi,
-                     int ck_qm, pos_t ck_h) noexcept nogil:
-    """Apply fixed move entries while nothing needs a look; few live values, so they stay
-    in registers. Returns 0 before an entry that is free or halts; 1 after a step that
-    reaches a tape edge, the checkpoint's state and cell, or ``due`` (at most S).
-    """
-    cdef pos_t h = at.h
-    cdef int qm = at.qm, e, ret
-    cdef step_t t = at.t
-    cdef symbol_t s
-    cdef Move x
-    cdef uint32_t width = <uint32_t>(hi - lo)
-    cdef symbol_t* tape = c.tape
-    cdef const Move* step = c.step
-    cdef pos_t* jpos = c.jpos
-    cdef symbol_t* jold = c.jold
-    while True:
-        s = tape[h]
-        e = qm + s
-        x = step[e]
-        # taken even when the entry stops (free or halting: no move), then taken back
-        jpos[t] = h
-        jold[t] = s
-        tape[h] = x.wr
-        h += x.mv
-        qm = x.nxm
-        t += 1
-        # one branch for every reason to stop: a mispredicted exit costs once, not per
-        # test; h < lo wraps to a large unsigned value, so one compare covers both edges
-        if ((x.go == 0) | (<uint32_t>(h - lo) > width) | (t >= due)
-                | (((qm ^ ck_qm) | (h ^ ck_h)) == 0)):
-            break
-    ret = 1
-    if x.go == 0:
-        t -= 1
-        tape[h] = s
-        qm = e - s
-        ret = 0
-    at.h = h
-    at.q = c.state_of[qm]
-    at.qm = qm
-    at.t = t
-    return ret
+        halt_output(c, h, <symbol_t>w, lo, hi, c.w)
+    halt_time(c, t, c.w * <u128>c.m, c.m)
 
 
 cdef void walk(Ctx* c, pos_t h0, int q0, step_t t0, pos_t lo, pos_t hi) noexcept nogil:
@@ -194,29 +86,24 @@ cdef void walk(Ctx* c, pos_t h0, int q0, step_t t0, pos_t lo, pos_t hi) noexcept
 
     On return the tape, journal and records are as they were on entry. Plain steps run
     in ``plain_steps``; the proofs look only at tape-edge records, checkpoint matches and
-    scheduled times.
+    scheduled times (_watch.pxd).
     """
     cdef Head at
-    cdef step_t S = c.T, NEVER = S + 1, t
-    cdef step_t ck_t = t0, ck_span = CYCLE_FIRST, closed_at = t0 + CLOSED_FIRST, due
-    cdef pos_t ck_h = h0, h
-    cdef int m = c.m, ck_qm = q0 * m, flags = c.flags, q, e
+    cdef Watch w
+    cdef step_t t, due = watch_start(c, &w, t0, h0, q0 * c.m)
+    cdef pos_t h
+    cdef int q, e, proof
     cdef int32_t nrec0 = c.nrec
-    cdef uint64_t bit, esc_known = 0, esc_yes = 0   # escape verdicts, per state and side
     cdef digit_t a
     at.h = h0
+    at.x = 0
+    at.y = 0
     at.q = q0
-    at.qm = q0 * m
+    at.qm = q0 * c.m
     at.t = t0
-    if not (flags & P_CYCLE):
-        ck_qm = -1          # no state matches: the cycle proof never looks
-        ck_span = NEVER
-    if not (flags & P_CLOSED):
-        closed_at = NEVER
-    due = min(min(ck_t + ck_span, closed_at), S)
     while True:
-        if plain_steps(c, &at, due, lo, hi, ck_qm, ck_h) == 0:
-            # before step S (a step reaching S returns 1): a free or halting entry
+        if plain_steps(c, &at, due, lo, hi, 0, 0, w.ck_qm, w.ck_h) == 0:
+            # before step T (a step reaching T returns 1): a free or halting entry
             h = at.h
             t = at.t
             e = at.qm + c.tape[h]
@@ -229,58 +116,24 @@ cdef void walk(Ctx* c, pos_t h0, int q0, step_t t0, pos_t lo, pos_t hi) noexcept
         h = at.h
         q = at.q
         t = at.t
+        proof = -1
         # the two edges are written out: folding them costs 2-3 % of the kernel's
         # instructions on this, its hottest branch
         if h > hi:
             hi = h
-            bit = (<uint64_t>1) << (2 * q)
-            if (flags & P_ESCAPE) and not (esc_known & bit):
-                esc_known |= bit
-                if escapes(c, q, 1):
-                    esc_yes |= bit
-            if esc_yes & bit:
-                decide(c, BY_ESCAPE)
-                break
-            if (flags & P_SHIFT) and record(c, t, h, q, 1):
-                decide(c, BY_SHIFT)
-                break
+            proof = at_edge(c, &w, 2 * q, q, 1, t, h)
         elif h < lo:
             lo = h
-            bit = (<uint64_t>1) << (2 * q + 1)
-            if (flags & P_ESCAPE) and not (esc_known & bit):
-                esc_known |= bit
-                if escapes(c, q, -1):
-                    esc_yes |= bit
-            if esc_yes & bit:
-                decide(c, BY_ESCAPE)
-                break
-            if (flags & P_SHIFT) and record(c, t, h, q, -1):
-                decide(c, BY_SHIFT)
-                break
-        if at.qm == ck_qm and h == ck_h and tape_repeats(&c.marks, c.tape, c.jpos, c.jold, ck_t, t):
-            decide(c, BY_CYCLE)
+            proof = at_edge(c, &w, 2 * q + 1, q, -1, t, h)
+        if watch_decides(c, &w, proof, at.qm, h, q, t):
             break
-        if t - ck_t >= ck_span:
-            ck_t = t
-            ck_h = h
-            ck_qm = at.qm
-            ck_span *= 2
-        if t == closed_at:
-            closed_at = t + 2 * (t - t0)
-            if graph_closed(c.open_states, c.succ, q):
-                decide(c, BY_CLOSED)
-                break
-        if t >= S:
+        if t >= c.T:
             if c.T < c.S:
                 long_start(c, c.tape, h, q, t, lo, hi)
-            elif c.sampled:
-                c.acc.flimit += c.fw
-                c.classes += 1
             else:
-                c.acc.limit += weight(c)
-                c.classes += 1
+                count_limit(c)
             break
-        due = min(min(ck_t + ck_span, closed_at), S)
+        due = watch_due(c, &w)
     c.steps += at.t - t0
     journal_undo(c.tape, c.jpos, c.jold, at.t, t0)
     c.nrec = nrec0
@@ -319,10 +172,9 @@ cdef void branch(Ctx* c, int e, pos_t h, int q, step_t t, pos_t lo, pos_t hi) no
     restricted entry tries its digits only; the split entry's each add to their own
     accumulator.
     """
-    cdef int r, x, fresh, nfresh = 0, m = c.m, lo_r, hi_r, own = e // m
-    cdef uint64_t others = 0, own_bit = (<uint64_t>1) << own, live = 0
-    cdef bint dead_end = False
-    cdef bint others_open = False
+    cdef int r, x, fresh, nfresh = 0, m = c.m, lo_r, hi_r
+    cdef uint64_t others = 0, live = 0
+    cdef bint dead_end
     cdef u128 mult = c.mult, base = c.mult, w = c.w, wbase
     cdef double fw = c.fw, fwbase = c.fw / c.b
     cdef bint split = e == c.split_e
@@ -349,18 +201,7 @@ cdef void branch(Ctx* c, int e, pos_t h, int q, step_t t, pos_t lo, pos_t hi) no
     else:
         leaf_halts(c, e, h, t, lo, hi)
     fresh = fresh_state(c, &nfresh)
-    # the masks of e's state from its other entries, so each target only adds its bit
-    others_open = graph_row(c.act, c.nx, m, own, e, &others)
-    if others_open:
-        c.open_states |= own_bit
-    else:
-        c.open_states &= ~own_bit
-        if c.flags & P_CLOSED:
-            # a target x closes the graph from q (= own) when neither x nor own's other
-            # targets reach a halting or free entry without e: one search for all x
-            c.succ[own] = others
-            live = graph_live(c.open_states, c.succ, c.n)
-            dead_end = (others & live) == 0
+    dead_end = close_row(c, e, &others, &live)
     c.depth += 1
     for x in range(c.n):
         # digits m + (2x + d) m + w, for d = 0 (Right), 1 (Left) and w < m, go to x
@@ -368,30 +209,18 @@ cdef void branch(Ctx* c, int e, pos_t h, int q, step_t t, pos_t lo, pos_t hi) no
         hi_r = lo_r + 2 * m
         if limited and not c.allow_to[e * c.n + x]:
             continue
-        if c.used[x] == 0:
-            if c.symmetry and x != fresh:
-                continue
-            if c.symmetry:
-                c.mult = base * <u128>nfresh
-                c.w = wbase * <u128>nfresh
-                c.fw = fwbase * nfresh
-        c.used[x] += 1
+        if not take_target(c, e, x, others, fresh, nfresh, base, wbase, fwbase):
+            continue
         put_digit(c, e, lo_r)
-        c.succ[own] = others | ((<uint64_t>1) << x)
         if dead_end and not (live >> x) & 1:
             if limited:
                 for r in range(lo_r, hi_r):
                     if ok[r]:
                         if split:
                             c.acc = &c.accs[1 + r]
-                        decide(c, BY_CLOSED)
+                        decide(c, BY_CLOSED, 1)
             else:
-                if c.sampled:
-                    c.acc.fproven += c.fw * (2 * m)
-                else:
-                    c.acc.proven += weight(c) * <u128>(2 * m)
-                c.classes += 2 * m
-                c.by_proof[BY_CLOSED] += 2 * m
+                decide(c, BY_CLOSED, 2 * m)
         else:
             if mirror:
                 hi_r = lo_r + m     # digits m + 2xm + w move right; the next m move left
@@ -406,11 +235,7 @@ cdef void branch(Ctx* c, int e, pos_t h, int q, step_t t, pos_t lo, pos_t hi) no
                 if not first_read(c, e, h, t, lo, hi):
                     walk(c, h, q, t, lo, hi)
             c.acc = shared
-        c.used[x] -= 1
-        c.mult = base
-        c.w = wbase
-        c.fw = fwbase
-        if c.failed:
+        if drop_target(c, x, base, wbase, fwbase):
             break
     c.depth -= 1
     c.acc = shared
@@ -423,48 +248,25 @@ cdef void branch(Ctx* c, int e, pos_t h, int q, step_t t, pos_t lo, pos_t hi) no
 cdef void descend(Ctx* c, int e, pos_t h, int q, step_t t, pos_t lo, pos_t hi) noexcept nogil:
     """Sampled branch: the halting digits exactly, then ``draws`` (at the sampling depth)
     or one random moving digit, each standing for all of them (Knuth's estimator)."""
-    cdef int moving = c.b - c.m, loops = 1, i
     cdef double fw = c.fw
-    if c.depth == c.sample_depth:
-        loops = c.draws
-    c.nfree -= 1
-    c.fw = fw / c.b
+    cdef int loops = sample_start(c), i
     leaf_halts(c, e, h, t, lo, hi)
     c.depth += 1
     for i in range(loops):
-        if c.depth == c.sample_depth + 1:
-            rng_start(&c.rng, c.seed, c.batch, c.draw_index)
-            c.draw_index += 1
-            c.ndraws += 1
-        set_entry(c, e, <digit_t>(c.m + rng_below(&c.rng, <uint32_t>moving)))
-        c.fw = fw * moving / c.b / loops
+        draw(c, e, fw, loops)
         if not first_read(c, e, h, t, lo, hi):
             walk(c, h, q, t, lo, hi)
         if c.failed:
             break
-    c.depth -= 1
-    c.fw = fw
-    set_entry(c, e, -1)
-    c.nfree += 1
+    sample_end(c, e, fw)
 
 
 cdef int start_block(Ctx* c, const digit_t* digits) noexcept nogil:
     """Load a block's fixed entries; -1 when a digit is out of range."""
-    cdef int e, st
-    c.nfree = 0
-    c.mult = 1
-    c.fw = 1.0
-    c.depth = 0
-    c.nrec = 0
+    cdef int e
+    if block_start(c, digits, 2 * c.n) != 0:
+        return -1
     c.acc = &c.accs[0]
-    for st in range(c.n):
-        c.used[st] = 1 if st == 0 else 0
-    for e in range(2 * c.n):
-        c.rec_last[e] = -1
-    for e in range(c.E):
-        if digits[e] >= c.b:
-            return -1
-        c.act[e] = -1
     for e in range(c.E):
         set_entry(c, e, digits[e])
         if c.restricted[e]:
@@ -475,9 +277,7 @@ cdef int start_block(Ctx* c, const digit_t* digits) noexcept nogil:
         elif digits[e] < 0:
             c.nfree += 1
         else:
-            c.used[e // c.m] += 1
-            if c.nx[e] >= 0:
-                c.used[c.nx[e]] += 1
+            block_names(c, e)
     c.w = c.mult * c.powb[c.nfree]
     # mirroring maps the block onto itself when no fixed entry moves; entry (0, 0), read
     # first, must be free so the root branch can pair each left move with a right one
@@ -488,35 +288,28 @@ cdef int start_block(Ctx* c, const digit_t* digits) noexcept nogil:
     return 0
 
 
+cdef int count_block(Ctx* c, const digit_t* digits) noexcept nogil:
+    """Count one block (a row of digits, -1 free) from the blank tape; -1 when a digit is
+    out of range."""
+    if start_block(c, digits) != 0:
+        return -1
+    walk(c, 0, 0, 0, 0, 0)
+    return 0
+
+
 cdef void free_ctx(Ctx* c) noexcept nogil:
     cdef int i
     if c.accs != NULL:
         for i in range(c.nacc):
             acc_free(&c.accs[i])
         free(c.accs)
+    free_partial(c)
     free(c.restricted)
     free(c.allow)
     free(c.allow_to)
     free(c.choices)
-    free(c.act)
-    free(c.mv)
-    free(c.nx)
-    free(c.step)
-    free(c.state_of)
-    free(c.dig_wr)
-    free(c.dig_mv)
-    free(c.dig_nx)
-    free(c.dig_step)
-    free(c.used)
-    free(c.succ)
-    free(c.powb)
     if c.tape != NULL:
         free(c.tape - c.T - 1)
-    marks_free(&c.marks)
-    free(c.jpos)
-    free(c.jold)
-    free(c.rec)
-    free(c.rec_last)
     if c.scratch != NULL:
         free(c.scratch - c.T - 1)
     free(c.collected_digits)
@@ -533,58 +326,29 @@ cdef void free_ctx(Ctx* c) noexcept nogil:
 cdef int alloc_ctx(Ctx* c) noexcept nogil:
     cdef int64_t cells = 2 * c.T + 3
     cdef int k
-    c.act = <digit_t*>calloc(c.E, sizeof(digit_t))
-    c.mv = <int8_t*>calloc(c.E, sizeof(int8_t))
-    c.nx = <int32_t*>calloc(c.E, sizeof(int32_t))
-    c.step = <Move*>calloc(c.E, sizeof(Move))
-    c.state_of = <int32_t*>calloc(c.E, sizeof(int32_t))
-    c.dig_wr = <symbol_t*>calloc(c.b, sizeof(symbol_t))
-    c.dig_mv = <int8_t*>calloc(c.b, sizeof(int8_t))
-    c.dig_nx = <int32_t*>calloc(c.b, sizeof(int32_t))
-    c.dig_step = <Move*>calloc(c.b, sizeof(Move))
-    c.used = <int32_t*>calloc(c.n, sizeof(int32_t))
-    c.succ = <uint64_t*>calloc(c.n, sizeof(uint64_t))
-    c.powb = <u128*>calloc(c.E + 1, sizeof(u128))
     c.tape = <symbol_t*>calloc(cells, sizeof(symbol_t))
-    c.jpos = <pos_t*>calloc(c.T + 1, sizeof(pos_t))
-    c.jold = <symbol_t*>calloc(c.T + 1, sizeof(symbol_t))
-    c.rec = <Rec*>calloc(c.T + 2, sizeof(Rec))
+    c.scratch = <symbol_t*>calloc(cells, sizeof(symbol_t))
+    if c.tape != NULL:
+        c.tape += c.T + 1
+    if c.scratch != NULL:
+        c.scratch += c.T + 1
     c.collected_digits = <digit_t*>calloc(c.collect * c.E + 1, sizeof(digit_t))
     c.collected_steps = <step_t*>calloc(c.collect + 1, sizeof(step_t))
     c.undecided_digits = <digit_t*>calloc(c.max_undecided * c.E + 1, sizeof(digit_t))
     c.undecided_steps = <step_t*>calloc(c.max_undecided + 1, sizeof(step_t))
     c.undecided_weight = <u128*>calloc(c.max_undecided + 1, sizeof(u128))
-    c.rec_last = <int32_t*>calloc(2 * c.n, sizeof(int32_t))
-    c.scratch = <symbol_t*>calloc(cells, sizeof(symbol_t))
     c.accs = <Acc*>calloc(c.nacc, sizeof(Acc))
     c.restricted = <uint8_t*>calloc(c.E, sizeof(uint8_t))
     c.allow = <uint8_t*>calloc(c.E * c.b, sizeof(uint8_t))
     c.allow_to = <uint8_t*>calloc(c.E * c.n, sizeof(uint8_t))
     c.choices = <u128*>calloc(c.E, sizeof(u128))
-    if c.tape != NULL:
-        c.tape += c.T + 1
-    if c.scratch != NULL:
-        c.scratch += c.T + 1
-    if not (c.act and c.mv and c.nx and c.step and c.state_of and c.dig_wr and c.dig_mv and c.dig_nx and c.dig_step
-            and c.succ and c.used and c.powb and c.tape and marks_alloc(&c.marks, cells, c.T + 1) == 0
-            and c.jpos and c.jold and c.rec and c.collected_digits and c.collected_steps
-            and c.undecided_digits and c.undecided_steps and c.undecided_weight
-            and c.rec_last and c.scratch and c.accs and c.restricted and c.allow and c.allow_to and c.choices):
+    if not (alloc_partial(c, 2 * c.n) and c.tape and c.scratch and marks_alloc(&c.marks, cells, c.T + 1) == 0
+            and c.collected_digits and c.collected_steps and c.undecided_digits and c.undecided_steps
+            and c.undecided_weight and c.accs and c.restricted and c.allow and c.allow_to and c.choices):
         return -1
     for k in range(c.nacc):
         if acc_init(&c.accs[k], c.T, c.sampled) != 0:
             return -1
-    decode_digits(c)
-    for k in range(c.b):
-        c.dig_step[k].nxm = c.dig_nx[k] * c.m if k >= c.m else 0
-        c.dig_step[k].mv = c.dig_mv[k]
-        c.dig_step[k].wr = c.dig_wr[k]
-        c.dig_step[k].go = k >= c.m
-    for k in range(c.E):
-        c.state_of[k] = k // c.m
-    c.powb[0] = 1
-    for k in range(1, c.E + 1):
-        c.powb[k] = c.powb[k - 1] * <u128>c.b
     return 0
 
 
@@ -651,13 +415,8 @@ def count_blocks(int n, int m, step_t max_steps, const digit_t[:, ::1] blocks,
     cdef Ctx c
     cdef Py_ssize_t i
     cdef int bad = 0
-    memset(&c, 0, sizeof(Ctx))
-    c.n = n
-    c.m = m
-    c.b = m * (2 * n + 1)
-    c.E = n * m
-    c.S = max_steps
-    c.T = long_from if 0 < long_from < max_steps else max_steps
+    ctx_init(&c, n, m, max_steps, long_from if 0 < long_from < max_steps else max_steps, flags, symmetry)
+    ctx_sampling(&c, sampled, sample_depth, draws, seed, batch, keep_len)
     c.cps_radius = cps_radius
     c.cps_history = cps_history
     c.long_cells = long_cells
@@ -665,16 +424,8 @@ def count_blocks(int n, int m, step_t max_steps, const digit_t[:, ::1] blocks,
     c.max_undecided = max_undecided
     c.witness_after = witness_after if witness_after >= 0 else max_steps + 1
     c.max_witness = max_witness
-    c.flags = flags
-    c.symmetry = symmetry
     c.split_e = split_entry
     c.nacc = 1 + c.b if split_entry >= 0 else 2
-    c.sampled = sampled
-    c.sample_depth = sample_depth
-    c.draws = draws
-    c.seed = seed
-    c.batch = batch
-    c.keep_len = keep_len
     c.pool = pool
     if sampled and c.T < c.S:
         raise ValueError("a sampled count takes no long_from: long runs are counted exactly")
@@ -704,16 +455,10 @@ def count_blocks(int n, int m, step_t max_steps, const digit_t[:, ::1] blocks,
                 if part_entry >= 0:
                     _restrict(&c, part_entry, part_digits)
                 for i in range(blocks.shape[0]):
-                    if start_block(&c, &blocks[i, 0]) != 0:
-                        bad = 1
+                    bad = count_block(&c, &blocks[i, 0]) != 0
+                    if bad or c.failed:
                         break
-                    walk(&c, 0, 0, 0, 0, 0)
-                    if c.failed:
-                        break
-        if bad:
-            raise ValueError(f"a block digit is outside 0..{c.b - 1}")
-        if c.failed:
-            raise MemoryError("the kernel ran out of memory")
+        raise_stopped(bad, c.failed, c.b, "the kernel")
         return _results(&c)
     finally:
         free_ctx(&c)
@@ -829,11 +574,7 @@ def cps_proves(int n, int m, const digit_t[::1] digits, int radius, int history=
     """
     cdef Ctx c
     cdef int e, got
-    memset(&c, 0, sizeof(Ctx))
-    c.n = n
-    c.m = m
-    c.b = m * (2 * n + 1)
-    c.E = n * m
+    ctx_init(&c, n, m, 0, 0, 0, False)
     if digits.shape[0] != c.E:
         raise ValueError(f"digits should have n*m = {c.E} entries, got {digits.shape[0]}")
     if not 0 <= radius <= 8 or not 0 <= history <= 12:
@@ -847,8 +588,9 @@ def cps_proves(int n, int m, const digit_t[::1] digits, int radius, int history=
     c.dig_wr = <symbol_t*>calloc(c.b, sizeof(symbol_t))
     c.dig_mv = <int8_t*>calloc(c.b, sizeof(int8_t))
     c.dig_nx = <int32_t*>calloc(c.b, sizeof(int32_t))
+    c.dig_step = <Move*>calloc(c.b, sizeof(Move))
     try:
-        if not (c.act and c.dig_wr and c.dig_mv and c.dig_nx):
+        if not (c.act and c.dig_wr and c.dig_mv and c.dig_nx and c.dig_step):
             raise MemoryError("cps_proves ran out of memory")
         decode_digits(&c)
         for e in range(c.E):
@@ -866,3 +608,4 @@ def cps_proves(int n, int m, const digit_t[::1] digits, int radius, int history=
         free(c.dig_wr)
         free(c.dig_mv)
         free(c.dig_nx)
+        free(c.dig_step)

@@ -18,16 +18,19 @@ from libc.string cimport memcpy, memset
 from tmsim_ext._types cimport u128, symbol_t, digit_t, pos_t, step_t
 from tmsim_ext._acc cimport Acc, acc_far_time
 from tmsim_ext._countmap cimport cmap_add_mass
-from tmsim_ext._graph cimport graph_closed, graph_update
-from tmsim_ext._line_types cimport (
-    Ctx, Move, P_CPS, P_CLOSED, P_CYCLE, P_SHIFT, BY_CLOSED, BY_CPS, BY_CYCLE, BY_SHIFT, LONG_BY_CLOSED, LONG_BY_CPS, LONG_BY_CYCLE, LONG_BY_SHIFT,
+from tmsim_ext._closed cimport graph_closed, graph_update
+from tmsim_ext._line_types cimport Ctx, Move
+from tmsim_ext._proofs cimport (
+    P_CPS, P_CLOSED, P_CYCLE, P_SHIFT, BY_CLOSED, BY_CPS, BY_CYCLE, BY_SHIFT, LONG_BY_CLOSED, LONG_BY_CPS,
+    LONG_BY_CYCLE, LONG_BY_SHIFT,
 )
 from tmsim_ext._long_proofs cimport (
     LongWatch, LONG_WINDOW, watch_start, watch_free, cycle_checkpoint, cycle_repeats, shift_record,
 )
 from tmsim_ext._line_cps cimport cps_any
 from tmsim_ext._line_witness cimport witness_note
-from tmsim_ext._line_read cimport read_entry, unread_entry, fresh_state
+from tmsim_ext._line_read cimport read_entry, unread_entry
+from tmsim_ext._partial cimport fresh_state
 
 
 cdef struct LongTape:

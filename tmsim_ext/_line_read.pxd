@@ -1,6 +1,6 @@
 # What reading an entry for the first time does to a class, shared by the walk's branch
-# (_kernel.pyx) and the long runs' (_line_long.pxd): the weight its digits share, and
-# which unnamed state stands for all of them under renaming.
+# (_kernel.pyx) and the long runs' (_line_long.pxd): the weight its digits share, with
+# restricted and split entries (the renaming is _partial.pxd's fresh_state).
 from tmsim_ext._types cimport u128
 from tmsim_ext._line_types cimport Ctx
 
@@ -23,15 +23,3 @@ cdef inline void unread_entry(Ctx* c, int e, u128 mult) noexcept nogil:
         c.nfree += 1
     c.mult = mult
 
-
-cdef inline int fresh_state(const Ctx* c, int* nfresh) noexcept nogil:
-    """The lowest state no entry names yet (with renaming on; -1 when none or off), which
-    stands for all ``nfresh`` of them."""
-    cdef int st, fresh = -1
-    nfresh[0] = 0
-    if c.symmetry:
-        for st in range(c.n - 1, 0, -1):
-            if c.used[st] == 0:
-                fresh = st
-                nfresh[0] += 1
-    return fresh

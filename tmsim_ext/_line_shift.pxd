@@ -1,11 +1,10 @@
 # The 1-D kernel's 'shift' proof: the configuration at a tape-edge record repeats,
 # shifted, with blank tape beyond (translated cyclers).
-from libc.stdint cimport int32_t, uint32_t
+from libc.stdint cimport uint32_t
 
 from tmsim_ext._types cimport symbol_t, pos_t, step_t
-from tmsim_ext._records cimport rec_push, rec_spaced
-from tmsim_ext._journal cimport marks_next
-from tmsim_ext._line_types cimport Ctx, SHIFT_LOOKBACK
+from tmsim_ext._journal cimport journal_before
+from tmsim_ext._line_types cimport Ctx
 
 
 cdef inline bint shifted(Ctx* c, step_t t1, pos_t p1, step_t t, pos_t h, int side) noexcept nogil:
@@ -15,21 +14,12 @@ cdef inline bint shifted(Ctx* c, step_t t1, pos_t p1, step_t t, pos_t h, int sid
     from `far` to the record at t1 equals, shifted by h - p1, the tape at t, the run from
     t repeats the run from t1 shifted, forever (beyond a record the tape is blank).
     """
-    cdef step_t j = t - 1
     cdef pos_t far = h, p, a, z, delta = h - p1
-    cdef uint32_t now = marks_next(&c.marks)
-    cdef uint32_t* stamp = c.marks.at
-    cdef symbol_t* before = c.scratch
+    cdef uint32_t now = journal_before(&c.marks, c.scratch, c.jpos, c.jold, t1, t, side, &far)
+    cdef const uint32_t* stamp = c.marks.at
+    cdef const symbol_t* before = c.scratch
     cdef const symbol_t* tape = c.tape
-    cdef const pos_t* jpos = c.jpos
     cdef symbol_t was
-    # the tape at t1, where it differs from now: each cell's oldest write since t1
-    while j >= t1:
-        p = jpos[j]
-        stamp[p] = now
-        before[p] = c.jold[j]
-        far = min(far, p) if side > 0 else max(far, p)
-        j -= 1
     a = far if side > 0 else p1
     z = p1 if side > 0 else far
     for p in range(a, z + 1):
@@ -38,24 +28,3 @@ cdef inline bint shifted(Ctx* c, step_t t1, pos_t p1, step_t t, pos_t h, int sid
             return False
     return True
 
-
-cdef inline bint record(Ctx* c, step_t t, pos_t h, int q, int side) noexcept nogil:
-    """Push a tape-edge record and compare it with earlier ones of its state and side.
-
-    Earlier records are this run's, its ancestors' included: the journal holds the whole
-    run. A record j back is compared only when the record j before it lies at the same
-    distance in time and space (or there is none): a repeat does that, while bouncers
-    and counters, whose sweeps grow, never pay for a comparison.
-    """
-    cdef int32_t k = rec_push(c.rec, &c.nrec, c.rec_last, q * 2 + (side > 0), t, h, c.tape[h - side])
-    cdef symbol_t behind = c.rec[c.nrec - 1].behind
-    cdef int looked = 0
-    while k >= 0 and looked < SHIFT_LOOKBACK:
-        looked += 1
-        # a repeat that ever steps back inside compares the cells behind both records;
-        # one that never does is the escape proof's case
-        if (rec_spaced(c.rec, k, looked, t, h) and c.rec[k].behind == behind
-                and shifted(c, c.rec[k].t, c.rec[k].p, t, h, side)):
-            return True
-        k = c.rec[k].prev
-    return False

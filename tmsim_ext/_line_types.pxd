@@ -10,29 +10,6 @@ from tmsim_ext._journal cimport Marks
 from tmsim_ext._records cimport Rec
 from tmsim_ext._rng cimport Rng
 
-# Non-halting proofs: each can be switched off; none may change a count.
-cdef enum:
-    P_CLOSED = 1   # no halting or free entry is reachable from the current state
-    P_ESCAPE = 2   # at the tape's edge, entries on blank cells move outward in a cycle
-    P_CYCLE = 4    # the whole configuration repeats
-    P_SHIFT = 8    # the configuration at a tape-edge record repeats, shifted
-    P_CPS = 16     # long runs only: an n-gram closed position set avoids every stop
-    SHIFT_LOOKBACK = 2   # earlier records of the same state and side compared per record
-    CLOSED_FIRST = 8     # steps after a branch before the first closed-graph check
-    CYCLE_FIRST = 8      # steps the first cycle checkpoint (the branch point) is watched
-    # indices into by_proof, in the order of PROOF_FLAGS
-    BY_CLOSED = 0
-    BY_ESCAPE = 1
-    BY_CYCLE = 2
-    BY_SHIFT = 3
-    BY_CPS = 4
-    # indices into long_by: what decided the classes of long runs
-    LONG_BY_CLOSED = 0
-    LONG_BY_CPS = 1
-    LONG_BY_CYCLE = 2
-    LONG_BY_SHIFT = 3
-
-
 # One entry as the step loop needs it, in one 8-byte load.
 cdef struct Move:
     int32_t nxm         # next state * m: the next entry index is nxm + symbol read
@@ -42,7 +19,7 @@ cdef struct Move:
 
 
 # A tape-edge record: the head reached a new cell at the edge of the visited tape.
-cdef struct Ctx:
+cdef struct LineCtx:
     int n, m, b, E
     step_t S            # the step limit
     step_t T            # the walk's step limit (T <= S): classes passing it run on in _line_long
@@ -99,13 +76,13 @@ cdef struct Ctx:
     Rng rng
     uint64_t seed, batch, draw_index, ndraws
     uint64_t classes, nodes, steps
-    uint64_t by_proof[5]  # classes decided by closed, escape, cycle, shift, cps
+    uint64_t by_proof[5]  # classes decided per proof (_proofs.pxd BY_*)
     # long runs (_line_long.pxd): settings, work, and the classes listed
     int cps_radius      # the 'cps' proof tries windows of 2 to cps_radius + 1 cells
     int cps_history     # ... then with each cell's last 1 to cps_history updates
     int64_t long_cells  # a long run's tape may hold this many cells (0: no limit)
     uint64_t long_classes, long_bound, long_halted, long_steps
-    uint64_t long_by[4]   # long-run classes decided by closed, cps, cycle, shift (LONG_BY_*)
+    uint64_t long_by[4]   # long-run classes decided per proof (_proofs.pxd LONG_BY_*)
     int64_t collect, ncollected       # list up to ``collect`` classes reaching T
     digit_t* collected_digits
     step_t* collected_steps
@@ -123,7 +100,5 @@ cdef struct Ctx:
     int failed          # set when memory ran out
 
 
-cdef struct Head:
-    pos_t h
-    int q, qm           # state, and state * m
-    step_t t
+ctypedef LineCtx Ctx
+
