@@ -49,6 +49,7 @@ def main(debug: bool) -> None:
 
 
 def _register() -> None:
+    from pipeline.commands import certs
     from pipeline.commands import count
     from pipeline.commands import jobs
     from pipeline.commands import query
@@ -65,6 +66,7 @@ def _register() -> None:
     main.add_command(score.bdm)
     main.add_command(score.local)
     main.add_command(query.plot)
+    main.add_command(certs.certs)
 
 
 _register()
