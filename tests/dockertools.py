@@ -139,6 +139,21 @@ def fresh_checkout(dest: Path) -> None:
             shutil.copy2(source, dest / name)
 
 
+def sources_hash() -> str:
+    """SHA-256 over the name and bytes of every file a fresh checkout holds (what
+    ``fresh_checkout`` copies) but the tests and docs, which the README's install and
+    build do not read: equal hashes, equal inputs to the README's build."""
+    import hashlib
+
+    listed = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"], cwd=REPO,
+                            capture_output=True, check=True, timeout=60).stdout.decode().split("\0")
+    digest = hashlib.sha256()
+    for name in sorted(filter(None, listed)):
+        if (REPO / name).is_file() and not name.startswith(("tests/", "docs/")):
+            digest.update(name.encode() + b"\0" + hashlib.sha256((REPO / name).read_bytes()).digest())
+    return digest.hexdigest()
+
+
 @dataclass
 class ReadmeBuild:
     """What the README's install and offline build did in a fresh checkout."""
@@ -153,6 +168,12 @@ class ReadmeBuild:
     """The checkout had no virtual environment and no wheelhouse of its own."""
     seconds: float
     stderr: str
+    sources: str = ""
+    """``sources_hash()`` of the working tree it was built from."""
+    image_id: str = ""
+    """The image's id right after the build."""
+    reused: bool = False
+    """This session found the image of the same sources built by an earlier one."""
 
 
 def _keep_wheels(source: Path) -> None:
@@ -166,17 +187,31 @@ def _keep_wheels(source: Path) -> None:
 
 @pytest.fixture(scope="session")
 def readme_image(tmp_path_factory) -> ReadmeBuild:
-    """The session's image, built once by the README's own commands in a fresh copy of the
+    """The session's image, built by the README's own commands in a fresh copy of the
     working tree: the set-up's install (a new .venv), then its offline sequence
     (`eval "$(docker/prepare-offline.sh)"`, `docker compose build`), under CTM_IMAGE=IMAGE.
 
-    The dependency wheels of an earlier session (CACHE) seed the copy's wheelhouse, as a
-    user's own wheelhouse would after the first build; the project's wheel is always
-    built anew. Skips (fails under CI=true) without an engine, Compose or a Debian host.
+    The build is recorded in CACHE (sources hash, image id, what the sequence said); a
+    later session whose working tree has the same hash, finding IMAGE still that image,
+    reuses it and the record (CTM_TEST_REBUILD=1 builds anyway). The dependency wheels of
+    an earlier build seed the copy's wheelhouse, as a user's own wheelhouse would after
+    the first build; the project's wheel is always built anew. Skips (fails under
+    CI=true) without an engine, Compose or a Debian host.
     """
+    import json
+    from dataclasses import asdict
+
     need_engine()
     compose = need_compose()
     need_debian()
+    record, sources = CACHE / "readme-build.json", sources_hash()
+    if record.is_file() and not os.environ.get("CTM_TEST_REBUILD"):
+        earlier = ReadmeBuild(**json.loads(record.read_text()))
+        now = subprocess.run(["docker", "image", "inspect", "-f", "{{.Id}}", IMAGE], capture_output=True, text=True,
+                             timeout=60).stdout.strip()
+        if earlier.sources == sources and earlier.image_id == now and earlier.steps == readme_sequence(compose):
+            earlier.reused = True
+            return earlier
     checkout = tmp_path_factory.mktemp("fresh") / "ctm-pipeline"
     fresh_checkout(checkout)
     fresh = not (checkout / ".venv").exists() and not (checkout / "docker" / "wheelhouse").exists()
@@ -193,5 +228,8 @@ def readme_image(tmp_path_factory) -> ReadmeBuild:
                             timeout=BUILD_TIMEOUT)
     out = check(result, "the README's install and offline build")
     _keep_wheels(checkout / "docker" / "wheelhouse" / "deps")
-    return ReadmeBuild(IMAGE, steps, out.strip().splitlines()[-1].split(), fresh, time.monotonic() - began,
-                       result.stderr)
+    built = ReadmeBuild(IMAGE, steps, out.strip().splitlines()[-1].split(), fresh, time.monotonic() - began,
+                        result.stderr[-6000:], sources, docker("image", "inspect", "-f", "{{.Id}}", IMAGE).strip())
+    record.parent.mkdir(parents=True, exist_ok=True)
+    record.write_text(json.dumps(asdict(built)))
+    return built

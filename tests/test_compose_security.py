@@ -101,6 +101,34 @@ def clusters(readme_image):
             cluster.down()
 
 
+def tls_context(certs: Path, client: Path | None = None):
+    """A client's TLS context trusting ``certs``/ca.pem; with ``client``.pem/.key, if given."""
+    import ssl
+
+    context = ssl.create_default_context(ssl.Purpose.SERVER_AUTH, cafile=str(certs / "ca.pem"))
+    context.check_hostname = False   # as Dask's own contexts
+    if client is not None:
+        context.load_cert_chain(f"{client}.pem", f"{client}.key")
+    return context
+
+
+def handshake(url: str, ssl_context=None) -> dict:
+    """Connect to ``url`` as Dask does and ask for the scheduler's identity."""
+    import asyncio
+
+    from distributed.comm import connect
+
+    async def ask() -> dict:
+        comm = await connect(url, timeout=10, **({"ssl_context": ssl_context} if ssl_context else {}))
+        try:
+            await comm.write({"op": "identity", "reply": True})
+            return await comm.read()
+        finally:
+            comm.abort()
+
+    return asyncio.run(asyncio.wait_for(ask(), 20))
+
+
 def setuid_root_files(folder: Path) -> list[str]:
     """Files under ``folder`` that would run as root: owned by uid 0 with the setuid bit."""
     found = []
@@ -142,15 +170,16 @@ def test_a_published_tls_port_refuses_clients_without_a_certificate_and_a_host_w
     port = docker("port", scheduler, "8786").strip().splitlines()[0].rsplit(":", 1)[1]
     address = f"tls://127.0.0.1:{port}"
 
-    # no certificate, a certificate of another CA, plain TCP: refused before any task
+    # no certificate, a certificate of another CA, plain TCP: refused before any task,
+    # while the cluster's client certificate is answered
     other = tmp_path / "other"
     check(subprocess.run([*ctm, "certs", str(other)], capture_output=True, text=True, timeout=60), "ctm certs")
-    for security, url in ((Security(tls_ca_file=str(certs / "ca.pem"), require_encryption=True), address),
-                          (Security(tls_ca_file=str(certs / "ca.pem"), tls_client_cert=str(other / "client.pem"),
-                                    tls_client_key=str(other / "client.key"), require_encryption=True), address),
-                          (None, f"tcp://127.0.0.1:{port}")):
-        with pytest.raises(OSError):
-            Client(url, security=security, timeout=5).close()
+    assert handshake(address, tls_context(certs, certs / "client"))["type"] == "Scheduler"
+    for url, context in ((address, tls_context(certs)), (address, tls_context(certs, other / "client")),
+                         (f"tcp://127.0.0.1:{port}", None)):
+        with pytest.raises(OSError) as refusal:
+            handshake(url, context)
+        assert not isinstance(refusal.value, TimeoutError), f"{url}: no answer rather than a refusal"
     refused = subprocess.run([*ctm, "submit", str(REPO / "jobs" / "d3x2.toml"), "--scheduler", address,
                               "--tls-ca-file", str(certs / "ca.pem"), "--tls-cert", str(other / "client.pem"),
                               "--tls-key", str(other / "client.key"), "--data-dir", str(tmp_path / "none"),
@@ -183,5 +212,7 @@ def test_a_published_tls_port_refuses_clients_without_a_certificate_and_a_host_w
         print(subprocess.run(["docker", "logs", "--tail", "30", worker], capture_output=True, text=True).stderr[-4000:])
         subprocess.run(["docker", "rm", "-f", worker], capture_output=True, timeout=60)
     got, shipped = load_manifest(data, "d3x2-s21"), load_manifest(REPO / "data", "d3x2-s21")
-    for field in ("row_checksum", "coverage", "halting", "nonhalting", "halting_times"):
+    for field in ("row_checksum", "coverage", "halting", "halting_times"):
         assert got[field] == shipped[field], f"{field}: cluster {got[field]!r} != shipped {shipped[field]!r}"
+    # the shipped table predates proofs that now decide more machines before the limit
+    assert sum(got["nonhalting"].values()) == sum(shipped["nonhalting"].values()), (got["nonhalting"], shipped["nonhalting"])
