@@ -270,7 +270,7 @@ def run(
         processes=processes,
         dashboard_address=None,
         scheduler_kwargs={"dashboard_address": ":0"},
-        silence_logs=logging.ERROR,
+        silence_logs=logging.CRITICAL,   # a failed task is reported with its shards, not logged
     ) as cluster, Client(cluster) as client:
         return run_with_client(spec, client, data_root, shards, progress)
 

@@ -3,7 +3,7 @@ write a setuid-root copy of a shell into the data folder) fails, and a scheduler
 published with docker-compose.tls.yml refuses every connection without a certificate
 from the cluster's CA, while a worker started outside the compose network (on the host's
 network, as on a second server) joins through that port and counts a whole table, equal
-to the shipped one.
+to the shipped one; two reduces at once in two containers publish it once.
 
 Both run the session's image (``dockertools.readme_image``) under unique project names,
 with the data in a host folder of the test owned by the containers' user.
@@ -207,10 +207,17 @@ def test_a_published_tls_port_refuses_clients_without_a_certificate_and_a_host_w
         assert len(joined) == 2 and all(w.startswith(f"tls://{network}:") for w in joined), joined
         out = cluster.client("ctm", "submit", "jobs/d3x2.toml", "--no-progress")
         assert "failed 0" in out and "on 2 worker threads" in out, out
-        cluster.client("ctm", "reduce", "jobs/d3x2.toml", "--no-progress")
+        # two reduces at once, in two containers: one version
+        both = [subprocess.Popen([*cluster.compose, "run", "--rm", "-T", "client", "ctm", "reduce", "jobs/d3x2.toml",
+                                  "--no-progress"], cwd=REPO, env=cluster.env, stdout=subprocess.PIPE,
+                                 stderr=subprocess.PIPE, text=True) for _ in range(2)]
+        said = [p.communicate(timeout=STEP_TIMEOUT)[0] for p in both]
+        assert [p.returncode for p in both] == [0, 0], said
+        assert sorted("already holds" in out for out in said) == [False, True], said
     finally:
         print(subprocess.run(["docker", "logs", "--tail", "30", worker], capture_output=True, text=True).stderr[-4000:])
         subprocess.run(["docker", "rm", "-f", worker], capture_output=True, timeout=60)
+    assert sorted(p.name for p in (data / "tables" / "d3x2-s21").iterdir() if not p.name.startswith(".")) == ["v1"]
     got, shipped = load_manifest(data, "d3x2-s21"), load_manifest(REPO / "data", "d3x2-s21")
     for field in ("row_checksum", "coverage", "halting", "halting_times"):
         assert got[field] == shipped[field], f"{field}: cluster {got[field]!r} != shipped {shipped[field]!r}"

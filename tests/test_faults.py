@@ -194,3 +194,30 @@ def test_reduces_running_at_once_publish_one_version(tmp_path):
     published = [out for out, _ in outs if "already holds" not in out]
     assert len(published) == 1 and published[0].startswith(f"table {spec.table} v1 (full, 128 strings, H = 2147184): "), outs
     assert sum(out.startswith(f"table {spec.table} v1 already holds this table") for out, _ in outs) == 5, outs
+
+
+def test_a_failed_write_task_reports_only_the_shards_it_did_not_write(tmp_path):
+    """The (3,2) job's 28 counted shards are counted in two walks of 14, each written by one
+    task. A folder in the way of one shard's partial (as a full disk would stop a write
+    half-way) fails that task after it wrote the shards before it: those are computed
+    and valid, and one line names the cause and the shards that failed (before: every
+    shard of the task was reported failed, one line each)."""
+    spec = load_spec(JOB)
+    plan = ShardPlan(spec)
+    group = plan.groups(plan.computed())[0]
+    root = tmp_path / "data"
+    blocked = partials_dir(root, spec.job_id) / f"{group[3]:06d}.parquet"
+    (blocked / "in-the-way").mkdir(parents=True)
+    result = ctm("submit", str(JOB), "--data-dir", str(root), "--workers", "1")
+    assert result.returncode == 2, result.stdout + result.stderr
+    written = sorted(int(p.name[:6]) for p in partials_dir(root, spec.job_id).glob("*.parquet") if p.is_file())
+    unwritten = sorted(group[3:])
+    assert written == sorted(set(plan.computed()) - set(unwritten)), written
+    assert f"invalid partial {group[3]:06d}.parquet: " in result.stdout, result.stdout
+    assert f"computed {len(written)}, skipped 0, derived {plan.shards - len(plan.computed())}, failed {len(unwritten)}" \
+        in result.stdout, result.stdout
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 2 and lines[0].startswith(f"failed {len(unwritten)} shards ({group[3]}, "), lines
+    assert "IsADirectoryError" in lines[0] or "Is a directory" in lines[0], lines[0]
+    assert lines[1] == f"error: {len(unwritten)} shards failed ({', '.join(map(str, unwritten[:10]))}, ... " \
+                       f"({len(unwritten)} in all)); rerun to retry them", lines[1]
