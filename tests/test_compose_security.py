@@ -16,6 +16,7 @@ import os
 import stat
 import subprocess
 import sys
+import time
 import uuid
 from pathlib import Path
 
@@ -75,6 +76,14 @@ class Cluster:
 
     def container(self, service: str) -> str:
         (cid,) = self.run("ps", "-q", service).split()
+        return cid
+
+    def healthy(self, service: str, timeout: float = 120) -> str:
+        """The service's container, once Docker calls it healthy (`up -d` does not wait)."""
+        cid, deadline = self.container(service), time.monotonic() + timeout
+        while docker("inspect", "-f", "{{.State.Health.Status}}", cid).strip() != "healthy":
+            assert time.monotonic() < deadline, f"{service} not healthy within {timeout} s"
+            time.sleep(0.5)
         return cid
 
     def down(self) -> None:
@@ -166,7 +175,7 @@ def test_a_published_tls_port_refuses_clients_without_a_certificate_and_a_host_w
                          timeout=60), "ctm certs")
     cluster = clusters(data, ("docker-compose.tls.yml",), CTM_CERTS=str(certs))
     cluster.run("up", "-d", "scheduler")   # no compose worker: the host's worker does all
-    scheduler = cluster.container("scheduler")
+    scheduler = cluster.healthy("scheduler")
     port = docker("port", scheduler, "8786").strip().splitlines()[0].rsplit(":", 1)[1]
     address = f"tls://127.0.0.1:{port}"
 
