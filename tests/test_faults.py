@@ -221,3 +221,31 @@ def test_a_failed_write_task_reports_only_the_shards_it_did_not_write(tmp_path):
     assert "IsADirectoryError" in lines[0] or "Is a directory" in lines[0], lines[0]
     assert lines[1] == f"error: {len(unwritten)} shards failed ({', '.join(map(str, unwritten[:10]))}, ... " \
                        f"({len(unwritten)} in all)); rerun to retry them", lines[1]
+
+
+def test_a_killed_lock_holder_leaves_no_stale_lock(tmp_path):
+    """A reduce killed while it holds the job's lock (SIGKILL: no clean-up runs) does not
+    block the next one: the kernel drops a dead process's flock."""
+    import signal
+
+    root = tmp_path / "data"
+    spec = load_spec(JOB)
+    assert ctm("submit", str(JOB), "--shards", first_counted(1), "--data-dir", str(root), "--workers", "1").returncode == 0
+    folder = partials_dir(root, spec.job_id)
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import sys, time; from pipeline.rootcheck import reduce_lock\n"
+         f"with reduce_lock({str(folder)!r}):\n    print('held', flush=True); time.sleep(600)"],
+        cwd=REPO, stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        waiting = subprocess.Popen([*CTM, "reduce", str(JOB), "--allow-partial", "--data-dir", str(root), "--no-progress"],
+                                   cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        with pytest.raises(subprocess.TimeoutExpired):
+            waiting.communicate(timeout=3)   # it waits for the holder
+        holder.send_signal(signal.SIGKILL)
+        out, err = waiting.communicate(timeout=60)
+    finally:
+        holder.kill()
+        holder.wait()
+    assert waiting.returncode == 0 and out.startswith(f"table {spec.table} v1 (partial"), out + err
+    assert versions(root, spec.table) == [1]
