@@ -249,3 +249,22 @@ def test_a_killed_lock_holder_leaves_no_stale_lock(tmp_path):
         holder.wait()
     assert waiting.returncode == 0 and out.startswith(f"table {spec.table} v1 (partial"), out + err
     assert versions(root, spec.table) == [1]
+
+
+def test_tls_options_come_all_three_or_the_address_says_what_is_missing(tmp_path):
+    certs = tmp_path / "certs"
+    made = subprocess.run([*CTM, "certs", str(certs)], capture_output=True, text=True, timeout=60)
+    assert made.returncode == 0 and made.stdout.startswith(f"wrote 8 files in {certs}: ca.pem, ca.key, "), made.stdout
+    assert {p.name: oct(p.stat().st_mode & 0o777) for p in certs.glob("*.key")} == {
+        f"{name}.key": "0o600" for name in ("ca", "scheduler", "worker", "client")}
+    address = "tls://127.0.0.1:9"
+    line = one_error(ctm("submit", str(JOB), "--scheduler", address, "--tls-ca-file", str(certs / "ca.pem"),
+                         "--data-dir", str(tmp_path / "data")))
+    assert line == "error: TLS needs all of --tls-ca-file, --tls-cert and --tls-key; missing --tls-cert, --tls-key", line
+    line = one_error(ctm("submit", str(JOB), "--scheduler", address, "--data-dir", str(tmp_path / "data")))
+    assert line == f"error: {address} is a TLS address: give --tls-ca-file, --tls-cert and --tls-key (or CTM_TLS_*)"
+    line = one_error(ctm("submit", str(JOB), "--scheduler", address, "--tls-ca-file", str(certs / "ca.pem"),
+                         "--tls-cert", str(certs / "client.pem"), "--tls-key", str(certs / "nope.key"),
+                         "--data-dir", str(tmp_path / "data")))
+    assert line == f"error: --tls-key {certs / 'nope.key'}: not a readable file", line
+    assert not (tmp_path / "data").exists()
