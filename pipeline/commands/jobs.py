@@ -116,8 +116,9 @@ def _compute(spec, root, scheduler, workers, processes, shards, progress, timeou
 
 
 def _settled(spec, root, report: RunReport) -> RunReport:
-    """A shard whose task failed (e.g. the disk filled after its partial was renamed into
-    place) but whose partial is there and valid counts as computed, not failed."""
+    """A shard whose task failed but whose partial is there and valid (the task wrote it
+    before failing on a later shard of its walk, e.g. when the disk filled) counts as
+    computed, not failed."""
     if report.failed:
         now = survey(plan_of(spec), root, report.requested)
         for shard in [s for s in report.failed if s in now.done]:
