@@ -19,6 +19,7 @@ from tqdm import tqdm
 
 from pipeline.errors import CTMError
 from pipeline.kernel import kernel_version
+from pipeline.rootcheck import reduce_lock
 from pipeline.partials import InvalidPartial, Partial, open_partial, partial_name, partials_dir, present_shards
 from pipeline.plan import ShardPlan, apply_symmetry, symmetries
 from pipeline.space import BUSY_BEAVER_SOURCES
@@ -239,8 +240,18 @@ def reduce_job(
     A gap (missing or invalid partial) is an error unless ``allow_partial``. When the
     root's latest version of the table is the same table, nothing is published (unless
     ``force``) and that version is returned with ``published`` False. A sampled job's
-    batches are added to its latest version instead (``pipeline.estimate``).
+    batches are added to its latest version instead (``pipeline.estimate``). Reduces of
+    the same job take turns (``rootcheck.reduce_lock``), so reduces running at once
+    publish at most one new version of the same table.
     """
+    folder = partials_dir(root, spec.job_id)
+    if not folder.is_dir():   # no partial: an error, or a table of closed units only
+        return _reduce_job(spec, root, allow_partial, progress, force)
+    with reduce_lock(folder):
+        return _reduce_job(spec, root, allow_partial, progress, force)
+
+
+def _reduce_job(spec: JobSpec, root: Path, allow_partial: bool, progress: bool, force: bool) -> Reduced:
     if spec.sampled:
         from pipeline.estimate import reduce_sampled
 
