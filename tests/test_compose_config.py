@@ -54,7 +54,9 @@ def ports(service: dict) -> list[str]:
 def test_only_the_dashboard_is_published_on_loopback_unless_an_address_is_set():
     default = config()["services"]
     assert ports(default["scheduler"]) == ["8787"] and host_addresses(default["scheduler"]) == ["127.0.0.1"]
-    assert not any(host_addresses(s) for name, s in default.items() if name != "scheduler")
+    # the calculator (its own profile) publishes its page on loopback too, nothing else does
+    assert ports(default["calculator"]) == ["8000"] and host_addresses(default["calculator"]) == ["127.0.0.1"]
+    assert not any(host_addresses(s) for name, s in default.items() if name not in ("scheduler", "calculator"))
     chosen = config(CTM_BIND_ADDRESS="0.0.0.0", CTM_DASHBOARD_PORT="9787")["services"]["scheduler"]
     assert host_addresses(chosen) == ["0.0.0.0"] and any("9787" in str(port) for port in chosen["ports"])
 
@@ -66,7 +68,10 @@ def test_the_scheduler_port_is_published_only_with_tls_and_client_certificates(t
     assert any("9786" in str(port) for port in scheduler["ports"])
     command = scheduler["command"]
     assert command[command.index("--protocol") + 1] == "tls" and "--tls-ca-file" in command
+    assert "DASK_SCHEDULER_ADDRESS" not in services["calculator"]["environment"]   # it only reads /data
     for name, service in services.items():
+        if name == "calculator":
+            continue
         env = service["environment"]
         assert env["DASK_SCHEDULER_ADDRESS"] == "tls://scheduler:8786", name
         assert str(env["DASK_DISTRIBUTED__COMM__REQUIRE_ENCRYPTION"]).lower() == "true", name
