@@ -2,7 +2,7 @@
 
 - acss's K.4 (alphabet 4, a sample of (4,4) machines; tests/data/
   acss-K4-upto7.csv, every normalised string of length 1 to 7) against the sampled
-  d4x4-s2000-sampled table. acss's standard error comes from its sample size (CTM.md:
+  d4x4-s2000-sampled table. acss's standard error comes from its sample size (docs/ctm.md:
   about 1 / (ln 2 sqrt(D |P| 3.254e11)) bits), ours from the table's K_se.
 - The published 2-D K of every 3x3 matrix (tests/data/ctm-2d-3x3.csv, a sample
   of 1.29e12 (5,2) 2-D machines: pybdm's and OACC's table) against this project's
@@ -39,9 +39,9 @@ from pipeline.query import acss, open_table
 
 REFERENCE = Path(__file__).resolve().parent.parent / "tests" / "data"
 ACSS_HALTING = 3.254e11
-"""Halting machines in acss's (4,4) sample (CTM.md)."""
+"""Halting machines in acss's (4,4) sample (docs/ctm.md)."""
 Z_2D = 3_490_682_926_304
-"""The published 2-D table's normaliser (CTM.md)."""
+"""The published 2-D table's normaliser (docs/ctm.md)."""
 
 
 def compare_k4(reference: Path) -> pd.DataFrame:

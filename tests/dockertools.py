@@ -25,6 +25,8 @@ import pytest
 
 REPO = Path(__file__).resolve().parent.parent
 README = REPO / "README.md"
+CLUSTER_DOCS = REPO / "docs" / "cluster.md"
+"""The cluster's page: its offline build is the sequence the Docker tests run."""
 IMAGE = "ctm-pipeline:e2e"
 """The session's image; kept after it, as the next session's build cache."""
 CACHE = Path(os.environ.get("CTM_TEST_CACHE") or Path.home() / ".cache" / "ctm-pipeline-tests")
@@ -111,18 +113,19 @@ def data_folder(path: Path) -> Path:
     return path
 
 
-def console_block(heading: str) -> list[str]:
-    """The lines of the first ```console block after ``heading`` in README.md."""
-    text = README.read_text(encoding="utf-8")
+def console_block(heading: str, page: Path = README) -> list[str]:
+    """The lines of the first ```console block after ``heading`` in ``page`` (README.md)."""
+    text = page.read_text(encoding="utf-8")
     found = re.search(rf"^{re.escape(heading)}\n.*?```console\n(.*?)```", text, re.S | re.M)
-    assert found, f"README.md has no console block under {heading!r}"
+    assert found, f"{page.name} has no console block under {heading!r}"
     return found.group(1).strip().splitlines()
 
 
 def readme_sequence(compose: list[str]) -> list[str]:
     """The install command and the offline build, as the README writes them."""
     install = [step for step in console_block("## Set up")[0].split(" && ") if not re.search(r"\bctm run\b", step)]
-    offline = [re.sub(r"\s+# .*$", "", line.removeprefix("$ ")) for line in console_block("### Building without a registry")]
+    offline = [re.sub(r"\s+# .*$", "", line.removeprefix("$ "))
+               for line in console_block("## Building without a registry", CLUSTER_DOCS)]
     # the README: `docker compose` can be replaced by `docker-compose` word for word
     return [" && ".join(install)] + [re.sub(r"^docker compose\b", " ".join(compose), line) for line in offline]
 
@@ -142,14 +145,15 @@ def fresh_checkout(dest: Path) -> None:
 def sources_hash() -> str:
     """SHA-256 over the name and bytes of every file a fresh checkout holds (what
     ``fresh_checkout`` copies) but the tests and docs, which the README's install and
-    build do not read: equal hashes, equal inputs to the README's build."""
+    build do not read (docs/cluster.md, whose offline build they run, excepted): equal
+    hashes, equal inputs to the README's build."""
     import hashlib
 
     listed = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"], cwd=REPO,
                             capture_output=True, check=True, timeout=60).stdout.decode().split("\0")
     digest = hashlib.sha256()
     for name in sorted(filter(None, listed)):
-        if (REPO / name).is_file() and not name.startswith(("tests/", "docs/")):
+        if (REPO / name).is_file() and (not name.startswith(("tests/", "docs/")) or name == "docs/cluster.md"):
             digest.update(name.encode() + b"\0" + hashlib.sha256((REPO / name).read_bytes()).digest())
     return digest.hexdigest()
 

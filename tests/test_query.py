@@ -139,7 +139,7 @@ def test_a_pandas_column_with_gaps_is_scored_around_them(opts):
 
 
 def test_a_dataframe_column_filled_by_acss_aligns_with_its_rows(opts):
-    """A Series in gives its own index back, in order, duplicates and all (the README's
+    """A Series in gives its own index back, in order, duplicates and all (the tutorial's
     ``df["K"] = acss(df["resp"])["K"]``); a list in gives the strings, duplicates kept."""
     df = pd.DataFrame({"resp": ["XO", "OXXO", "XO", "abc", "X"]}, index=[10, 11, 12, 13, 11])
     with pytest.warns(NAWarning, match=r"1 of 5 strings"):

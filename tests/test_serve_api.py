@@ -175,7 +175,7 @@ def test_matrix_endpoint_12x12(client):
     scorer = BDM(ndim=2)
     assert answer["shape"] == [12, 12]
     assert (answer["bdm"], answer["nbdm"], answer["ent"]) == (scorer.bdm(RING), scorer.nbdm(RING), scorer.ent(RING))
-    assert answer["bdm"] == pytest.approx(77.339116, abs=1e-6)  # README
+    assert answer["bdm"] == pytest.approx(77.339116, abs=1e-6)  # docs/tutorial.md
     assert "no output" in answer["lookup"]["reason"]
     assert len(answer["blocks"]) == 9
     rows = RING_TEXT.split("-")

@@ -85,13 +85,13 @@ def test_sampled_answers_carry_their_standard_errors():
 def test_acss_k4_agrees_within_the_combined_standard_errors():
     """Lengths 4 to 7 agree within 3 combined standard errors; lengths 1 to 3, whose
     errors are a few millionths of a bit, differ by about 1e-4 bits (acss's implied
-    halting fraction, 0.324762, against this sample's 0.324785 +- 0.000001: README)."""
+    halting fraction, 0.324762, against this sample's 0.324785 +- 0.000001: docs/published.md)."""
     k4 = compare_published().compare_k4(REFERENCE)
     assert k4.K.notna().all(), "every string of length 1 to 7 has a K"
     longer = k4[k4.string.str.len() >= 4]
     within = (longer.z.abs() <= 3).mean()
     assert within >= AGREEMENT, f"only {within:.1%} of acss's K.4 (lengths 4-7) within 3 combined se"
-    assert (len(k4), len(longer), (longer.z.abs() <= 3).sum()) == (976, 968, 960), "960 of 968 (README)"
+    assert (len(k4), len(longer), (longer.z.abs() <= 3).sum()) == (976, 968, 960), "960 of 968 (docs/published.md)"
     short = k4[k4.string.str.len() <= 3]
     assert (short.K - short.K_acss).abs().max() < 2e-4
 
@@ -101,7 +101,7 @@ def test_published_3x3_values_agree_within_the_combined_standard_errors():
     assert grid.K.notna().all(), "every 3x3 matrix has a K"
     within = (grid.z.abs() <= 3).mean()
     assert within >= AGREEMENT, f"only {within:.1%} of the published 3x3 values within 3 combined se"
-    assert len(grid) == 512 and within == 1.0, "all 512 within 3 combined se (README)"
+    assert len(grid) == 512 and within == 1.0, "all 512 within 3 combined se (docs/published.md)"
 
 
 def test_pybdms_4x4_values_agree_within_the_combined_standard_errors():
@@ -112,7 +112,7 @@ def test_pybdms_4x4_values_agree_within_the_combined_standard_errors():
     assert len(four) == 2**15 and four.K.notna().all()
     within = (four.z.abs() <= 3).sum()
     assert within >= AGREEMENT * len(four), f"only {within} of pybdm's 4x4 values within 3 combined se"
-    assert within == 32_656, "32,656 of 32,768 (99.7 %, README) within 3 combined se"
+    assert within == 32_656, "32,656 of 32,768 (99.7 %, docs/published.md) within 3 combined se"
     assert four.z.mean() == pytest.approx(-0.0193068, abs=1e-6), "no shared offset between the two tables"
 
 
