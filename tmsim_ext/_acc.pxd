@@ -86,7 +86,7 @@ cdef inline int acc_far_time(Acc* acc, step_t t, u128 k) noexcept nogil:
 
 
 cdef inline void acc_halt_time(Acc* acc, bint sampled, double fw, step_t t, u128 k,
-                              int classes) noexcept nogil:
+                               int classes) noexcept nogil:
     """Add k machines (exact) or ``classes`` sampled leaves of mass fw each, halting on
     step t+1 (before the dense limit), to the halting total and the halting-time histogram."""
     if sampled:

@@ -254,7 +254,7 @@ cdef void descend(Ctx* c, int e, Head at, Rect r) noexcept nogil:
     cdef int loops = sample_start(c), i
     leaf_halts(c, at.h, at.t, r)
     c.depth += 1
-    for i in range(loops):
+    for i in range(loops):  # no-cython-lint: a typed counter, i is not read
         draw(c, e, fw, loops)
         follow(c, e, at, r)
         if c.failed:
@@ -434,7 +434,7 @@ cdef int pool_patterns(Ctx* c) noexcept nogil:
     cdef Acc* acc = &c.accs[1]
     cdef uint64_t j
     cdef int g
-    cdef int64_t n, best_n, m
+    cdef int64_t best_n, m
     cdef uint8_t* turned = <uint8_t*>calloc((c.S // 2 + 2) * (c.S // 2 + 2) + c.S + 2, 1)
     cdef uint8_t* norm = <uint8_t*>calloc((c.S // 2 + 2) * (c.S // 2 + 2) + c.S + 2, 1)
     cdef uint8_t* best = <uint8_t*>calloc((c.S // 2 + 2) * (c.S // 2 + 2) + c.S + 2, 1)

@@ -60,4 +60,3 @@ cdef inline bint shifted(Ctx* c, step_t t1, pos_t p1, step_t t, pos_t h, int sid
         if (not inside or at[p + (h - p1)] != now) and along(x, y, side) <= edge:
             return False
     return True
-

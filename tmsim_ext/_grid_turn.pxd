@@ -14,7 +14,7 @@ cdef inline int64_t turn(const uint8_t* key, int64_t n, const int* mat, uint8_t*
     so its separators are as many as its rows less one)."""
     cdef int64_t rows = 1, cols = 0, i, r, k, nrows, ncols
     cdef int a = mat[0], b = mat[1], cc = mat[2], d = mat[3]
-    cdef int64_t x, y, x2, y2, xmin, ymax
+    cdef int64_t x2, y2, xmin, ymax
     for i in range(n):
         if key[i] == SEP:
             rows += 1

@@ -252,7 +252,7 @@ cdef void descend(Ctx* c, int e, pos_t h, int q, step_t t, pos_t lo, pos_t hi) n
     cdef int loops = sample_start(c), i
     leaf_halts(c, e, h, t, lo, hi)
     c.depth += 1
-    for i in range(loops):
+    for i in range(loops):  # no-cython-lint: a typed counter, i is not read
         draw(c, e, fw, loops)
         if not first_read(c, e, h, t, lo, hi):
             walk(c, h, q, t, lo, hi)
@@ -379,7 +379,7 @@ def count_blocks(int n, int m, step_t max_steps, const digit_t[:, ::1] blocks,
                  int flags, bint symmetry, int split_entry=-1, const digit_t[::1] split_digits=None,
                  int part_entry=-1, const digit_t[::1] part_digits=None, bint sampled=False,
                  int sample_depth=0, int draws=1, uint64_t seed=0, uint64_t batch=0, int64_t keep_len=-1,
-                 bint pool=False, step_t long_from=0, int cps_radius=4, int cps_history=12, int64_t long_cells=0,
+                 bint pool=False, step_t long_from=0, int cps_radius=4, int cps_history=12, int64_t long_cells=0,  # no-cython-lint
                  int64_t collect=0, int64_t max_undecided=1000, step_t witness_after=-1,
                  int64_t max_witness=1000000):
     """Count every machine of each block (row: digit per entry, -1 free) of space (n, m).
@@ -405,7 +405,8 @@ def count_blocks(int n, int m, step_t max_steps, const digit_t[:, ::1] blocks,
     ``long_from`` (0 < long_from < max_steps, exact only): classes still running after that
     many steps leave the walk and run on to max_steps on a compact tape
     (tmsim_ext/_line_long.pxd), where the 'cps' proof (windows up to ``cps_radius`` + 1
-    cells, then with up to ``cps_history`` updates remembered per cell) may decide them. ``long`` then reports their work, ``collected`` lists up to
+    cells, then with up to ``cps_history`` updates remembered per cell) may decide them.
+    ``long`` then reports their work, ``collected`` lists up to
     ``collect`` of them as (entries, steps) when they reached long_from, and ``undecided``
     lists (entries, steps, machines) of classes whose tape outgrew ``long_cells`` cells
     (0: no limit), which count in ``limit`` too. ``witness_after`` (>= 0): ``late`` lists

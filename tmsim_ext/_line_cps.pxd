@@ -37,7 +37,7 @@ cdef inline int cps_closed(const Ctx* c, int r) noexcept nogil:
     cdef int32_t a
     cdef bint changed = True
     cdef int ok = 1
-    for i in range(r):
+    for i in range(r):  # no-cython-lint: a typed counter, i is not read
         M *= m
     top = M // m
     nc = <int64_t>c.n * m * M * M

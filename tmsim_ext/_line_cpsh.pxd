@@ -281,7 +281,7 @@ cdef inline int cps_history(const Ctx* c, int r, int k, int64_t max_configs) noe
         return -1
     # blank cells (symbol 0, no history) on both sides, state 0 on a blank cell
     blank = 0
-    for i in range(r):
+    for i in range(r):  # no-cython-lint: a typed counter, i is not read
         blank = gram_cons(&g, 0, blank)
     center = gram_cons(&g, 0, 0)
     if blank < 0 or center < 0:

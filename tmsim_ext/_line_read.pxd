@@ -22,4 +22,3 @@ cdef inline void unread_entry(Ctx* c, int e, u128 mult) noexcept nogil:
     if not c.restricted[e]:
         c.nfree += 1
     c.mult = mult
-

@@ -27,4 +27,3 @@ cdef inline bint shifted(Ctx* c, step_t t1, pos_t p1, step_t t, pos_t h, int sid
         if was != tape[p + delta]:
             return False
     return True
-

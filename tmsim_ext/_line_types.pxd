@@ -101,4 +101,3 @@ cdef struct LineCtx:
 
 
 ctypedef LineCtx Ctx
-
