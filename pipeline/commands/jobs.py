@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING
 import click
 
 from pipeline.errors import CTMError
-from pipeline.reduce import Reduced, reduce_job
+from pipeline.flow import reduce_job
+from pipeline.reduced import Reduced
 from pipeline.spec import load_spec
 from pipeline.tables import data_root, list_tables, shipped_root
 from pipeline.tidy import STALE_AFTER, remove_stale
