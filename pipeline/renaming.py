@@ -1,5 +1,5 @@
 """Renaming states: which states a block of machines leaves free to rename, and the
-digits one digit becomes under those renamings (CTM.md's numbering, state 0 fixed).
+digits one digit becomes under those renamings (state 0 stays state 0).
 
 Plain Python over ``pipeline.space``: the shard plan cuts walks by renaming orbits and
 the kernel's Python face shares counts over them, and neither needs the other for it.
