@@ -4,8 +4,10 @@ on whether it came as an object or by name."""
 
 from __future__ import annotations
 
+import ast
 import dataclasses
 import re
+from pathlib import Path
 
 import pytest
 
@@ -110,3 +112,35 @@ def test_the_mode_picks_the_flow_once():
     assert set(FLOWS) == {"exact", "sample"} and {f.mode for f in FLOWS.values()} == set(FLOWS)
     plan = plan_of(sampled)
     assert plan.shards == 1 and batch_task(plan, "/tmp/unused", [0]).settings == sampled.kernel_settings
+
+
+def _docstrings_follow(body: list, kind: type) -> list[str]:
+    """Names of ``kind`` statements (fields, constants) in ``body`` not followed by their
+    own docstring, and of strings that follow another string (a docstring misplaced)."""
+    wrong = []
+    for i, node in enumerate(body):
+        after = body[i + 1] if i + 1 < len(body) else None
+        is_text = isinstance(after, ast.Expr) and isinstance(after.value, ast.Constant) and isinstance(after.value.value, str)
+        target = getattr(node, "target", None) or (node.targets[0] if isinstance(node, ast.Assign) else None)
+        if isinstance(node, kind) and target.id != "__all__" and not is_text:
+            wrong.append(target.id)
+        if isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant) and is_text and i:
+            wrong.append(f"a second string after line {node.lineno}")
+    return wrong
+
+
+def test_every_setting_and_limit_has_its_own_docstring():
+    """A field's docstring follows it (spec.py once had cps_history's after witness_after)."""
+    root = Path(__file__).resolve().parent.parent / "pipeline"
+    classes = {
+        "settings.py": "KernelSettings",
+        "spec.py": "JobSpec",
+    }
+    for name, cls in classes.items():
+        tree = ast.parse((root / name).read_text(encoding="utf-8"))
+        (body,) = [n.body for n in tree.body if isinstance(n, ast.ClassDef) and n.name == cls]
+        assert _docstrings_follow(body[1:], ast.AnnAssign) == [], f"{name}: {cls}"
+    settings = ast.parse((root / "settings.py").read_text(encoding="utf-8"))
+    limits = [n for n in settings.body if isinstance(n, ast.Assign) and n.targets[0].id.isupper() and n.targets[0].id != "DEFAULTS"]
+    assert {n.targets[0].id for n in limits} >= {"MAX_RANGE", "MAX_STEPS", "MAX_STEPS_2D", "WALK_STEPS"}
+    assert _docstrings_follow(settings.body, ast.Assign) == []
