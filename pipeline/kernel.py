@@ -3,7 +3,8 @@
 The range [start, stop) is cut into aligned blocks (fixed high digits, free low digits);
 the kernel walks each block's lazy tree, choosing an entry only when a run first reads
 it, so one simulation stands for every machine that agrees on the entries it read.
-Validation and every message live here; the kernel only counts.
+Validation and every message live in Python (here, and the settings' own rules in
+``pipeline.settings``); the kernel only counts.
 """
 
 from __future__ import annotations

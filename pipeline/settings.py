@@ -50,7 +50,8 @@ def _integer(value: object) -> bool:
 
 @dataclass(frozen=True)
 class KernelSettings:
-    """How the kernel counts a space: none of these changes a count of machines.
+    """How the kernel counts a space. None of these changes a count: max_length only
+    leaves long outputs unlisted, witness_after adds a list of late halts.
 
     Built once (from a job spec: ``JobSpec.kernel_settings``, or with keywords) and passed
     whole to ``count_range``, ``count_shared_top`` and ``sample_space``. Each field is
