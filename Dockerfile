@@ -24,6 +24,8 @@ FROM ${CTM_BASE_IMAGE}
 ARG CTM_WHEELS=pypi
 ENV PATH=/opt/ctm/bin:$PATH \
     PYTHONUNBUFFERED=1 \
+    PYTHONDONTWRITEBYTECODE=1 \
+    HOME=/tmp \
     CTM_DATA_DIR=/data
 WORKDIR /app
 EXPOSE 8786 8787
@@ -34,6 +36,9 @@ COPY --from=wheel /dist /dist
 RUN if [ "$CTM_WHEELS" = wheelhouse ]; then index=--no-index; else index=; fi \
     && pip install --no-cache-dir $index --find-links /dist ctm-pipeline \
     && rm -rf /dist \
-    && mkdir -p /data \
-    && python -c "import tmsim_ext, pipeline.cli, dask, distributed, pyarrow" \
+    && mkdir -p /data && chmod 1777 /data \
+    && python -c "import tmsim_ext, pipeline.cli, dask, distributed, pyarrow, cryptography" \
     && dask --version && ctm --version
+# Not root: any uid works (compose's CTM_UID); /data (and a new volume there) takes every
+# user, with the sticky bit, as /tmp does.
+USER 1000:1000

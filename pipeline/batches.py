@@ -51,6 +51,8 @@ class BatchPlan:
 
     def parse_shards(self, text: str) -> range:
         """``A:B`` (batches A..B-1), ``A:``, ``:B`` or ``A``; any batches below MAX_BATCHES."""
+        if not text.strip():
+            raise SpecError(f"batch range {text!r} is blank; write A:B, e.g. 0:40, or leave out --shards for all")
         head, sep, tail = text.partition(":")
         try:
             first = int(head) if head.strip() else 0

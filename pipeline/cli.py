@@ -98,6 +98,7 @@ def _register() -> None:
         "plot": "pipeline.commands.query:plot",
         "serve": "pipeline.commands.serve:serve",
         "perturb": "pipeline.commands.perturb:perturb",
+        "certs": "pipeline.commands.certs:certs",
     })
 
 

@@ -15,10 +15,11 @@ from pathlib import Path
 
 from pipeline.batches import BatchPlan, batch_task, open_batch, sample_batch
 from pipeline.estimate import reduce_sampled
-from pipeline.partials import compute_shard, open_partial, shard_task
+from pipeline.partials import compute_shard, open_partial, partials_dir, shard_task
 from pipeline.plan import ShardPlan
 from pipeline.reduce import reduce_exact
 from pipeline.reduced import Reduced
+from pipeline.rootcheck import reduce_lock
 from pipeline.spec import JobSpec
 
 
@@ -66,6 +67,12 @@ def reduce_job(
     unless ``allow_partial``. Sampled jobs (``estimate.reduce_sampled``): the batches are
     added to the job's latest version. When the root's latest version already holds the
     same table, nothing is published (unless ``force``) and that version is returned with
-    ``published`` False.
+    ``published`` False. Reduces of the same job take turns (``rootcheck.reduce_lock``),
+    so reduces running at once publish at most one new version of the same table.
     """
-    return flow_of(spec).reduce(spec, root, allow_partial, progress, force)
+    reduce = flow_of(spec).reduce
+    folder = partials_dir(root, spec.job_id)
+    if not folder.is_dir():   # no partial: an error, or a table of closed units only
+        return reduce(spec, root, allow_partial, progress, force)
+    with reduce_lock(folder):
+        return reduce(spec, root, allow_partial, progress, force)

@@ -196,6 +196,8 @@ class ShardPlan:
 
     def parse_shards(self, text: str) -> range:
         """``A:B`` (shards A..B-1), ``A:``, ``:B`` or ``A`` as a range inside the plan."""
+        if not text.strip():
+            raise SpecError(f"shard range {text!r} is blank; write A:B, e.g. 0:{min(self.shards, 100)}, or leave out --shards for all")
         head, sep, tail = text.partition(":")
         try:
             first = int(head) if head.strip() else 0

@@ -22,14 +22,13 @@ from dask.distributed import Client, Future, LocalCluster, wait
 from tqdm import tqdm
 
 from pipeline.batches import BatchPlan
+from pipeline.certs import CONNECT_TIMEOUT
 from pipeline.errors import CTMError
 from pipeline.flow import flow_of, plan_of  # noqa: F401 (plan_of: its old home, pipeline.run, still names it)
 from pipeline.partials import InvalidPartial, count_part, present_shards, write_counts
 from pipeline.plan import ShardPlan
 from pipeline.spec import JobSpec
 
-CONNECT_TIMEOUT = 3
-"""Seconds to wait for a scheduler before giving up with a one-line error."""
 
 NO_WORKER_GRACE = 20.0
 """Seconds a cluster may have no worker before a run says so (it keeps waiting)."""
@@ -38,7 +37,10 @@ LOOK_EVERY = 1.0
 """Seconds between looks at the cluster's workers while tasks run."""
 
 START_WORKERS = "start workers (`docker compose up -d`, or `dask worker {address}` on a machine that reaches it)"
-SCHEDULER_BACK = "once it is back (compose restarts it; elsewhere start `dask scheduler` again)"
+SCHEDULER_BACK = (
+    "once it is back (compose restarts a scheduler that crashed; one stopped by hand starts again with "
+    "`docker compose up -d`; elsewhere start `dask scheduler` again)"
+)
 
 
 @dataclass
@@ -262,19 +264,68 @@ def run(
         processes=processes,
         dashboard_address=None,
         scheduler_kwargs={"dashboard_address": ":0"},
-        silence_logs=logging.ERROR,
+        silence_logs=logging.CRITICAL,   # a failed task is reported with its shards, not logged
     ) as cluster, Client(cluster) as client:
         return run_with_client(spec, client, data_root, shards, progress)
 
 
-def connect(address: str, timeout: float = CONNECT_TIMEOUT) -> Client:
+async def _speaks_dask(address: str, connection_args: dict) -> None:
+    """Open a comm to ``address``, finish Dask's handshake and ask for its identity."""
+    from distributed.comm import connect as open_comm
+
+    comm = await open_comm(address, **connection_args)
+    try:
+        await comm.write({"op": "identity", "reply": True})
+        await comm.read()
+    finally:
+        comm.abort()
+
+
+def probe(address: str, timeout: float = CONNECT_TIMEOUT, security=None) -> None:
+    """Raise a one-line CTMError unless a Dask scheduler answers at ``address`` within
+    ``timeout`` s. Dask's own connect bounds the TCP connection but not the handshake
+    after it, so a port that accepts and then stays silent (the dashboard's) would hang."""
+    import asyncio
+
+    from distributed.comm import parse_address
+
+    try:
+        scheme, _ = parse_address(address)
+    except (ValueError, TypeError) as exc:
+        raise CTMError(f"--scheduler {address!r} is not a Dask address such as tcp://10.0.0.5:8786 ({exc})") from None
+    args = security.get_connection_args("client") if security is not None else {}
+    if scheme == "tls" and not args.get("ssl_context"):
+        raise CTMError(f"{address} is a TLS address: give --tls-ca-file, --tls-cert and --tls-key (or CTM_TLS_*)")
+    try:
+        # Dask's connect gives up on an unanswered port after ``timeout``; a silent one
+        # is cut a little later, so that the two causes stay apart
+        asyncio.run(asyncio.wait_for(_speaks_dask(address, {"timeout": timeout, **args}), timeout + 0.5))
+    except (asyncio.TimeoutError, TimeoutError):
+        cause = "something accepts connections there but does not answer as a Dask scheduler " \
+                "(a dashboard port such as 8787? a TLS scheduler reached with tcp://?)"
+    except Exception as exc:  # refused, unreachable, closed in the handshake, TLS refused
+        text = str(exc).split("\n")[0]
+        if "Timed out trying to connect" in text:
+            cause = "nothing answers there (a wrong host or port, a firewall, or no scheduler running)"
+        elif scheme == "tls" or "SSL" in text or "ssl" in type(exc).__name__.lower():
+            cause = f"the TLS handshake failed ({type(exc).__name__}: {text}); check the certificates and tls://"
+        else:
+            cause = f"{type(exc).__name__}: {text}; is it a Dask scheduler's port (8786), or a TLS one (tls://)?"
+    else:
+        return
+    raise CTMError(f"no Dask scheduler answered at {address} within {timeout:g} s: {cause}")
+
+
+def connect(address: str, timeout: float = CONNECT_TIMEOUT, security=None) -> Client:
     """A client of the scheduler at ``address``, or a one-line CTMError within ``timeout`` s.
 
-    A lost scheduler cancels the client's futures at once, and the client gives up
-    reconnecting after ``timeout`` s.
+    ``security`` (a ``distributed.security.Security``) for tls:// addresses. A lost
+    scheduler cancels the client's futures at once, and the client gives up reconnecting
+    after ``timeout`` s.
     """
+    probe(address, timeout, security)
     try:
-        return Client(address, timeout=timeout)
+        return Client(address, timeout=timeout, security=security)
     except Exception as exc:  # refused, timed out, malformed, or not a scheduler at all
         raise CTMError(
             f"cannot reach a Dask scheduler at {address!r} within {timeout:g} s ({type(exc).__name__}); "

@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
+from dockertools import readme_image  # noqa: F401  (the Docker tests' one image build per session)
 
 DATA = Path(__file__).parent / "data"
 DOCKER_TIMEOUT = 1200

@@ -42,7 +42,7 @@ def bad_jobs(tmp_path):
         (["submit", str(JOBS / "d3x2.toml"), "--shards", "ten"], "should look like 100:200"),
         (["submit", str(JOBS / "d3x2.toml"), "--shards", "5:2"], "shard range '5:2' is reversed; A:B needs A < B"),
         (["submit", str(JOBS / "d3x2.toml"), "--shards", "5:5"], "shard range '5:5' is empty"),
-        (["submit", str(JOBS / "d3x2.toml"), "--scheduler", "tcp://127.0.0.1:{port}"], "cannot reach a Dask scheduler at"),
+        (["submit", str(JOBS / "d3x2.toml"), "--scheduler", "tcp://127.0.0.1:{port}", "--connect-timeout", "1"], "no Dask scheduler answered at"),
         (["reduce", str(JOBS / "d3x2.toml")], "196 counted shards|have no partial"),
     ],
 )

@@ -4,9 +4,8 @@ while it counts a shard, then the scheduler's in the middle of the second range,
 that both come back by themselves and that the cluster's table has the row checksum of an
 undisturbed local run.
 
-The image is built as compose builds it: CTM_BASE_IMAGE and CTM_WHEELS come from the
-environment (offline: ``eval "$(docker/prepare-offline.sh)"``); with CTM_WHEELS=wheelhouse
-the project's wheel is rebuilt first, so the image holds the code under test. COMPOSE
+The image is the session's (``dockertools.readme_image``): the README's install and
+offline build in a fresh copy of the working tree, so it holds the code under test. COMPOSE
 picks the compose command (default: the `docker compose` plugin, else `docker-compose`).
 """
 
@@ -22,7 +21,7 @@ import uuid
 from pathlib import Path
 
 import pytest
-from dockertools import REPO, check, docker, need_compose, need_engine
+from dockertools import IMAGE, REPO, check, container_user, data_folder, docker, need_compose
 
 from pipeline.partials import partials_dir
 from pipeline.plan import ShardPlan
@@ -34,10 +33,7 @@ pytestmark = [pytest.mark.docker, pytest.mark.slow]
 JOB = "tests/data/compose-d5x2.toml"
 TABLE = "d5x2-s100"
 RANGES = ("0:30", "30:52")
-IMAGE = "ctm-pipeline:e2e"
-"""Kept after the test: its layers are the build cache of the next run."""
 STEP_TIMEOUT = 300
-BUILD_TIMEOUT = 1800
 SCHEDULER = "tcp://scheduler:8786"
 """The scheduler's address inside the compose network, as every ctm there names it."""
 
@@ -66,7 +62,7 @@ stop by hand and leave it stopped."""
 COMPARED = ("row_checksum", "coverage", "machines", "halting", "count_total", "nonhalting", "halting_times")
 """Manifest fields that must agree between the cluster's table and the local one."""
 
-ISOLATE = ("CTM_IMAGE", "CTM_BIND_ADDRESS", "CTM_SCHEDULER_PORT", "CTM_DASHBOARD_PORT", "CTM_WORKER_CONTAINERS",
+ISOLATE = ("CTM_IMAGE", "CTM_UID", "CTM_GID", "CTM_CERTS", "CTM_BIND_ADDRESS", "CTM_SCHEDULER_PORT", "CTM_DASHBOARD_PORT", "CTM_WORKER_CONTAINERS",
            "CTM_WORKER_PROCESSES", "CTM_DATA_VOLUME", "COMPOSE_FILE", "COMPOSE_PROFILES", "COMPOSE_PROJECT_NAME")
 """Settings of the user's own cluster that must not leak into the test's."""
 
@@ -83,6 +79,8 @@ class Project:
             "CTM_DATA_VOLUME": str(data),
             "CTM_SCHEDULER_PORT": "0",  # any free host port: runs never collide
             "CTM_DASHBOARD_PORT": "0",
+            "CTM_UID": str(container_user()[0]),
+            "CTM_GID": str(container_user()[1]),
         }
         self.began = time.monotonic()
 
@@ -173,29 +171,10 @@ class Project:
 
 
 @pytest.fixture
-def project(tmp_path):
-    """A compose project with the freshly built image; everything it starts is removed."""
-    need_engine()
-    compose = need_compose()
-    if os.environ.get("CTM_WHEELS") == "wheelhouse":
-        env = {**os.environ, "PYTHON": sys.executable}
-        check(
-            subprocess.run([str(REPO / "docker" / "build-wheelhouse.sh")], env=env, capture_output=True,
-                           text=True, timeout=STEP_TIMEOUT),
-            "docker/build-wheelhouse.sh",
-        )
-    project = Project(compose, tmp_path / "cluster-data")
-    version = check(subprocess.run([*compose, "version", "--short"], capture_output=True, text=True, timeout=60),
-                    "compose version")
-    # docker-compose 1.x builds with the legacy builder, which keeps a failed step's container.
-    legacy = ["--force-rm"] if version.strip().lstrip("v").startswith("1.") else []
-    hint = "" if os.environ.get("CTM_BASE_IMAGE") else (
-        '\nWithout a registry, build the base image and wheels first: eval "$(docker/prepare-offline.sh)"'
-    )
-    try:
-        project.run("build", *legacy, timeout=BUILD_TIMEOUT)   # every service: only the scheduler builds
-    except AssertionError as exc:
-        raise AssertionError(f"{exc}{hint}") from None
+def project(tmp_path, readme_image):
+    """A compose project running the session's image (``readme_image``, built by the
+    README's commands); everything it starts is removed."""
+    project = Project(need_compose(), data_folder(tmp_path / "cluster-data"))
     try:
         yield project
     finally:
@@ -241,9 +220,15 @@ def test_cluster_survives_a_killed_worker_and_a_restarted_scheduler(project):
                                         f"c.wait_for_workers({expected}, timeout=120); print(len(c.nthreads()))"))
     assert int(found.strip().splitlines()[-1]) == expected, f"{found} Dask workers, expected {expected}"
     (scheduler,) = project.containers("scheduler")
-    for line in docker("port", scheduler).strip().splitlines():
-        assert line.split(" -> ")[1].startswith("127.0.0.1:"), f"published beyond loopback: {line}"
-    project.note(f"scheduler and two worker containers up, {expected} Dask workers, ports on loopback")
+    published = docker("port", scheduler).strip().splitlines()
+    assert [line.split(" -> ")[0] for line in published] == ["8787/tcp"], f"only the dashboard is published: {published}"
+    assert published[0].split(" -> ")[1].startswith("127.0.0.1:"), f"published beyond loopback: {published}"
+    for cid in [scheduler, *workers]:
+        user = docker("exec", cid, "sh", "-c", "id -u; id -g; grep -E '^(CapEff|CapBnd|NoNewPrivs)' /proc/1/status").split()
+        assert user == [*(str(i) for i in container_user()), "CapEff:", "0" * 16, "CapBnd:", "0" * 16, "NoNewPrivs:", "1"], (
+            f"container {cid[:12]} runs with {user}"
+        )
+    project.note(f"scheduler and two worker containers up, {expected} Dask workers, no root, only the dashboard on loopback")
 
     # A worker container loses its processes in the middle of a shard: the other finishes the
     # range, and Docker restarts the lost one.

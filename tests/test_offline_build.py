@@ -2,7 +2,8 @@
 checkout and a fresh virtual environment, its install command, then its offline sequence
 (`eval "$(docker/prepare-offline.sh)"`, `docker compose build`), nothing else installed.
 
-The commands are read from README.md itself, so the test follows the README. The set-up
+The commands are read from README.md itself, so the test follows the README; the build
+is the session's shared one (``dockertools.readme_image``), which the compose tests run. The set-up
 line's last step (`ctm run jobs/d5x2.toml`, a minute of counting) is left out: the image
 does not depend on it. And the offline script, when it cannot work, says so and exports
 nothing.
@@ -10,75 +11,27 @@ nothing.
 
 from __future__ import annotations
 
+import json
 import os
-import re
-import shutil
 import subprocess
-import uuid
 
 import pytest
-from dockertools import REPO, check, docker, need_compose, need_engine
-
-README = REPO / "README.md"
-IMAGE = "ctm-pipeline:e2e-fresh"
-"""Kept after the test, as the next run's build cache."""
-SETTINGS = ("CTM_BASE_IMAGE", "CTM_WHEELS", "CTM_IMAGE", "PYTHON", "VIRTUAL_ENV", "COMPOSE_FILE",
-            "COMPOSE_PROJECT_NAME", "PIP_REQUIRE_VIRTUALENV")
-"""What the README's sequence must set by itself, or must not find."""
-
-
-def console_block(heading: str) -> list[str]:
-    """The lines of the first ```console block after ``heading`` in README.md."""
-    text = README.read_text(encoding="utf-8")
-    found = re.search(rf"^{re.escape(heading)}\n.*?```console\n(.*?)```", text, re.S | re.M)
-    assert found, f"README.md has no console block under {heading!r}"
-    return found.group(1).strip().splitlines()
-
-
-def readme_sequence(compose: list[str]) -> list[str]:
-    """The install command and the offline build, as the README writes them."""
-    install = [step for step in console_block("## Set up")[0].split(" && ") if not re.search(r"\bctm run\b", step)]
-    offline = [re.sub(r"\s+# .*$", "", line.removeprefix("$ ")) for line in console_block("### Building without a registry")]
-    # the README: `docker compose` can be replaced by `docker-compose` word for word
-    return [" && ".join(install)] + [re.sub(r"^docker compose\b", " ".join(compose), line) for line in offline]
-
-
-def fresh_checkout(dest) -> None:
-    """The files git would commit from this working tree, nothing it ignores (no venv,
-    wheelhouse, data or build output): what a fresh clone of it holds."""
-    listed = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"], cwd=REPO,
-                            capture_output=True, check=True, timeout=60).stdout.decode().split("\0")
-    for name in filter(None, listed):
-        source = REPO / name
-        if source.is_file():
-            (dest / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(source, dest / name)
+from dockertools import REPO, SETTINGS, docker
 
 
 @pytest.mark.docker
 @pytest.mark.slow
-def test_readme_commands_build_the_image_from_a_fresh_checkout(tmp_path):
-    need_engine()
-    compose = need_compose()
-    checkout = tmp_path / "ctm-pipeline"
-    fresh_checkout(checkout)
-    assert not (checkout / ".venv").exists() and not (checkout / "docker" / "wheelhouse").exists()
-    steps = readme_sequence(compose)
+def test_readme_commands_build_the_image_from_a_fresh_checkout(readme_image):
+    assert readme_image.fresh, "the copy of the working tree should hold no .venv and no wheelhouse"
+    steps = readme_image.steps
     assert steps[0] == 'python3 -m venv .venv && .venv/bin/pip install -e ".[test]"', steps
     assert any("prepare-offline.sh" in step for step in steps) and steps[-1].endswith(" build"), steps
-    # after the README's steps, say what they exported: the build must have used them
-    script = "set -euo pipefail\n" + "\n".join(steps) + '\necho "exported: ${CTM_BASE_IMAGE:-} ${CTM_WHEELS:-}"\n'
-    env = {k: v for k, v in os.environ.items() if k not in SETTINGS} | {
-        "CTM_IMAGE": IMAGE, "COMPOSE_PROJECT_NAME": f"ctm-fresh-{uuid.uuid4().hex[:10]}",
-    }
-    result = subprocess.run(["bash", "-c", script], cwd=checkout, env=env, capture_output=True, text=True,
-                            timeout=1800)
-    out = check(result, "the README's install and offline build")
-    exported = out.strip().splitlines()[-1].split()
+    exported = readme_image.exported
     assert exported[0] == "exported:" and exported[1].startswith("ctm-base:") and exported[2:] == ["wheelhouse"], (
-        f"the offline settings were not exported: {exported}\n{result.stderr[-3000:]}"
+        f"the offline settings were not exported: {exported}\n{readme_image.stderr[-3000:]}"
     )
-    assert docker("run", "--rm", IMAGE, "ctm", "--version").startswith("ctm, version")
+    assert docker("run", "--rm", readme_image.image, "ctm", "--version").startswith("ctm, version")
+    assert docker("run", "--rm", readme_image.image, "id", "-u").strip() != "0", "the image's default user is root"
 
 
 def test_offline_script_without_build_tools_fails_loudly_and_exports_nothing(tmp_path):
@@ -93,3 +46,21 @@ def test_offline_script_without_build_tools_fails_loudly_and_exports_nothing(tmp
     assert lines[0].startswith(f"build-wheelhouse: {bare}/bin/python lacks ") and "Cython" in lines[0], lines
     assert '.venv/bin/pip install -e ".[test]"' in lines[0], lines
     assert lines[-1].startswith("prepare-offline: checking the build tools") and "nothing exported" in lines[-1], lines
+
+
+@pytest.mark.docker
+@pytest.mark.slow
+def test_the_image_carries_every_shipped_table(readme_image):
+    """`ctm tables` in the image lists each shipped version with its manifest's row checksum
+    (before: an image built with CTM_WHEELS=pypi had 4 of the 16; .dockerignore, checked in
+    tests/test_compose_config.py, now sends them all to either build)."""
+    from pipeline.tables import list_tables
+
+    script = ("import json; from pipeline.tables import list_tables, shipped_root; "
+              "print(json.dumps({f'{i.table}/v{i.version}': i.manifest.get('row_checksum') for i in list_tables(shipped_root())}))")
+    inside = json.loads(docker("run", "--rm", readme_image.image, "python", "-c", script).strip().splitlines()[-1])
+    here = {f"{i.table}/v{i.version}": i.manifest.get("row_checksum") for i in list_tables(REPO / "data")}
+    assert inside == here and len(here) == 16, sorted(set(here) ^ set(inside))
+    listed = docker("run", "--rm", readme_image.image, "ctm", "tables").strip().splitlines()
+    assert sorted(f"{line.split()[0]}/{line.split()[1]}" for line in listed) == sorted(here), listed
+    assert all(line.split()[2] == "shipped" for line in listed), listed

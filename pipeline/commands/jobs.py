@@ -9,8 +9,11 @@ from typing import TYPE_CHECKING
 import click
 
 from pipeline.errors import CTMError
+from pipeline.certs import CONNECT_TIMEOUT as CONNECT_TIMEOUT_S
+from pipeline.certs import TLSFiles
 from pipeline.flow import reduce_job
 from pipeline.reduced import Reduced
+from pipeline.rootcheck import cause, probe_writable
 from pipeline.spec import load_spec
 from pipeline.tables import data_root, list_tables, shipped_root
 from pipeline.tidy import STALE_AFTER, remove_stale
@@ -53,6 +56,32 @@ TIMEOUT = click.option(
     default=None,
     help="With --scheduler: give up after SECONDS with no worker, e.g. 600 [default: keep waiting].",
 )
+CONNECT_TIMEOUT = click.option(
+    "--connect-timeout",
+    type=click.FloatRange(0, min_open=True),
+    metavar="SECONDS",
+    default=CONNECT_TIMEOUT_S,
+    show_default=True,
+    help="With --scheduler: seconds for it to answer as a Dask scheduler, e.g. 30.",
+)
+
+
+def _tls_option(name: str, env: str, what: str):
+    return click.option(name, envvar=env, show_envvar=True, default=None, type=click.Path(dir_okay=False),
+                        help=f"With a tls:// --scheduler: {what}.")
+
+
+def TLS(command):
+    """--tls-ca-file, --tls-cert and --tls-key (CTM_TLS_CA_FILE, CTM_TLS_CERT, CTM_TLS_KEY)."""
+    for option in reversed((
+        _tls_option("--tls-ca-file", "CTM_TLS_CA_FILE", "the cluster's CA certificate, e.g. certs/ca.pem (`ctm certs`)"),
+        _tls_option("--tls-cert", "CTM_TLS_CERT", "this client's certificate, e.g. certs/client.pem"),
+        _tls_option("--tls-key", "CTM_TLS_KEY", "this client's private key, e.g. certs/client.key"),
+    )):
+        command = option(command)
+    return command
+
+
 FORCE = click.option(
     "--force", is_flag=True, help="Publish a new version even when the latest one already holds the same table."
 )
@@ -81,13 +110,33 @@ def _quiet_client():
         log.setLevel(level)
 
 
-def _compute(spec, root, scheduler, workers, processes, shards, progress, timeout) -> RunReport:
+def _compute(spec, root, scheduler, workers, processes, shards, progress, timeout, connect_timeout=CONNECT_TIMEOUT_S,
+             tls: TLSFiles = TLSFiles()) -> RunReport:
+    """Count on the scheduler (once it answers) or a local cluster, after the data root's
+    write probe: nothing is counted for a root that cannot take the result."""
     from pipeline.run import connect, run, run_with_client
 
     if scheduler:
-        with _quiet_client(), connect(scheduler) as client:
-            return run_with_client(spec, client, root, shards, progress, timeout)
-    return run(spec, root, workers, processes, shards, progress)
+        with _quiet_client(), connect(scheduler, connect_timeout, tls.security()) as client:
+            probe_writable(root)
+            return _settled(spec, root, run_with_client(spec, client, root, shards, progress, timeout))
+    probe_writable(root)
+    return _settled(spec, root, run(spec, root, workers, processes, shards, progress))
+
+
+def _settled(spec, root, report: RunReport) -> RunReport:
+    """A shard whose task failed but whose partial is there and valid (the task wrote it
+    before failing on a later shard of its walk, e.g. when the disk filled) counts as
+    computed, not failed."""
+    if report.failed:
+        from pipeline.run import plan_of, survey
+
+        now = survey(plan_of(spec), root, report.requested)
+        for shard in [s for s in report.failed if s in now.done]:
+            del report.failed[shard]
+            report.computed.append(shard)
+        report.computed.sort()
+    return report
 
 
 def _report(spec, report: RunReport) -> None:
@@ -108,8 +157,11 @@ def _report(spec, report: RunReport) -> None:
         click.echo(
             f"kernel {report.kernel_seconds:.1f} s in {report.wall_seconds:.1f} s wall on {report.threads} worker threads"
         )
+    causes: dict[str, list[int]] = {}
     for shard, error in sorted(report.failed.items()):
-        click.echo(f"failed shard {shard}: {error}", err=True)
+        causes.setdefault(error, []).append(shard)
+    for error, shards in causes.items():   # one line per cause, naming its shards
+        click.echo(f"failed {len(shards)} shards ({_ids(shards)}): {error}", err=True)
     if report.failed:
         raise CTMError(f"{len(report.failed)} shards failed ({_ids(report.failed)}); rerun to retry them")
 
@@ -156,8 +208,11 @@ def _published(reduced: Reduced) -> None:
 @PROCESSES
 @PROGRESS
 @TIMEOUT
+@CONNECT_TIMEOUT
+@TLS
 @FORCE
-def run_cmd(job, data_dir, scheduler, workers, processes, progress, timeout, force):
+def run_cmd(job, data_dir, scheduler, workers, processes, progress, timeout, connect_timeout, tls_ca_file, tls_cert,
+            tls_key, force):
     """Count a whole job, then reduce it into a new table version (none when the latest
     version in the data root already holds the same table).
 
@@ -165,11 +220,11 @@ def run_cmd(job, data_dir, scheduler, workers, processes, progress, timeout, for
     Example:
       ctm run jobs/d4x2.toml --data-dir /tmp/ctm
     """
-    spec, root = load_spec(job), data_root(data_dir)
+    spec, root, tls = load_spec(job), data_root(data_dir), TLSFiles(tls_ca_file, tls_cert, tls_key)
     _tidy(spec, root)
-    report = _compute(spec, root, scheduler, workers, processes, None, progress, timeout)
+    report = _compute(spec, root, scheduler, workers, processes, None, progress, timeout, connect_timeout, tls)
     _report(spec, report)
-    _published(reduce_job(spec, root, progress=progress, force=force))
+    _published(_reduce(spec, root, progress=progress, force=force))
 
 
 @click.command()
@@ -181,7 +236,10 @@ def run_cmd(job, data_dir, scheduler, workers, processes, progress, timeout, for
 @PROCESSES
 @PROGRESS
 @TIMEOUT
-def submit(job, shard_text, data_dir, scheduler, workers, processes, progress, timeout):
+@CONNECT_TIMEOUT
+@TLS
+def submit(job, shard_text, data_dir, scheduler, workers, processes, progress, timeout, connect_timeout, tls_ca_file,
+           tls_cert, tls_key):
     """Count some shards of a job, on a cluster or locally; no reduce.
 
     \b
@@ -190,10 +248,10 @@ def submit(job, shard_text, data_dir, scheduler, workers, processes, progress, t
     """
     from pipeline.run import plan_of
 
-    spec, root = load_spec(job), data_root(data_dir)
-    shards = plan_of(spec).parse_shards(shard_text) if shard_text else None
+    spec, root, tls = load_spec(job), data_root(data_dir), TLSFiles(tls_ca_file, tls_cert, tls_key)
+    shards = plan_of(spec).parse_shards(shard_text) if shard_text is not None else None
     _tidy(spec, root)
-    _report(spec, _compute(spec, root, scheduler, workers, processes, shards, progress, timeout))
+    _report(spec, _compute(spec, root, scheduler, workers, processes, shards, progress, timeout, connect_timeout, tls))
 
 
 @click.command()
@@ -245,8 +303,18 @@ def reduce_cmd(job, data_dir, allow_partial, progress, force):
       ctm reduce jobs/d5x2.toml --allow-partial
     """
     spec, root = load_spec(job), data_root(data_dir)
+    if root.exists():   # a missing root has no partials: reduce says so and creates nothing
+        probe_writable(root)
     _tidy(spec, root)
-    _published(reduce_job(spec, root, allow_partial, progress, force))
+    _published(_reduce(spec, root, allow_partial, progress, force))
+
+
+def _reduce(spec, root, allow_partial=False, progress=True, force=False) -> Reduced:
+    """reduce_job, with a disk that fills (or turns read-only) while it writes as one line."""
+    try:
+        return reduce_job(spec, root, allow_partial, progress, force)
+    except OSError as exc:
+        raise CTMError(cause(exc, root)) from None
 
 
 @click.command()

@@ -1,0 +1,234 @@
+"""The compose cluster gives no privilege away: the attack of issue 19 (a client has a worker
+write a setuid-root copy of a shell into the data folder) fails, and a scheduler port
+published with docker-compose.tls.yml refuses every connection without a certificate
+from the cluster's CA, while a worker started outside the compose network (on the host's
+network, as on a second server) joins through that port and counts a whole table, equal
+to the shipped one; two reduces at once in two containers publish it once.
+
+Both run the session's image (``dockertools.readme_image``) under unique project names,
+with the data in a host folder of the test owned by the containers' user.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+from dockertools import IMAGE, REPO, check, container_user, data_folder, docker, need_compose
+
+from pipeline.tables import load_manifest
+
+pytestmark = [pytest.mark.docker, pytest.mark.slow]
+
+ISOLATE = ("CTM_IMAGE", "CTM_UID", "CTM_GID", "CTM_CERTS", "CTM_BIND_ADDRESS", "CTM_SCHEDULER_PORT",
+           "CTM_DASHBOARD_PORT", "CTM_WORKER_CONTAINERS", "CTM_WORKER_PROCESSES", "CTM_DATA_VOLUME", "COMPOSE_FILE",
+           "COMPOSE_PROFILES", "COMPOSE_PROJECT_NAME", "DASK_SCHEDULER_ADDRESS", "CTM_DATA_DIR")
+STEP_TIMEOUT = 300
+
+ATTACK = """
+import json, os, shutil
+from distributed import Client
+
+def attack():
+    path = "/data/rootshell"
+    shutil.copy("/bin/sh", path)
+    done = {"uid": os.getuid(), "euid": os.geteuid()}
+    try:
+        os.chown(path, 0, 0)
+        done["chown"] = "done"
+    except OSError as exc:
+        done["chown"] = exc.strerror
+    os.chmod(path, 0o4755)
+    return done
+
+with Client(timeout=30) as client:
+    print(json.dumps(client.submit(attack, pure=False).result(timeout=120)))
+"""
+"""Run in a client container: what a worker did when asked for a setuid-root shell."""
+
+
+class Cluster:
+    """A compose project of the session's image; ``files`` adds compose files."""
+
+    def __init__(self, compose: list[str], data: Path, files: tuple[str, ...] = (), **settings: str) -> None:
+        self.name = f"ctm-sec-{uuid.uuid4().hex[:10]}"
+        self.compose = [*compose, "-p", self.name, *(a for f in ("docker-compose.yml", *files) for a in ("-f", f))]
+        uid, gid = container_user()
+        self.env = {k: v for k, v in os.environ.items() if k not in ISOLATE} | {
+            "CTM_IMAGE": IMAGE, "CTM_DATA_VOLUME": str(data), "CTM_UID": str(uid), "CTM_GID": str(gid),
+            "CTM_SCHEDULER_PORT": "0", "CTM_DASHBOARD_PORT": "0", **settings,
+        }
+
+    def run(self, *args: str, timeout: float = STEP_TIMEOUT) -> str:
+        result = subprocess.run([*self.compose, *args], cwd=REPO, env=self.env, capture_output=True, text=True,
+                                timeout=timeout)
+        return check(result, f"compose {' '.join(args[:6])}")
+
+    def client(self, *command: str) -> str:
+        return self.run("run", "--rm", "-T", "client", *command)
+
+    def container(self, service: str) -> str:
+        (cid,) = self.run("ps", "-q", service).split()
+        return cid
+
+    def healthy(self, service: str, timeout: float = 120) -> str:
+        """The service's container, once Docker calls it healthy (`up -d` does not wait)."""
+        cid, deadline = self.container(service), time.monotonic() + timeout
+        while docker("inspect", "-f", "{{.State.Health.Status}}", cid).strip() != "healthy":
+            assert time.monotonic() < deadline, f"{service} not healthy within {timeout} s"
+            time.sleep(0.5)
+        return cid
+
+    def down(self) -> None:
+        logs = subprocess.run([*self.compose, "logs", "--no-color", "--tail", "40"], cwd=REPO, env=self.env,
+                              capture_output=True, text=True, timeout=120)
+        print(logs.stdout[-8000:])
+        subprocess.run([*self.compose, "--profile", "client", "down", "-v", "--remove-orphans", "-t", "5"], cwd=REPO,
+                       env=self.env, capture_output=True, timeout=STEP_TIMEOUT)
+
+
+@pytest.fixture
+def clusters(readme_image):
+    """Compose projects made with ``clusters(data, files, **settings)``; all taken down."""
+    made: list[Cluster] = []
+
+    def make(data: Path, files: tuple[str, ...] = (), **settings: str) -> Cluster:
+        made.append(Cluster(need_compose(), data, files, **settings))
+        return made[-1]
+
+    try:
+        yield make
+    finally:
+        for cluster in made:
+            cluster.down()
+
+
+def tls_context(certs: Path, client: Path | None = None):
+    """A client's TLS context trusting ``certs``/ca.pem; with ``client``.pem/.key, if given."""
+    import ssl
+
+    context = ssl.create_default_context(ssl.Purpose.SERVER_AUTH, cafile=str(certs / "ca.pem"))
+    context.check_hostname = False   # as Dask's own contexts
+    if client is not None:
+        context.load_cert_chain(f"{client}.pem", f"{client}.key")
+    return context
+
+
+def handshake(url: str, ssl_context=None) -> dict:
+    """Connect to ``url`` as Dask does and ask for the scheduler's identity."""
+    import asyncio
+
+    from distributed.comm import connect
+
+    async def ask() -> dict:
+        comm = await connect(url, timeout=10, **({"ssl_context": ssl_context} if ssl_context else {}))
+        try:
+            await comm.write({"op": "identity", "reply": True})
+            return await comm.read()
+        finally:
+            comm.abort()
+
+    return asyncio.run(asyncio.wait_for(ask(), 20))
+
+
+def setuid_root_files(folder: Path) -> list[str]:
+    """Files under ``folder`` that would run as root: owned by uid 0 with the setuid bit."""
+    found = []
+    for path in folder.rglob("*"):
+        st = path.lstat()
+        if stat.S_ISREG(st.st_mode) and st.st_mode & stat.S_ISUID and st.st_uid == 0:
+            found.append(str(path))
+    return found
+
+
+def test_a_task_sent_to_the_scheduler_cannot_leave_a_setuid_root_file(tmp_path, clusters):
+    data = data_folder(tmp_path / "cluster-data")
+    cluster = clusters(data, CTM_WORKER_CONTAINERS="1", CTM_WORKER_PROCESSES="1")
+    cluster.run("up", "-d")
+    did = json.loads(cluster.client("python", "-c", ATTACK).strip().splitlines()[-1])
+    uid, gid = container_user()
+    assert (did["uid"], did["euid"]) == (uid, uid), f"the worker's task ran as {did}"
+    assert did["chown"] == "Operation not permitted", did
+    shell = (data / "rootshell").lstat()
+    assert (shell.st_uid, shell.st_gid) == (uid, gid) and shell.st_mode & stat.S_ISUID, oct(shell.st_mode)
+    assert setuid_root_files(data) == []
+    # the scheduler's port is not on the host: only the dashboard is
+    published = docker("port", cluster.container("scheduler")).strip().splitlines()
+    assert [line.split(" -> ")[0] for line in published] == ["8787/tcp"], published
+
+
+def test_a_published_tls_port_refuses_clients_without_a_certificate_and_a_host_worker_joins(tmp_path, clusters):
+    from distributed import Client
+    from distributed.security import Security
+
+    data, certs = data_folder(tmp_path / "cluster-data"), tmp_path / "certs"
+    uid, gid = container_user()
+    ctm = [sys.executable, "-c", "from pipeline.cli import main; main()"]
+    check(subprocess.run([*ctm, "certs", str(certs), "--owner", f"{uid}:{gid}"], capture_output=True, text=True,
+                         timeout=60), "ctm certs")
+    cluster = clusters(data, ("docker-compose.tls.yml",), CTM_CERTS=str(certs))
+    cluster.run("up", "-d", "scheduler")   # no compose worker: the host's worker does all
+    scheduler = cluster.healthy("scheduler")
+    port = docker("port", scheduler, "8786").strip().splitlines()[0].rsplit(":", 1)[1]
+    address = f"tls://127.0.0.1:{port}"
+
+    # no certificate, a certificate of another CA, plain TCP: refused before any task,
+    # while the cluster's client certificate is answered
+    other = tmp_path / "other"
+    check(subprocess.run([*ctm, "certs", str(other)], capture_output=True, text=True, timeout=60), "ctm certs")
+    assert handshake(address, tls_context(certs, certs / "client"))["type"] == "Scheduler"
+    for url, context in ((address, tls_context(certs)), (address, tls_context(certs, other / "client")),
+                         (f"tcp://127.0.0.1:{port}", None)):
+        with pytest.raises(OSError) as refusal:
+            handshake(url, context)
+        assert not isinstance(refusal.value, TimeoutError), f"{url}: no answer rather than a refusal"
+    refused = subprocess.run([*ctm, "submit", str(REPO / "jobs" / "d3x2.toml"), "--scheduler", address,
+                              "--tls-ca-file", str(certs / "ca.pem"), "--tls-cert", str(other / "client.pem"),
+                              "--tls-key", str(other / "client.key"), "--data-dir", str(tmp_path / "none"),
+                              "--connect-timeout", "5"], capture_output=True, text=True, timeout=60)
+    assert refused.returncode == 2 and refused.stderr.startswith(f"error: no Dask scheduler answered at {address}"), (
+        refused.stderr)
+    assert "TLS handshake failed" in refused.stderr and not (tmp_path / "none").exists()
+
+    # a worker outside the compose network, as docs/multi-host.md starts one on a second
+    # server: the host's network, advertising an address the scheduler can reach
+    network = docker("inspect", "-f", "{{range .NetworkSettings.Networks}}{{.Gateway}} {{end}}", scheduler).split()[0]
+    worker = docker(
+        "run", "-d", "--network", "host", "--user", f"{uid}:{gid}", "--read-only", "--tmpfs", "/tmp",
+        "--cap-drop", "ALL", "--security-opt", "no-new-privileges:true", "--init",
+        "-v", f"{data}:/data", "-v", f"{certs}:/certs:ro", IMAGE,
+        "dask", "worker", address, "--nworkers", "2", "--nthreads", "1", "--host", network,
+        "--tls-ca-file", "/certs/ca.pem", "--tls-cert", "/certs/worker.pem", "--tls-key", "/certs/worker.key",
+    ).strip()
+    try:
+        with Client(address, timeout=30, security=Security(
+                tls_ca_file=str(certs / "ca.pem"), tls_client_cert=str(certs / "client.pem"),
+                tls_client_key=str(certs / "client.key"), require_encryption=True)) as client:
+            client.wait_for_workers(2, timeout=120)
+            joined = sorted(client.scheduler_info()["workers"])
+        assert len(joined) == 2 and all(w.startswith(f"tls://{network}:") for w in joined), joined
+        out = cluster.client("ctm", "submit", "jobs/d3x2.toml", "--no-progress")
+        assert "failed 0" in out and "on 2 worker threads" in out, out
+        # two reduces at once, in two containers: one version
+        both = [subprocess.Popen([*cluster.compose, "run", "--rm", "-T", "client", "ctm", "reduce", "jobs/d3x2.toml",
+                                  "--no-progress"], cwd=REPO, env=cluster.env, stdout=subprocess.PIPE,
+                                 stderr=subprocess.PIPE, text=True) for _ in range(2)]
+        said = [p.communicate(timeout=STEP_TIMEOUT)[0] for p in both]
+        assert [p.returncode for p in both] == [0, 0], said
+        assert sorted("already holds" in out for out in said) == [False, True], said
+    finally:
+        print(subprocess.run(["docker", "logs", "--tail", "30", worker], capture_output=True, text=True).stderr[-4000:])
+        subprocess.run(["docker", "rm", "-f", worker], capture_output=True, timeout=60)
+    assert sorted(p.name for p in (data / "tables" / "d3x2-s21").iterdir() if not p.name.startswith(".")) == ["v1"]
+    got, shipped = load_manifest(data, "d3x2-s21"), load_manifest(REPO / "data", "d3x2-s21")
+    for field in ("row_checksum", "coverage", "halting", "halting_times"):
+        assert got[field] == shipped[field], f"{field}: cluster {got[field]!r} != shipped {shipped[field]!r}"
+    # the shipped table predates proofs that now decide more machines before the limit
+    assert sum(got["nonhalting"].values()) == sum(shipped["nonhalting"].values()), (got["nonhalting"], shipped["nonhalting"])
