@@ -22,6 +22,7 @@ import pyarrow.parquet as pq
 
 from pipeline.kernel import kernel_version, sample_space
 from pipeline.partials import META_KEY, InvalidPartial, Partial, partial_name, partials_dir, write_atomically
+from pipeline.settings import KernelSettings
 from pipeline.space import Space
 from pipeline.spec import JobSpec, SpecError
 from pipeline.tables import row_checksum
@@ -86,7 +87,8 @@ class BatchTask:
     seed: int
     sample_depth: int
     draws: int
-    max_length: int | None
+    settings: KernelSettings
+    """How the kernel draws (``JobSpec.kernel_settings``: max_length is what it lists)."""
     shards: tuple[int, ...]
     """The batch, as a one-element tuple (the driver's tasks name their shards)."""
     paths: tuple[str, ...]
@@ -105,7 +107,7 @@ def batch_task(plan: BatchPlan, root: Path, shards: list[int]) -> BatchTask:
     path = (partials_dir(root, spec.job_id) / partial_name(batch)).resolve()
     return BatchTask(
         spec.states, spec.symbols, spec.max_steps, spec.dims, spec.job_id, spec.seed, spec.sample_depth,
-        spec.draws, spec.max_length, (batch,), (str(path),),
+        spec.draws, spec.kernel_settings, (batch,), (str(path),),
     )
 
 
@@ -120,7 +122,7 @@ def sample_batch(task: BatchTask) -> BatchDone:
     """Draw the task's batch and write its partial atomically."""
     space = Space(task.states, task.symbols, task.max_steps, task.dims)
     (batch,), (path,) = task.shards, task.paths
-    got = sample_space(space, task.seed, batch, sample_depth=task.sample_depth, draws=task.draws, max_length=task.max_length)
+    got = sample_space(space, task.seed, batch, task.settings, sample_depth=task.sample_depth, draws=task.draws)
     patterns, hits, masses = pooled(got.outputs)
     rows = pa.table(
         {
@@ -144,7 +146,7 @@ def sample_batch(task: BatchTask) -> BatchDone:
         "steps": got.steps,
         "proven_by": got.proven_by,
         "kernel_seconds": got.seconds,
-        "max_length": task.max_length,
+        "max_length": task.settings.max_length,
         "rows": rows.num_rows,
         "checksum": row_checksum(rows["pattern"], rows["hits"]),
     }

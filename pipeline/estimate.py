@@ -32,6 +32,7 @@ from pipeline.errors import CTMError
 from pipeline.kernel import kernel_version
 from pipeline.partials import InvalidPartial, partial_name, partials_dir, present_shards
 from pipeline.patterns import sizes
+from pipeline.reduced import Reduced
 from pipeline.spec import JobSpec
 from pipeline.tables import TableInfo, list_tables, load_table, made_with, publish, shipped_root
 
@@ -192,11 +193,13 @@ def estimate_rows(sums: pa.Table, batches: int, halting: float, halting_sq: floa
     return pa.table(columns)
 
 
-def reduce_sampled(spec: JobSpec, root: Path, progress: bool = True, force: bool = False):
+def reduce_sampled(
+    spec: JobSpec, root: Path, allow_partial: bool = False, progress: bool = True, force: bool = False
+) -> Reduced:
     """Add the job's batches under ``root`` to its latest version (in ``root``, else the
-    shipped one) into a new version; nothing is published when no batch is new."""
-    from pipeline.reduce import Reduced
+    shipped one) into a new version; nothing is published when no batch is new.
 
+    ``allow_partial`` changes nothing: any set of batches is a whole estimate."""
     plan = BatchPlan(spec)
     present = sorted(present_shards(root, spec.job_id))
     base = base_version(root, spec, set(present))

@@ -2,16 +2,36 @@
 
 A matrix's text form joins its rows, top row first, with '-': "010-111" is the 2x3
 matrix with rows 010 and 111 (CTM.md, "Two-dimensional machines"). The 8 symmetries of
-the grid (rotations and reflections, ``SYMMETRIES``, the kernel's own list) turn a
-machine's every move and so its output; over a full space D is the same for every
-matrix of an orbit under them and under renaming symbols.
+the grid (rotations and reflections, ``SYMMETRIES``) turn a machine's every move and so
+its output; over a full space D is the same for every matrix of an orbit under them and
+under renaming symbols.
+
+Plain Python, so that lookups of matrices never load a compiled kernel; the 2-D kernel
+keeps the same DIRECTIONS and SYMMETRIES and its own routine that turns matrices, and a
+test checks that the two agree (tests/test_grid.py).
 """
 
 from __future__ import annotations
 
-from tmsim_ext._grid import SYMMETRIES, turn_matrices
+import operator
+from functools import lru_cache
 
 IDENTITY = 0
+
+DIRECTIONS = ((1, 0), (-1, 0), (0, 1), (0, -1))
+"""Direction codes 0..3 of the numbering: Right (x+1), Left, Up (y+1), Down (CTM.md)."""
+
+SYMMETRIES = (
+    (1, 0, 0, 1),      # identity
+    (0, -1, 1, 0),     # turn a quarter anticlockwise
+    (-1, 0, 0, -1),    # turn a half
+    (0, 1, -1, 0),     # turn a quarter clockwise
+    (1, 0, 0, -1),     # mirror Up <-> Down
+    (-1, 0, 0, 1),     # mirror Right <-> Left
+    (0, 1, 1, 0),      # mirror in the diagonal y = x
+    (0, -1, -1, 0),    # mirror in the diagonal y = -x
+)
+"""The 8 symmetries of the grid as matrices (a, b, c, d): (x, y) -> (ax + by, cx + dy)."""
 
 
 def rows_of(text: str) -> list[str]:
@@ -25,23 +45,51 @@ def shape(text: str) -> tuple[int, int]:
     return len(rows), len(rows[0])
 
 
+@lru_cache(maxsize=4096)
+def _picker(rows: int, cols: int, g: int):
+    """For matrices of this shape: the positions of text + "-" that make the turned text."""
+    a, b, c, d = SYMMETRIES[g]
+    where = {}
+    for r in range(rows):
+        for k in range(cols):
+            x, y = k, -r
+            where[(a * x + b * y, c * x + d * y)] = r * (cols + 1) + k
+    xs = sorted({p[0] for p in where})
+    ys = sorted({p[1] for p in where}, reverse=True)
+    dash = rows * (cols + 1) - 1   # the "-" appended after the last row
+    out: list[int] = []
+    for i, y in enumerate(ys):
+        if i:
+            out.append(dash)
+        out.extend(where[(x, y)] for x in xs)
+    return operator.itemgetter(*out) if len(out) > 1 else operator.itemgetter(slice(out[0], out[0] + 1))
+
+
 def transform(text: str, g: int) -> str:
     """The matrix turned by symmetry ``g`` (an index into SYMMETRIES).
 
     Row r (0 = top) and column k hold the cell (x, y) = (k, -r); g maps it to
-    (ax + by, cx + dy), and the result is read back top row first (the kernel's own
-    routine, so tables and kernel agree).
+    (ax + by, cx + dy), and the result is read back top row first.
     """
-    return text if g == IDENTITY else turn_matrices([text], g)[0]
+    return text if g == IDENTITY else transform_all([text], g)[0]
 
 
 def transform_all(texts: list[str], g: int) -> list[str]:
-    """``transform`` of many matrices at once."""
-    return list(texts) if g == IDENTITY else turn_matrices(texts, g)
+    """``transform`` of many matrices at once (ValueError: g outside 0..7)."""
+    if not 0 <= g < len(SYMMETRIES):
+        raise ValueError(f"symmetry {g} is outside 0..{len(SYMMETRIES) - 1}")
+    if g == IDENTITY:
+        return list(texts)
+    out = []
+    for text in texts:
+        cols = text.find("-")
+        cols = len(text) if cols < 0 else cols
+        out.append("".join(_picker((len(text) + 1) // (cols + 1), cols, g)(text + "-")))
+    return out
 
 
 def transform_slow(text: str, g: int) -> str:
-    """``transform`` in plain Python, for tests of the kernel's routine."""
+    """``transform`` cell by cell, the plain reference for tests of the fast routines."""
     a, b, c, d = SYMMETRIES[g]
     cells = {}
     for r, row in enumerate(rows_of(text)):

@@ -3,7 +3,8 @@
 The range [start, stop) is cut into aligned blocks (fixed high digits, free low digits);
 the kernel walks each block's lazy tree, choosing an entry only when a run first reads
 it, so one simulation stands for every machine that agrees on the entries it read.
-Validation and every message live here; the kernel only counts.
+Validation and every message live in Python (here, and the settings' own rules in
+``pipeline.settings``); the kernel only counts.
 """
 
 from __future__ import annotations
@@ -14,6 +15,10 @@ from typing import Iterable
 
 import numpy as np
 
+from pipeline.renaming import renamable_states, renaming_orbit
+from pipeline.settings import (  # the limits' public home stays pipeline.kernel too
+    MAX_RANGE, MAX_STEPS, MAX_STEPS_2D, WALK_STEPS, KernelSettings, SettingsError, check_steps, settings_of,
+)
 from pipeline.space import Space, SpaceError
 from tmsim_ext import GRID_KERNEL_VERSION, GRID_PROOF_FLAGS, KERNEL_VERSION, PROOF_FLAGS, count_blocks, count_grid_blocks
 
@@ -24,31 +29,10 @@ PROOFS: tuple[str, ...] = tuple(PROOF_FLAGS)
 GRID_PROOFS: tuple[str, ...] = tuple(GRID_PROOF_FLAGS)
 """Non-halting proofs the 2-D kernel knows, each switchable: closed, escape, cycle."""
 
-MAX_RANGE = 2**127
-"""Counts are 128-bit inside the kernel; a range this large or larger is refused."""
-
-MAX_STEPS = 100_000_000
-"""The kernel keeps a tape and a journal of S cells; beyond this it would not fit."""
-
-MAX_STEPS_2D = 5_000
-
-WALK_STEPS = 100_000
-"""A 1-D walk keeps a tape, journal and records of S cells and a halting-time histogram of
-S counters per accumulator; a longer limit needs ``long_from``."""
-"""The 2-D kernel keeps a grid of (2S+3)**2 cells (and a 4-byte mark per cell)."""
-
 
 def kernel_version(space: Space) -> str:
     """The version of the kernel that counts ``space`` (partials record it)."""
     return KERNEL_VERSION if space.dims == 1 else f"2d-{GRID_KERNEL_VERSION}"
-
-
-def check_steps(space: Space) -> None:
-    """Refuse a step limit the space's kernel cannot hold."""
-    limit = MAX_STEPS if space.dims == 1 else MAX_STEPS_2D
-    if space.max_steps > limit:
-        grid = "" if space.dims == 1 else " for a 2-D space"
-        raise SpaceError(f"max_steps should be at most {limit}{grid}, got {space.max_steps}")
 
 
 @dataclass
@@ -136,69 +120,89 @@ def count_range(
     space: Space,
     start: int,
     stop: int,
+    settings: KernelSettings | None = None,
     *,
-    proofs: Iterable[str] | None = None,
-    symmetry: bool = True,
     part: tuple[int, int, int] | None = None,
-    max_length: int | None = None,
-    long_from: int | None = None,
-    cps_radius: int = 4,
-    cps_history: int = 12,
-    witness_after: int | None = None,
+    **changes,
 ) -> RangeCounts:
     """Count machines start..stop-1 exactly as if each had been simulated one by one.
 
-    ``proofs`` names the non-halting proofs to use (default all; ``()`` none), and
-    ``symmetry`` switches state renaming inside blocks. Neither changes the counts.
+    Parameters
+    ----------
+    space : Space
+        The space (n, m, S, 1-D or 2-D).
+    start, stop : int
+        The machine numbers [start, stop), fewer than 2**127 of them.
+    settings : KernelSettings, optional
+        How to count (default: every default). Any of its fields may be given by name
+        instead or as well (``proofs=("cycle",)``, ``long_from=4100``, ...): they replace
+        the object's. ``proofs`` and ``symmetry`` never change the counts; outputs longer
+        than ``max_length`` (in 2-D: more rows or columns) count in the totals but are not
+        listed; ``long_from`` (1-D) lets classes still running after that many steps run
+        on outside the walk (``JobSpec.long_from``), where the 'cps' proof tries radii 1 to
+        ``cps_radius``, then histories of 1 to ``cps_history`` updates; ``witness_after``
+        (1-D) lists in ``late`` the classes halting after that many steps.
+    part : (depth, parts, p), optional
+        2-D only: count part p of each block's walk cut at the branch points of that
+        depth (``plan.NodeParts``); the parts add up to the whole.
+
+    Returns
+    -------
+    RangeCounts
+        Exact counts of the range and the kernel's work on it.
+
+    Raises
+    ------
+    SpaceError
+        A range outside the space or too large, a step limit the kernel cannot hold, an
+        unknown proof, or a setting that breaks its rule (SettingsError, naming it).
+    TypeError
+        An unknown setting's name.
+
     The GIL is released while the kernel runs, so threads can count ranges at once.
-    ``part`` = (depth, parts, p), 2-D only: count part p of each block's walk cut at the
-    branch points of that depth (``plan.NodeParts``); the parts add up to the whole.
-    Outputs longer than ``max_length`` (in 2-D: more rows or columns) count in the totals
-    but are not listed (None: all are). ``long_from`` (1-D): classes still running after
-    that many steps run on outside the walk (``JobSpec.long_from``), where the 'cps' proof
-    tries radii 1 to ``cps_radius``, then with histories of 1 to ``cps_history`` updates.
-    ``witness_after`` (1-D): ``late`` lists the classes halting after that many steps.
     """
+    settings = settings_of(settings, changes)
     space.check_range(start, stop)
     if stop - start >= MAX_RANGE:
         raise SpaceError(
             f"range [{start}, {stop}) holds {stop - start} machines; the kernel counts "
             f"fewer than 2**127 per call: split it into smaller ranges"
         )
-    check_steps(space)
-    mask = proof_mask(proofs, space.dims)
+    settings.check(space)
+    mask = proof_mask(settings.proofs, space.dims)
     blocks = aligned_blocks(space, start, stop)
     digits = np.empty((len(blocks), space.entries), dtype=np.int32)
     for i, (first, free) in enumerate(blocks):
         digits[i] = block_digits(space, first, free)
     if part is not None and space.dims != 2:
         raise SpaceError("a walk is cut into parts by branch points only in 2-D")
-    keep = -1 if max_length is None else max_length
+    keep = _keep(settings)
     if space.dims == 2:
-        raw = grid_counts(space, digits, mask, bool(symmetry), part, keep)
+        raw = grid_counts(space, digits, mask, settings.symmetry, part, keep)
     else:
         raw = count_blocks(
-            space.states, space.symbols, space.max_steps, digits, mask, bool(symmetry), keep_len=keep,
-            **long_args(space, long_from, cps_radius, cps_history),
-            **({} if witness_after is None else {"witness_after": witness_after}),
+            space.states, space.symbols, space.max_steps, digits, mask, settings.symmetry, keep_len=keep,
+            **long_args(settings),
         )
         raw.pop("collected", None)
         raw.pop("late_lost", None)
     return RangeCounts(space=space, start=start, stop=stop, **raw)
 
 
-def long_args(space: Space, long_from: int | None, cps_radius: int = 4, cps_history: int = 12) -> dict:
-    """The kernel's long-run arguments; a walk longer than WALK_STEPS needs long_from."""
-    if long_from is None:
-        if space.max_steps > WALK_STEPS:
-            raise SpaceError(
-                f"max_steps {space.max_steps} is more than a walk holds ({WALK_STEPS}): give long_from "
-                f"(e.g. 4100) so that long runs leave the walk"
-            )
-        return {}
-    if not 1 <= long_from < space.max_steps:
-        raise SpaceError(f"long_from should be from 1 to max_steps - 1 = {space.max_steps - 1}, got {long_from}")
-    return {"long_from": long_from, "cps_radius": cps_radius, "cps_history": cps_history}
+def _keep(settings: KernelSettings) -> int:
+    """The kernel's keep_len: -1 lists every output."""
+    return -1 if settings.max_length is None else settings.max_length
+
+
+def long_args(settings: KernelSettings) -> dict:
+    """The 1-D kernel's arguments for long runs and late halts (none when unset); the
+    settings were checked against the space (``KernelSettings.check``)."""
+    out = {}
+    if settings.long_from is not None:
+        out.update(long_from=settings.long_from, cps_radius=settings.cps_radius, cps_history=settings.cps_history)
+    if settings.witness_after is not None:
+        out["witness_after"] = settings.witness_after
+    return out
 
 
 def grid_counts(space: Space, digits: np.ndarray, mask: int, symmetry: bool, part=None, keep: int = -1) -> dict:
@@ -279,42 +283,13 @@ def _add_into(base: dict, extra: dict, space: Space, start: int, stop: int) -> R
     )
 
 
-def renamable_states(space: Space, digits: np.ndarray) -> set[int]:
-    """States 1..n-1 that no fixed entry of a block names (-1 marks a free entry).
-
-    The kernel may rename these among themselves; a count over such a block is the same
-    for every renaming of them.
-    """
-    named = {0}
-    for entry, digit in enumerate(digits):
-        if digit >= 0:
-            named.add(entry // space.symbols)
-            decoded = space.decode_digit(int(digit))
-            if not decoded.halts:
-                named.add(decoded.goto)
-    return set(range(space.states)) - named
-
-
-def renaming_orbit(space: Space, digit: int, renamable: set[int]) -> list[int]:
-    """The digits ``digit`` becomes when its target is renamed within ``renamable``."""
-    entry = space.decode_digit(digit)
-    if entry.halts or entry.goto not in renamable:
-        return [digit]
-    return sorted(space.encode_entry(entry._replace(goto=x)) for x in renamable)
-
-
 def count_shared_top(
     space: Space,
     ranges: list[tuple[int, int]],
+    settings: KernelSettings | None = None,
     *,
     part: tuple[int, list[int]] | None = None,
-    proofs: Iterable[str] | None = None,
-    symmetry: bool = True,
-    max_length: int | None = None,
-    long_from: int | None = None,
-    cps_radius: int = 4,
-    cps_history: int = 12,
-    witness_after: int | None = None,
+    **changes,
 ) -> SharedCounts:
     """Count aligned blocks that differ only in the most significant digit, all at once.
 
@@ -330,7 +305,30 @@ def count_shared_top(
     ``part`` = (entry, digits) counts only the machines whose free ``entry`` takes one of
     ``digits`` (whole renaming orbits): the parts of a partition of an entry's digits add
     up to the whole count, and each walks only its own share of the tree.
+
+    Parameters
+    ----------
+    space : Space
+        A 1-D space.
+    ranges : list of (start, stop)
+        The blocks, as described above.
+    settings : KernelSettings, optional
+        How to count, and any of its fields by name (as for ``count_range``).
+    part : (entry, digits), optional
+        Count only the machines whose free ``entry`` takes one of ``digits``.
+
+    Returns
+    -------
+    SharedCounts
+        One RangeCounts per range, in the order given, and the walk's work.
+
+    Raises
+    ------
+    SpaceError
+        Ranges that are not such blocks, share a top digit or are too large; a part that
+        is not a free entry's whole orbits; a setting that breaks its rule.
     """
+    settings = settings_of(settings, changes)
     began = time.perf_counter()
     if not ranges:
         return SharedCounts([])
@@ -353,13 +351,11 @@ def count_shared_top(
         raise SpaceError("two ranges share a top digit: they would be counted twice")
     if size >= MAX_RANGE:
         raise SpaceError(f"blocks of {size} machines are more than the kernel counts at once")
-    if space.max_steps > MAX_STEPS:
-        raise SpaceError(f"max_steps should be at most {MAX_STEPS}, got {space.max_steps}")
-    extra = long_args(space, long_from, cps_radius, cps_history)
+    settings.check(space)
     split = space.entry_at(space.entries - 1)
     digits = block_digits(space, ranges[0][0], free)
     digits[split] = -1
-    renamable = renamable_states(space, digits) if symmetry else set()
+    renamable = renamable_states(space, digits) if settings.symmetry else set()
     orbits = {t: renaming_orbit(space, t, renamable) for t in tops}
     tried = sorted({d for orbit in orbits.values() for d in orbit})
     part_entry, part_digits = -1, None
@@ -377,15 +373,14 @@ def count_shared_top(
         space.symbols,
         space.max_steps,
         digits.reshape(1, -1),
-        proof_mask(proofs),
-        bool(symmetry),
+        proof_mask(settings.proofs),
+        settings.symmetry,
         split,
         np.asarray(tried, dtype=np.int32),
         part_entry,
         part_digits,
-        keep_len=-1 if max_length is None else max_length,
-        **extra,
-        **({} if witness_after is None else {"witness_after": witness_after}),
+        keep_len=_keep(settings),
+        **long_args(settings),
     )
     counts = []
     for t, (start, stop) in zip(tops, ranges):
@@ -459,31 +454,37 @@ def sample_space(
     space: Space,
     seed: int,
     batch: int,
+    settings: KernelSettings | None = None,
     *,
     sample_depth: int,
     draws: int,
-    proofs: Iterable[str] | None = None,
-    symmetry: bool = True,
-    max_length: int | None = None,
+    **changes,
 ) -> SampleCounts:
     """One batch of the whole space: the lazy tree is walked exactly down to branch depth
     ``sample_depth``; each node there is a stratum and gets ``draws`` random descents.
 
     Draw j of batch ``batch`` comes from the counter-based stream (seed, batch, j), so a
     batch is the same on any worker. Spaces of any size can be sampled (masses are
-    floats). ``symmetry`` (renaming, mirror, grid turns) acts on the exact part only.
-    Outputs longer than ``max_length`` (in 2-D: more rows or columns) count in the totals
-    but are not listed (None: all are).
+    floats). Of the ``settings`` (and fields by name, as for ``count_range``),
+    ``symmetry`` (renaming, mirror, grid turns) acts on the exact part only; outputs
+    longer than ``max_length`` (in 2-D: more rows or columns) count in the totals but are
+    not listed (None: all are); ``long_from`` and ``witness_after`` are for exact counts
+    and are refused (SettingsError), as is a seed, batch, draws or depth out of range
+    (SpaceError).
     """
+    settings = settings_of(settings, changes)
     for name, value, low in (("seed", seed, 0), ("batch", batch, 0), ("draws", draws, 1), ("sample_depth", sample_depth, 0)):
         if isinstance(value, bool) or not isinstance(value, int) or value < low or value >= 2**63:
             raise SpaceError(f"{name} should be an integer from {low} to 2**63 - 1, got {value!r}")
+    for name in ("long_from", "witness_after"):
+        if getattr(settings, name) is not None:
+            raise SettingsError(f"{name} is for exact counts, not for sampling; got {name} = {getattr(settings, name)}")
     check_steps(space)
     began = time.perf_counter()
     digits = -np.ones((1, space.entries), dtype=np.int32)
-    args = (space.states, space.symbols, space.max_steps, digits, proof_mask(proofs, space.dims), bool(symmetry))
+    args = (space.states, space.symbols, space.max_steps, digits, proof_mask(settings.proofs, space.dims), settings.symmetry)
     kernel = count_blocks if space.dims == 1 else count_grid_blocks
-    keep = -1 if max_length is None else max_length
+    keep = _keep(settings)
     raw = kernel(*args, sampled=True, sample_depth=sample_depth, draws=draws, seed=seed, batch=batch, keep_len=keep, pool=True)
     return SampleCounts(
         space, seed, batch, raw["outputs"], raw["halting"], raw["limit"], raw["proven"], raw["halting_times"],
@@ -492,6 +493,14 @@ def sample_space(
 
 
 __all__ = [
+    "KernelSettings",
+    "MAX_RANGE",
+    "MAX_STEPS",
+    "MAX_STEPS_2D",
+    "WALK_STEPS",
+    "check_steps",
+    "renamable_states",
+    "renaming_orbit",
     "SampleCounts",
     "sample_space",
     "SharedCounts",

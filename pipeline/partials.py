@@ -25,6 +25,7 @@ import pyarrow.parquet as pq
 
 from pipeline.kernel import SharedCounts, count_range, count_shared_top, kernel_version
 from pipeline.plan import NodeParts, ShardPlan
+from pipeline.settings import KernelSettings
 from pipeline.space import Space
 from pipeline.tables import count_type, row_checksum
 
@@ -60,16 +61,12 @@ class ShardTask:
     max_steps: int
     dims: int
     job_id: str
-    max_length: int | None
+    settings: KernelSettings
+    """How the kernel counts them (``JobSpec.kernel_settings``)."""
     shards: tuple[int, ...]
     ranges: tuple[tuple[int, int], ...]
     paths: tuple[str, ...]
     """Where each shard's partial goes (paths every worker sees)."""
-    long_from: int | None = None
-    """Long runs leave the walk after this many steps (``JobSpec.long_from``)."""
-    cps_radius: int = 4
-    cps_history: int = 12
-    witness_after: int | None = None
 
 
 def shard_task(plan: ShardPlan, root: Path, shards: int | list[int]) -> ShardTask:
@@ -83,14 +80,10 @@ def shard_task(plan: ShardPlan, root: Path, shards: int | list[int]) -> ShardTas
         spec.max_steps,
         spec.dims,
         spec.job_id,
-        spec.max_length,
+        plan.settings,
         tuple(shards),
         tuple(plan.range(s) for s in shards),
         tuple(str((folder / partial_name(s)).resolve()) for s in shards),
-        spec.long_from,
-        spec.cps_radius,
-        spec.cps_history,
-        spec.witness_after,
     )
 
 
@@ -128,11 +121,7 @@ def count_part(task: ShardTask, part: tuple[int, list[int]] | None = None) -> Sh
         # (or in parts: NodeParts)
         began = time.perf_counter()
         cut = (part.depth, part.parts, part.part) if isinstance(part, NodeParts) else None
-        long = {
-            "long_from": task.long_from, "cps_radius": task.cps_radius, "cps_history": task.cps_history,
-            "witness_after": task.witness_after,
-        } if space.dims == 1 else {}
-        counts = [count_range(space, start, stop, part=cut, max_length=task.max_length, **long) for start, stop in task.ranges]
+        counts = [count_range(space, start, stop, task.settings, part=cut) for start, stop in task.ranges]
         proven_by = {k: sum(c.proven_by.get(k, 0) for c in counts) for k in counts[0].proven_by}
         work = [sum(getattr(c, k) for c in counts) for k in ("classes", "nodes", "steps")]
         runs = {k: sum(c.long.get(k, 0) for c in counts) for k in counts[0].long if k != "from"}
@@ -141,10 +130,7 @@ def count_part(task: ShardTask, part: tuple[int, list[int]] | None = None) -> Sh
         undecided = [u for c in counts for u in c.undecided]
         late = [u for c in counts for u in c.late]
         return SharedCounts(counts, *work, proven_by, time.perf_counter() - began, runs, undecided, late)
-    return count_shared_top(
-        space, list(task.ranges), part=part, max_length=task.max_length, long_from=task.long_from,
-        cps_radius=task.cps_radius, cps_history=task.cps_history, witness_after=task.witness_after,
-    )
+    return count_shared_top(space, list(task.ranges), task.settings, part=part)
 
 
 def write_counts(task: ShardTask, *parts: SharedCounts) -> ShardDone:
@@ -181,10 +167,10 @@ def write_counts(task: ShardTask, *parts: SharedCounts) -> ShardDone:
             **{key: shares[i] for key, shares in work.items()},
             "task_shards": list(task.shards),
             "task_parts": len(parts),
-            "max_length": task.max_length,
+            "max_length": task.settings.max_length,
             "proven_by": {name: shares[i] for name, shares in proven_by.items()},
         }
-        if task.witness_after is not None:
+        if task.settings.witness_after is not None:
             # classes halting after witness_after steps, once per walk (first shard)
             meta["late"] = [
                 [space.text_of_digits([d if d >= 0 else None for d in digits]), steps, output]
@@ -194,7 +180,7 @@ def write_counts(task: ShardTask, *parts: SharedCounts) -> ShardDone:
             # long runs: the work per shard, and the walk's undecided classes once (first shard)
             meta["long"] = dict(
                 {name: shares[i] for name, shares in runs.items()}, **{"from": shared.long.get("from")},
-                cps_radius=task.cps_radius, cps_history=task.cps_history,
+                cps_radius=task.settings.cps_radius, cps_history=task.settings.cps_history,
             )
             meta["undecided"] = undecided if i == 0 else []
         write_partial(Path(path), meta, counts.outputs, count_type(space.size))

@@ -20,7 +20,9 @@ from functools import lru_cache
 
 import numpy as np
 
-from pipeline.kernel import renamable_states, renaming_orbit
+from pipeline.grid import DIRECTIONS, SYMMETRIES, transform_all
+from pipeline.renaming import renamable_states, renaming_orbit
+from pipeline.settings import KernelSettings
 from pipeline.space import Space
 from pipeline.spec import JobSpec, SpecError
 
@@ -32,8 +34,6 @@ def symmetries(dims: int) -> tuple[tuple[int, ...], ...]:
     (0 Right, 1 Left, 2 Up, 3 Down) it makes; element 0 is the identity."""
     if dims == 1:
         return ((0, 1), (1, 0))
-    from tmsim_ext._grid import DIRECTIONS, SYMMETRIES
-
     index = {v: i for i, v in enumerate(DIRECTIONS)}
     return tuple(
         tuple(index[(a * x + b * y, c * x + d * y)] for x, y in DIRECTIONS) for a, b, c, d in SYMMETRIES
@@ -54,8 +54,6 @@ def apply_symmetry(dims: int, texts: list[str], g: int) -> list[str]:
         return list(texts)
     if dims == 1:
         return [t[::-1] for t in texts]
-    from pipeline.grid import transform_all
-
     return transform_all(texts, g)
 
 
@@ -130,6 +128,8 @@ class ShardPlan:
     def __init__(self, spec: JobSpec) -> None:
         self.spec = spec
         self.space = spec.space
+        self.settings: KernelSettings = spec.kernel_settings
+        """How the kernel counts every shard of the job."""
         self.shards = self.space.base**spec.shard_depth
         """How many shards the plan has."""
         self.shard_size = self.space.base ** (self.space.entries - spec.shard_depth)

@@ -19,9 +19,9 @@ from tqdm import tqdm
 
 from pipeline.errors import CTMError
 from pipeline.kernel import kernel_version
-from pipeline.rootcheck import reduce_lock
 from pipeline.partials import InvalidPartial, Partial, open_partial, partial_name, partials_dir, present_shards
 from pipeline.plan import ShardPlan, apply_symmetry, symmetries
+from pipeline.reduced import Reduced
 from pipeline.space import BUSY_BEAVER_SOURCES
 from pipeline.spec import JobSpec
 from pipeline.tables import TableInfo, count_type, list_tables, made_with, publish, row_checksum
@@ -212,17 +212,6 @@ class _Merge:
         return out
 
 
-@dataclass(frozen=True)
-class Reduced:
-    """The table version of a job's partials and the partials left out as invalid (partial tables only)."""
-
-    table: TableInfo
-    invalid: dict[int, str]
-    """Shard -> why its partial was not merged."""
-    published: bool = True
-    """False when ``table`` is the root's latest version, which already held the same table."""
-
-
 def same_as_latest(root: Path, table: str, manifest: dict) -> TableInfo | None:
     """The latest version of ``table`` in ``root`` when it is the same table as ``manifest``
     says (SAME_TABLE fields), else None."""
@@ -232,30 +221,16 @@ def same_as_latest(root: Path, table: str, manifest: dict) -> TableInfo | None:
     return None
 
 
-def reduce_job(
+def reduce_exact(
     spec: JobSpec, root: Path, allow_partial: bool = False, progress: bool = True, force: bool = False
 ) -> Reduced:
-    """Merge the partials of ``spec`` under ``root`` into the next version of its table.
+    """Merge the partials of exact job ``spec`` under ``root`` into the next version of its table.
 
     A gap (missing or invalid partial) is an error unless ``allow_partial``. When the
     root's latest version of the table is the same table, nothing is published (unless
-    ``force``) and that version is returned with ``published`` False. A sampled job's
-    batches are added to its latest version instead (``pipeline.estimate``). Reduces of
-    the same job take turns (``rootcheck.reduce_lock``), so reduces running at once
-    publish at most one new version of the same table.
+    ``force``) and that version is returned with ``published`` False. Any job's reduce
+    is ``pipeline.flow.reduce_job``.
     """
-    folder = partials_dir(root, spec.job_id)
-    if not folder.is_dir():   # no partial: an error, or a table of closed units only
-        return _reduce_job(spec, root, allow_partial, progress, force)
-    with reduce_lock(folder):
-        return _reduce_job(spec, root, allow_partial, progress, force)
-
-
-def _reduce_job(spec: JobSpec, root: Path, allow_partial: bool, progress: bool, force: bool) -> Reduced:
-    if spec.sampled:
-        from pipeline.estimate import reduce_sampled
-
-        return reduce_sampled(spec, root, progress, force)
     plan = ShardPlan(spec)
     merge = _Merge(plan, root)
     if not allow_partial:

@@ -21,17 +21,13 @@ from pathlib import Path
 from dask.distributed import Client, Future, LocalCluster, wait
 from tqdm import tqdm
 
+from pipeline.batches import BatchPlan
 from pipeline.certs import CONNECT_TIMEOUT
 from pipeline.errors import CTMError
-from pipeline.batches import BatchPlan, batch_task, open_batch, sample_batch
-from pipeline.partials import InvalidPartial, compute_shard, count_part, open_partial, present_shards, shard_task, write_counts
+from pipeline.flow import flow_of, plan_of  # noqa: F401 (plan_of: its old home, pipeline.run, still names it)
+from pipeline.partials import InvalidPartial, count_part, present_shards, write_counts
 from pipeline.plan import ShardPlan
 from pipeline.spec import JobSpec
-
-
-def plan_of(spec: JobSpec) -> ShardPlan | BatchPlan:
-    """The shards of a job: machine ranges (exact) or batches (sampled)."""
-    return BatchPlan(spec) if spec.sampled else ShardPlan(spec)
 
 
 NO_WORKER_GRACE = 20.0
@@ -61,7 +57,7 @@ class Survey:
 def survey(plan: ShardPlan | BatchPlan, root: Path, shards: range | None = None) -> Survey:
     """Sort the shards (default all) into done, derived, missing and invalid."""
     out, present = Survey(), present_shards(root, plan.spec.job_id)
-    opener = open_batch if isinstance(plan, BatchPlan) else open_partial
+    opener = flow_of(plan.spec).open
     for shard in range(plan.shards) if shards is None else shards:
         if plan.is_derived(shard):
             out.derived.append(shard)
@@ -105,7 +101,7 @@ def task_key(spec: JobSpec, tag: str, what: str, group: list[int]) -> str:
 
 
 def submit_tasks(
-    plan: ShardPlan, client: Client, data_root: Path, tag: str, pending: list[int]
+    plan: ShardPlan | BatchPlan, client: Client, data_root: Path, tag: str, pending: list[int]
 ) -> tuple[dict, dict]:
     """Submit the tasks that count ``pending``: per group, one walk that also writes, or
     parts and a write that adds them up. Heaviest counts get the highest priority.
@@ -113,9 +109,9 @@ def submit_tasks(
     Returns (part future -> group, write future -> group).
     """
     spec, counts = plan.spec, []
-    sampled = isinstance(plan, BatchPlan)
+    flow = flow_of(spec)
     for group in plan.groups(pending):
-        task = batch_task(plan, data_root, group) if sampled else shard_task(plan, data_root, group)
+        task = flow.task(plan, data_root, group)
         for i, part in enumerate(plan.tasks(group)):
             counts.append((plan.expected_cost(group, part), group, task, i, part))
     counts.sort(key=lambda c: tuple(-x for x in c[0]) + (c[1][0], c[3]))
@@ -123,8 +119,7 @@ def submit_tasks(
     for rank, (_, group, task, i, part) in enumerate(counts):
         priority = len(counts) - rank
         if part is None:
-            work = sample_batch if sampled else compute_shard
-            writes[client.submit(work, task, key=task_key(spec, tag, "count", group), priority=priority)] = group
+            writes[client.submit(flow.count, task, key=task_key(spec, tag, "count", group), priority=priority)] = group
             continue
         future = client.submit(count_part, task, part, key=task_key(spec, tag, f"part{i}", group), priority=priority)
         parts[future] = group

@@ -19,7 +19,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from pipeline.errors import CTMError
-from pipeline.kernel import MAX_RANGE, check_steps
+from pipeline.settings import DEFAULTS, MAX_RANGE, KernelSettings, check_steps
 from pipeline.space import BUSY_BEAVER_STEPS, Space
 
 SCHEMA_VERSION = 1
@@ -37,10 +37,6 @@ MAX_SAMPLE_DEPTH = 8
 """Branch points a sampled job enumerates exactly above its strata (more would be slow)."""
 
 MAX_SEED = 2**63 - 1
-
-WALK_STEPS = 100_000
-"""A 1-D walk keeps a tape, journal and records of S cells and a halting-time histogram
-of S counters per accumulator; beyond this many steps a job sets ``long_from``."""
 
 
 class SpecError(CTMError, ValueError):
@@ -77,7 +73,7 @@ class JobSpec:
     a stratum, drawn ``draws`` times per batch (shallower classes enter exactly)."""
     draws: int = 1
     """Sampled jobs: draws per stratum per batch."""
-    max_length: int | None = None
+    max_length: int | None = DEFAULTS.max_length
     """Outputs longer than this (2-D: with more rows or columns) are counted in the totals
     (H, halting times) but not listed; every listed output's D stays exact (None: all)."""
     batches: int = 1
@@ -87,26 +83,26 @@ class JobSpec:
     """1-D exact jobs: max_steps is the space's proven busy-beaver step count
     (``space.BUSY_BEAVER_STEPS``; filled in when left out), so a machine still running
     then never halts and the table has no step cutoff at all (named ``d{n}x{m}-nocutoff``)."""
-    long_from: int | None = None
+    long_from: int | None = DEFAULTS.long_from
     """1-D exact jobs: classes still running after this many steps leave the branching
     walk and run on to max_steps on a compact tape (memory grows with the tape a run
     visits, not with S), after the 'cps' proof had its try. None: every class stays in the
     walk, which allows at most 100,000 steps. Not part of the job id: it changes the work,
     never a count."""
-    cps_radius: int = 4
+    cps_radius: int = DEFAULTS.cps_radius
     """1-D long runs: the 'cps' proof tries windows of 2 up to cps_radius + 1 cells (0: off).
     Not part of the job id."""
-    cps_history: int = 12
-    witness_after: int | None = None
-    """1-D exact jobs: list every class that halts after this many steps (its machine,
-    steps and output) beside the table, in ``late_halts.parquet``: e.g. 500 names a
-    machine for each string a 500-step table lacks. Part of the job id when set."""
+    cps_history: int = DEFAULTS.cps_history
     """1-D long runs: then the same windows with each cell's last k updates remembered, for
     k = 1, 2, 3, 4, 6, 8, 10, 12 up to cps_history (0: plain windows only). Not part of the
     job id."""
+    witness_after: int | None = DEFAULTS.witness_after
+    """1-D exact jobs: list every class that halts after this many steps (its machine,
+    steps and output) beside the table, in ``late_halts.parquet``: e.g. 500 names a
+    machine for each string a 500-step table lacks. Part of the job id when set."""
 
     def __post_init__(self) -> None:
-        for name in ("states", "symbols", "max_steps", "parts", "dims", "sample_depth", "draws", "batches", "cps_radius", "cps_history"):
+        for name in ("states", "symbols", "max_steps", "parts", "dims", "sample_depth", "draws", "batches"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int):
                 raise SpecError(f"{name} should be an integer, got {value!r}")
@@ -117,13 +113,13 @@ class JobSpec:
         if self.parts < 1:
             raise SpecError(f"parts should be at least 1, got {self.parts}")
         self._check_long()
-        if self.max_length is not None and (
-            isinstance(self.max_length, bool) or not isinstance(self.max_length, int) or self.max_length < 1
-        ):
-            raise SpecError(f"max_length should be a positive integer (or left out: list every output), got {self.max_length!r}")
         try:
             space = self.space
-            check_steps(space)
+            settings = self.kernel_settings
+            if self.mode == "exact":
+                settings.check(space)
+            else:
+                check_steps(space)
         except CTMError as exc:
             raise SpecError(str(exc)) from None
         if self.mode == "sample":
@@ -156,7 +152,8 @@ class JobSpec:
             )
 
     def _check_long(self) -> None:
-        """The rules of no_cutoff, long_from, cps_radius and cps_history."""
+        """The rules of no_cutoff, and those of long_from and witness_after that need the
+        job's mode (the settings' own rules are ``KernelSettings``')."""
         if not isinstance(self.no_cutoff, bool):
             raise SpecError(f"no_cutoff should be true or false, got {self.no_cutoff!r}")
         if self.no_cutoff:
@@ -174,29 +171,9 @@ class JobSpec:
                 )
             if self.mode != "exact":
                 raise SpecError("no_cutoff is for exact jobs: a sampled job cannot run every long class to the bound")
-        if self.long_from is not None:
-            if isinstance(self.long_from, bool) or not isinstance(self.long_from, int) or not 1 <= self.long_from < self.max_steps:
-                raise SpecError(f"long_from should be an integer from 1 to max_steps - 1 = {self.max_steps - 1}, got {self.long_from!r}")
-            if self.dims != 1 or self.mode != "exact":
-                raise SpecError("long_from is for exact 1-D jobs")
-            if self.long_from > WALK_STEPS:
-                raise SpecError(f"long_from should be at most {WALK_STEPS} (the walk keeps that many steps), got {self.long_from}")
-        elif self.dims == 1 and self.mode == "exact" and self.max_steps > WALK_STEPS:
-            raise SpecError(
-                f"max_steps {self.max_steps} is more than a walk holds ({WALK_STEPS}): set long_from "
-                f"(e.g. 4100) so that long runs leave the walk"
-            )
-        if not 0 <= self.cps_radius <= 8:
-            raise SpecError(f"cps_radius should be between 0 (off) and 8, got {self.cps_radius}")
-        if self.witness_after is not None and (
-            isinstance(self.witness_after, bool) or not isinstance(self.witness_after, int)
-            or not 0 <= self.witness_after < self.max_steps or self.dims != 1 or self.mode != "exact"
-        ):
-            raise SpecError(
-                f"witness_after should be an integer from 0 to max_steps - 1 in an exact 1-D job, got {self.witness_after!r}"
-            )
-        if not 0 <= self.cps_history <= 12:
-            raise SpecError(f"cps_history should be between 0 (plain windows) and 12, got {self.cps_history}")
+        for name in ("long_from", "witness_after"):
+            if getattr(self, name) is not None and (self.dims != 1 or self.mode != "exact"):
+                raise SpecError(f"{name} is for exact 1-D jobs, got {name} = {getattr(self, name)!r}")
 
     def _check_sampled(self) -> None:
         if self.seed is None:
@@ -211,6 +188,18 @@ class JobSpec:
             raise SpecError(f"batches should be at least 1, got {self.batches}")
         if self.shard_depth is not None:
             raise SpecError("shard_depth is for exact jobs: a sampled job's shards are its batches")
+
+    @property
+    def kernel_settings(self) -> KernelSettings:
+        """How the kernel counts this job (every proof, with symmetry); SpecError names a
+        setting that breaks its rule."""
+        try:
+            return KernelSettings(
+                max_length=self.max_length, long_from=self.long_from, cps_radius=self.cps_radius,
+                cps_history=self.cps_history, witness_after=self.witness_after,
+            )
+        except CTMError as exc:
+            raise SpecError(str(exc)) from None
 
     @property
     def sampled(self) -> bool:

@@ -50,7 +50,7 @@ def ternary_root(tmp_path_factory):
     and reduced here in about a second: a real multi-symbol table for query and BDM tests."""
     from pipeline.partials import compute_shard, shard_task
     from pipeline.plan import ShardPlan
-    from pipeline.reduce import reduce_job
+    from pipeline.flow import reduce_job
     from pipeline.spec import load_spec
 
     root = tmp_path_factory.mktemp("ternary")

@@ -10,9 +10,10 @@ import pytest
 
 from pipeline.cutoff import compare, variants
 from pipeline.errors import CTMError
+from pipeline.flow import reduce_job
 from pipeline.partials import compute_shard, shard_task
 from pipeline.plan import ShardPlan
-from pipeline.reduce import LATE_FILE, reduce_job
+from pipeline.reduce import LATE_FILE
 from pipeline.spec import JobSpec, SpecError, load_spec
 from pipeline.tables import load_manifest, load_table, table_path
 

@@ -9,9 +9,11 @@ import random
 import pytest
 
 from pipeline.brute2d import brute_count_2d, brute_count_2d_one_by_one, simulate_one_2d
-from pipeline.grid import orbit, shape, transform, transform_slow
+from pipeline import grid as plain_grid
+from pipeline.grid import orbit, shape, transform, transform_all, transform_slow
 from pipeline.kernel import count_range
 from pipeline.space import Space, SpaceError
+from tmsim_ext._grid import DIRECTIONS, SYMMETRIES, turn_matrices
 
 PROOF_CHOICES = [None, (), ("closed",), ("escape",), ("cycle",), ("shift",)]
 
@@ -61,11 +63,23 @@ def test_output_is_the_visited_rectangle_top_row_first():
 
 @pytest.mark.parametrize("g", range(8))
 def test_kernel_turns_matrices_as_the_plain_definition(g):
+    """pipeline.grid's routine (plain Python: lookups need no compiled kernel) and the 2-D
+    kernel's own (which pools sampled outputs by pattern) turn matrices alike."""
     rng = random.Random(g)
+    texts = []
     for _ in range(300):
         rows, cols = rng.randint(1, 6), rng.randint(1, 6)
-        text = "-".join("".join(rng.choice("0123") for _ in range(cols)) for _ in range(rows))
-        assert transform(text, g) == transform_slow(text, g), (text, g)
+        texts.append("-".join("".join(rng.choice("0123") for _ in range(cols)) for _ in range(rows)))
+    want = [transform_slow(text, g) for text in texts]
+    assert [transform(text, g) for text in texts] == want
+    assert transform_all(texts, g) == want
+    assert turn_matrices(texts, g) == want
+
+
+def test_the_grid_symmetries_are_the_kernels():
+    assert (plain_grid.DIRECTIONS, plain_grid.SYMMETRIES) == (DIRECTIONS, SYMMETRIES)
+    with pytest.raises(ValueError, match="symmetry 8 is outside 0..7"):
+        transform_all(["01"], 8)
 
 
 def test_symmetries_are_numpys_turns_and_flips():

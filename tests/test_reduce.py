@@ -17,10 +17,11 @@ import pytest
 
 from pipeline.brute import brute_count
 from pipeline.errors import CTMError
+from pipeline.flow import reduce_job
 from pipeline.kernel import count_range
 from pipeline.partials import compute_shard, partial_name, partials_dir, shard_task
 from pipeline.plan import ShardPlan
-from pipeline.reduce import _merge_ranges, blank_symbol_sum, reduce_job
+from pipeline.reduce import _merge_ranges, blank_symbol_sum
 from pipeline.spec import JobSpec
 from pipeline.tables import file_sha256, list_tables, load_manifest, load_table, table_path
 

@@ -9,9 +9,10 @@ from typing import TYPE_CHECKING
 import click
 
 from pipeline.errors import CTMError
-from pipeline.reduce import Reduced, reduce_job
 from pipeline.certs import CONNECT_TIMEOUT as CONNECT_TIMEOUT_S
 from pipeline.certs import TLSFiles
+from pipeline.flow import reduce_job
+from pipeline.reduced import Reduced
 from pipeline.rootcheck import cause, probe_writable
 from pipeline.spec import load_spec
 from pipeline.tables import data_root, list_tables, shipped_root

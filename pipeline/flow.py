@@ -1,0 +1,78 @@
+"""Exact or sampled: the one place where a job's mode picks its steps.
+
+An exact job's shards are machine ranges (``pipeline.plan``), counted into partials of
+output counts (``pipeline.partials``) and merged by ``pipeline.reduce``; a sampled job's
+shards are replicate batches (``pipeline.batches``) of pattern masses, turned into
+estimates by ``pipeline.estimate``. The driver (``pipeline.run``) and ``reduce_job`` ask
+``flow_of(spec)`` for the steps and never test the mode themselves.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from pipeline.batches import BatchPlan, batch_task, open_batch, sample_batch
+from pipeline.estimate import reduce_sampled
+from pipeline.partials import compute_shard, open_partial, partials_dir, shard_task
+from pipeline.plan import ShardPlan
+from pipeline.reduce import reduce_exact
+from pipeline.reduced import Reduced
+from pipeline.rootcheck import reduce_lock
+from pipeline.spec import JobSpec
+
+
+@dataclass(frozen=True)
+class Flow:
+    """The steps of one mode of job, from its plan to its table."""
+
+    mode: str
+    """``JobSpec.mode``: exact or sample."""
+    plan: Callable[[JobSpec], ShardPlan | BatchPlan]
+    """The job's shards: machine ranges (ShardPlan) or replicate batches (BatchPlan)."""
+    task: Callable
+    """(plan, root, shards) -> what a worker needs to count the shards (one walk or batch)."""
+    count: Callable
+    """task -> done: count the task in one go and write its partials atomically."""
+    open: Callable
+    """(plan, root, shard) -> the shard's validated partial (FileNotFoundError, InvalidPartial)."""
+    reduce: Callable[..., Reduced]
+    """(spec, root, allow_partial, progress, force) -> the new (or same) table version."""
+
+
+FLOWS = {
+    "exact": Flow("exact", ShardPlan, shard_task, compute_shard, open_partial, reduce_exact),
+    "sample": Flow("sample", BatchPlan, batch_task, sample_batch, open_batch, reduce_sampled),
+}
+"""Mode -> its steps."""
+
+
+def flow_of(spec: JobSpec) -> Flow:
+    """The steps of ``spec``'s mode."""
+    return FLOWS[spec.mode]
+
+
+def plan_of(spec: JobSpec) -> ShardPlan | BatchPlan:
+    """The shards of a job: machine ranges (exact) or batches (sampled)."""
+    return flow_of(spec).plan(spec)
+
+
+def reduce_job(
+    spec: JobSpec, root: Path, allow_partial: bool = False, progress: bool = True, force: bool = False
+) -> Reduced:
+    """Merge the partials of ``spec`` under ``root`` into the next version of its table.
+
+    Exact jobs (``reduce.reduce_exact``): a gap (missing or invalid partial) is an error
+    unless ``allow_partial``. Sampled jobs (``estimate.reduce_sampled``): the batches are
+    added to the job's latest version. When the root's latest version already holds the
+    same table, nothing is published (unless ``force``) and that version is returned with
+    ``published`` False. Reduces of the same job take turns (``rootcheck.reduce_lock``),
+    so reduces running at once publish at most one new version of the same table.
+    """
+    reduce = flow_of(spec).reduce
+    folder = partials_dir(root, spec.job_id)
+    if not folder.is_dir():   # no partial: an error, or a table of closed units only
+        return reduce(spec, root, allow_partial, progress, force)
+    with reduce_lock(folder):
+        return reduce(spec, root, allow_partial, progress, force)
