@@ -31,8 +31,8 @@ def strings(n: int, seed: int = 0) -> list[str]:
 def bench_acss(n: int = 100_000) -> None:
     import warnings
 
-    from pipeline.query import acss, answer, frame, open_table
     from pipeline.inputs import items
+    from pipeline.query import acss, answer, frame, open_table
 
     xs = strings(n)
     tab = open_table()

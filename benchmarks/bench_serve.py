@@ -21,9 +21,10 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
+from servetools import Server  # noqa: E402
+
 from pipeline.query import acss  # noqa: E402
 from pipeline.serve.results import score  # noqa: E402
-from servetools import Server  # noqa: E402
 
 
 def best(repeat: int, call) -> float:

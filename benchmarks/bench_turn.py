@@ -20,9 +20,9 @@ from pathlib import Path
 
 import click
 import pyarrow.parquet as pq
+from tmsim_ext._grid import turn_matrices
 
 from pipeline.grid import transform_all
-from tmsim_ext._grid import turn_matrices
 
 TABLE = Path(__file__).resolve().parent.parent / "data" / "tables" / "d5x2-2d-s2000" / "v1" / "table.parquet"
 

@@ -32,8 +32,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from pipeline.grid import transform
 from pipeline.errors import CTMError
+from pipeline.grid import transform
 from pipeline.inputs import read_csv
 from pipeline.query import acss, open_table
 

@@ -10,7 +10,7 @@ elements other deltas. Weights are binarised: an entry is 1 where the weight is 
 
 Classes follow Zenil et al., "An algorithmic information calculus for causal discovery
 and reprogramming systems", iScience 19 (2019) 1160-1172: the information contribution
-of an element e is I(X, e) = C(X) - C(X \\ e), that is minus the delta here, and e is
+of an element e is I(X, e) = C(X) - C(X without e), that is minus the delta here, and e is
 negative where I < 0 (deleting e makes X more complex: e belongs to what makes X simple),
 positive where I > 0 (deleting e simplifies X) and neutral where I is about 0. Here
 "about 0" is |delta| <= band + z * se(delta) (+ 1e-9 for rounding): ``band`` is 0 bits by

@@ -40,7 +40,6 @@ from collections import Counter
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from pathlib import Path
-
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -94,7 +93,7 @@ class Parts:
 
     @property
     def imputed(self) -> float:
-        """pybdm's value of a missing block: 1 + the largest K of its length."""
+        """Pybdm's value of a missing block: 1 + the largest K of its length."""
         return float(self.K[0]) + 1.0
 
     @cached_property
@@ -193,7 +192,7 @@ class BDM:
             raise CTMError(f"block should be at most {most}, {kind} of table {self.tab.label}, got {self.block}")
 
     def _default_block(self) -> int:
-        """pybdm's block (12, or 4x4), or, for a table of strings shorter than 12 (the
+        """Pybdm's block (12, or 4x4), or, for a table of strings shorter than 12 (the
         shipped tables of alphabets 4-9 reach 10 or 11), its longest complete length:
         the longest L such that every string of length L and shorter has a reliable value."""
         block = DEFAULT_BLOCK[self.ndim]
@@ -245,7 +244,7 @@ class BDM:
         return block.count("-") + 1, len(block.split("-", 1)[0])
 
     def _squares(self, rows: list[str], size: int, step: int, full_only: bool) -> list[list[str]]:
-        """pybdm's slices of a matrix (as rows) into size x size pieces starting every
+        """Pybdm's slices of a matrix (as rows) into size x size pieces starting every
         ``step`` cells, row-major; pieces cut short by the edges only unless ``full_only``."""
         height, width = len(rows), len(rows[0])
         if step == size:
@@ -392,7 +391,7 @@ class BDM:
         return Score((value - low) / (high - low), None, imputed, se / (high - low), share)
 
     def _bounds(self, shapes: Counter, measure: str) -> tuple[float, float] | NA:
-        """pybdm's minimum and maximum over strings of these block shapes.
+        """Pybdm's minimum and maximum over strings of these block shapes.
 
         BDM: the minimum repeats the simplest part of each shape; the maximum takes the
         parts of each shape from the most complex down (under missing="impute" the strings

@@ -102,7 +102,7 @@ def _matrix_text(text: str) -> Item:
 
 
 def _pandas():
-    """pandas when something has imported it, else None: then no input can be a pandas
+    """Pandas when something has imported it, else None: then no input can be a pandas
     object, and lookups (``ctm query``) run without importing it."""
     return sys.modules.get("pandas")
 

@@ -17,10 +17,24 @@ import numpy as np
 
 from pipeline.renaming import renamable_states, renaming_orbit
 from pipeline.settings import (  # the limits' public home stays pipeline.kernel too
-    MAX_RANGE, MAX_STEPS, MAX_STEPS_2D, WALK_STEPS, KernelSettings, SettingsError, check_steps, settings_of,
+    MAX_RANGE,
+    MAX_STEPS,
+    MAX_STEPS_2D,
+    WALK_STEPS,
+    KernelSettings,
+    SettingsError,
+    check_steps,
+    settings_of,
 )
 from pipeline.space import Space, SpaceError
-from tmsim_ext import GRID_KERNEL_VERSION, GRID_PROOF_FLAGS, KERNEL_VERSION, PROOF_FLAGS, count_blocks, count_grid_blocks
+from tmsim_ext import (
+    GRID_KERNEL_VERSION,
+    GRID_PROOF_FLAGS,
+    KERNEL_VERSION,
+    PROOF_FLAGS,
+    count_blocks,
+    count_grid_blocks,
+)
 
 PROOFS: tuple[str, ...] = tuple(PROOF_FLAGS)
 """Non-halting proofs the 1-D kernel knows, each switchable: closed, escape, cycle, shift, and cps

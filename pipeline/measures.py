@@ -15,7 +15,6 @@ from __future__ import annotations
 import math
 from collections import Counter
 from pathlib import Path
-
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -211,7 +210,7 @@ def entropy2(strings: object, *, errors: str = "warn") -> pd.Series:
 
 
 def acss_blocks(string: str, blocksize: int, delta: int) -> list[str]:
-    """acss's bdm() blocks: windows of ``blocksize`` every ``delta`` symbols, then, when the
+    """Acss's bdm() blocks: windows of ``blocksize`` every ``delta`` symbols, then, when the
     last window does not end the string, one shorter block from the next start to the end.
 
     For a string shorter than ``blocksize`` acss fails (R's seq() has no window); this

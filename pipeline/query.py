@@ -17,11 +17,10 @@ Definitions follow acss 0.3 (Gauvrit, Singmann, Soler-Toscano & Zenil 2016, R/ac
 from __future__ import annotations
 
 import re
+import sys
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from pathlib import Path
-
-import sys
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -31,7 +30,8 @@ import pyarrow.parquet as pq
 from pipeline.batch import check_errors, index, settle
 from pipeline.errors import CTMError
 from pipeline.inputs import NA, Item, auto_ndim, items
-from pipeline.patterns import keys, normalized as normalize_matrix
+from pipeline.patterns import keys
+from pipeline.patterns import normalized as normalize_matrix
 from pipeline.reliable import UNRELIABLE, reliable_mask, why_unreliable
 from pipeline.space import BUSY_BEAVER_STEPS
 from pipeline.tables import TABLE_FILE, data_root, list_tables, load_manifest, shipped_root, source_of, table_path
@@ -552,7 +552,7 @@ def frame(answers: list[Answer], columns: list[str] | None = None) -> pd.DataFra
 
 
 def _columns(tab: Table | None, entries: list[Item], no_table: NA | None, ndim: int) -> tuple[dict, list[NA | None]]:
-    """acss's value columns for a batch, taken from the table's arrays by row at once
+    """Acss's value columns for a batch, taken from the table's arrays by row at once
     (one ``find`` per input, no per-answer dict), and each input's NA or None."""
     import pandas as pd
 
@@ -584,7 +584,7 @@ def _columns(tab: Table | None, entries: list[Item], no_table: NA | None, ndim: 
 
 
 def _alphabets(alphabet: object) -> list[int] | None:
-    """acss's several alphabets (a list or tuple of them), or None for one."""
+    """Acss's several alphabets (a list or tuple of them), or None for one."""
     pd = sys.modules.get("pandas")
     if isinstance(alphabet, (list, tuple, np.ndarray)) or pd is not None and isinstance(alphabet, pd.Series):
         found = [int(a) if isinstance(a, np.integer) else a for a in list(alphabet)]

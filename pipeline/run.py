@@ -29,7 +29,6 @@ from pipeline.partials import InvalidPartial, count_part, present_shards, write_
 from pipeline.plan import ShardPlan
 from pipeline.spec import JobSpec
 
-
 NO_WORKER_GRACE = 20.0
 """Seconds a cluster may have no worker before a run says so (it keeps waiting)."""
 

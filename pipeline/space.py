@@ -113,7 +113,7 @@ class Space:
 
     @property
     def base(self) -> int:
-        """b = m(2n+1) on a tape, m(4n+1) on a grid: the choices for one entry."""
+        """B = m(2n+1) on a tape, m(4n+1) on a grid: the choices for one entry."""
         return self.symbols * (self.directions * self.states + 1)
 
     @property

@@ -48,9 +48,9 @@ def same_counts():
 def ternary_root(tmp_path_factory):
     """A data root holding the exact (2,3) S=38 table (jobs/d2x3.toml; no cutoff), counted
     and reduced here in about a second: a real multi-symbol table for query and BDM tests."""
+    from pipeline.flow import reduce_job
     from pipeline.partials import compute_shard, shard_task
     from pipeline.plan import ShardPlan
-    from pipeline.flow import reduce_job
     from pipeline.spec import load_spec
 
     root = tmp_path_factory.mktemp("ternary")

@@ -7,13 +7,13 @@ from __future__ import annotations
 import random
 
 import pytest
+from tmsim_ext._grid import DIRECTIONS, SYMMETRIES, turn_matrices
 
-from pipeline.brute2d import brute_count_2d, brute_count_2d_one_by_one, simulate_one_2d
 from pipeline import grid as plain_grid
+from pipeline.brute2d import brute_count_2d, brute_count_2d_one_by_one, simulate_one_2d
 from pipeline.grid import orbit, shape, transform, transform_all, transform_slow
 from pipeline.kernel import count_range
 from pipeline.space import Space, SpaceError
-from tmsim_ext._grid import DIRECTIONS, SYMMETRIES, turn_matrices
 
 PROOF_CHOICES = [None, (), ("closed",), ("escape",), ("cycle",), ("shift",)]
 

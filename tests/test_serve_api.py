@@ -20,6 +20,7 @@ import httpx
 import numpy as np
 import pandas as pd
 import pytest
+from servetools import Server
 
 from pipeline.batch import reasons
 from pipeline.bdm import BDM, bdm, ent, nbdm, nent
@@ -27,7 +28,6 @@ from pipeline.measures import acss_bdm, entropy, entropy2, likelihood_d, likelih
 from pipeline.query import acss, lookup
 from pipeline.serve.limits import MAX_INPUTS
 from pipeline.serve.results import block_places
-from servetools import Server
 
 REPO = Path(__file__).resolve().parent.parent
 DATASETS = REPO / "datasets"

@@ -22,11 +22,11 @@ import pytest
 from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import Select
+from servetools import Server, chrome, chromium_missing
 
 from pipeline.bdm import BDM, bdm, nbdm
 from pipeline.measures import local_complexity
 from pipeline.query import acss
-from servetools import Server, chrome, chromium_missing
 
 REPO = Path(__file__).resolve().parent.parent
 DATASETS = REPO / "datasets"

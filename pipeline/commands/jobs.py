@@ -8,9 +8,9 @@ from typing import TYPE_CHECKING
 
 import click
 
-from pipeline.errors import CTMError
 from pipeline.certs import CONNECT_TIMEOUT as CONNECT_TIMEOUT_S
 from pipeline.certs import TLSFiles
+from pipeline.errors import CTMError
 from pipeline.flow import reduce_job
 from pipeline.reduced import Reduced
 from pipeline.rootcheck import cause, probe_writable

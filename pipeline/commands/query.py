@@ -14,7 +14,20 @@ from typing import TYPE_CHECKING
 import click
 
 from pipeline.commands.batch import (
-    ALPHABET, DATA_DIR, FILE, GRID, JSON, STRICT, STRINGS, TABLE, VERSION, finish_counts, line, looks_2d, na, stream,
+    ALPHABET,
+    DATA_DIR,
+    FILE,
+    GRID,
+    JSON,
+    STRICT,
+    STRINGS,
+    TABLE,
+    VERSION,
+    finish_counts,
+    line,
+    looks_2d,
+    na,
+    stream,
 )
 
 if TYPE_CHECKING:

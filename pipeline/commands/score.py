@@ -12,7 +12,22 @@ import warnings
 
 import click
 
-from pipeline.commands.batch import ALPHABET, DATA_DIR, FILE, GRID, JSON, STRICT, STRINGS, TABLE, VERSION, finish, gather, line, looks_2d, na
+from pipeline.commands.batch import (
+    ALPHABET,
+    DATA_DIR,
+    FILE,
+    GRID,
+    JSON,
+    STRICT,
+    STRINGS,
+    TABLE,
+    VERSION,
+    finish,
+    gather,
+    line,
+    looks_2d,
+    na,
+)
 from pipeline.errors import CTMError
 
 

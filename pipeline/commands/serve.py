@@ -41,9 +41,8 @@ def serve(port, host, extra_hosts, data_dir):
     """
     import uvicorn
 
-    from pipeline.serve.app import allowed_hosts, create_app
-
     from pipeline.errors import CTMError
+    from pipeline.serve.app import allowed_hosts, create_app
 
     if ":" in host:
         raise CTMError(f"--host {host}: IPv6 addresses are not supported (the Host check reads IPv4 and names); use 127.0.0.1 or 0.0.0.0")
