@@ -36,9 +36,9 @@ COPY --from=wheel /dist /dist
 RUN if [ "$CTM_WHEELS" = wheelhouse ]; then index=--no-index; else index=; fi \
     && pip install --no-cache-dir $index --find-links /dist ctm-pipeline \
     && rm -rf /dist \
-    && mkdir -p /data && chmod 1777 /data \
+    && mkdir -p /data /certs && chmod 1777 /data /certs \
     && python -c "import tmsim_ext, pipeline.cli, dask, distributed, pyarrow, cryptography" \
     && dask --version && ctm --version
-# Not root: any uid works (compose's CTM_UID); /data (and a new volume there) takes every
-# user, with the sticky bit, as /tmp does.
+# Not root: any uid works (compose's CTM_UID); /data and /certs (and a new volume there)
+# take every user, with the sticky bit, as /tmp does.
 USER 1000:1000

@@ -27,8 +27,10 @@ REPO = Path(__file__).resolve().parent.parent
 README = REPO / "README.md"
 CLUSTER_DOCS = REPO / "docs" / "cluster.md"
 """The cluster's page: its offline build is the sequence the Docker tests run."""
-IMAGE = "ctm-pipeline:e2e"
-"""The session's image; kept after it, as the next session's build cache."""
+IMAGE = os.environ.get("CTM_TEST_IMAGE") or "ctm-pipeline:e2e"
+"""The session's image; kept after it, as the next session's build cache (CTM_TEST_IMAGE
+names another, e.g. for sessions of several checkouts at once, each with its own
+CTM_TEST_CACHE)."""
 CACHE = Path(os.environ.get("CTM_TEST_CACHE") or Path.home() / ".cache" / "ctm-pipeline-tests")
 """Per machine: the dependency wheels of the last session's wheelhouse."""
 SETTINGS = ("CTM_BASE_IMAGE", "CTM_WHEELS", "CTM_IMAGE", "PYTHON", "VIRTUAL_ENV", "COMPOSE_FILE",

@@ -1,6 +1,7 @@
 """docker-compose.yml as Compose reads it (`compose config`, no engine needed): only the
-dashboard published, on loopback unless asked, and the scheduler's port only with TLS
-(docker-compose.tls.yml); no root, no capability, no new privilege, a read-only root file
+dashboard published, on loopback unless asked, and the scheduler's port only with
+docker-compose.tls.yml; TLS with client certificates for every service that talks to the
+scheduler, by default too, from a volume a one-shot `certs` service fills; no root, no capability, no new privilege, a read-only root file
 system; one build for every service and no pull, services that restart, two worker
 containers, the data in a named volume unless a host folder is named; and .dockerignore
 as the engine applies it (a throwaway image of the build context, no base image), which
@@ -51,6 +52,59 @@ def ports(service: dict) -> list[str]:
             for p in service.get("ports", [])]
 
 
+def mounts(service: dict) -> list[tuple[str, str, bool]]:
+    """(source, target, read-only) of each volume, in either form Compose prints them."""
+    out = []
+    for volume in service.get("volumes", []):
+        if isinstance(volume, dict):   # the `docker compose` plugin's long form
+            out.append((str(volume["source"]), volume["target"], bool(volume.get("read_only"))))
+        else:                          # docker-compose 1.x: SOURCE:TARGET:MODE
+            source, target, *mode = str(volume).split(":")
+            out.append((source, target, mode == ["ro"]))
+    return out
+
+
+TALKS_TO_THE_SCHEDULER = ("scheduler", "worker", "client")
+"""The services that connect to the scheduler (or are it); the calculator only reads /data."""
+
+
+def check_tls(services: dict, certs: str) -> None:
+    """Every service that talks to the scheduler uses TLS, requires it, and reads the
+    certificates read-only from ``certs`` at /certs; the others have none."""
+    command = services["scheduler"]["command"]
+    assert command[command.index("--protocol") + 1] == "tls", command
+    assert [command[command.index(option) + 1] for option in ("--tls-ca-file", "--tls-cert", "--tls-key")] == [
+        "/certs/ca.pem", "/certs/scheduler.pem", "/certs/scheduler.key"], command
+    for name in TALKS_TO_THE_SCHEDULER:
+        env = services[name]["environment"]
+        assert env["DASK_SCHEDULER_ADDRESS"] == "tls://scheduler:8786", name
+        assert str(env["DASK_DISTRIBUTED__COMM__REQUIRE_ENCRYPTION"]).lower() == "true", name
+        assert env["CTM_TLS_CA_FILE"] == env["DASK_DISTRIBUTED__COMM__TLS__CA_FILE"] == "/certs/ca.pem", name
+        for role in ("scheduler", "worker", "client"):
+            assert env[f"DASK_DISTRIBUTED__COMM__TLS__{role.upper()}__CERT"] == f"/certs/{role}.pem", name
+            assert env[f"DASK_DISTRIBUTED__COMM__TLS__{role.upper()}__KEY"] == f"/certs/{role}.key", name
+        assert (env["CTM_TLS_CERT"], env["CTM_TLS_KEY"]) == ("/certs/client.pem", "/certs/client.key"), name
+        assert [m for m in mounts(services[name]) if m[1] == "/certs"] == [(certs, "/certs", True)], name
+        assert services[name]["depends_on"]["certs"]["condition"] == "service_completed_successfully", name
+    for name, service in services.items():
+        if name not in TALKS_TO_THE_SCHEDULER:
+            assert not any(k.startswith("DASK_") for k in service.get("environment", {})), name
+    calculator = services["calculator"]
+    assert not any(target == "/certs" for _, target, _ in mounts(calculator)) and not calculator.get("depends_on")
+
+
+def test_every_connection_to_the_scheduler_is_tls_with_certificates_from_a_volume_by_default():
+    resolved = config()
+    check_tls(resolved["services"], "ctm-certs")
+    assert "ctm-certs" in resolved["volumes"]
+    certs = resolved["services"]["certs"]
+    # the one-shot that makes them: the only writer of the volume, no data, no restart, no port
+    assert mounts(certs) == [("ctm-certs", "/certs", False)], mounts(certs)
+    assert certs.get("restart", "no") == "no" and not certs.get("ports") and not certs.get("depends_on")
+    script = certs["command"][-1]
+    assert "ctm certs /certs" in script and "rm -f /certs/ca.key" in script, script
+
+
 def test_only_the_dashboard_is_published_on_loopback_unless_an_address_is_set():
     default = config()["services"]
     assert ports(default["scheduler"]) == ["8787"] and host_addresses(default["scheduler"]) == ["127.0.0.1"]
@@ -66,18 +120,11 @@ def test_the_scheduler_port_is_published_only_with_tls_and_client_certificates(t
     scheduler = services["scheduler"]
     assert sorted(ports(scheduler)) == ["8786", "8787"] and set(host_addresses(scheduler)) == {"127.0.0.1"}
     assert any("9786" in str(port) for port in scheduler["ports"])
-    command = scheduler["command"]
-    assert command[command.index("--protocol") + 1] == "tls" and "--tls-ca-file" in command
-    assert "DASK_SCHEDULER_ADDRESS" not in services["calculator"]["environment"]   # it only reads /data
-    for name, service in services.items():
-        if name == "calculator":
-            continue
-        env = service["environment"]
-        assert env["DASK_SCHEDULER_ADDRESS"] == "tls://scheduler:8786", name
-        assert str(env["DASK_DISTRIBUTED__COMM__REQUIRE_ENCRYPTION"]).lower() == "true", name
-        assert env["CTM_TLS_CA_FILE"] == env["DASK_DISTRIBUTED__COMM__TLS__CA_FILE"] == "/certs/ca.pem", name
-        mounts = [str(v) if not isinstance(v, dict) else f"{v['source']}:{v['target']}" for v in service["volumes"]]
-        assert any(m.startswith(f"{tmp_path}:/certs") for m in mounts), (name, mounts)
+    # the host folder's certificates replace the volume's, and the certs service only checks them
+    check_tls(services, str(tmp_path))
+    assert mounts(services["certs"]) == [(str(tmp_path), "/certs", True)], mounts(services["certs"])
+    script = services["certs"]["command"][-1]
+    assert "exit 1" in script and "ctm certs /certs" not in script and "rm -f" not in script, script
 
 
 def test_no_service_runs_as_root_or_can_gain_a_privilege():
@@ -92,9 +139,10 @@ def test_no_service_runs_as_root_or_can_gain_a_privilege():
 
 def test_one_service_builds_and_the_others_never_pull():
     services = config(CTM_IMAGE="ctm-pipeline:config-test")["services"]
-    assert [name for name, s in services.items() if "build" in s] == ["scheduler"]
+    # the first to start builds (docker-compose 1.x makes each service's image in start order)
+    assert [name for name, s in services.items() if "build" in s] == ["certs"]
     assert {s["image"] for s in services.values()} == {"ctm-pipeline:config-test"}
-    assert all(s.get("pull_policy") == "never" for name, s in services.items() if name != "scheduler")
+    assert all(s.get("pull_policy") == "never" for name, s in services.items() if name != "certs")
 
 
 def test_scheduler_and_workers_restart_and_two_workers_share_the_cores():
@@ -109,10 +157,10 @@ def test_scheduler_and_workers_restart_and_two_workers_share_the_cores():
 def test_data_is_a_named_volume_unless_a_host_folder_is_named(tmp_path):
     for settings, source in (({}, "ctm-data"), ({"CTM_DATA_VOLUME": str(tmp_path)}, str(tmp_path))):
         resolved = config(**settings)
-        assert list(resolved.get("volumes") or {}) == ["ctm-data"], resolved.get("volumes")
+        assert sorted(resolved.get("volumes") or {}) == ["ctm-certs", "ctm-data"], resolved.get("volumes")
         for name, service in resolved["services"].items():
-            mounts = [str(v) if not isinstance(v, dict) else f"{v['source']}:{v['target']}" for v in service["volumes"]]
-            assert any(m.startswith(f"{source}:/data") for m in mounts), (name, mounts)
+            data = [m for m in mounts(service) if m[1] == "/data"]
+            assert data == ([] if name == "certs" else [(source, "/data", False)]), (name, mounts(service))
 
 
 def shipped_tables() -> list[str]:

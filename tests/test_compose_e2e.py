@@ -1,8 +1,9 @@
 """`docker compose` end to end: build the image, start the default cluster (a scheduler and
-two worker containers), submit a (5,2) job in two shard ranges, kill a worker's processes
-while it counts a shard, then the scheduler's in the middle of the second range, and check
-that both come back by themselves and that the cluster's table has the row checksum of an
-undisturbed local run.
+two worker containers, speaking TLS with the certificates the `certs` service makes),
+submit a (5,2) job in two shard ranges, kill a worker's processes while it counts a
+shard, then the scheduler's in the middle of the second range, and check that both come
+back by themselves (with the same certificates) and that the cluster's table has the row
+checksum of an undisturbed local run.
 
 The image is the session's (``dockertools.readme_image``): the README's install and
 offline build in a fresh copy of the working tree, so it holds the code under test. COMPOSE
@@ -34,8 +35,12 @@ JOB = "tests/data/compose-d5x2.toml"
 TABLE = "d5x2-s100"
 RANGES = ("0:30", "30:52")
 STEP_TIMEOUT = 300
-SCHEDULER = "tcp://scheduler:8786"
-"""The scheduler's address inside the compose network, as every ctm there names it."""
+SCHEDULER = "tls://scheduler:8786"
+"""The scheduler's address inside the compose network, as every ctm there names it: TLS,
+with the certificates the `certs` service made in the volume ctm-certs."""
+
+CERTS = "stat -c '%n %a %u:%g' /certs/*; sha256sum /certs/*.pem"
+"""Run in a container: the certificates' modes, owners and digests."""
 
 WATCH = """
 import json, time
@@ -124,7 +129,7 @@ class Project:
     def busy_worker(self) -> tuple[str, list[int]]:
         """The container of a worker the scheduler shows counting a shard, and the shards."""
         busy = json.loads(self.run(*self.client("python", "-c", WATCH)).strip().splitlines()[-1])
-        ip = busy["worker"].removeprefix("tcp://").rsplit(":", 1)[0]
+        ip = busy["worker"].removeprefix("tls://").rsplit(":", 1)[0]
         return next(cid for cid, address in self.worker_containers().items() if address == ip), busy["shards"]
 
     def crash(self, container: str) -> None:
@@ -229,6 +234,14 @@ def test_cluster_survives_a_killed_worker_and_a_restarted_scheduler(project):
             f"container {cid[:12]} runs with {user}"
         )
     project.note(f"scheduler and two worker containers up, {expected} Dask workers, no root, only the dashboard on loopback")
+    # the certificates the certs service made on `up`: keys for the containers' user only,
+    # no CA key left behind
+    certs = docker("exec", scheduler, "sh", "-c", CERTS)
+    uid, gid = container_user()
+    modes = dict(line.split(" ", 1) for line in certs.splitlines() if line.startswith("/certs/"))
+    assert sorted(modes) == sorted(f"/certs/{r}.{e}" for r in ("ca", "scheduler", "worker", "client")
+                                   for e in ("pem", "key") if (r, e) != ("ca", "key")), certs
+    assert all(mode == f"{'600' if name.endswith('.key') else '644'} {uid}:{gid}" for name, mode in modes.items()), certs
 
     # A worker container loses its processes in the middle of a shard: the other finishes the
     # range, and Docker restarts the lost one.
@@ -276,6 +289,8 @@ def test_cluster_survives_a_killed_worker_and_a_restarted_scheduler(project):
     project.note(f"shards {RANGES[1]} done on resubmission ({len(done)} were kept from before the restart)")
 
     project.run(*project.client("ctm", "reduce", JOB, "--allow-partial", "--no-progress"))
+    # the restarted scheduler and every `run` (which reruns the certs service) kept them
+    assert docker("exec", scheduler, "sh", "-c", CERTS) == certs
     got = load_manifest(project.data, TABLE)
     project.note("cluster table published")
     assert got["job_id"] == want["job_id"]

@@ -1,11 +1,13 @@
 """The compose cluster gives no privilege away: the attack of issue 19 (a client has a worker
-write a setuid-root copy of a shell into the data folder) fails, and a scheduler port
+write a setuid-root copy of a shell into the data folder) fails; a host user reaching the
+default cluster's scheduler, worker or nanny at its bridge address (172.x) is refused
+without the cluster's certificates, over plain TCP or TLS; and a scheduler port
 published with docker-compose.tls.yml refuses every connection without a certificate
 from the cluster's CA, while a worker started outside the compose network (on the host's
 network, as on a second server) joins through that port and counts a whole table, equal
 to the shipped one; two reduces at once in two containers publish it once.
 
-Both run the session's image (``dockertools.readme_image``) under unique project names,
+All run the session's image (``dockertools.readme_image``) under unique project names,
 with the data in a host folder of the test owned by the containers' user.
 """
 
@@ -52,6 +54,55 @@ with Client(timeout=30) as client:
     print(json.dumps(client.submit(attack, pure=False).result(timeout=120)))
 """
 """Run in a client container: what a worker did when asked for a setuid-root shell."""
+
+PROBE = """
+import asyncio, json, os, socket, ssl, sys, tempfile
+from distributed.comm import connect
+from pipeline.certs import make_certs
+
+async def ask(url, context):
+    comm = await connect(url, timeout=10, **({"ssl_context": context} if context else {}))
+    try:
+        await comm.write({"op": "identity", "reply": True})
+        return await comm.read()
+    finally:
+        comm.abort()
+
+anything = ssl.create_default_context()                   # no CA, no certificate
+anything.check_hostname, anything.verify_mode = False, ssl.CERT_NONE
+own = ssl.create_default_context()                        # a CA and a certificate of its own
+own.check_hostname, own.verify_mode = False, ssl.CERT_NONE
+mine = tempfile.mkdtemp()
+make_certs(mine)
+own.load_cert_chain(os.path.join(mine, "client.pem"), os.path.join(mine, "client.key"))
+said = {"uid": os.getuid()}
+for address in sys.argv[1:]:
+    host, port = address.rsplit(":", 1)
+    socket.create_connection((host, int(port)), timeout=5).close()   # the port is open to this user
+    for name, url, context in (("tcp", f"tcp://{address}", None), ("tls", f"tls://{address}", anything),
+                               ("tls-own-ca", f"tls://{address}", own)):
+        try:
+            said[f"{name} {address}"] = "answered as " + str(asyncio.run(asyncio.wait_for(ask(url, context), 30)).get("type"))
+        except TimeoutError as exc:
+            said[f"{name} {address}"] = f"timed out: {exc}"
+        except OSError as exc:
+            said[f"{name} {address}"] = f"refused: {type(exc).__name__}: {exc}"
+print(json.dumps(said))
+"""
+"""Run on the host as an unprivileged user, with bridge addresses HOST:PORT (the scheduler,
+a worker, its nanny): what a plain-TCP client, a TLS client with no certificate and one
+with a CA of its own got from each."""
+
+INSIDE = """
+import json
+from distributed import Client
+with Client(timeout=30) as client:
+    (address, worker), = client.scheduler_info()["workers"].items()
+    print(json.dumps({"scheduler": client.scheduler.address, "sum": client.submit(sum, [20, 22]).result(timeout=60),
+                      "worker": address, "nanny": worker["nanny"]}))
+"""
+"""Run in a client container: the cluster's own client is answered (over TLS), and the
+worker's and its nanny's addresses, which also run what they are sent."""
 
 
 class Cluster:
@@ -162,6 +213,31 @@ def test_a_task_sent_to_the_scheduler_cannot_leave_a_setuid_root_file(tmp_path, 
     # the scheduler's port is not on the host: only the dashboard is
     published = docker("port", cluster.container("scheduler")).strip().splitlines()
     assert [line.split(" -> ")[0] for line in published] == ["8787/tcp"], published
+
+
+def test_the_scheduler_refuses_host_users_on_the_bridge_network_without_the_clusters_certificates(tmp_path, clusters):
+    # Docker's bridge addresses (172.x) are reachable by every user of the host: the
+    # default cluster, no TLS file, must still refuse whoever lacks its certificates
+    cluster = clusters(data_folder(tmp_path / "cluster-data"), CTM_WORKER_CONTAINERS="1", CTM_WORKER_PROCESSES="1")
+    cluster.run("up", "-d")
+    scheduler = cluster.healthy("scheduler")
+    ip = docker("inspect", "-f", "{{range .NetworkSettings.Networks}}{{.IPAddress}} {{end}}", scheduler).split()[0]
+    # the cluster's own client, in the compose network, is answered over TLS
+    inside = json.loads(cluster.client("python", "-c", INSIDE).strip().splitlines()[-1])
+    assert (inside["scheduler"], inside["sum"]) == ("tls://scheduler:8786", 42), inside
+    assert inside["worker"].startswith("tls://") and inside["nanny"].startswith("tls://"), inside
+    targets = [f"{ip}:8786", inside["worker"].removeprefix("tls://"), inside["nanny"].removeprefix("tls://")]
+    # the attack: a host user (`nobody` when the test runs as root) connects to 172.x:8786
+    # (and to the worker's and nanny's ports)
+    nobody = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"] if os.geteuid() == 0 else []
+    result = subprocess.run([*nobody, sys.executable, "-c", PROBE, *targets], cwd=REPO, capture_output=True, text=True,
+                            timeout=180, env={k: v for k, v in os.environ.items() if not k.startswith("DASK_")} | {
+                                "HOME": "/nonexistent"})
+    said = json.loads(check(result, "the probe on the host").strip().splitlines()[-1])
+    assert said["uid"] == (65534 if nobody else os.getuid()), said
+    assert len(said) == 1 + 3 * len(targets), said
+    for attempt, outcome in said.items():
+        assert attempt == "uid" or outcome.startswith("refused: "), (attempt, said)
 
 
 def test_a_published_tls_port_refuses_clients_without_a_certificate_and_a_host_worker_joins(tmp_path, clusters):
