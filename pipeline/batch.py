@@ -29,11 +29,13 @@ class NAWarning(UserWarning):
 
 
 def check_errors(errors: str) -> None:
+    """Raise CTMError unless ``errors`` is one of ERRORS (warn, raise, ignore)."""
     if errors not in ERRORS:
         raise CTMError(f"errors should be one of {', '.join(ERRORS)}, got {errors!r}")
 
 
 def label_of(entry: Item | str | None) -> str | None:
+    """An input's label for a batch's output: the Item's label, or the entry itself."""
     return entry.label if isinstance(entry, Item) else entry
 
 

@@ -47,6 +47,7 @@ class BatchPlan:
         """The batches ``ctm run`` computes by default."""
 
     def is_derived(self, shard: int) -> bool:
+        """Always False: a batch's counts are drawn, never derived from another's."""
         return False
 
     def parse_shards(self, text: str) -> range:
@@ -66,12 +67,15 @@ class BatchPlan:
         return range(first, last)
 
     def groups(self, shards: list[int]) -> list[list[int]]:
+        """Each batch in its own group, in order: batches share no walk."""
         return [[s] for s in sorted(shards)]
 
     def tasks(self, group: list[int]) -> list[None]:
+        """One task per batch (``[None]``): a batch is drawn whole."""
         return [None]
 
     def expected_cost(self, group: list[int], part: None) -> tuple[int, ...]:
+        """The same cost for every batch: they draw the same number of machines."""
         return (1, 0, 0)
 
 
@@ -96,6 +100,8 @@ class BatchTask:
 
 @dataclass(frozen=True)
 class BatchDone:
+    """What a batch worker reports: the batches it wrote, and the kernel's seconds."""
+
     shards: tuple[int, ...]
     kernel_seconds: float
 

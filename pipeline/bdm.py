@@ -98,6 +98,7 @@ class Parts:
 
     @cached_property
     def total(self) -> int:
+        """Strings of this length (or shape) the table stands for: the sum of ``multiplicity``."""
         return int(self.multiplicity.sum())
 
     @cached_property
@@ -164,6 +165,7 @@ class BDM:
     """Use a table that covers only part of its space (blank-0 counts of some ranges)."""
 
     def __post_init__(self) -> None:
+        """Check every field (raising CTMError naming it) and turn numpy integers into ints."""
         if self.ndim not in NDIMS:
             raise CTMError(f"ndim should be 1 (strings) or 2 (matrices), got {self.ndim!r}")
         for name in ("block", "shift", "min_length", "alphabet", "version"):
@@ -214,6 +216,7 @@ class BDM:
 
     @cached_property
     def tab(self) -> Table:
+        """The CTM table BDM looks blocks up in, opened once (``query.open_table``)."""
         return open_table(self.table, self.version, alphabet=self.alphabet, data_dir=self.data_dir, ndim=self.ndim)
 
     # -- decomposition -------------------------------------------------------------

@@ -237,6 +237,8 @@ def reduce_sampled(
 
 
 def sampled_manifest(spec: JobSpec, gathered: _Batches, rows: pa.Table, max_length: int | None, base) -> dict:
+    """The manifest.json of a sampled table: the job, the batches it was estimated from,
+    the halting fraction with its standard error and the estimator's settings."""
     B = len(gathered.batches)
     t = gathered.totals
     mean_h = t["halting"] / B

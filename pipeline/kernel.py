@@ -84,6 +84,7 @@ class RangeCounts:
 
     @property
     def machines(self) -> int:
+        """Machines in the range: ``stop - start``."""
         return self.stop - self.start
 
     @property

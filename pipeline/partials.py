@@ -33,10 +33,12 @@ META_KEY = b"ctm"
 
 
 def partials_dir(root: Path, job_id: str) -> Path:
+    """The folder of the partials of job ``job_id`` under the data root ``root``."""
     return Path(root) / "partials" / job_id
 
 
 def partial_name(shard: int) -> str:
+    """The file name of shard ``shard``'s partial: six digits, e.g. ``000042.parquet``."""
     return f"{shard:06d}.parquet"
 
 

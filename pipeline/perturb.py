@@ -95,18 +95,22 @@ class PerturbationExperiment:
             self.set_data(X)
 
     def __repr__(self) -> str:
+        """The metric and the BDM's table, block and strategy."""
         return f"<PerturbationExperiment(metric={self.metric}) with BDM(table={self.bdm.tab.label}, block={self.bdm.block}, strategy={self.bdm.strategy})>"
 
     @property
     def shape(self) -> tuple[int, ...]:
+        """Shape of the data (``X.shape``)."""
         return self.X.shape
 
     @property
     def size(self) -> int:
+        """Number of cells of the data (``X.size``)."""
         return self.X.size
 
     @property
     def ndim(self) -> int:
+        """Axes of the data: 1 (a string) or 2 (a matrix)."""
         return self.X.ndim
 
     # -- state ---------------------------------------------------------------------
@@ -226,13 +230,13 @@ class PerturbationExperiment:
         changes = int(change.max()) + 1 if len(change) else 0
         single = len(change) == changes and bool((change == np.arange(changes)).all())
         if not single:
-            O, N = self._grouped(change, changes, flat, value)
-        slots = O.shape[1] if not single else (1 if self._cover is not None else self.bdm.block**self.X.ndim)
+            old, new = self._grouped(change, changes, flat, value)
+        slots = old.shape[1] if not single else (1 if self._cover is not None else self.bdm.block**self.X.ndim)
         delta, se, imputed = np.zeros(changes), np.zeros(changes), 0
         step = max(1, CHUNK // slots)
         for lo in range(0, changes, step):
             hi = min(lo + step, changes)
-            part = self._single(flat[lo:hi], value[lo:hi]) if single else (O[lo:hi], N[lo:hi])
+            part = self._single(flat[lo:hi], value[lo:hi]) if single else (old[lo:hi], new[lo:hi])
             delta[lo:hi], se[lo:hi], hit = self._evaluate(*part, with_se)
             imputed += hit
         if imputed and self.metric == "bdm" and self.bdm.missing == "impute":
@@ -243,10 +247,10 @@ class PerturbationExperiment:
     def _single(self, flat: np.ndarray, value: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(changes, slots) codes before and after of the blocks one cell each touches."""
         blocks, place = self._covering(flat)
-        O = np.where(blocks >= 0, self.block_codes[np.maximum(blocks, 0)], -1)
-        N = np.where(blocks >= 0, O + (value - self.X.ravel()[flat])[:, None] * place, -1)
-        same = N == O
-        return np.where(same, -1, O), np.where(same, -1, N)
+        old = np.where(blocks >= 0, self.block_codes[np.maximum(blocks, 0)], -1)
+        new = np.where(blocks >= 0, old + (value - self.X.ravel()[flat])[:, None] * place, -1)
+        same = new == old
+        return np.where(same, -1, old), np.where(same, -1, new)
 
     def _grouped(self, change: np.ndarray, changes: int, flat: np.ndarray, value: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """As ``_single`` for changes of several cells: cells of a change in one block add up."""
@@ -269,16 +273,16 @@ class PerturbationExperiment:
         slots = max(int(count.max()) if len(count) else 0, 1)
         begin = np.concatenate([[0], np.cumsum(count)[:-1]])
         rank = np.arange(len(rows)) - begin[rows]
-        O = np.full((changes, slots), -1, dtype=np.int64)
-        N = np.full_like(O, -1)
-        O[rows, rank] = self.block_codes[bl]
-        N[rows, rank] = self.block_codes[bl] + dd
-        return O, N
+        old = np.full((changes, slots), -1, dtype=np.int64)
+        new = np.full_like(old, -1)
+        old[rows, rank] = self.block_codes[bl]
+        new[rows, rank] = self.block_codes[bl] + dd
+        return old, new
 
-    def _evaluate(self, O: np.ndarray, N: np.ndarray, with_se: bool):
+    def _evaluate(self, old: np.ndarray, new: np.ndarray, with_se: bool):
         """(deltas, SEs, changes bringing in imputed blocks) of one chunk of (changes, slots)."""
-        p, m = O.shape
-        C = np.concatenate([np.where(O >= 0, O * 2, BIG), np.where(N >= 0, N * 2 + 1, BIG)], axis=1)
+        p, m = old.shape
+        C = np.concatenate([np.where(old >= 0, old * 2, BIG), np.where(new >= 0, new * 2 + 1, BIG)], axis=1)
         C.sort(axis=1)
         flat = C.ravel()
         code = flat >> 1

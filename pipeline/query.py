@@ -106,22 +106,27 @@ class Table:
 
     @property
     def K(self) -> np.ndarray:
+        """K (bits) of each row: -log2 D."""
         return self.columns["K"]
 
     @property
     def D(self) -> np.ndarray:
+        """D of each row: the output's algorithmic probability, its share of halting machines."""
         return self.columns["D"]
 
     @property
     def counts(self) -> np.ndarray:
+        """Halting machines that output each row's string (exact tables)."""
         return self.columns["count"]
 
     @property
     def ranks(self) -> np.ndarray:
+        """Rank of each row: 1 + the number of rows with a larger count (or D)."""
         return self.columns["rank"]
 
     @property
     def max_length(self) -> int:
+        """Longest output length in the table (the size of ``masses`` less one)."""
         return self.masses.size - 1
 
     @cached_property
@@ -132,6 +137,7 @@ class Table:
 
     @property
     def sampled(self) -> bool:
+        """True for a table estimated by sampling (its values carry standard errors)."""
         return self.manifest.get("coverage") == "sampled"
 
     @cached_property
@@ -147,6 +153,7 @@ class Table:
 
     @property
     def label(self) -> str:
+        """The table's name and version, e.g. ``d5x2-s500 v1``, as messages show it."""
         return f"{self.name} v{self.version}"
 
     @cached_property
@@ -191,6 +198,7 @@ class Answer:
 
     @property
     def produced(self) -> bool:
+        """True when the table has a value for this input (no NA reason)."""
         return self.reason is None
 
     @property
@@ -200,18 +208,22 @@ class Answer:
 
     @property
     def K(self) -> float | None:
+        """K (bits), or None when the input has none."""
         return self.values.get("K")
 
     @property
     def D(self) -> float | None:
+        """D (algorithmic probability), or None when the input has none."""
         return self.values.get("D")
 
     @property
     def count(self) -> int | None:
+        """Halting machines that output the input's string, or None when it has none."""
         return self.values.get("count")
 
     @property
     def rank(self) -> int | None:
+        """The string's rank in its table, or None when it has none."""
         return self.values.get("rank")
 
     def record(self) -> dict:
@@ -319,6 +331,7 @@ def _locate(name: str, version: int | None, roots: list[Path]) -> Path:
 
 
 def check_alphabet(alphabet: object) -> None:
+    """Raise CTMError unless ``alphabet`` is None or an integer from 2 to 10."""
     if alphabet is not None and (isinstance(alphabet, bool) or not isinstance(alphabet, int) or not 2 <= alphabet <= 10):
         raise CTMError(f"alphabet should be an integer from 2 to 10, got {alphabet!r}")
 

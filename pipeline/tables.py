@@ -127,6 +127,7 @@ def row_checksum(strings: pa.Array | pa.ChunkedArray, counts: pa.Array | pa.Chun
 
 
 def file_sha256(path: Path) -> str:
+    """Hex SHA-256 of the file at ``path``, read in 1 MiB blocks."""
     digest = hashlib.sha256()
     with open(path, "rb") as fh:
         for block in iter(lambda: fh.read(1 << 20), b""):
@@ -148,6 +149,7 @@ class TableInfo:
 
     @property
     def coverage(self) -> str:
+        """``exact`` or ``sampled`` from the manifest, ``?`` where it has none."""
         return self.manifest.get("coverage", "?")
 
     @property
