@@ -480,7 +480,7 @@ def sample_space(
 
     Draw j of batch ``batch`` comes from the counter-based stream (seed, batch, j), so a
     batch is the same on any worker. Spaces of any size can be sampled (masses are
-    floats). The estimator is Knuth's (``SampleCounts``; docs/sampled-tables.md).
+    floats). The estimator is Knuth's (``SampleCounts``; docs/ctm.md, "Sampled tables").
 
     Parameters
     ----------
