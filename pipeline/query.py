@@ -345,10 +345,36 @@ def open_table(
     ndim: int = 1,
 ) -> Table:
     """Load a table version (None = latest; table None = the default for ``alphabet``, 2 if
-    None, of strings or, with ``ndim=2``, of matrices).
+    None, of strings or, with ``ndim=2``, of matrices); cached, one object per version.
 
-    ``alphabet``, when given with a table name, must match the table's symbols. With no
-    table for ``alphabet`` the CTMError is a NoTable.
+    Parameters
+    ----------
+    table : str, optional
+        Table name, e.g. ``d5x2-s500``, ``d4x2-2d-s2000`` or ``d4x4-s2000-sampled``; None
+        for the default table of ``alphabet`` and ``ndim``.
+    version : int, optional
+        Version number (1, 2, ...); None for the latest.
+    alphabet : int, optional
+        Symbols, 2 to 10; with a table name it must match the table's symbols.
+    data_dir : str or Path, optional
+        Data root looked in before the shipped tables (default: CTM_DATA_DIR or ./data);
+        the first root holding the table wins.
+    ndim : {1, 2}
+        1 for a table of strings, 2 for one of matrices (used when ``table`` is None).
+
+    Returns
+    -------
+    Table
+        The version's rows (strings; K in bits, D, count, rank) and its manifest.
+
+    Raises
+    ------
+    NoTable
+        No table exists for ``alphabet`` (or for matrices): a CTMError.
+    CTMError
+        An alphabet outside 2 to 10, a version that is not a positive integer, a table
+        name of the wrong form, an alphabet that is not the named table's, or an unknown
+        table or version (the message lists those found).
     """
     alphabet, version = _integer(alphabet), _integer(version)
     check_alphabet(alphabet)
@@ -527,9 +553,34 @@ def lookup(
     further columns of the table (a sampled table's size, hits, D_se and K_se); an NA
     answer (``reason``) for an input it cannot answer.
 
-    ``alphabet`` None means the named table's own symbols, or 2 without a table name; an
-    alphabet with no table gives every input the NA "no table". ``ndim=2`` reads the
-    inputs as matrices and uses a 2-D table (None: 2 for one 2-D numpy array, else 1).
+    Parameters
+    ----------
+    strings : str, sequence of str or None, pandas Series or numpy array
+        The inputs: one string, or many (None or NaN: a missing value); with ``ndim=2``
+        matrices, as rows joined by ``-`` (``010-101-010``) or 2-D integer arrays.
+    table, version, data_dir
+        As ``open_table``.
+    alphabet : int, optional
+        None means the named table's own symbols, or 2 without a table name; an alphabet
+        with no table gives every input the NA "no table".
+    errors : {"warn", "raise", "ignore"}
+        What to do with inputs that get an NA: warn once (NAWarning), raise CTMError at
+        the first, or neither.
+    ndim : {1, 2}, optional
+        2 reads the inputs as matrices and uses a 2-D table; None: 2 for one 2-D numpy
+        array, else 1.
+
+    Returns
+    -------
+    list of Answer
+        One per input, in input order: its values (K in bits, D, count, rank, ...) or
+        the NA that says why it has none.
+
+    Raises
+    ------
+    CTMError
+        A bad argument (errors, alphabet, table, version), or with ``errors="raise"`` the
+        first input with an NA.
     """
     check_errors(errors)
     ndim = auto_ndim(strings, ndim)
@@ -619,21 +670,44 @@ def acss(
     errors: str = "warn",
     ndim: int | None = None,
 ) -> pd.DataFrame:
-    """K and D of each input, like acss::acss, as a DataFrame with a row per input.
-
-    Columns K, D (NaN where acss gives NA), count (0 for a string no machine outputs),
-    rank, any further columns of the table (a sampled table's size, hits, D_se, K_se),
-    and ``reason`` (None where there are values). ``alphabet`` None means the named
-    table's own, or 2 (acss's own default is 9). ``ndim=2`` scores matrices.
-
-    Several alphabets (``alphabet=[2, 4]``, acss's ``alphabet = c(2, 4)``) give acss's
-    columns K.2, K.4, D.2, D.4, then ``reason.2``, ``reason.4``: NaN where a string has
-    more symbols than that alphabet (or its table has no value).
+    """K and D of each input, like acss::acss (Gauvrit et al., 2016, the acss R package),
+    as a DataFrame with a row per input.
 
     Rows are in input order, duplicates kept. The index is a pandas Series' own index
     when ``strings`` is one (with the strings in a ``string`` column), so
     ``df["K"] = acss(df["resp"])["K"]`` fills a column; else the input strings, as R's
-    acss names its rows. Raises CTMError for a bad argument (alphabet, table, errors).
+    acss names its rows.
+
+    Parameters
+    ----------
+    strings : str, sequence of str or None, pandas Series or numpy array
+        The inputs (None or NaN: a missing value); with ``ndim=2`` matrices, as rows
+        joined by ``-`` or 2-D integer arrays.
+    alphabet : int or list of int, optional
+        Symbols of the table, 2 to 10. None means the named table's own, or 2 (acss's own
+        default is 9). Several (``alphabet=[2, 4]``, acss's ``alphabet = c(2, 4)``) give
+        acss's columns K.2, K.4, D.2, D.4, then ``reason.2``, ``reason.4``: NaN where a
+        string has more symbols than that alphabet (or its table has no value).
+    table, version, data_dir
+        As ``open_table``; several alphabets take their default tables.
+    errors : {"warn", "raise", "ignore"}
+        What to do with inputs that get an NA (with several alphabets: those no alphabet
+        answers): warn once, raise CTMError at the first, or neither.
+    ndim : {1, 2}, optional
+        2 scores matrices with a 2-D table; None: 2 for one 2-D numpy array, else 1.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns K (bits), D (NaN where acss gives NA), count (0 for a string no machine
+        outputs), rank, any further columns of the table (a sampled table's size, hits,
+        D_se, K_se), and ``reason`` (None where there are values).
+
+    Raises
+    ------
+    CTMError
+        A bad argument (alphabet, table, version, errors; a table with several
+        alphabets), or with ``errors="raise"`` the first input with an NA.
     """
     check_errors(errors)
     ndim = auto_ndim(strings, ndim)
