@@ -64,7 +64,7 @@ def as_array(X: object, ndim: int, alphabet: int) -> np.ndarray:
 class PerturbationExperiment:
     """pybdm's PerturbationExperiment on this project's BDM: the change of BDM (or block
     entropy) when elements of X take new values, each computed exactly from the counts of
-    the blocks it touches.
+    the blocks it touches (pybdm 0.1, pybdm/algorithms.py; docs/perturbation.md).
 
     Parameters
     ----------
@@ -79,7 +79,7 @@ class PerturbationExperiment:
     Raises
     ------
     CTMError
-        An unknown metric; X with symbols outside the alphabet, the wrong number of
+        A ``bdm`` that is not a ``pipeline.bdm.BDM``, an unknown metric; X with symbols outside the alphabet, the wrong number of
         axes, no block, or (``missing="error"``) a block the table never produced.
     """
 
@@ -356,6 +356,11 @@ class PerturbationExperiment:
         keep_changes : bool
             Keep X' as the new data, so the next change starts from it.
 
+        Returns
+        -------
+        float
+            C(X') - C(X), in bits; 0 where the new value equals the old.
+
         Raises
         ------
         CTMError
@@ -380,7 +385,14 @@ class PerturbationExperiment:
         Returns
         -------
         (changes,) float ndarray
-            C(X') - C(X) per change, 0 where the new value equals the old.
+            C(X') - C(X) per change, in bits, 0 where the new value equals the old.
+
+        Raises
+        ------
+        CTMError
+            No data yet, an index outside X, a number of values that is neither 1 nor
+            one per index, a value outside the alphabet, or -1 over more than two
+            symbols.
         """
         if self.X is None:
             raise CTMError("no data: pass X to PerturbationExperiment or call set_data(X) first")
