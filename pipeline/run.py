@@ -197,9 +197,42 @@ def run_with_client(
 ) -> RunReport:
     """Count the pending shards of ``shards`` (default all) on ``client``'s cluster.
 
-    With no worker in the cluster it says so after ``grace`` s and gives up after
-    ``timeout`` s (None: waits); losing the scheduler ends the run. Either is a one-line
-    CTMError; the partials written so far are kept, so a rerun counts only the rest.
+    Pending shards are those with no valid partial (missing or invalid) that no symmetry
+    derives; each task writes its shards' partials itself, so a rerun counts only the
+    rest. A task that raises is reported with its shards (``RunReport.failed``), never
+    raised here.
+
+    Parameters
+    ----------
+    spec : JobSpec
+        The job: exact (shards are machine ranges) or sampled (shards are batches).
+    client : distributed.Client
+        The cluster to count on; its workers must see ``data_root`` at the same path.
+    data_root : Path
+        The data root; partials go under ``data_root/partials/<job_id>/``.
+    shards : range, optional
+        The shards to count; None for all of the plan's (``spec.batches`` batches for a
+        sampled job).
+    progress : bool
+        Show a progress bar over the tasks.
+    timeout : float, optional
+        Seconds with no worker in the cluster before giving up; None waits.
+    grace : float
+        Seconds with no worker before saying so (once).
+
+    Returns
+    -------
+    RunReport
+        The shards computed, skipped (already valid), derived, invalid before the run
+        and failed (with the error), the kernel's and the wall seconds, and the threads.
+
+    Raises
+    ------
+    CTMError
+        No worker for ``timeout`` s, or the scheduler lost: one line that says how many
+        shards were counted and kept, and what to do.
+    SpecError
+        A shard outside the plan.
     """
     plan = plan_of(spec)
     requested = range(plan.shards) if shards is None else shards
@@ -256,7 +289,35 @@ def run(
     shards: range | None = None,
     progress: bool = True,
 ) -> RunReport:
-    """Count the job's pending shards on a new LocalCluster of ``workers`` one-thread workers."""
+    """Count the job's pending shards on a new LocalCluster of ``workers`` one-thread
+    workers, closed at the end (``run_with_client`` on a cluster of its own).
+
+    Parameters
+    ----------
+    spec : JobSpec
+        The job to count.
+    data_root : Path
+        The data root; partials go under ``data_root/partials/<job_id>/``.
+    workers : int, optional
+        Worker count; None for the machine's CPUs.
+    processes : bool
+        Workers in processes of their own instead of threads of this one (the kernel
+        releases the GIL, so threads count in parallel).
+    shards : range, optional
+        The shards to count; None for all of the plan's.
+    progress : bool
+        Show a progress bar over the tasks.
+
+    Returns
+    -------
+    RunReport
+        As ``run_with_client``.
+
+    Raises
+    ------
+    CTMError, SpecError
+        As ``run_with_client``.
+    """
     with LocalCluster(
         n_workers=workers or os.cpu_count() or 1,
         threads_per_worker=1,
