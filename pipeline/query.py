@@ -495,7 +495,29 @@ def _matrix_na(tab: Table, text: str) -> str | NA:
 def find(tab: Table | None, entry: Item, no_table: NA | None = None, ndim: int = 1) -> tuple[str | None, int | None, NA | None]:
     """(normalised text, row, NA) of one input (a string, or with ``ndim=2`` a matrix):
     its row by its normalised form, or in a sampled table by its pattern; no row and the
-    NA that says why when it has no value (never produced, unreliable, ...)."""
+    NA that says why when it has no value (never produced, unreliable, ...).
+
+    Parameters
+    ----------
+    tab : Table or None
+        The table; None when its alphabet has none (then ``no_table`` is the NA).
+    entry : Item
+        The input, with its text or the NA it already has (missing, unreadable, ...).
+    no_table : NA, optional
+        The NA every input gets when ``tab`` is None (``open_or_na``).
+    ndim : {1, 2}
+        1 for a string, 2 for a matrix as rows joined by ``-``.
+
+    Returns
+    -------
+    normalised : str or None
+        The input in the table's symbols, normalised; None when it cannot be read.
+    row : int or None
+        Its row in ``tab``; None with an NA.
+    na : NA or None
+        Why it has no value (wrong table dimension, symbols, empty, too long, never
+        produced, unreliable); None with a row. Never raises for a bad input.
+    """
     if not entry.ok or tab is None:
         return None, None, entry.na or no_table
     if ndim != tab.dims:
@@ -524,7 +546,19 @@ def find(tab: Table | None, entry: Item, no_table: NA | None = None, ndim: int =
 
 def answer(tab: Table | None, entry: Item, no_table: NA | None = None, ndim: int = 1) -> Answer:
     """Look one input (a string, or with ``ndim=2`` a matrix) up by its normalised form, or
-    in a sampled table by its pattern; an NA answer when it cannot be (``find``)."""
+    in a sampled table by its pattern; an NA answer when it cannot be (``find``).
+
+    Parameters
+    ----------
+    tab, entry, no_table, ndim
+        As ``find``.
+
+    Returns
+    -------
+    Answer
+        The row's values (K in bits, D, count, rank, ...), or the NA with count 0 for a
+        string no machine outputs (or an empty one) and None values otherwise.
+    """
     where = (tab.name, tab.version) if tab is not None else (None, None)
     source = tab.source if tab is not None else None
     normalized, row, na = find(tab, entry, no_table, ndim)

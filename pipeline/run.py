@@ -54,7 +54,28 @@ class Survey:
 
 
 def survey(plan: ShardPlan | BatchPlan, root: Path, shards: range | None = None) -> Survey:
-    """Sort the shards (default all) into done, derived, missing and invalid."""
+    """Sort the shards (default all) into done, derived, missing and invalid.
+
+    Parameters
+    ----------
+    plan : ShardPlan or BatchPlan
+        The job's plan.
+    root : Path
+        The data root holding ``partials/<job_id>/``.
+    shards : range, optional
+        The shards to sort; None for all of the plan's.
+
+    Returns
+    -------
+    Survey
+        Each shard in one list: derived (by symmetry, never counted), done (a valid
+        partial), missing, or invalid (with why its partial fails validation).
+
+    Raises
+    ------
+    SpecError
+        A shard outside the plan.
+    """
     out, present = Survey(), present_shards(root, plan.spec.job_id)
     opener = flow_of(plan.spec).open
     for shard in range(plan.shards) if shards is None else shards:
@@ -105,7 +126,26 @@ def submit_tasks(
     """Submit the tasks that count ``pending``: per group, one walk that also writes, or
     parts and a write that adds them up. Heaviest counts get the highest priority.
 
-    Returns (part future -> group, write future -> group).
+    Parameters
+    ----------
+    plan : ShardPlan or BatchPlan
+        The job's plan, which groups the shards and cuts the tasks.
+    client : distributed.Client
+        The cluster to submit to.
+    data_root : Path
+        The data root the partials go under.
+    tag : str
+        A short tag of the data root in the tasks' keys (``task_key``), so two roots'
+        runs of one job do not share keys.
+    pending : list of int
+        The shards to count.
+
+    Returns
+    -------
+    parts : dict
+        Part future -> its group of shards (empty for one-walk groups).
+    writes : dict
+        Write future (a ``ShardDone`` or ``BatchDone``) -> its group of shards.
     """
     spec, counts = plan.spec, []
     flow = flow_of(spec)
@@ -344,7 +384,24 @@ async def _speaks_dask(address: str, connection_args: dict) -> None:
 def probe(address: str, timeout: float = CONNECT_TIMEOUT, security=None) -> None:
     """Raise a one-line CTMError unless a Dask scheduler answers at ``address`` within
     ``timeout`` s. Dask's own connect bounds the TCP connection but not the handshake
-    after it, so a port that accepts and then stays silent (the dashboard's) would hang."""
+    after it, so a port that accepts and then stays silent (the dashboard's) would hang.
+
+    Parameters
+    ----------
+    address : str
+        The scheduler, e.g. ``tcp://10.0.0.5:8786`` or ``tls://...``.
+    timeout : float
+        Seconds to wait for the connection and for the handshake each.
+    security : distributed.security.Security, optional
+        The TLS files, needed for a tls:// address.
+
+    Raises
+    ------
+    CTMError
+        An address that is not a Dask address, a tls:// address without TLS files, or
+        no scheduler answering, with the likely cause (nothing listening, a port that
+        is not a scheduler's, a failed TLS handshake).
+    """
     import asyncio
 
     from distributed.comm import parse_address
@@ -379,9 +436,27 @@ def probe(address: str, timeout: float = CONNECT_TIMEOUT, security=None) -> None
 def connect(address: str, timeout: float = CONNECT_TIMEOUT, security=None) -> Client:
     """A client of the scheduler at ``address``, or a one-line CTMError within ``timeout`` s.
 
-    ``security`` (a ``distributed.security.Security``) for tls:// addresses. A lost
-    scheduler cancels the client's futures at once, and the client gives up reconnecting
-    after ``timeout`` s.
+    A lost scheduler cancels the client's futures at once, and the client gives up
+    reconnecting after ``timeout`` s.
+
+    Parameters
+    ----------
+    address : str
+        The scheduler, e.g. ``tcp://10.0.0.5:8786`` or ``tls://...``.
+    timeout : float
+        Seconds to wait for the scheduler (``probe``), and to reconnect later.
+    security : distributed.security.Security, optional
+        The TLS files, for tls:// addresses.
+
+    Returns
+    -------
+    distributed.Client
+        The connected client.
+
+    Raises
+    ------
+    CTMError
+        As ``probe``, or a scheduler that answered but refused the client.
     """
     probe(address, timeout, security)
     try:
