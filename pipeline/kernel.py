@@ -221,7 +221,29 @@ def long_args(settings: KernelSettings) -> dict:
 
 
 def grid_counts(space: Space, digits: np.ndarray, mask: int, symmetry: bool, part=None, keep: int = -1) -> dict:
-    """Exact counts of 2-D blocks (the kernel adds the outputs of each symmetry orbit)."""
+    """Exact counts of 2-D blocks (the kernel adds the outputs of each symmetry orbit).
+
+    Parameters
+    ----------
+    space : Space
+        A 2-D space.
+    digits : (blocks, entries) int32 ndarray
+        Each block's entry digits, -1 where free (``block_digits``).
+    mask : int
+        The proofs' flag bits (``proof_mask(..., dims=2)``).
+    symmetry : bool
+        Walk one machine per renaming and grid-symmetry orbit, weighted.
+    part : (depth, parts, p), optional
+        Count part p of each walk cut at the branch points of that depth.
+    keep : int
+        List outputs of at most this many rows and columns; -1 lists all.
+
+    Returns
+    -------
+    dict
+        The kernel's raw counts: outputs, halting, limit, proven, halting times and the
+        work (classes, nodes, steps, proven_by), as ``RangeCounts`` takes them.
+    """
     depth, parts, p = part if part is not None else (-1, 1, 0)
     raw = count_grid_blocks(
         space.states, space.symbols, space.max_steps, digits, mask, symmetry, part_depth=depth, parts=parts, part=p,

@@ -34,8 +34,31 @@ WINDOWS_NA = "windows with no K"
 
 def windows_of(tab: Table | None, entry: Item, span: int, no_table: NA | None = None) -> tuple[list[str], list[float], list[float], NA | None]:
     """(windows, their K, their K_se, NA or None) of one input: the core of
-    ``local_complexity``, without pandas (``ctm local`` uses it). K and K_se are NaN for
-    a window with no reliable value; K_se is NaN throughout on an exact table."""
+    ``local_complexity``, without pandas (``ctm local`` uses it).
+
+    Parameters
+    ----------
+    tab : Table or None
+        The table; None when its alphabet has none (then ``no_table`` is the NA).
+    entry : Item
+        The input.
+    span : int
+        Window length in symbols (checked by ``check_span``).
+    no_table : NA, optional
+        The NA of an alphabet with no table.
+
+    Returns
+    -------
+    windows : list of str
+        Every window of ``span`` symbols, in order; empty for an input with an NA of
+        its own, or shorter than ``span``.
+    K : list of float
+        Each window's K in bits; NaN for a window with no reliable value.
+    K_se : list of float
+        Each window's standard error of K (bits); NaN throughout on an exact table.
+    na : NA or None
+        Why the input (or some of its windows) has no K; None when every window has one.
+    """
     na = entry.na or no_table
     if na is not None:
         return [], [], [], na
@@ -349,10 +372,25 @@ def entropy2(strings: object, *, errors: str = "warn") -> pd.Series:
 
 def acss_blocks(string: str, blocksize: int, delta: int) -> list[str]:
     """Acss's bdm() blocks: windows of ``blocksize`` every ``delta`` symbols, then, when the
-    last window does not end the string, one shorter block from the next start to the end.
+    last window does not end the string, one shorter block from the next start to the end
+    (acss 0.3, R/bdm.R).
 
     For a string shorter than ``blocksize`` acss fails (R's seq() has no window); this
     gives no block then.
+
+    Parameters
+    ----------
+    string : str
+        The string to cut.
+    blocksize : int
+        Block length in symbols.
+    delta : int
+        Step between block starts, 1 to ``blocksize``.
+
+    Returns
+    -------
+    list of str
+        The blocks, in order, repeats kept; empty for a string shorter than ``blocksize``.
     """
     length = len(string)
     if length < blocksize:

@@ -35,8 +35,27 @@ BIG = np.iinfo(np.int64).max
 def as_array(X: object, ndim: int, alphabet: int) -> np.ndarray:
     """X as an int64 array of ``ndim`` axes with symbols 0 .. alphabet - 1.
 
-    Accepts an integer array or nested lists, a digit string ("0110") or matrix text
-    ("010-101-010"). Raises CTMError naming the rule that X breaks.
+    Parameters
+    ----------
+    X : array_like or str
+        An integer (or boolean) array or nested lists, a digit string ("0110") or matrix
+        text ("010-101-010", rows of one length).
+    ndim : {1, 2}
+        The axes X must have: 1 (a string), 2 (a matrix).
+    alphabet : int
+        The table's symbols; X's values must lie in 0 .. alphabet - 1.
+
+    Returns
+    -------
+    numpy.ndarray
+        int64, of ``ndim`` axes, a new array (X is never changed).
+
+    Raises
+    ------
+    CTMError
+        Naming the rule X breaks: matrix text for a 1-D BDM, text that is not digits in
+        rows of one length, values that are not integers, the wrong number of axes, or
+        a symbol outside 0 .. alphabet - 1.
     """
     if isinstance(X, str):
         rows = X.split("-")
