@@ -161,7 +161,28 @@ def sample_batch(task: BatchTask) -> BatchDone:
 
 
 def read_batch(path: Path, *, job_id: str, batch: int, kernel: str) -> Partial:
-    """Read and validate a batch's partial; InvalidPartial names the reason."""
+    """Read and validate a batch's partial: it must be for this job, batch and kernel, its
+    rows must match their checksum, and its masses add up to the whole space.
+
+    Parameters
+    ----------
+    path : Path
+        The partial's file.
+    job_id, batch, kernel
+        What its metadata must say: the job id, batch number and kernel version.
+
+    Returns
+    -------
+    Partial
+        The metadata (dict) and the rows (pattern, hits, mass).
+
+    Raises
+    ------
+    FileNotFoundError
+        No file at ``path``.
+    InvalidPartial
+        A file that must not be merged; the message names the reason.
+    """
     try:
         with pq.ParquetFile(str(path)) as parquet:
             rows = parquet.read(use_threads=False)
