@@ -396,7 +396,25 @@ def open_or_na(
     table: str | None, version: int | None, alphabet: int | None, data_dir: str | Path | None, ndim: int = 1
 ) -> tuple[Table | None, NA | None]:
     """open_table, or the NA every input gets when its alphabet has no table yet
-    (acss's default alphabet 9, say); any other problem is still a CTMError."""
+    (acss's default alphabet 9, say); any other problem is still a CTMError.
+
+    Parameters
+    ----------
+    table, version, alphabet, data_dir, ndim
+        As ``open_table``.
+
+    Returns
+    -------
+    tab : Table or None
+        The table; None when there is none for the alphabet.
+    no_table : NA or None
+        The "no table" NA, saying which alphabets have tables; None with a table.
+
+    Raises
+    ------
+    CTMError
+        As ``open_table``, except NoTable.
+    """
     try:
         return open_table(table, version, alphabet=alphabet, data_dir=data_dir, ndim=ndim), None
     except NoTable as exc:
