@@ -75,7 +75,7 @@ class BatchPlan:
         return [None]
 
     def expected_cost(self, group: list[int], part: None) -> tuple[int, ...]:
-        """The same cost for every batch: they draw the same number of machines."""
+        """The same cost for every batch: they make the same number of draws."""
         return (1, 0, 0)
 
 

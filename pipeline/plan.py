@@ -162,7 +162,7 @@ class ShardPlan:
         return shard * self.shard_size, (shard + 1) * self.shard_size
 
     def unit(self, shard: int) -> int:
-        """The unit (block of ``shards_per_unit`` shards under one top prefix) of ``shard``."""
+        """The unit of ``shard``: the shards that share its top ``unit_digits`` digits."""
         return shard // self.shards_per_unit
 
     def unit_shards(self, unit: int) -> range:
@@ -180,7 +180,8 @@ class ShardPlan:
         return unit in self.derivations or unit in self.closed
 
     def derivation(self, shard: int) -> Derivation | None:
-        """How ``shard``'s unit follows from a canonical unit (a symmetry), or None when it is counted."""
+        """How ``shard``'s unit follows from its canonical unit by a symmetry; None when it is
+        not derived so (canonical, or closed)."""
         return self.derivations.get(self.unit(shard))
 
     def images(self, unit: int) -> tuple[int, ...]:

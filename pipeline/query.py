@@ -111,7 +111,8 @@ class Table:
 
     @property
     def D(self) -> np.ndarray:
-        """D of each row: the output's algorithmic probability, its share of halting machines."""
+        """D of each row: the output's algorithmic probability, its share of the halting
+        machines (estimated, in a sampled table)."""
         return self.columns["D"]
 
     @property

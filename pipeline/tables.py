@@ -149,7 +149,7 @@ class TableInfo:
 
     @property
     def coverage(self) -> str:
-        """``exact`` or ``sampled`` from the manifest, ``?`` where it has none."""
+        """The manifest's coverage (``full``, ``partial`` or ``sampled``), ``?`` where it has none."""
         return self.manifest.get("coverage", "?")
 
     @property
