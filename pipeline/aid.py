@@ -97,8 +97,25 @@ def edge_knockout(pe: PerturbationExperiment, edges: np.ndarray, directed: bool,
     """Delta of deleting each edge of the experiment's adjacency matrix: C(A - e) - C(A).
 
     An undirected edge {i, j} is two cells, A[i, j] and A[j, i], set to 0 together; a
-    directed edge or a self-loop is one cell. ``edges`` is (edges, 2) vertex indices.
-    Returns the deltas, and their standard errors with ``with_se``.
+    directed edge or a self-loop is one cell.
+
+    Parameters
+    ----------
+    pe : PerturbationExperiment
+        Holding the (n, n) 0/1 adjacency matrix A and its 2-D BDM (or block entropy).
+    edges : (edges, 2) int array
+        Vertex indices (i, j) of each edge, e.g. ``edges_of(A, directed)``.
+    directed : bool
+        A directed graph (one cell per edge) or an undirected one (two).
+    with_se : bool
+        Also return each delta's standard error from a sampled table's K_se.
+
+    Returns
+    -------
+    delta : (edges,) float ndarray
+        C(A - e) - C(A) in bits (``PerturbationExperiment.deltas``).
+    se : (edges,) float ndarray, only with ``with_se``
+        Their standard errors (0 on an exact table).
     """
     edges = np.asarray(edges, dtype=np.int64).reshape(-1, 2)
     n = pe.X.shape[0]

@@ -29,11 +29,13 @@ class NAWarning(UserWarning):
 
 
 def check_errors(errors: str) -> None:
+    """Raise CTMError unless ``errors`` is one of ERRORS (warn, raise, ignore)."""
     if errors not in ERRORS:
         raise CTMError(f"errors should be one of {', '.join(ERRORS)}, got {errors!r}")
 
 
 def label_of(entry: Item | str | None) -> str | None:
+    """An input's label for a batch's output: the Item's label, or the entry itself."""
     return entry.label if isinstance(entry, Item) else entry
 
 
@@ -44,7 +46,33 @@ def settle(
     what: str = "strings",
     stacklevel: int = 3,
 ) -> None:
-    """Apply the ``errors`` policy to one batch: raise at the first NA, warn once, or pass."""
+    """Apply the ``errors`` policy to one batch: raise at the first NA, warn once, or pass.
+
+    Parameters
+    ----------
+    labels : sequence of Item, str or None
+        The batch's inputs, for the message.
+    reasons : sequence of NA or None
+        Each input's NA, or None where it has a value.
+    errors : {"warn", "raise", "ignore"}
+        The policy.
+    what : str
+        What the inputs are, in the warning ("strings", "matrices", ...).
+    stacklevel : int
+        The warning's stack level, so it points at the user's call.
+
+    Warns
+    -----
+    NAWarning
+        With ``errors="warn"``, once: how many inputs are NA, of which kinds, and the
+        first one's reason.
+
+    Raises
+    ------
+    CTMError
+        A bad ``errors``, or with ``errors="raise"`` the first NA: its position, label
+        and reason.
+    """
     check_errors(errors)
     bad = [(i, label_of(label), na) for i, (label, na) in enumerate(zip(labels, reasons)) if na is not None]
     if not bad or errors == "ignore":
@@ -83,7 +111,31 @@ def series(
     what: str = "strings",
     stacklevel: int = 4,
 ) -> pd.Series:
-    """A float Series indexed by the inputs, NaN and a reason where there is no value."""
+    """A float Series indexed by the inputs (``index``), NaN and a reason where there is no
+    value; the ``errors`` policy applied (``settle``).
+
+    Parameters
+    ----------
+    entries : sequence of Item
+        The batch's inputs.
+    values : sequence of float
+        One value per input (ignored where it has an NA).
+    reasons : sequence of NA or None
+        One per input: why it has no value, or None.
+    errors, what, stacklevel
+        As ``settle``.
+
+    Returns
+    -------
+    pandas.Series
+        float64, one value per input in input order; ``attrs["reasons"]`` holds each
+        input's reason (None where it has a value).
+
+    Raises
+    ------
+    CTMError
+        As ``settle``.
+    """
     import pandas as pd
 
     out = pd.Series([float("nan") if na else v for v, na in zip(values, reasons)], index=index(entries), dtype=float)

@@ -47,6 +47,7 @@ class BatchPlan:
         """The batches ``ctm run`` computes by default."""
 
     def is_derived(self, shard: int) -> bool:
+        """Always False: a batch's counts are drawn, never derived from another's."""
         return False
 
     def parse_shards(self, text: str) -> range:
@@ -66,12 +67,15 @@ class BatchPlan:
         return range(first, last)
 
     def groups(self, shards: list[int]) -> list[list[int]]:
+        """Each batch in its own group, in order: batches share no walk."""
         return [[s] for s in sorted(shards)]
 
     def tasks(self, group: list[int]) -> list[None]:
+        """One task per batch (``[None]``): a batch is drawn whole."""
         return [None]
 
     def expected_cost(self, group: list[int], part: None) -> tuple[int, ...]:
+        """The same cost for every batch: they make the same number of draws."""
         return (1, 0, 0)
 
 
@@ -96,6 +100,8 @@ class BatchTask:
 
 @dataclass(frozen=True)
 class BatchDone:
+    """What a batch worker reports: the batches it wrote, and the kernel's seconds."""
+
     shards: tuple[int, ...]
     kernel_seconds: float
 
@@ -155,7 +161,28 @@ def sample_batch(task: BatchTask) -> BatchDone:
 
 
 def read_batch(path: Path, *, job_id: str, batch: int, kernel: str) -> Partial:
-    """Read and validate a batch's partial; InvalidPartial names the reason."""
+    """Read and validate a batch's partial: it must be for this job, batch and kernel, its
+    rows must match their checksum, and its masses add up to the whole space.
+
+    Parameters
+    ----------
+    path : Path
+        The partial's file.
+    job_id, batch, kernel
+        What its metadata must say: the job id, batch number and kernel version.
+
+    Returns
+    -------
+    Partial
+        The metadata (dict) and the rows (pattern, hits, mass).
+
+    Raises
+    ------
+    FileNotFoundError
+        No file at ``path``.
+    InvalidPartial
+        A file that must not be merged; the message names the reason.
+    """
     try:
         with pq.ParquetFile(str(path)) as parquet:
             rows = parquet.read(use_threads=False)

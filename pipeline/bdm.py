@@ -98,6 +98,7 @@ class Parts:
 
     @cached_property
     def total(self) -> int:
+        """Strings of this length (or shape) the table stands for: the sum of ``multiplicity``."""
         return int(self.multiplicity.sum())
 
     @cached_property
@@ -137,7 +138,41 @@ class Score:
 
 @dataclass(frozen=True)
 class BDM:
-    """A configured BDM over one CTM table; ``bdm``, ``nbdm``, ``ent`` and ``nent`` score one object."""
+    """A configured BDM over one CTM table; ``bdm``, ``nbdm``, ``ent`` and ``nent`` score one object.
+
+    The definitions are pybdm 0.1's (the module's docstring; Zenil et al. 2018). Each
+    field below has its own docstring.
+
+    Parameters
+    ----------
+    block : int, optional
+        Block length, or side of a square block in 2-D; None: pybdm's 12 (4x4 in 2-D), or
+        a table's longest complete length when its strings stop short of 12
+        (BlockWarning). At most the table's longest output (2-D: largest square).
+    strategy : {"ignore", "recursive", "correlated"}
+        How blocks are cut (pybdm's partitions).
+    shift : int
+        Distance between windows of the correlated strategy, at least 1.
+    min_length : int
+        Shortest tail the recursive strategy keeps as a block, at least 1.
+    missing : {"impute", "error"}
+        A block the table never produced (or, on a sampled table, has no reliable K for):
+        1 + the largest K of its length (pybdm), or the object is NA / an error.
+    alphabet, table, version, data_dir
+        Which table, as ``pipeline.query.open_table``.
+    ndim : {1, 2}
+        1 for strings, 2 for matrices (with a 2-D table).
+    allow_partial : bool
+        Use a table that covers only part of its space.
+
+    Raises
+    ------
+    CTMError
+        A field that breaks its rule (the message names it): an unknown strategy or
+        missing rule, a block, shift or min_length below 1, a block past the table's
+        outputs, a table of the other ``ndim``, a partial table without
+        ``allow_partial``, or a table that cannot be opened (``open_table``).
+    """
 
     block: int | None = None
     """Block length, or side of a square block in 2-D (None: pybdm's 12, or 4 for 4x4; for
@@ -164,6 +199,7 @@ class BDM:
     """Use a table that covers only part of its space (blank-0 counts of some ranges)."""
 
     def __post_init__(self) -> None:
+        """Check every field (raising CTMError naming it) and turn numpy integers into ints."""
         if self.ndim not in NDIMS:
             raise CTMError(f"ndim should be 1 (strings) or 2 (matrices), got {self.ndim!r}")
         for name in ("block", "shift", "min_length", "alphabet", "version"):
@@ -214,6 +250,7 @@ class BDM:
 
     @cached_property
     def tab(self) -> Table:
+        """The CTM table BDM looks blocks up in, opened once (``query.open_table``)."""
         return open_table(self.table, self.version, alphabet=self.alphabet, data_dir=self.data_dir, ndim=self.ndim)
 
     # -- decomposition -------------------------------------------------------------
@@ -539,28 +576,119 @@ def _batch(strings: object, measure: str, normalized: bool, errors: str, options
 def bdm(strings: object, normalized: bool = False, *, errors: str = "warn", **options) -> pd.Series:
     """BDM (or normalised BDM) of each input, as a float Series, one value per input in
     input order (indexed as pipeline.batch.index says: a pandas Series' own index, else
-    the inputs).
+    the inputs). Definitions: pybdm 0.1's BDM.bdm and BDM.nbdm (class ``BDM``).
 
-    ``options`` are the fields of BDM: block, strategy, shift, min_length, missing,
-    alphabet, table, version, data_dir. ``attrs["se_bound"]`` holds each value's upper
-    bound on its standard error (the sum of its distinct blocks' K_se on a sampled table,
-    0 on an exact one; ``Score.se``), ``attrs["imputed_share"]`` the share of each value
-    that comes from imputed blocks (never produced, or too uncertain: pipeline.reliable);
-    NaN for an NA. ``attrs["table"]`` and ``attrs["block"]`` name the table and block used.
+    Parameters
+    ----------
+    strings : str, sequence, pandas Series or numpy array
+        The inputs: strings or lists of symbols (None or NaN: a missing value); with
+        ``ndim=2`` matrices (2-D integer arrays, or rows joined by ``-``).
+    normalized : bool
+        Normalised BDM, in [0, 1], instead of BDM in bits.
+    errors : {"warn", "raise", "ignore"}
+        What to do with inputs that get an NA: warn once (NAWarning), raise CTMError at
+        the first, or neither.
+    **options
+        The fields of ``BDM``: block, strategy, shift, min_length, missing, alphabet,
+        table, version, data_dir, ndim (default: 2 for one 2-D numpy array, else 1),
+        allow_partial.
+
+    Returns
+    -------
+    pandas.Series
+        The values in bits (or normalised), NaN for an NA. ``attrs["se_bound"]`` holds
+        each value's upper bound on its standard error (the sum of its distinct blocks'
+        K_se on a sampled table, 0 on an exact one; ``Score.se``),
+        ``attrs["imputed_share"]`` the share of each value that comes from imputed blocks
+        (never produced, or too uncertain: pipeline.reliable); both NaN for an NA.
+        ``attrs["table"]`` and ``attrs["block"]`` name the table and block used.
+
+    Raises
+    ------
+    CTMError
+        A bad option (as ``BDM``) or ``errors``, or with ``errors="raise"`` the first
+        input with an NA.
+    TypeError
+        An option that is not a field of ``BDM``.
     """
     return _batch(strings, "bdm", normalized, errors, options)
 
 
 def nbdm(strings: object, *, errors: str = "warn", **options) -> pd.Series:
-    """Normalised BDM of each input (pybdm BDM.nbdm); ``options`` as for ``bdm``."""
+    """Normalised BDM of each input, in [0, 1] (pybdm BDM.nbdm); as ``bdm(strings, True)``.
+
+    Parameters
+    ----------
+    strings : str, sequence, pandas Series or numpy array
+        The inputs, as for ``bdm``.
+    errors : {"warn", "raise", "ignore"}
+        What to do with inputs that get an NA, as for ``bdm``.
+    **options
+        The fields of ``BDM``, as for ``bdm``.
+
+    Returns
+    -------
+    pandas.Series
+        One float per input (NaN for an NA), with the attrs of ``bdm``.
+
+    Raises
+    ------
+    CTMError
+        As ``bdm``.
+    """
     return _batch(strings, "bdm", True, errors, options)
 
 
 def ent(strings: object, normalized: bool = False, *, errors: str = "warn", **options) -> pd.Series:
-    """Block entropy of each input (pybdm BDM.ent); ``options`` as for ``bdm``."""
+    """Block entropy of each input (pybdm BDM.ent): the Shannon entropy, in bits, of the
+    frequencies of its distinct blocks; normalised (pybdm BDM.nent) with ``normalized``.
+
+    Parameters
+    ----------
+    strings : str, sequence, pandas Series or numpy array
+        The inputs, as for ``bdm``.
+    normalized : bool
+        Normalised block entropy, in [0, 1], with pybdm's bounds.
+    errors : {"warn", "raise", "ignore"}
+        What to do with inputs that get an NA (an input with no block among them), as
+        for ``bdm``.
+    **options
+        The fields of ``BDM``, as for ``bdm``.
+
+    Returns
+    -------
+    pandas.Series
+        One float per input (NaN for an NA); ``attrs["table"]`` and ``attrs["block"]``
+        name the table and block used.
+
+    Raises
+    ------
+    CTMError
+        As ``bdm``.
+    """
     return _batch(strings, "ent", normalized, errors, options)
 
 
 def nent(strings: object, *, errors: str = "warn", **options) -> pd.Series:
-    """Normalised block entropy of each input (pybdm BDM.nent); ``options`` as for ``bdm``."""
+    """Normalised block entropy of each input (pybdm BDM.nent); as ``ent(strings, True)``.
+
+    Parameters
+    ----------
+    strings : str, sequence, pandas Series or numpy array
+        The inputs, as for ``bdm``.
+    errors : {"warn", "raise", "ignore"}
+        What to do with inputs that get an NA, as for ``bdm``.
+    **options
+        The fields of ``BDM``, as for ``bdm``.
+
+    Returns
+    -------
+    pandas.Series
+        One float per input in [0, 1] (NaN for an NA), with the attrs of ``ent``.
+
+    Raises
+    ------
+    CTMError
+        As ``bdm``.
+    """
     return _batch(strings, "ent", True, errors, options)

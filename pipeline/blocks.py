@@ -251,12 +251,14 @@ class Counts:
             self.keys, self.n = np.unique(code, return_counts=True)
 
     def get(self, code: np.ndarray) -> np.ndarray:
+        """How many blocks have each of ``code`` (int64, shape of ``code``; 0 for codes never seen)."""
         if self.dense:
             return self.n[code]
         at = np.minimum(np.searchsorted(self.keys, code), max(len(self.keys) - 1, 0))
         return np.where(self.keys[at] == code, self.n[at], 0) if len(self.keys) else np.zeros(len(code), dtype=np.int64)
 
     def add(self, code: np.ndarray, change: np.ndarray) -> None:
+        """Add ``change`` (may be negative) to the counts of ``code``, repeats adding up."""
         if self.dense:
             np.add.at(self.n, code, change)
             return

@@ -150,7 +150,28 @@ def _record(
 
 
 def brute_count(states: int, symbols: int, max_steps: int, start: int, stop: int) -> BruteCounts:
-    """Count machines start..stop-1 by simulating each one (numpy lockstep chunks)."""
+    """Count machines start..stop-1 by simulating each one (numpy lockstep chunks): the
+    plain reference the kernel is checked against.
+
+    Parameters
+    ----------
+    states, symbols : int
+        The space (n, m): 1 or more states, 2 to 10 symbols.
+    max_steps : int
+        Steps each machine runs, 1 to 10**8, from a blank tape of 0s.
+    start, stop : int
+        The machine numbers [start, stop) (docs/ctm.md, "Numbering").
+
+    Returns
+    -------
+    BruteCounts
+        Outputs, halting and non-halting machines, and halting times.
+
+    Raises
+    ------
+    ValueError
+        A space, step limit or range outside the rules above.
+    """
     b = _check(states, symbols, max_steps)
     if not 0 <= start <= stop <= b ** (states * symbols):
         raise ValueError(f"range [{start}, {stop}) is not inside the space ({states},{symbols})")

@@ -141,6 +141,7 @@ class TLSFiles:
     """This client's private key (PEM)."""
 
     def __post_init__(self) -> None:
+        """Check that all three files or none are given, and that each can be read (CTMError)."""
         given = {k: v for k, v in (("--tls-ca-file", self.ca_file), ("--tls-cert", self.cert),
                                    ("--tls-key", self.key)) if v}
         if given and len(given) < 3:

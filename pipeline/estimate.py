@@ -152,7 +152,34 @@ class _Batches:
 
 def estimate_rows(sums: pa.Table, batches: int, halting: float, halting_sq: float, dims: int, symbols: int,
                   max_length: int | None = None) -> pa.Table:
-    """Table rows from per-pattern sums over ``batches`` batches (see the module's formulas)."""
+    """Table rows from per-pattern sums over ``batches`` batches: the ratio estimator of
+    the module's formulas (docs/ctm.md, "Sampled tables").
+
+    Parameters
+    ----------
+    sums : pyarrow.Table
+        One row per pattern: ``string`` (its key, pipeline.patterns), ``hits`` and the
+        sums over batches ``sum_mass`` (sum Y_b(P)), ``sum_mass2`` (sum Y_b(P)**2) and
+        ``sum_mass_h`` (sum Y_b(P) Y_b(H)); masses are fractions of the space.
+    batches : int
+        B, the number of batches summed (at least 1; standard errors need 2).
+    halting, halting_sq : float
+        sum Y_b(H) and sum Y_b(H)**2: the batches' halting masses.
+    dims : int
+        1 (strings) or 2 (matrices as rows joined by ``-``).
+    symbols : int
+        Symbols of the space, for each pattern's size |P|.
+    max_length : int, optional
+        Keep only patterns this long or shorter (2-D: rows and columns); None keeps all.
+
+    Returns
+    -------
+    pyarrow.Table
+        One row per kept pattern, by D descending then string: string (2-D: rows, cols,
+        cells), length, size (|P|), hits, D and D_se (probability), K and K_se (bits),
+        and the three sums, so that later batches add to them. With one batch the
+        standard errors are NaN.
+    """
     strings = sums["string"].to_pylist()
     s1 = sums["sum_mass"].to_numpy()
     s2 = sums["sum_mass2"].to_numpy()
@@ -199,7 +226,30 @@ def reduce_sampled(
     """Add the job's batches under ``root`` to its latest version (in ``root``, else the
     shipped one) into a new version; nothing is published when no batch is new.
 
-    ``allow_partial`` changes nothing: any set of batches is a whole estimate."""
+    Parameters
+    ----------
+    spec : JobSpec
+        A sampled job (mode ``sample``).
+    root : Path
+        The data root holding ``partials/<job_id>/`` and ``tables/``.
+    allow_partial : bool
+        Changes nothing: any set of batches is a whole estimate.
+    progress : bool
+        Show a progress bar over the new batches.
+    force : bool
+        Publish a new version even when no batch is new.
+
+    Returns
+    -------
+    Reduced
+        The version published, or the latest one (``published=False``) when nothing was
+        new.
+
+    Raises
+    ------
+    CTMError
+        Invalid batch partials (how many, one of them and why), or no valid batch at all.
+    """
     plan = BatchPlan(spec)
     present = sorted(present_shards(root, spec.job_id))
     base = base_version(root, spec, set(present))
@@ -237,6 +287,8 @@ def reduce_sampled(
 
 
 def sampled_manifest(spec: JobSpec, gathered: _Batches, rows: pa.Table, max_length: int | None, base) -> dict:
+    """The manifest.json of a sampled table: the job, the batches it was estimated from,
+    the halting fraction with its standard error and the estimator's settings."""
     B = len(gathered.batches)
     t = gathered.totals
     mean_h = t["halting"] / B

@@ -69,6 +69,33 @@ def reduce_job(
     same table, nothing is published (unless ``force``) and that version is returned with
     ``published`` False. Reduces of the same job take turns (``rootcheck.reduce_lock``),
     so reduces running at once publish at most one new version of the same table.
+
+    Parameters
+    ----------
+    spec : JobSpec
+        The job whose partials to merge.
+    root : Path
+        The data root holding ``partials/<job_id>/``; the table goes to ``root/tables/``.
+    allow_partial : bool
+        Exact jobs: publish a table of the shards present (coverage ``partial``) instead
+        of refusing a gap; sampled jobs ignore it (any set of batches is an estimate).
+    progress : bool
+        Show a progress bar.
+    force : bool
+        Publish a new version even when the latest one holds the same table.
+
+    Returns
+    -------
+    Reduced
+        The table version (new, or the latest with ``published`` False) and the
+        partials left out as invalid (partial tables only).
+
+    Raises
+    ------
+    CTMError
+        A gap without ``allow_partial`` (how many shards, the first, what to run),
+        invalid partials (how many, one of them and why), no valid partial at all, or a
+        lock file that cannot be created.
     """
     reduce = flow_of(spec).reduce
     folder = partials_dir(root, spec.job_id)

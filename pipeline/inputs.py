@@ -54,6 +54,7 @@ class NA:
     detail: str
 
     def __str__(self) -> str:
+        """The detail, as printed beside the input."""
         return self.detail
 
 
@@ -69,6 +70,7 @@ class Item:
 
     @property
     def ok(self) -> bool:
+        """True when the input has a text to score (no NA)."""
         return self.na is None
 
 

@@ -84,6 +84,7 @@ class RangeCounts:
 
     @property
     def machines(self) -> int:
+        """Machines in the range: ``stop - start``."""
         return self.stop - self.start
 
     @property
@@ -220,7 +221,29 @@ def long_args(settings: KernelSettings) -> dict:
 
 
 def grid_counts(space: Space, digits: np.ndarray, mask: int, symmetry: bool, part=None, keep: int = -1) -> dict:
-    """Exact counts of 2-D blocks (the kernel adds the outputs of each symmetry orbit)."""
+    """Exact counts of 2-D blocks (the kernel adds the outputs of each symmetry orbit).
+
+    Parameters
+    ----------
+    space : Space
+        A 2-D space.
+    digits : (blocks, entries) int32 ndarray
+        Each block's entry digits, -1 where free (``block_digits``).
+    mask : int
+        The proofs' flag bits (``proof_mask(..., dims=2)``).
+    symmetry : bool
+        Walk one machine per renaming and grid-symmetry orbit, weighted.
+    part : (depth, parts, p), optional
+        Count part p of each walk cut at the branch points of that depth.
+    keep : int
+        List outputs of at most this many rows and columns; -1 lists all.
+
+    Returns
+    -------
+    dict
+        The kernel's raw counts: outputs, halting, limit, proven, halting times and the
+        work (classes, nodes, steps, proven_by), as ``RangeCounts`` takes them.
+    """
     depth, parts, p = part if part is not None else (-1, 1, 0)
     raw = count_grid_blocks(
         space.states, space.symbols, space.max_steps, digits, mask, symmetry, part_depth=depth, parts=parts, part=p,
@@ -479,12 +502,40 @@ def sample_space(
 
     Draw j of batch ``batch`` comes from the counter-based stream (seed, batch, j), so a
     batch is the same on any worker. Spaces of any size can be sampled (masses are
-    floats). Of the ``settings`` (and fields by name, as for ``count_range``),
-    ``symmetry`` (renaming, mirror, grid turns) acts on the exact part only; outputs
-    longer than ``max_length`` (in 2-D: more rows or columns) count in the totals but are
-    not listed (None: all are); ``long_from`` and ``witness_after`` are for exact counts
-    and are refused (SettingsError), as is a seed, batch, draws or depth out of range
-    (SpaceError).
+    floats). The estimator is Knuth's (``SampleCounts``; docs/ctm.md, "Sampled tables").
+
+    Parameters
+    ----------
+    space : Space
+        The space (n, m, S, 1-D or 2-D), run from a blank tape of 0s.
+    seed : int
+        The job's seed, 0 to 2**63 - 1.
+    batch : int
+        The batch number, 0 to 2**63 - 1; batches of one seed are independent.
+    settings : KernelSettings, optional
+        How to count (default: every default); fields may be given by name, as for
+        ``count_range``. ``symmetry`` (renaming, mirror, grid turns) acts on the exact
+        part only; outputs longer than ``max_length`` (in 2-D: more rows or columns)
+        count in the totals but are not listed (None: all are).
+    sample_depth : int
+        Branch depth (entries read) walked exactly, 0 to 2**63 - 1.
+    draws : int
+        Random descents per stratum, 1 to 2**63 - 1.
+
+    Returns
+    -------
+    SampleCounts
+        The batch's masses (fractions of the whole space, adding up to 1), hits per
+        pattern and the kernel's work.
+
+    Raises
+    ------
+    SpaceError
+        A seed, batch, draws or depth that is not an integer in its range, or a step limit
+        the kernel cannot hold (``MAX_STEPS``, ``MAX_STEPS_2D``).
+    SettingsError
+        ``long_from`` or ``witness_after`` set (they are for exact counts), or a setting
+        that breaks its rule.
     """
     settings = settings_of(settings, changes)
     for name, value, low in (("seed", seed, 0), ("batch", batch, 0), ("draws", draws, 1), ("sample_depth", sample_depth, 0)):

@@ -34,8 +34,31 @@ WINDOWS_NA = "windows with no K"
 
 def windows_of(tab: Table | None, entry: Item, span: int, no_table: NA | None = None) -> tuple[list[str], list[float], list[float], NA | None]:
     """(windows, their K, their K_se, NA or None) of one input: the core of
-    ``local_complexity``, without pandas (``ctm local`` uses it). K and K_se are NaN for
-    a window with no reliable value; K_se is NaN throughout on an exact table."""
+    ``local_complexity``, without pandas (``ctm local`` uses it).
+
+    Parameters
+    ----------
+    tab : Table or None
+        The table; None when its alphabet has none (then ``no_table`` is the NA).
+    entry : Item
+        The input.
+    span : int
+        Window length in symbols (checked by ``check_span``).
+    no_table : NA, optional
+        The NA of an alphabet with no table.
+
+    Returns
+    -------
+    windows : list of str
+        Every window of ``span`` symbols, in order; empty for an input with an NA of
+        its own, or shorter than ``span``.
+    K : list of float
+        Each window's K in bits; NaN for a window with no reliable value.
+    K_se : list of float
+        Each window's standard error of K (bits); NaN throughout on an exact table.
+    na : NA or None
+        Why the input (or some of its windows) has no K; None when every window has one.
+    """
     na = entry.na or no_table
     if na is not None:
         return [], [], [], na
@@ -85,14 +108,38 @@ def local_complexity(
 ) -> list[pd.Series]:
     """K of every window of ``span`` symbols, in order (acss::local_complexity).
 
-    One Series per input, named by it and indexed by its windows; NaN for a window the
-    table never produced. An input with no windows at all (shorter than ``span``,
-    unreadable, more symbols than the table) gives an empty Series; each Series says why
-    in ``attrs["reason"]`` (None when every window has a K). With a sampled table (the
-    defaults of alphabets 4, 5, 6 and 9) ``attrs["K_se"]`` holds each window's standard
-    error of K, and ``attrs["mean_se"]`` an upper bound on that of the windows' mean
-    (``mean_se``). A window whose row is unreliable (pipeline.reliable) is NaN, as in
-    lookups. Raises CTMError for a bad span.
+    A window the table has no reliable value for (never produced; on a sampled table,
+    too uncertain: pipeline.reliable) is NaN, as in lookups.
+
+    Parameters
+    ----------
+    strings : str, sequence of str or None, or pandas Series
+        The inputs (None or NaN: a missing value).
+    span : int
+        Window length in symbols, 1 to the table's longest output (acss's default 5).
+    alphabet : int, optional
+        Symbols of the table, 2 to 10; None: the named table's own, or 2.
+    table, version, data_dir
+        Which table, as ``pipeline.query.open_table``.
+    errors : {"warn", "raise", "ignore"}
+        What to do with inputs that get an NA: warn once (NAWarning), raise CTMError at
+        the first, or neither.
+
+    Returns
+    -------
+    list of pandas.Series
+        One per input, named by it and indexed by its windows, holding their K in bits.
+        An input with no windows at all (shorter than ``span``, unreadable, more symbols
+        than the table) gives an empty Series; ``attrs["reason"]`` says why (None when
+        every window has a K). With a sampled table (the defaults of alphabets 4, 5, 6
+        and 9) ``attrs["K_se"]`` holds each window's standard error of K (bits) and
+        ``attrs["mean_se"]`` an upper bound on that of the windows' mean (``mean_se``).
+
+    Raises
+    ------
+    CTMError
+        A bad span, alphabet, table or errors, or with ``errors="raise"`` the first input
+        with an NA.
     """
     import pandas as pd
 
@@ -143,7 +190,31 @@ def likelihood_d(
     data_dir: str | Path | None = None,
     errors: str = "warn",
 ) -> pd.Series:
-    """P(s | deterministic): D(s) over the sum of D of all strings of its length (acss::likelihood_d)."""
+    """P(s | deterministic): D(s) over the sum of D of all strings of its length (acss::likelihood_d).
+
+    Parameters
+    ----------
+    strings : str, sequence of str or None, or pandas Series
+        The inputs (None or NaN: a missing value).
+    alphabet : int, optional
+        Symbols of the table, 2 to 10; None: the named table's own, or 2.
+    table, version, data_dir
+        Which table, as ``pipeline.query.open_table``.
+    errors : {"warn", "raise", "ignore"}
+        What to do with inputs that get an NA: warn once (NAWarning), raise CTMError at
+        the first, or neither.
+
+    Returns
+    -------
+    pandas.Series
+        One probability (0 to 1) per input, NaN for an NA.
+
+    Raises
+    ------
+    CTMError
+        A bad alphabet, table or errors, or with ``errors="raise"`` the first input with
+        an NA.
+    """
     entries, likelihood, reasons, _ = _by_length(strings, table, version, alphabet, data_dir, errors)
     return series(entries, likelihood, reasons, errors)
 
@@ -158,7 +229,32 @@ def likelihood_ratio(
     errors: str = "warn",
 ) -> pd.Series:
     """Bayes factor P(s | random) / P(s | deterministic), P(s | random) = alphabet**-len(s)
-    (acss::likelihood_ratio)."""
+    (acss::likelihood_ratio); P(s | deterministic) is ``likelihood_d``'s.
+
+    Parameters
+    ----------
+    strings : str, sequence of str or None, or pandas Series
+        The inputs (None or NaN: a missing value).
+    alphabet : int, optional
+        Symbols of the table, 2 to 10, and the base of P(s | random); None: the named
+        table's own, or 2.
+    table, version, data_dir
+        Which table, as ``pipeline.query.open_table``.
+    errors : {"warn", "raise", "ignore"}
+        What to do with inputs that get an NA: warn once (NAWarning), raise CTMError at
+        the first, or neither.
+
+    Returns
+    -------
+    pandas.Series
+        One ratio (positive) per input, NaN for an NA.
+
+    Raises
+    ------
+    CTMError
+        A bad alphabet, table or errors, or with ``errors="raise"`` the first input with
+        an NA.
+    """
     entries, likelihood, reasons, base = _by_length(strings, table, version, alphabet, data_dir, errors)
     return series(entries, _random(entries, base) / likelihood, reasons, errors)
 
@@ -173,7 +269,35 @@ def prob_random(
     data_dir: str | Path | None = None,
     errors: str = "warn",
 ) -> pd.Series:
-    """Posterior P(random | s) for a prior P(random) (acss::prob_random)."""
+    """Posterior P(random | s) for a prior P(random) (acss::prob_random): by Bayes' rule,
+    P(s | random) prior / (P(s | random) prior + P(s | deterministic) (1 - prior)), with
+    the likelihoods of ``likelihood_ratio``.
+
+    Parameters
+    ----------
+    strings : str, sequence of str or None, or pandas Series
+        The inputs (None or NaN: a missing value).
+    alphabet : int, optional
+        Symbols of the table, 2 to 10; None: the named table's own, or 2.
+    prior : float
+        P(random), 0 to 1 (acss's default 0.5).
+    table, version, data_dir
+        Which table, as ``pipeline.query.open_table``.
+    errors : {"warn", "raise", "ignore"}
+        What to do with inputs that get an NA: warn once (NAWarning), raise CTMError at
+        the first, or neither.
+
+    Returns
+    -------
+    pandas.Series
+        One probability (0 to 1) per input, NaN for an NA.
+
+    Raises
+    ------
+    CTMError
+        A prior outside [0, 1], a bad alphabet, table or errors, or with
+        ``errors="raise"`` the first input with an NA.
+    """
     if isinstance(prior, bool) or not isinstance(prior, (int, float)) or not 0 <= prior <= 1:
         raise CTMError(f"prior should be a probability between 0 and 1, got {prior!r}")
     entries, likelihood, reasons, base = _by_length(strings, table, version, alphabet, data_dir, errors)
@@ -188,7 +312,25 @@ def _shannon(parts: list[str]) -> float:
 
 
 def entropy(strings: object, *, errors: str = "warn") -> pd.Series:
-    """First-order Shannon entropy (bits) of each string's symbol frequencies (acss::entropy)."""
+    """First-order Shannon entropy (bits) of each string's symbol frequencies (acss::entropy).
+
+    Parameters
+    ----------
+    strings : str, sequence of str or None, or pandas Series
+        The inputs (None or NaN: a missing value); no table is used.
+    errors : {"warn", "raise", "ignore"}
+        What to do with inputs that get an NA: warn once, raise CTMError, or neither.
+
+    Returns
+    -------
+    pandas.Series
+        One entropy in bits per input (0 for one repeated symbol), NaN for an NA.
+
+    Raises
+    ------
+    CTMError
+        A bad ``errors``, or with ``errors="raise"`` the first input with an NA.
+    """
     check_errors(errors)
     entries = items(strings)
     values = [_shannon(list(e.text)) if e.ok else math.nan for e in entries]
@@ -196,7 +338,26 @@ def entropy(strings: object, *, errors: str = "warn") -> pd.Series:
 
 
 def entropy2(strings: object, *, errors: str = "warn") -> pd.Series:
-    """Second-order entropy: entropy of the overlapping pairs of symbols (acss::entropy2)."""
+    """Second-order entropy: entropy of the overlapping pairs of symbols (acss::entropy2).
+
+    Parameters
+    ----------
+    strings : str, sequence of str or None, or pandas Series
+        The inputs (None or NaN: a missing value); no table is used.
+    errors : {"warn", "raise", "ignore"}
+        What to do with inputs that get an NA (a string of fewer than 2 symbols among
+        them): warn once, raise CTMError, or neither.
+
+    Returns
+    -------
+    pandas.Series
+        One entropy in bits per input, NaN for an NA.
+
+    Raises
+    ------
+    CTMError
+        A bad ``errors``, or with ``errors="raise"`` the first input with an NA.
+    """
     check_errors(errors)
     entries = items(strings)
     values, reasons = [], []
@@ -211,10 +372,25 @@ def entropy2(strings: object, *, errors: str = "warn") -> pd.Series:
 
 def acss_blocks(string: str, blocksize: int, delta: int) -> list[str]:
     """Acss's bdm() blocks: windows of ``blocksize`` every ``delta`` symbols, then, when the
-    last window does not end the string, one shorter block from the next start to the end.
+    last window does not end the string, one shorter block from the next start to the end
+    (acss 0.3, R/bdm.R).
 
     For a string shorter than ``blocksize`` acss fails (R's seq() has no window); this
     gives no block then.
+
+    Parameters
+    ----------
+    string : str
+        The string to cut.
+    blocksize : int
+        Block length in symbols.
+    delta : int
+        Step between block starts, 1 to ``blocksize``.
+
+    Returns
+    -------
+    list of str
+        The blocks, in order, repeats kept; empty for a string shorter than ``blocksize``.
     """
     length = len(string)
     if length < blocksize:
@@ -237,16 +413,43 @@ def acss_bdm(
     data_dir: str | Path | None = None,
     errors: str = "warn",
 ) -> pd.Series:
-    """BDM as acss's ``bdm()`` defines it: sum over distinct blocks of K(block) +
-    log(multiplicity, base = alphabet), with acss's blocks (``acss_blocks``).
+    """BDM as acss's ``bdm()`` defines it (acss 0.3, R/bdm.R): sum over distinct blocks of
+    K(block) + log(multiplicity, base = alphabet), with acss's blocks (``acss_blocks``).
 
     This is not pybdm's BDM (``pipeline.bdm``): the shorter final block is kept, repeats
     are counted in the base of the alphabet, a block no table holds makes the string NA
-    (no imputation), and the defaults are acss's (block 10, step ``delta`` = blocksize,
-    alphabet 9: the sampled (4,9) table). An alphabet with no table gives NA for every
-    input, saying so; ``alphabet=None``
-    with a table name takes the table's own. A string shorter than ``blocksize`` is NA
-    (acss fails on it).
+    (no imputation), and the defaults are acss's.
+
+    Parameters
+    ----------
+    strings : str, sequence of str or None, or pandas Series
+        The inputs (None or NaN: a missing value). A string shorter than ``blocksize``
+        is NA (acss fails on it).
+    blocksize : int
+        Block length in symbols, at least 2 (acss's default 10).
+    alphabet : int, optional
+        Symbols of the table, 2 to 10, and the base of the multiplicity's log; acss's
+        default 9 is the sampled (4,9) table. An alphabet with no table gives NA for
+        every input, saying so; None with a table name takes the table's own.
+    delta : int, optional
+        Step between block starts, 1 to ``blocksize``; None: ``blocksize``.
+    table, version, data_dir
+        Which table, as ``pipeline.query.open_table``.
+    errors : {"warn", "raise", "ignore"}
+        What to do with inputs that get an NA: warn once (NAWarning), raise CTMError at
+        the first, or neither.
+
+    Returns
+    -------
+    pandas.Series
+        One value per input (K in bits plus logs in base ``alphabet``, as acss sums
+        them), NaN for an NA.
+
+    Raises
+    ------
+    CTMError
+        A blocksize below 2, a delta outside 1 to blocksize, a bad alphabet, table or
+        errors, or with ``errors="raise"`` the first input with an NA.
     """
     check_errors(errors)
     blocksize, delta = (int(v) if isinstance(v, np.integer) else v for v in (blocksize, delta))
@@ -298,11 +501,29 @@ def response_distribution(
     alphabet (or, for a (rows, columns) shape, all matrices of it, from the 2-D table),
     as Gauvrit et al. (2017) z-score each task against them.
 
-    One row per table row of that length or shape that has a value (a string or matrix;
-    a sampled table's pattern whose K is reliable: pipeline.reliable), with K and ``weight``, the number of
-    possible responses it stands for (1, or a pattern's size). ``attrs["missing_share"]``
-    is the share of possible responses the table has no value for, ``attrs["table"]``
-    the version used. Errors (no such table) are CTMErrors.
+    Parameters
+    ----------
+    length : int or (int, int)
+        The responses' length in symbols, or their (rows, columns) shape.
+    alphabet : int, optional
+        Symbols of the table, 2 to 10; None: the named table's own, or 2.
+    table, version, data_dir
+        Which table, as ``pipeline.query.open_table``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by ``string``: one row per table row of that length or shape that has a
+        value (a string or matrix; a sampled table's pattern whose K is reliable:
+        pipeline.reliable), with K (bits) and ``weight``, the number of possible
+        responses it stands for (1, or a pattern's size). ``attrs["missing_share"]`` is
+        the share of possible responses the table has no value for, ``attrs["table"]``
+        the version used.
+
+    Raises
+    ------
+    CTMError
+        No such table, or a bad alphabet or version (``open_table``).
     """
     import pandas as pd
 

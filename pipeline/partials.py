@@ -33,10 +33,12 @@ META_KEY = b"ctm"
 
 
 def partials_dir(root: Path, job_id: str) -> Path:
+    """The folder of the partials of job ``job_id`` under the data root ``root``."""
     return Path(root) / "partials" / job_id
 
 
 def partial_name(shard: int) -> str:
+    """The file name of shard ``shard``'s partial: six digits, e.g. ``000042.parquet``."""
     return f"{shard:06d}.parquet"
 
 
@@ -70,8 +72,28 @@ class ShardTask:
 
 
 def shard_task(plan: ShardPlan, root: Path, shards: int | list[int]) -> ShardTask:
-    """The task of one shard, or of shards differing only in their top digit, of ``plan``;
-    partials under ``root`` (made absolute)."""
+    """The task of one shard, or of shards differing only in their top digit, of ``plan``.
+
+    Parameters
+    ----------
+    plan : ShardPlan
+        The exact job's plan of shards.
+    root : Path
+        The data root; the partials go under ``root/partials/<job_id>/`` (made absolute,
+        so that every worker sees the same paths).
+    shards : int or list of int
+        One shard number, or shards of one group (``ShardPlan.groups``).
+
+    Returns
+    -------
+    ShardTask
+        The space, settings, machine ranges and partial paths of the shards.
+
+    Raises
+    ------
+    SpecError
+        A shard outside the plan's 0 .. shards - 1.
+    """
     spec, shards = plan.spec, [shards] if isinstance(shards, int) else list(shards)
     folder = partials_dir(root, spec.job_id)
     return ShardTask(
@@ -114,7 +136,28 @@ def _shares(total: int | float, parts: int) -> list:
 
 def count_part(task: ShardTask, part: tuple[int, list[int]] | None = None) -> SharedCounts:
     """Count the task's shards, or only their machines whose ``part`` entry takes one of
-    its digits (``ShardPlan.tasks``), in one walk; nothing is written."""
+    its digits (``ShardPlan.tasks``), in one walk; nothing is written.
+
+    Parameters
+    ----------
+    task : ShardTask
+        The shards to count.
+    part : (entry, digits) or NodeParts, optional
+        1-D: count only machines whose free ``entry`` takes one of ``digits`` (whole
+        renaming orbits, ``count_shared_top``); 2-D: part p of each walk cut at the
+        branch points of a depth (``plan.NodeParts``). None counts everything.
+
+    Returns
+    -------
+    SharedCounts
+        Exact counts of each shard (in the order of ``task.shards``) and the walk's work;
+        parts of one task add up (``+``) to the whole.
+
+    Raises
+    ------
+    SpaceError
+        As ``count_range`` and ``count_shared_top``: ranges or settings the kernel refuses.
+    """
     space = Space(task.states, task.symbols, task.max_steps, task.dims)
     if (len(task.shards) == 1 and task.ranges[0] == (0, space.size) and part is None) or space.dims == 2:
         # the whole space, or 2-D shards: the 2-D kernel counts each one in its own walk
@@ -134,7 +177,34 @@ def count_part(task: ShardTask, part: tuple[int, list[int]] | None = None) -> Sh
 
 
 def write_counts(task: ShardTask, *parts: SharedCounts) -> ShardDone:
-    """Add up the parts of the task's walk and write each shard's partial atomically."""
+    """Add up the parts of the task's walk and write each shard's partial atomically.
+
+    Each shard gets its own counts, and an even share of the walk's work (classes,
+    nodes, steps, kernel seconds, proofs); the walk's undecided and late-halting classes
+    go with the first shard only. The file is written last of all its work, so a partial
+    present is a partial done (``write_atomically``).
+
+    Parameters
+    ----------
+    task : ShardTask
+        The shards counted; their partials go to ``task.paths``.
+    *parts : SharedCounts
+        At least one: the counts of the task's parts (``count_part``), or of the whole.
+
+    Returns
+    -------
+    ShardDone
+        The shards written and the kernel's seconds on them (all parts).
+
+    Raises
+    ------
+    ValueError
+        Parts of different blocks, or counts whose ranges are not the task's shards'.
+    IndexError
+        No part given.
+    OSError
+        A partial that cannot be written.
+    """
     space = Space(task.states, task.symbols, task.max_steps, task.dims)
     shared = parts[0]
     for more in parts[1:]:
@@ -193,7 +263,26 @@ def compute_shard(task: ShardTask) -> ShardDone:
 
 
 def write_partial(path: Path, meta: dict, outputs: dict[str, int], counts_as: pa.DataType) -> None:
-    """Write rows and metadata (plus the rows' checksum) under ``path`` atomically."""
+    """Write rows and metadata (plus the rows' checksum) under ``path`` atomically.
+
+    Parameters
+    ----------
+    path : Path
+        The partial's file (``partials/<job_id>/<shard:06d>.parquet``).
+    meta : dict
+        The shard's metadata (range, totals, work), stored as JSON under META_KEY with
+        ``rows`` and ``checksum`` (``tables.row_checksum``) added.
+    outputs : dict of str to int
+        Output string -> machines halting with it; written sorted by string.
+    counts_as : pyarrow.DataType
+        The count column's type: int64, or decimal128(38, 0) for spaces of 2**63 machines
+        or more (``tables.count_type``).
+
+    Raises
+    ------
+    OSError
+        The file or its folder cannot be written.
+    """
     strings = sorted(outputs)
     values = [outputs[s] for s in strings]
     if pa.types.is_decimal(counts_as):
@@ -238,11 +327,34 @@ class InvalidPartial(Exception):
 
 
 def read_partial(path: Path, *, job_id: str, shard: int, start: int, stop: int, kernel: str) -> Partial:
-    """Read and validate a partial; InvalidPartial names the reason (FileNotFoundError if absent).
+    """Read and validate a partial: it must be for this job, shard, range and kernel, its
+    rows must match their checksum, and its totals add up to the shard's machines.
 
     Arrow reads the file by path, in this thread: buffers of a Python file object would
     be released by Arrow's pool threads, and one released after the interpreter began
     to exit aborts it ("terminate called without an active exception").
+
+    Parameters
+    ----------
+    path : Path
+        The partial's file.
+    job_id, shard, start, stop, kernel
+        What its metadata must say: the job id, shard number, machine range [start, stop)
+        and kernel version (``kernel.kernel_version``).
+
+    Returns
+    -------
+    Partial
+        The metadata (dict) and the rows (string, count).
+
+    Raises
+    ------
+    FileNotFoundError
+        No file at ``path``.
+    InvalidPartial
+        A file that must not be merged; the message names the reason (unreadable,
+        no metadata, another job, shard, range or kernel, rows that do not match their
+        checksum, totals that do not add up).
     """
     try:
         with pq.ParquetFile(str(path)) as parquet:
@@ -279,7 +391,11 @@ def read_partial(path: Path, *, job_id: str, shard: int, start: int, stop: int, 
 
 
 def open_partial(plan: ShardPlan, root: Path, shard: int) -> Partial:
-    """The validated partial of ``shard`` of ``plan``'s job (FileNotFoundError if absent)."""
+    """The validated partial of ``shard`` of ``plan``'s job under the data root ``root``.
+
+    Raises FileNotFoundError if it is absent, InvalidPartial (naming why) if it must not
+    be merged, SpecError for a shard outside the plan (``read_partial``).
+    """
     start, stop = plan.range(shard)
     path = partials_dir(root, plan.spec.job_id) / partial_name(shard)
     return read_partial(path, job_id=plan.spec.job_id, shard=shard, start=start, stop=stop, kernel=kernel_version(plan.space))

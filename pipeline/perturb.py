@@ -35,8 +35,27 @@ BIG = np.iinfo(np.int64).max
 def as_array(X: object, ndim: int, alphabet: int) -> np.ndarray:
     """X as an int64 array of ``ndim`` axes with symbols 0 .. alphabet - 1.
 
-    Accepts an integer array or nested lists, a digit string ("0110") or matrix text
-    ("010-101-010"). Raises CTMError naming the rule that X breaks.
+    Parameters
+    ----------
+    X : array_like or str
+        An integer (or boolean) array or nested lists, a digit string ("0110") or matrix
+        text ("010-101-010", rows of one length).
+    ndim : {1, 2}
+        The axes X must have: 1 (a string), 2 (a matrix).
+    alphabet : int
+        The table's symbols; X's values must lie in 0 .. alphabet - 1.
+
+    Returns
+    -------
+    numpy.ndarray
+        int64, of ``ndim`` axes, a new array (X is never changed).
+
+    Raises
+    ------
+    CTMError
+        Naming the rule X breaks: matrix text for a 1-D BDM, text that is not digits in
+        rows of one length, values that are not integers, the wrong number of axes, or
+        a symbol outside 0 .. alphabet - 1.
     """
     if isinstance(X, str):
         rows = X.split("-")
@@ -64,7 +83,7 @@ def as_array(X: object, ndim: int, alphabet: int) -> np.ndarray:
 class PerturbationExperiment:
     """pybdm's PerturbationExperiment on this project's BDM: the change of BDM (or block
     entropy) when elements of X take new values, each computed exactly from the counts of
-    the blocks it touches.
+    the blocks it touches (pybdm 0.1, pybdm/algorithms.py; docs/perturbation.md).
 
     Parameters
     ----------
@@ -79,7 +98,7 @@ class PerturbationExperiment:
     Raises
     ------
     CTMError
-        An unknown metric; X with symbols outside the alphabet, the wrong number of
+        A ``bdm`` that is not a ``pipeline.bdm.BDM``, an unknown metric; X with symbols outside the alphabet, the wrong number of
         axes, no block, or (``missing="error"``) a block the table never produced.
     """
 
@@ -95,18 +114,22 @@ class PerturbationExperiment:
             self.set_data(X)
 
     def __repr__(self) -> str:
+        """The metric and the BDM's table, block and strategy."""
         return f"<PerturbationExperiment(metric={self.metric}) with BDM(table={self.bdm.tab.label}, block={self.bdm.block}, strategy={self.bdm.strategy})>"
 
     @property
     def shape(self) -> tuple[int, ...]:
+        """Shape of the data (``X.shape``)."""
         return self.X.shape
 
     @property
     def size(self) -> int:
+        """Number of cells of the data (``X.size``)."""
         return self.X.size
 
     @property
     def ndim(self) -> int:
+        """Axes of the data: 1 (a string) or 2 (a matrix)."""
         return self.X.ndim
 
     # -- state ---------------------------------------------------------------------
@@ -226,13 +249,13 @@ class PerturbationExperiment:
         changes = int(change.max()) + 1 if len(change) else 0
         single = len(change) == changes and bool((change == np.arange(changes)).all())
         if not single:
-            O, N = self._grouped(change, changes, flat, value)
-        slots = O.shape[1] if not single else (1 if self._cover is not None else self.bdm.block**self.X.ndim)
+            old, new = self._grouped(change, changes, flat, value)
+        slots = old.shape[1] if not single else (1 if self._cover is not None else self.bdm.block**self.X.ndim)
         delta, se, imputed = np.zeros(changes), np.zeros(changes), 0
         step = max(1, CHUNK // slots)
         for lo in range(0, changes, step):
             hi = min(lo + step, changes)
-            part = self._single(flat[lo:hi], value[lo:hi]) if single else (O[lo:hi], N[lo:hi])
+            part = self._single(flat[lo:hi], value[lo:hi]) if single else (old[lo:hi], new[lo:hi])
             delta[lo:hi], se[lo:hi], hit = self._evaluate(*part, with_se)
             imputed += hit
         if imputed and self.metric == "bdm" and self.bdm.missing == "impute":
@@ -243,10 +266,10 @@ class PerturbationExperiment:
     def _single(self, flat: np.ndarray, value: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(changes, slots) codes before and after of the blocks one cell each touches."""
         blocks, place = self._covering(flat)
-        O = np.where(blocks >= 0, self.block_codes[np.maximum(blocks, 0)], -1)
-        N = np.where(blocks >= 0, O + (value - self.X.ravel()[flat])[:, None] * place, -1)
-        same = N == O
-        return np.where(same, -1, O), np.where(same, -1, N)
+        old = np.where(blocks >= 0, self.block_codes[np.maximum(blocks, 0)], -1)
+        new = np.where(blocks >= 0, old + (value - self.X.ravel()[flat])[:, None] * place, -1)
+        same = new == old
+        return np.where(same, -1, old), np.where(same, -1, new)
 
     def _grouped(self, change: np.ndarray, changes: int, flat: np.ndarray, value: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """As ``_single`` for changes of several cells: cells of a change in one block add up."""
@@ -269,16 +292,16 @@ class PerturbationExperiment:
         slots = max(int(count.max()) if len(count) else 0, 1)
         begin = np.concatenate([[0], np.cumsum(count)[:-1]])
         rank = np.arange(len(rows)) - begin[rows]
-        O = np.full((changes, slots), -1, dtype=np.int64)
-        N = np.full_like(O, -1)
-        O[rows, rank] = self.block_codes[bl]
-        N[rows, rank] = self.block_codes[bl] + dd
-        return O, N
+        old = np.full((changes, slots), -1, dtype=np.int64)
+        new = np.full_like(old, -1)
+        old[rows, rank] = self.block_codes[bl]
+        new[rows, rank] = self.block_codes[bl] + dd
+        return old, new
 
-    def _evaluate(self, O: np.ndarray, N: np.ndarray, with_se: bool):
+    def _evaluate(self, old: np.ndarray, new: np.ndarray, with_se: bool):
         """(deltas, SEs, changes bringing in imputed blocks) of one chunk of (changes, slots)."""
-        p, m = O.shape
-        C = np.concatenate([np.where(O >= 0, O * 2, BIG), np.where(N >= 0, N * 2 + 1, BIG)], axis=1)
+        p, m = old.shape
+        C = np.concatenate([np.where(old >= 0, old * 2, BIG), np.where(new >= 0, new * 2 + 1, BIG)], axis=1)
         C.sort(axis=1)
         flat = C.ravel()
         code = flat >> 1
@@ -352,6 +375,11 @@ class PerturbationExperiment:
         keep_changes : bool
             Keep X' as the new data, so the next change starts from it.
 
+        Returns
+        -------
+        float
+            C(X') - C(X), in bits; 0 where the new value equals the old.
+
         Raises
         ------
         CTMError
@@ -376,7 +404,14 @@ class PerturbationExperiment:
         Returns
         -------
         (changes,) float ndarray
-            C(X') - C(X) per change, 0 where the new value equals the old.
+            C(X') - C(X) per change, in bits, 0 where the new value equals the old.
+
+        Raises
+        ------
+        CTMError
+            No data yet, an index outside X, a number of values that is neither 1 nor
+            one per index, a value outside the alphabet, or -1 over more than two
+            symbols.
         """
         if self.X is None:
             raise CTMError("no data: pass X to PerturbationExperiment or call set_data(X) first")

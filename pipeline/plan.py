@@ -162,9 +162,11 @@ class ShardPlan:
         return shard * self.shard_size, (shard + 1) * self.shard_size
 
     def unit(self, shard: int) -> int:
+        """The unit of ``shard``: the shards that share its top ``unit_digits`` digits."""
         return shard // self.shards_per_unit
 
     def unit_shards(self, unit: int) -> range:
+        """The shards of ``unit``: ``shards_per_unit`` consecutive shard numbers."""
         return range(unit * self.shards_per_unit, (unit + 1) * self.shards_per_unit)
 
     def unit_range(self, unit: int) -> tuple[int, int]:
@@ -178,6 +180,8 @@ class ShardPlan:
         return unit in self.derivations or unit in self.closed
 
     def derivation(self, shard: int) -> Derivation | None:
+        """How ``shard``'s unit follows from its canonical unit by a symmetry; None when it is
+        not derived so (canonical, or closed)."""
         return self.derivations.get(self.unit(shard))
 
     def images(self, unit: int) -> tuple[int, ...]:

@@ -233,8 +233,26 @@ def plot_table(
     *,
     data_dir: str | Path | None = None,
 ) -> list[Path]:
-    """Write the figures of a table version into the folder ``out`` (made if need be);
-    return their paths. A CTMError when ``out`` is a file or cannot be written."""
+    """Write the figures of a table version (K by rank, by length, halting times; a 2-D
+    table adds its 3x3 matrices) into the folder ``out`` as PNG files.
+
+    Parameters
+    ----------
+    table, version, data_dir
+        Which table, as ``pipeline.query.open_table`` (None: the default one, latest).
+    out : str or Path
+        The folder, made if need be.
+
+    Returns
+    -------
+    list of Path
+        The figures written, ``<table>-v<k>-<figure>.png``.
+
+    Raises
+    ------
+    CTMError
+        An unknown table or version, or ``out`` a file or a folder that cannot be made.
+    """
     tab = open_table(table, version, data_dir=data_dir)
     folder = _folder(out)
     stem = f"{tab.name}-v{tab.version}"

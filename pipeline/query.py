@@ -106,22 +106,28 @@ class Table:
 
     @property
     def K(self) -> np.ndarray:
+        """K (bits) of each row: -log2 D."""
         return self.columns["K"]
 
     @property
     def D(self) -> np.ndarray:
+        """D of each row: the output's algorithmic probability, its share of the halting
+        machines (estimated, in a sampled table)."""
         return self.columns["D"]
 
     @property
     def counts(self) -> np.ndarray:
+        """Halting machines that output each row's string (exact tables)."""
         return self.columns["count"]
 
     @property
     def ranks(self) -> np.ndarray:
+        """Rank of each row: 1 + the number of rows with a larger count (or D)."""
         return self.columns["rank"]
 
     @property
     def max_length(self) -> int:
+        """Longest output length in the table (the size of ``masses`` less one)."""
         return self.masses.size - 1
 
     @cached_property
@@ -132,6 +138,7 @@ class Table:
 
     @property
     def sampled(self) -> bool:
+        """True for a table estimated by sampling (its values carry standard errors)."""
         return self.manifest.get("coverage") == "sampled"
 
     @cached_property
@@ -147,6 +154,7 @@ class Table:
 
     @property
     def label(self) -> str:
+        """The table's name and version, e.g. ``d5x2-s500 v1``, as messages show it."""
         return f"{self.name} v{self.version}"
 
     @cached_property
@@ -191,6 +199,7 @@ class Answer:
 
     @property
     def produced(self) -> bool:
+        """True when the table has a value for this input (no NA reason)."""
         return self.reason is None
 
     @property
@@ -200,18 +209,22 @@ class Answer:
 
     @property
     def K(self) -> float | None:
+        """K (bits), or None when the input has none."""
         return self.values.get("K")
 
     @property
     def D(self) -> float | None:
+        """D (algorithmic probability), or None when the input has none."""
         return self.values.get("D")
 
     @property
     def count(self) -> int | None:
+        """Halting machines that output the input's string, or None when it has none."""
         return self.values.get("count")
 
     @property
     def rank(self) -> int | None:
+        """The string's rank in its table, or None when it has none."""
         return self.values.get("rank")
 
     def record(self) -> dict:
@@ -319,6 +332,7 @@ def _locate(name: str, version: int | None, roots: list[Path]) -> Path:
 
 
 def check_alphabet(alphabet: object) -> None:
+    """Raise CTMError unless ``alphabet`` is None or an integer from 2 to 10."""
     if alphabet is not None and (isinstance(alphabet, bool) or not isinstance(alphabet, int) or not 2 <= alphabet <= 10):
         raise CTMError(f"alphabet should be an integer from 2 to 10, got {alphabet!r}")
 
@@ -332,10 +346,36 @@ def open_table(
     ndim: int = 1,
 ) -> Table:
     """Load a table version (None = latest; table None = the default for ``alphabet``, 2 if
-    None, of strings or, with ``ndim=2``, of matrices).
+    None, of strings or, with ``ndim=2``, of matrices); cached, one object per version.
 
-    ``alphabet``, when given with a table name, must match the table's symbols. With no
-    table for ``alphabet`` the CTMError is a NoTable.
+    Parameters
+    ----------
+    table : str, optional
+        Table name, e.g. ``d5x2-s500``, ``d4x2-2d-s2000`` or ``d4x4-s2000-sampled``; None
+        for the default table of ``alphabet`` and ``ndim``.
+    version : int, optional
+        Version number (1, 2, ...); None for the latest.
+    alphabet : int, optional
+        Symbols, 2 to 10; with a table name it must match the table's symbols.
+    data_dir : str or Path, optional
+        Data root looked in before the shipped tables (default: CTM_DATA_DIR or ./data);
+        the first root holding the table wins.
+    ndim : {1, 2}
+        1 for a table of strings, 2 for one of matrices (used when ``table`` is None).
+
+    Returns
+    -------
+    Table
+        The version's rows (strings; K in bits, D, count, rank) and its manifest.
+
+    Raises
+    ------
+    NoTable
+        No table exists for ``alphabet`` (or for matrices): a CTMError.
+    CTMError
+        An alphabet outside 2 to 10, a version that is not a positive integer, a table
+        name of the wrong form, an alphabet that is not the named table's, or an unknown
+        table or version (the message lists those found).
     """
     alphabet, version = _integer(alphabet), _integer(version)
     check_alphabet(alphabet)
@@ -357,7 +397,25 @@ def open_or_na(
     table: str | None, version: int | None, alphabet: int | None, data_dir: str | Path | None, ndim: int = 1
 ) -> tuple[Table | None, NA | None]:
     """open_table, or the NA every input gets when its alphabet has no table yet
-    (acss's default alphabet 9, say); any other problem is still a CTMError."""
+    (acss's default alphabet 9, say); any other problem is still a CTMError.
+
+    Parameters
+    ----------
+    table, version, alphabet, data_dir, ndim
+        As ``open_table``.
+
+    Returns
+    -------
+    tab : Table or None
+        The table; None when there is none for the alphabet.
+    no_table : NA or None
+        The "no table" NA, saying which alphabets have tables; None with a table.
+
+    Raises
+    ------
+    CTMError
+        As ``open_table``, except NoTable.
+    """
     try:
         return open_table(table, version, alphabet=alphabet, data_dir=data_dir, ndim=ndim), None
     except NoTable as exc:
@@ -456,7 +514,29 @@ def _matrix_na(tab: Table, text: str) -> str | NA:
 def find(tab: Table | None, entry: Item, no_table: NA | None = None, ndim: int = 1) -> tuple[str | None, int | None, NA | None]:
     """(normalised text, row, NA) of one input (a string, or with ``ndim=2`` a matrix):
     its row by its normalised form, or in a sampled table by its pattern; no row and the
-    NA that says why when it has no value (never produced, unreliable, ...)."""
+    NA that says why when it has no value (never produced, unreliable, ...).
+
+    Parameters
+    ----------
+    tab : Table or None
+        The table; None when its alphabet has none (then ``no_table`` is the NA).
+    entry : Item
+        The input, with its text or the NA it already has (missing, unreadable, ...).
+    no_table : NA, optional
+        The NA every input gets when ``tab`` is None (``open_or_na``).
+    ndim : {1, 2}
+        1 for a string, 2 for a matrix as rows joined by ``-``.
+
+    Returns
+    -------
+    normalised : str or None
+        The input in the table's symbols, normalised; None when it cannot be read.
+    row : int or None
+        Its row in ``tab``; None with an NA.
+    na : NA or None
+        Why it has no value (wrong table dimension, symbols, empty, too long, never
+        produced, unreliable); None with a row. Never raises for a bad input.
+    """
     if not entry.ok or tab is None:
         return None, None, entry.na or no_table
     if ndim != tab.dims:
@@ -485,7 +565,19 @@ def find(tab: Table | None, entry: Item, no_table: NA | None = None, ndim: int =
 
 def answer(tab: Table | None, entry: Item, no_table: NA | None = None, ndim: int = 1) -> Answer:
     """Look one input (a string, or with ``ndim=2`` a matrix) up by its normalised form, or
-    in a sampled table by its pattern; an NA answer when it cannot be (``find``)."""
+    in a sampled table by its pattern; an NA answer when it cannot be (``find``).
+
+    Parameters
+    ----------
+    tab, entry, no_table, ndim
+        As ``find``.
+
+    Returns
+    -------
+    Answer
+        The row's values (K in bits, D, count, rank, ...), or the NA with count 0 for a
+        string no machine outputs (or an empty one) and None values otherwise.
+    """
     where = (tab.name, tab.version) if tab is not None else (None, None)
     source = tab.source if tab is not None else None
     normalized, row, na = find(tab, entry, no_table, ndim)
@@ -514,9 +606,34 @@ def lookup(
     further columns of the table (a sampled table's size, hits, D_se and K_se); an NA
     answer (``reason``) for an input it cannot answer.
 
-    ``alphabet`` None means the named table's own symbols, or 2 without a table name; an
-    alphabet with no table gives every input the NA "no table". ``ndim=2`` reads the
-    inputs as matrices and uses a 2-D table (None: 2 for one 2-D numpy array, else 1).
+    Parameters
+    ----------
+    strings : str, sequence of str or None, pandas Series or numpy array
+        The inputs: one string, or many (None or NaN: a missing value); with ``ndim=2``
+        matrices, as rows joined by ``-`` (``010-101-010``) or 2-D integer arrays.
+    table, version, data_dir
+        As ``open_table``.
+    alphabet : int, optional
+        None means the named table's own symbols, or 2 without a table name; an alphabet
+        with no table gives every input the NA "no table".
+    errors : {"warn", "raise", "ignore"}
+        What to do with inputs that get an NA: warn once (NAWarning), raise CTMError at
+        the first, or neither.
+    ndim : {1, 2}, optional
+        2 reads the inputs as matrices and uses a 2-D table; None: 2 for one 2-D numpy
+        array, else 1.
+
+    Returns
+    -------
+    list of Answer
+        One per input, in input order: its values (K in bits, D, count, rank, ...) or
+        the NA that says why it has none.
+
+    Raises
+    ------
+    CTMError
+        A bad argument (errors, alphabet, table, version), or with ``errors="raise"`` the
+        first input with an NA.
     """
     check_errors(errors)
     ndim = auto_ndim(strings, ndim)
@@ -606,21 +723,44 @@ def acss(
     errors: str = "warn",
     ndim: int | None = None,
 ) -> pd.DataFrame:
-    """K and D of each input, like acss::acss, as a DataFrame with a row per input.
-
-    Columns K, D (NaN where acss gives NA), count (0 for a string no machine outputs),
-    rank, any further columns of the table (a sampled table's size, hits, D_se, K_se),
-    and ``reason`` (None where there are values). ``alphabet`` None means the named
-    table's own, or 2 (acss's own default is 9). ``ndim=2`` scores matrices.
-
-    Several alphabets (``alphabet=[2, 4]``, acss's ``alphabet = c(2, 4)``) give acss's
-    columns K.2, K.4, D.2, D.4, then ``reason.2``, ``reason.4``: NaN where a string has
-    more symbols than that alphabet (or its table has no value).
+    """K and D of each input, like acss::acss (Gauvrit et al., 2016, the acss R package),
+    as a DataFrame with a row per input.
 
     Rows are in input order, duplicates kept. The index is a pandas Series' own index
     when ``strings`` is one (with the strings in a ``string`` column), so
     ``df["K"] = acss(df["resp"])["K"]`` fills a column; else the input strings, as R's
-    acss names its rows. Raises CTMError for a bad argument (alphabet, table, errors).
+    acss names its rows.
+
+    Parameters
+    ----------
+    strings : str, sequence of str or None, pandas Series or numpy array
+        The inputs (None or NaN: a missing value); with ``ndim=2`` matrices, as rows
+        joined by ``-`` or 2-D integer arrays.
+    alphabet : int or list of int, optional
+        Symbols of the table, 2 to 10. None means the named table's own, or 2 (acss's own
+        default is 9). Several (``alphabet=[2, 4]``, acss's ``alphabet = c(2, 4)``) give
+        acss's columns K.2, K.4, D.2, D.4, then ``reason.2``, ``reason.4``: NaN where a
+        string has more symbols than that alphabet (or its table has no value).
+    table, version, data_dir
+        As ``open_table``; several alphabets take their default tables.
+    errors : {"warn", "raise", "ignore"}
+        What to do with inputs that get an NA (with several alphabets: those no alphabet
+        answers): warn once, raise CTMError at the first, or neither.
+    ndim : {1, 2}, optional
+        2 scores matrices with a 2-D table; None: 2 for one 2-D numpy array, else 1.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns K (bits), D (NaN where acss gives NA), count (0 for a string no machine
+        outputs), rank, any further columns of the table (a sampled table's size, hits,
+        D_se, K_se), and ``reason`` (None where there are values).
+
+    Raises
+    ------
+    CTMError
+        A bad argument (alphabet, table, version, errors; a table with several
+        alphabets), or with ``errors="raise"`` the first input with an NA.
     """
     check_errors(errors)
     ndim = auto_ndim(strings, ndim)

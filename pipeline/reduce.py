@@ -229,7 +229,33 @@ def reduce_exact(
     A gap (missing or invalid partial) is an error unless ``allow_partial``. When the
     root's latest version of the table is the same table, nothing is published (unless
     ``force``) and that version is returned with ``published`` False. Any job's reduce
-    is ``pipeline.flow.reduce_job``.
+    is ``pipeline.flow.reduce_job``, whose parameters these are.
+
+    Parameters
+    ----------
+    spec : JobSpec
+        An exact job (mode ``exact``).
+    root : Path
+        The data root holding ``partials/<job_id>/``; the table goes to ``root/tables/``.
+    allow_partial : bool
+        Publish a table of the shards present (coverage ``partial``) instead of refusing
+        a gap; invalid partials are then left out and listed in the result.
+    progress : bool
+        Show a progress bar over the units.
+    force : bool
+        Publish a new version even when the latest one holds the same table.
+
+    Returns
+    -------
+    Reduced
+        The table version and the partials left out as invalid (shard -> why).
+
+    Raises
+    ------
+    CTMError
+        A gap without ``allow_partial`` (how many shards, the first, what to run),
+        invalid partials without it (how many, one of them and why), or no valid
+        partial at all.
     """
     plan = ShardPlan(spec)
     merge = _Merge(plan, root)

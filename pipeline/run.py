@@ -54,7 +54,28 @@ class Survey:
 
 
 def survey(plan: ShardPlan | BatchPlan, root: Path, shards: range | None = None) -> Survey:
-    """Sort the shards (default all) into done, derived, missing and invalid."""
+    """Sort the shards (default all) into done, derived, missing and invalid.
+
+    Parameters
+    ----------
+    plan : ShardPlan or BatchPlan
+        The job's plan.
+    root : Path
+        The data root holding ``partials/<job_id>/``.
+    shards : range, optional
+        The shards to sort; None for all of the plan's.
+
+    Returns
+    -------
+    Survey
+        Each shard in one list: derived (by symmetry, never counted), done (a valid
+        partial), missing, or invalid (with why its partial fails validation).
+
+    Raises
+    ------
+    SpecError
+        A shard outside the plan.
+    """
     out, present = Survey(), present_shards(root, plan.spec.job_id)
     opener = flow_of(plan.spec).open
     for shard in range(plan.shards) if shards is None else shards:
@@ -105,7 +126,26 @@ def submit_tasks(
     """Submit the tasks that count ``pending``: per group, one walk that also writes, or
     parts and a write that adds them up. Heaviest counts get the highest priority.
 
-    Returns (part future -> group, write future -> group).
+    Parameters
+    ----------
+    plan : ShardPlan or BatchPlan
+        The job's plan, which groups the shards and cuts the tasks.
+    client : distributed.Client
+        The cluster to submit to.
+    data_root : Path
+        The data root the partials go under.
+    tag : str
+        A short tag of the data root in the tasks' keys (``task_key``), so two roots'
+        runs of one job do not share keys.
+    pending : list of int
+        The shards to count.
+
+    Returns
+    -------
+    parts : dict
+        Part future -> its group of shards (empty for one-walk groups).
+    writes : dict
+        Write future (a ``ShardDone`` or ``BatchDone``) -> its group of shards.
     """
     spec, counts = plan.spec, []
     flow = flow_of(spec)
@@ -197,9 +237,42 @@ def run_with_client(
 ) -> RunReport:
     """Count the pending shards of ``shards`` (default all) on ``client``'s cluster.
 
-    With no worker in the cluster it says so after ``grace`` s and gives up after
-    ``timeout`` s (None: waits); losing the scheduler ends the run. Either is a one-line
-    CTMError; the partials written so far are kept, so a rerun counts only the rest.
+    Pending shards are those with no valid partial (missing or invalid) that no symmetry
+    derives; each task writes its shards' partials itself, so a rerun counts only the
+    rest. A task that raises is reported with its shards (``RunReport.failed``), never
+    raised here.
+
+    Parameters
+    ----------
+    spec : JobSpec
+        The job: exact (shards are machine ranges) or sampled (shards are batches).
+    client : distributed.Client
+        The cluster to count on; its workers must see ``data_root`` at the same path.
+    data_root : Path
+        The data root; partials go under ``data_root/partials/<job_id>/``.
+    shards : range, optional
+        The shards to count; None for all of the plan's (``spec.batches`` batches for a
+        sampled job).
+    progress : bool
+        Show a progress bar over the tasks.
+    timeout : float, optional
+        Seconds with no worker in the cluster before giving up; None waits.
+    grace : float
+        Seconds with no worker before saying so (once).
+
+    Returns
+    -------
+    RunReport
+        The shards computed, skipped (already valid), derived, invalid before the run
+        and failed (with the error), the kernel's and the wall seconds, and the threads.
+
+    Raises
+    ------
+    CTMError
+        No worker for ``timeout`` s, or the scheduler lost: one line that says how many
+        shards were counted and kept, and what to do.
+    SpecError
+        A shard outside the plan.
     """
     plan = plan_of(spec)
     requested = range(plan.shards) if shards is None else shards
@@ -256,7 +329,35 @@ def run(
     shards: range | None = None,
     progress: bool = True,
 ) -> RunReport:
-    """Count the job's pending shards on a new LocalCluster of ``workers`` one-thread workers."""
+    """Count the job's pending shards on a new LocalCluster of ``workers`` one-thread
+    workers, closed at the end (``run_with_client`` on a cluster of its own).
+
+    Parameters
+    ----------
+    spec : JobSpec
+        The job to count.
+    data_root : Path
+        The data root; partials go under ``data_root/partials/<job_id>/``.
+    workers : int, optional
+        Worker count; None for the machine's CPUs.
+    processes : bool
+        Workers in processes of their own instead of threads of this one (the kernel
+        releases the GIL, so threads count in parallel).
+    shards : range, optional
+        The shards to count; None for all of the plan's.
+    progress : bool
+        Show a progress bar over the tasks.
+
+    Returns
+    -------
+    RunReport
+        As ``run_with_client``.
+
+    Raises
+    ------
+    CTMError, SpecError
+        As ``run_with_client``.
+    """
     with LocalCluster(
         n_workers=workers or os.cpu_count() or 1,
         threads_per_worker=1,
@@ -283,7 +384,24 @@ async def _speaks_dask(address: str, connection_args: dict) -> None:
 def probe(address: str, timeout: float = CONNECT_TIMEOUT, security=None) -> None:
     """Raise a one-line CTMError unless a Dask scheduler answers at ``address`` within
     ``timeout`` s. Dask's own connect bounds the TCP connection but not the handshake
-    after it, so a port that accepts and then stays silent (the dashboard's) would hang."""
+    after it, so a port that accepts and then stays silent (the dashboard's) would hang.
+
+    Parameters
+    ----------
+    address : str
+        The scheduler, e.g. ``tcp://10.0.0.5:8786`` or ``tls://...``.
+    timeout : float
+        Seconds to wait for the connection and for the handshake each.
+    security : distributed.security.Security, optional
+        The TLS files, needed for a tls:// address.
+
+    Raises
+    ------
+    CTMError
+        An address that is not a Dask address, a tls:// address without TLS files, or
+        no scheduler answering, with the likely cause (nothing listening, a port that
+        is not a scheduler's, a failed TLS handshake).
+    """
     import asyncio
 
     from distributed.comm import parse_address
@@ -318,9 +436,27 @@ def probe(address: str, timeout: float = CONNECT_TIMEOUT, security=None) -> None
 def connect(address: str, timeout: float = CONNECT_TIMEOUT, security=None) -> Client:
     """A client of the scheduler at ``address``, or a one-line CTMError within ``timeout`` s.
 
-    ``security`` (a ``distributed.security.Security``) for tls:// addresses. A lost
-    scheduler cancels the client's futures at once, and the client gives up reconnecting
-    after ``timeout`` s.
+    A lost scheduler cancels the client's futures at once, and the client gives up
+    reconnecting after ``timeout`` s.
+
+    Parameters
+    ----------
+    address : str
+        The scheduler, e.g. ``tcp://10.0.0.5:8786`` or ``tls://...``.
+    timeout : float
+        Seconds to wait for the scheduler (``probe``), and to reconnect later.
+    security : distributed.security.Security, optional
+        The TLS files, for tls:// addresses.
+
+    Returns
+    -------
+    distributed.Client
+        The connected client.
+
+    Raises
+    ------
+    CTMError
+        As ``probe``, or a scheduler that answered but refused the client.
     """
     probe(address, timeout, security)
     try:

@@ -75,6 +75,7 @@ class KernelSettings:
     """1-D: list the classes that halt after this many steps (machine, steps, output); None: none."""
 
     def __post_init__(self) -> None:
+        """Check every setting, raising SettingsError naming it and its rule."""
         proofs = self.proofs
         if proofs is not None:
             if isinstance(proofs, str) or not all(isinstance(p, str) for p in _iterable(proofs, "proofs")):

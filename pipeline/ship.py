@@ -30,7 +30,32 @@ def kept_rows(rows: pa.Table, dims: int, max_length: int) -> pa.Table:
 
 def ship(info: TableInfo, to_root: Path, max_length: int | None) -> TableInfo:
     """Publish ``info``'s rows (those up to ``max_length``, or all) as the next version of
-    its table in ``to_root``."""
+    its table in ``to_root``.
+
+    D and K stay those of the source (over every machine); the manifest's ``subset``
+    records the source version, its row checksum and the rows kept. Files beside the
+    table (a no-cutoff table's late halts) travel with it, whole.
+
+    Parameters
+    ----------
+    info : TableInfo
+        The source version (``tables.list_tables``).
+    to_root : Path
+        The data root to publish into, e.g. the package's shipped tables.
+    max_length : int, optional
+        Keep outputs of at most this many symbols (2-D: rows and columns each); None
+        keeps every row.
+
+    Returns
+    -------
+    TableInfo
+        The version published.
+
+    Raises
+    ------
+    CTMError
+        A max_length that is not a positive integer.
+    """
     if max_length is not None and (isinstance(max_length, bool) or not isinstance(max_length, int) or max_length < 1):
         raise CTMError(f"max_length should be a positive integer, got {max_length!r}")
     rows = load_table(info.path.parents[2], info.table, info.version)

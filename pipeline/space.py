@@ -69,6 +69,7 @@ class Entry(NamedTuple):
 
     @property
     def halts(self) -> bool:
+        """True for a halting entry (move 0)."""
         return self.move == 0
 
 
@@ -87,6 +88,7 @@ class Space:
     """1 for a tape (moves L, R), 2 for a grid (moves L, R, U, D)."""
 
     def __post_init__(self) -> None:
+        """Check every field, raising SpaceError naming it and its rule."""
         for name in ("states", "symbols", "max_steps", "dims"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int):
@@ -128,6 +130,7 @@ class Space:
 
     @property
     def label(self) -> str:
+        """The space for messages, e.g. ``(5,2) S=500`` or ``(4,2) 2-D S=2000``."""
         grid = " 2-D" if self.dims == 2 else ""
         return f"({self.states},{self.symbols}){grid} S={self.max_steps}"
 

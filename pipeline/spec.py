@@ -102,6 +102,7 @@ class JobSpec:
     machine for each string a 500-step table lacks. Part of the job id when set."""
 
     def __post_init__(self) -> None:
+        """Check every field, raising SpecError naming it and its rule."""
         for name in ("states", "symbols", "max_steps", "parts", "dims", "sample_depth", "draws", "batches"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int):
@@ -203,6 +204,7 @@ class JobSpec:
 
     @property
     def sampled(self) -> bool:
+        """True for a sampled job (mode ``sample``)."""
         return self.mode == "sample"
 
     @property
@@ -212,6 +214,7 @@ class JobSpec:
 
     @property
     def space(self) -> Space:
+        """The job's space of machines (states, symbols, max_steps, dims)."""
         return Space(self.states, self.symbols, self.max_steps, self.dims)
 
     @property
@@ -250,6 +253,7 @@ class JobSpec:
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
     def as_dict(self) -> dict:
+        """The spec's fields as a dict, as the manifest stores it."""
         return asdict(self)
 
 

@@ -127,6 +127,7 @@ def row_checksum(strings: pa.Array | pa.ChunkedArray, counts: pa.Array | pa.Chun
 
 
 def file_sha256(path: Path) -> str:
+    """Hex SHA-256 of the file at ``path``, read in 1 MiB blocks."""
     digest = hashlib.sha256()
     with open(path, "rb") as fh:
         for block in iter(lambda: fh.read(1 << 20), b""):
@@ -148,6 +149,7 @@ class TableInfo:
 
     @property
     def coverage(self) -> str:
+        """The manifest's coverage (``full``, ``partial`` or ``sampled``), ``?`` where it has none."""
         return self.manifest.get("coverage", "?")
 
     @property
@@ -166,7 +168,11 @@ def versions(root: Path, table: str) -> list[int]:
 
 
 def table_path(root: Path, table: str, version: int | None = None) -> Path:
-    """Folder of ``table`` version ``version`` (None: the latest) in ``root``."""
+    """Folder of ``table`` version ``version`` (None: the latest) in ``root``.
+
+    Raises CTMError for an unknown table (listing the root's tables) or version (listing
+    the table's versions).
+    """
     found = versions(root, table)
     if not found:
         names = sorted({info.table for info in list_tables(root)})
@@ -209,8 +215,31 @@ def publish(root: Path, table: str, rows: pa.Table, manifest: dict, extra: dict[
 
     The manifest gains version, parent, files, row_checksum and table; an existing
     version is never overwritten (a race for the same number moves on to the next).
-    ``extra`` maps file names (``*.parquet``) to tables written beside it, e.g. a
-    no-cutoff table's ``late_halts.parquet``; their checksums join ``files``.
+
+    Parameters
+    ----------
+    root : Path
+        The data root; the version goes to ``root/tables/<table>/v<k>/``.
+    table : str
+        The table's name, e.g. ``d5x2-s500``.
+    rows : pyarrow.Table
+        The table's rows, with a ``string`` column and ``count`` (exact) or ``hits``
+        (sampled), over which ``row_checksum`` is taken.
+    manifest : dict
+        What the table is (job, coverage, totals, ...), written as manifest.json.
+    extra : dict of str to pyarrow.Table, optional
+        File names (``*.parquet``) -> tables written beside it, e.g. a no-cutoff table's
+        ``late_halts.parquet``; their checksums join ``files``.
+
+    Returns
+    -------
+    TableInfo
+        The version written, with its full manifest.
+
+    Raises
+    ------
+    OSError
+        The version cannot be written (its temporary folder is removed).
     """
     extra = dict(extra or {})
     folder = Path(root) / "tables" / table

@@ -140,12 +140,12 @@ def r_bdm(string: str, blocksize: int, delta: int, K, base: int) -> float:
     """acss 0.3's R/bdm.R, transcribed: start <- seq(1, l - (blocksize - 1), by = delta);
     stop <- start + blocksize - 1; a last block start[last] + delta .. l when stop[last] != l;
     then sum over table(substrings) of log(count, base = alphabet) + acss(block)."""
-    l = len(string)
-    start = list(range(1, l - (blocksize - 1) + 1, delta))
+    length = len(string)
+    start = list(range(1, length - (blocksize - 1) + 1, delta))
     stop = [s + blocksize - 1 for s in start]
-    if stop[-1] != l:
+    if stop[-1] != length:
         start.append(start[-1] + delta)
-        stop.append(l)
+        stop.append(length)
     counts = Counter(string[a - 1 : b] for a, b in zip(start, stop))
     return sum(math.log(n, base) + K(block) for block, n in counts.items())
 

@@ -88,6 +88,7 @@ def stream(strings: tuple[str, ...], source):
 
 
 def line(label: str, width: int, text: str) -> str:
+    """One output line: ``label`` padded to ``width``, two spaces, then ``text``."""
     return f"{label:<{width}}  {text}"
 
 

@@ -57,38 +57,54 @@ def allowed_hosts(host: str, extra: tuple[str, ...] = ()) -> list[str]:
 
 
 class TableChoice(BaseModel):
+    """Which table answers: name, version and alphabet, each null for its default."""
+
     table: str | None = Field(None, description="Table name, e.g. d5x2-s500; null for the alphabet's default.")
     version: int | None = Field(None, ge=1, description="Table version; null for the latest.")
     alphabet: int | None = Field(None, ge=2, le=10, description="Symbols of the table; null: the table's own, or 2.")
 
 
 class Batch(TableChoice):
+    """A table choice and a batch of inputs."""
+
     strings: list[str | None] = Field(..., description="Inputs, at most 100,000, each at most 10,000 symbols; null is a missing value.")
 
 
 class LookupBody(Batch):
+    """The body of a lookup: the inputs, and whether they are strings or matrices."""
+
     ndim: Literal[1, 2] = Field(1, description="1: strings; 2: matrices as rows joined by '-' (010-101-010).")
 
 
 class LocalBody(Batch):
+    """The body of local complexity: the inputs and the window length."""
+
     span: int = Field(5, description="Window length, as acss::local_complexity.")
 
 
 class PriorBody(Batch):
+    """The body of prob_random: the inputs and the prior P(random)."""
+
     prior: float = Field(0.5, description="P(random), as acss::prob_random.")
 
 
 class EntropyBody(BaseModel):
+    """The body of the entropy endpoints: the inputs alone (no table)."""
+
     strings: list[str | None]
 
 
 class AcssBdmBody(Batch):
+    """The body of acss's bdm: alphabet, blocksize and delta as acss::bdm."""
+
     alphabet: int | None = Field(9, ge=2, le=10, description="acss's default is 9.")
     blocksize: int = 10
     delta: int | None = None
 
 
 class BdmBody(Batch):
+    """The body of BDM: the inputs and the BDM's block, partition and missing-block rule."""
+
     block: int | None = Field(None, description="Block length (side in 2-D); null: 12 for strings, 4 for matrices.")
     strategy: Literal["ignore", "recursive", "correlated"] = "ignore"
     shift: int = 1
@@ -98,12 +114,16 @@ class BdmBody(Batch):
 
 
 class ScoreBody(Batch):
+    """The body of a score: the inputs, their alphabet and the BDM block for long ones."""
+
     alphabet: int | None = Field(None, ge=2, le=10, description="null: the distinct symbols of all the inputs (at least 2).")
     block: int | None = Field(None, description="BDM block for inputs longer than any output; null: 12, or the table's longest output.")
     strategy: Literal["ignore", "recursive", "correlated"] = "ignore"
 
 
 class MatrixBody(BaseModel):
+    """The body of a matrix's perturbation map: one matrix, its table and BDM."""
+
     matrix: str = Field(..., description="Rows of one length joined by '-', at most 24x24, e.g. 010-101-010.")
     table: str | None = None
     version: int | None = Field(None, ge=1)
@@ -123,6 +143,7 @@ class BodyLimit:
         self.app = app
 
     async def __call__(self, scope, receive, send):
+        """Pass the request on, or answer 413 once its body is past its limit."""
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
         upload = scope["path"].startswith("/api/upload")
