@@ -8,7 +8,7 @@ For each sampled space it reports, in one run:
 - the standard error of K for length-10 patterns reached per core-hour: the kernel's
   from the spread of its batches (median over patterns hit at least 20 times), the plain
   sampler's from its draw rate (a pattern of mass M is hit Binomial(N, M * H) times, so
-  se(K) = 1 / (ln 2 sqrt(N M H))), and acss's from its sample size (CTM.md);
+  se(K) = 1 / (ln 2 sqrt(N M H))), and acss's from its sample size (docs/ctm.md);
 - the plain draws per core-second that would match the kernel's standard error.
 
     python benchmarks/bench_sampling.py                # every space, 20 s each
@@ -39,7 +39,7 @@ SPACES = {
     "4x6": (Space(4, 6, 2000), 3, 70, 0.97 * 1.8e11),
     "4x9": (Space(4, 9, 4000), 2, 250, 0.97 * 2e11),
 }
-"""acss's halting draws: CTM.md gives (4,4)'s; the others are its draws times (4,4)'s share."""
+"""acss's halting draws: docs/ctm.md gives (4,4)'s; the others are its draws times (4,4)'s share."""
 
 
 def plain_rate(space: Space, seconds: float, binary: Path) -> tuple[float, float]:

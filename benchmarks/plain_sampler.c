@@ -2,7 +2,7 @@
  * project's sampling kernel is measured against (benchmarks/bench_sampling.py).
  *
  * One machine at a time, as the 2014 tables were sampled: draw every entry of the
- * transition table uniformly from the m(2n+1) choices (CTM.md numbering), run the
+ * transition table uniformly from the m(2n+1) choices (docs/ctm.md numbering), run the
  * machine on a blank tape for at most S steps, and stop early on the two cheap checks of
  * the reference simulator's random sampler: an *escapee* (more than n consecutive steps
  * onto new cells at the tape's edge) and a *cycle of order two* (two entries that undo

@@ -1,7 +1,7 @@
 """Plain brute-force simulator: every machine run on its own, the oracle the kernel is tested against.
 
 It imports nothing from the kernel or from ``pipeline.space``: it decodes the numbering of
-../shared/CTM.md itself, so a numbering bug elsewhere shows up as a mismatch. A chunk of
+docs/ctm.md itself, so a numbering bug elsewhere shows up as a mismatch. A chunk of
 machines runs in lockstep with numpy (its own tape for every machine), with no sharing of
 work between machines; ``simulate_one`` is the same semantics in pure Python, and
 ``brute_count_one_by_one`` uses it to check the lockstep version.

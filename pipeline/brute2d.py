@@ -2,7 +2,7 @@
 the 2-D kernel is tested against.
 
 It imports nothing from the kernels, ``pipeline.space`` or ``pipeline.grid``: it decodes
-the 2-D numbering of ../shared/CTM.md ("Two-dimensional machines") itself. A chunk of
+the 2-D numbering of docs/ctm.md ("Two-dimensional machines") itself. A chunk of
 machines runs in lockstep with numpy, each on its own grid; ``simulate_one_2d`` is the
 same semantics in pure Python, and the tests check the two against each other.
 

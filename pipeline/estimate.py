@@ -1,5 +1,5 @@
 """The estimator of a sampled table: batches of pattern masses -> D and K with standard
-errors (../shared/CTM.md, "Sampled tables").
+errors (docs/ctm.md, "Sampled tables").
 
 Batch b gives, per pattern P, the mass Y_b(P) of the space whose output falls in P
 (blank symbol 0) and the halting mass Y_b(H). Each is an unbiased stratified estimate:
@@ -33,11 +33,10 @@ from pipeline.kernel import kernel_version
 from pipeline.partials import InvalidPartial, partial_name, partials_dir, present_shards
 from pipeline.patterns import sizes
 from pipeline.reduced import Reduced
+from pipeline.reliable import MAX_K_SE
 from pipeline.spec import JobSpec
 from pipeline.tables import TableInfo, list_tables, load_table, made_with, publish, shipped_root
 
-MIN_HITS = 5
-"""Queries answer a pattern seen fewer times NA, as acss drops them (CTM.md)."""
 
 SUMS = ("hits", "sum_mass", "sum_mass2", "sum_mass_h")
 """Per-pattern sums a version keeps so that later batches add to it."""
@@ -323,7 +322,7 @@ def sampled_manifest(spec: JobSpec, gathered: _Batches, rows: pa.Table, max_leng
             "strata": STRATA,
             "allocation": "equal per stratum node (see strata)",
             "estimator": ESTIMATOR,
-            "min_hits": MIN_HITS,
+            "answered_when": f"K_se <= {MAX_K_SE} bits (pipeline.reliable; docs/sampled-tables.md)",
             "max_length": max_length,
             "based_on": None if base is None else {"table": base.table, "version": base.version, "source": base.source},
             "sums": {**t, "halting_times": gathered.halting_times},

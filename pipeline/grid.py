@@ -1,7 +1,7 @@
 """Matrices as 2-D machines output them: text form, shape, and the grid's symmetries.
 
 A matrix's text form joins its rows, top row first, with '-': "010-111" is the 2x3
-matrix with rows 010 and 111 (CTM.md, "Two-dimensional machines"). The 8 symmetries of
+matrix with rows 010 and 111 (docs/ctm.md, "Two-dimensional machines"). The 8 symmetries of
 the grid (rotations and reflections, ``SYMMETRIES``) turn a machine's every move and so
 its output; over a full space D is the same for every matrix of an orbit under them and
 under renaming symbols.
@@ -19,7 +19,7 @@ from functools import lru_cache
 IDENTITY = 0
 
 DIRECTIONS = ((1, 0), (-1, 0), (0, 1), (0, -1))
-"""Direction codes 0..3 of the numbering: Right (x+1), Left, Up (y+1), Down (CTM.md)."""
+"""Direction codes 0..3 of the numbering: Right (x+1), Left, Up (y+1), Down (docs/ctm.md)."""
 
 SYMMETRIES = (
     (1, 0, 0, 1),      # identity
@@ -109,6 +109,6 @@ def orbit(text: str) -> set[str]:
 
 
 def swap_symbols(text: str, a: int, b: int) -> str:
-    """The matrix with symbols a and b exchanged (the blank-symbol sum of CTM.md)."""
+    """The matrix with symbols a and b exchanged (the blank-symbol sum of docs/ctm.md)."""
     table = str.maketrans({str(a): str(b), str(b): str(a)})
     return text.translate(table)

@@ -1,4 +1,4 @@
-"""Patterns: the strings (or matrices) a full space gives the same D (../shared/CTM.md).
+"""Patterns: the strings (or matrices) a full space gives the same D (docs/ctm.md).
 
 Over a full space, D is the same for every string that differs from another by a
 renaming of symbols or by reversal (1-D), and for every matrix that differs by a

@@ -104,7 +104,7 @@ def canonical_unit(space: Space, unit: int, digits: int) -> tuple[int, int]:
     counts together in one walk (``kernel.count_shared_top``). Renaming is greedy in that
     order: each new non-zero state gets the smallest state not yet used (a digit grows
     with its goto). A move digit is m + (k*goto + direction)*m + write with k directions
-    (CTM.md numbering; tests check it against Space.decode_digit).
+    (docs/ctm.md numbering; tests check it against Space.decode_digit).
     """
     b, m, k, best = space.base, space.symbols, space.directions, None
     for g, perm in enumerate(symmetries(space.dims)):

@@ -4,7 +4,7 @@ Counted shards are read unit by unit; a derived unit adds the counts of its cano
 unit (strings reversed when mirrored, matrices turned) and a closed unit what its entry
 (0, 0) says. Sums
 run in pyarrow per weight class, in bounded batches; the final rows are exact Python ints. A full table then applies the rules of
-CTM.md (blank-symbol sum, D = count/(m*H)); a partial one keeps blank-0 counts as they are.
+docs/ctm.md (blank-symbol sum, D = count/(m*H)); a partial one keeps blank-0 counts as they are.
 """
 
 from __future__ import annotations

@@ -1,10 +1,10 @@
 """The machine space (n states, m symbols, step limit S, 1-D or 2-D) and its numbering.
 
 Machine number N is read as n*m base-b digits, b = m(2n+1) for a 1-D tape and
-b = m(4n+1) for a 2-D grid (CTM.md, "Two-dimensional machines"). The least significant digit
+b = m(4n+1) for a 2-D grid (docs/ctm.md, "Two-dimensional machines"). The least significant digit
 is entry (n-1, 0), then (n-1, 1) ... (n-1, m-1), then (n-2, 0) ..., and the most
 significant is entry (0, m-1), exactly as the reference simulator TMsimulator numbers
-machines (see ../shared/CTM.md).
+machines (see docs/ctm.md).
 
 Machine text (busy-beaver style): one group per state, groups joined by '_', each group
 the state's m entries in symbol order. An entry is three characters:
@@ -40,7 +40,7 @@ BUSY_BEAVER_STEPS = {
     (2, 4): 3_932_964,
 }
 """(n, m) -> the most steps a halting 1-D machine of that space takes, halting step
-included (CTM.md). All are proven: BB(5) = 47,176,870 by the bbchallenge collaboration
+included (docs/ctm.md). All are proven: BB(5) = 47,176,870 by the bbchallenge collaboration
 (2024, checked in Coq: Coq-BB5), BB(2,4) = 3,932,964 likewise (2024); the smaller ones by
 Lin and Rado (1965), Brady (1983) and Lafitte and Papazian (2007). A machine still
 running after that many steps never halts."""
@@ -191,7 +191,7 @@ class Space:
         return state * self.symbols + pos % self.symbols
 
     def decode_digit(self, digit: int) -> Entry:
-        """What a digit value means (CTM.md 'Machine numbering')."""
+        """What a digit value means (docs/ctm.md, 'Numbering')."""
         m = self.symbols
         if digit < m:
             return Entry(digit, 0, -1)

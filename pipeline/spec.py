@@ -2,7 +2,7 @@
 
 A job is *exact* (every machine of a 1-D or 2-D space, cut into shards of machine
 numbers) or *sampled* (``mode = "sample"``: replicate batches of random machines, each
-a valid estimate on its own; ../shared/CTM.md, "Sampled tables").
+a valid estimate on its own; docs/ctm.md, "Sampled tables").
 
 A job's identity (``job_id``) is a hash of what changes its counts and the layout of its
 partials: n, m, S, the geometry, shard depth and derivation (exact), seed, strata and
@@ -63,7 +63,7 @@ class JobSpec:
     common tree; that walk is cut into at most this many parts (tasks) at the second
     entry every run reads, so several workers share it with nothing walked twice."""
     dims: int = 1
-    """1 for machines on a tape, 2 for machines on a grid (CTM.md, "Two-dimensional machines")."""
+    """1 for machines on a tape, 2 for machines on a grid (docs/ctm.md, "Two-dimensional machines")."""
     mode: str = "exact"
     """exact: every machine; sample: random machines in replicate batches."""
     seed: int | None = None

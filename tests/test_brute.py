@@ -1,4 +1,4 @@
-"""The brute-force oracle itself: against the reference simulator, CTM.md, and its own pure-Python twin."""
+"""The brute-force oracle itself: against the reference simulator, docs/ctm.md, and its own pure-Python twin."""
 
 from __future__ import annotations
 

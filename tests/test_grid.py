@@ -153,7 +153,7 @@ def test_aligned_2d_blocks_equal_brute_force(n, m, steps, free, same_counts):
 
 @pytest.mark.slow
 def test_whole_4_2_2d_space_as_in_ctm_md():
-    """CTM.md: 13.79 % of (4,2) 2-D machines halt (S = 2000)."""
+    """docs/ctm.md: 13.79 % of (4,2) 2-D machines halt (S = 2000)."""
     space = grid(4, 2, 2000)
     got = count_range(space, 0, space.size)
     assert got.halting + got.nonhalting == space.size

@@ -58,7 +58,7 @@ def table_of(root: Path, name: str) -> dict[str, int]:
 def test_run_equals_direct_count_with_derivation_on_and_off(tmp_path, n, S):
     direct = count_range(JobSpec(n, 2, S, 0).space, 0, (4 * n + 2) ** (2 * n))
     if n == 3:
-        assert direct.halting == 2_147_184, "CTM.md: counted independently by brute force"
+        assert direct.halting == 2_147_184, "docs/ctm.md: counted independently by brute force"
     want = blank_symbol_sum(direct.outputs, 2)
     checksums = set()
     jobs = [("on", 2, True, 1), ("off", 1, False, 1), ("parts", 2, True, 8)]

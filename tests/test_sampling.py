@@ -35,7 +35,7 @@ MIN_HITS = 50
 
 
 def exact_pattern_D(space: Space) -> dict[str, float]:
-    """Exact D of each pattern's strings, from a full count (CTM.md's definition)."""
+    """Exact D of each pattern's strings, from a full count (docs/ctm.md's definition)."""
     whole = count_range(space, 0, space.size)
     counts = blank_symbol_sum(whole.outputs, space.symbols)
     total = space.symbols * whole.halting

@@ -1,4 +1,4 @@
-# The 2-D lazy kernel: counts every machine of a block of the 2-D numbering (CTM.md,
+# The 2-D lazy kernel: counts every machine of a block of the 2-D numbering (docs/ctm.md,
 # "Two-dimensional machines") by walking the tree whose branch points are the first
 # reads of free entries, as the 1-D kernel does, on a grid tape.
 #
@@ -52,7 +52,7 @@ GRID_PROOF_FLAGS = proof_flags(False)
 """Proof name -> kernel flag (no 'cps': the 2-D walk has no long runs)."""
 
 DIRECTIONS = ((1, 0), (-1, 0), (0, 1), (0, -1))
-"""Direction codes 0..3 of the numbering: Right (x+1), Left, Up (y+1), Down (CTM.md)."""
+"""Direction codes 0..3 of the numbering: Right (x+1), Left, Up (y+1), Down (docs/ctm.md)."""
 
 SYMMETRIES = (
     (1, 0, 0, 1),      # identity
