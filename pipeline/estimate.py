@@ -37,7 +37,6 @@ from pipeline.reliable import MAX_K_SE
 from pipeline.spec import JobSpec
 from pipeline.tables import TableInfo, list_tables, load_table, made_with, publish, shipped_root
 
-
 SUMS = ("hits", "sum_mass", "sum_mass2", "sum_mass_h")
 """Per-pattern sums a version keeps so that later batches add to it."""
 
@@ -76,6 +75,7 @@ def base_version(root: Path, spec: JobSpec, present: set[int] | None = None) -> 
     and draws) in ``root``; else the shipped one, unless ``present`` (the batches with a
     partial under ``root``) recounts some of its batches, when the root's own partials
     make a fuller table (a shipped copy keeps only short patterns)."""
+
     def latest(where: Path) -> TableInfo | None:
         found = [i for i in list_tables(where) if i.table == spec.table and i.manifest.get("job_id") == spec.job_id]
         return found[-1] if found else None
@@ -149,8 +149,15 @@ class _Batches:
         return merged.select(["string", *SUMS])
 
 
-def estimate_rows(sums: pa.Table, batches: int, halting: float, halting_sq: float, dims: int, symbols: int,
-                  max_length: int | None = None) -> pa.Table:
+def estimate_rows(
+    sums: pa.Table,
+    batches: int,
+    halting: float,
+    halting_sq: float,
+    dims: int,
+    symbols: int,
+    max_length: int | None = None,
+) -> pa.Table:
     """Table rows from per-pattern sums over ``batches`` batches: the ratio estimator of
     the module's formulas (docs/ctm.md, "Sampled tables").
 
@@ -274,13 +281,22 @@ def reduce_sampled(
         )
     added = len(gathered.batches) - len(held)
     if not gathered.batches:
-        raise CTMError(f"no valid batches of {spec.table} under {partials_dir(root, spec.job_id)}: run `ctm submit` first")
+        raise CTMError(
+            f"no valid batches of {spec.table} under {partials_dir(root, spec.job_id)}: run `ctm submit` first"
+        )
     if added == 0 and not force and base is not None and Path(base.path).resolve().is_relative_to(Path(root).resolve()):
         return Reduced(base, {}, published=False)
     B = len(gathered.batches)
     max_length = base.manifest["sampled"].get("max_length") if base is not None else spec.max_length
-    rows = estimate_rows(gathered.sums(), B, gathered.totals["halting"], gathered.totals["halting_sq"],
-                         spec.dims, spec.symbols, max_length)
+    rows = estimate_rows(
+        gathered.sums(),
+        B,
+        gathered.totals["halting"],
+        gathered.totals["halting_sq"],
+        spec.dims,
+        spec.symbols,
+        max_length,
+    )
     manifest = sampled_manifest(spec, gathered, rows, max_length, base)
     return Reduced(publish(root, spec.table, rows, manifest), {})
 

@@ -65,7 +65,9 @@ class _Totals:
     limit: int = 0
     proven: int = 0
     halting_times: dict[int, int] = field(default_factory=dict)
-    work: dict[str, float] = field(default_factory=lambda: dict.fromkeys(("kernel_seconds", "classes", "nodes", "steps"), 0))
+    work: dict[str, float] = field(
+        default_factory=lambda: dict.fromkeys(("kernel_seconds", "classes", "nodes", "steps"), 0)
+    )
     proven_by: dict[str, int] = field(default_factory=dict)
     """Proof -> classes it decided (work: counted shards only, not weighted by derivations)."""
     long: dict[str, int] = field(default_factory=dict)
@@ -294,15 +296,21 @@ def reduce_exact(
     extra = None
     if spec.witness_after is not None:
         late = sorted(merge.totals.late, key=lambda item: (item[1], item[0]))
-        extra = {LATE_FILE: pa.table({
-            "machine": pa.array([item[0] for item in late], pa.string()),
-            "steps": pa.array([item[1] for item in late], pa.int64()),
-            "output": pa.array([item[2] for item in late], pa.string()),
-        })}
+        extra = {
+            LATE_FILE: pa.table(
+                {
+                    "machine": pa.array([item[0] for item in late], pa.string()),
+                    "steps": pa.array([item[1] for item in late], pa.int64()),
+                    "output": pa.array([item[2] for item in late], pa.string()),
+                }
+            )
+        }
         manifest["late_halts"] = {
-            "file": LATE_FILE, "after": spec.witness_after, "classes": len(late),
+            "file": LATE_FILE,
+            "after": spec.witness_after,
+            "classes": len(late),
             "note": "blank-0 classes of the counted shards halting after that many steps ('---': an entry never read); "
-                    "derived shards' machines are their mirror images and renamings",
+            "derived shards' machines are their mirror images and renamings",
         }
     return Reduced(publish(root, spec.table, rows, manifest, extra), merge.invalid)
 
@@ -318,9 +326,11 @@ def _manifest(spec, plan, totals, covered, full, count_total, strings) -> dict:
         "coverage": "full" if full else "partial",
         "max_length": spec.max_length,
         "listed": (
-            "every output" if spec.max_length is None else
-            f"outputs of at most {spec.max_length} " + ("symbols" if spec.dims == 1 else "rows and columns") +
-            "; longer ones count in H and the halting times only, so every listed D is exact"
+            "every output"
+            if spec.max_length is None
+            else f"outputs of at most {spec.max_length} "
+            + ("symbols" if spec.dims == 1 else "rows and columns")
+            + "; longer ones count in H and the halting times only, so every listed D is exact"
         ),
         "covered_ranges": [[str(a), str(b)] for a, b in covered],
         "machines": totals.machines,

@@ -91,7 +91,10 @@ class KernelSettings:
             value = getattr(self, name)
             if value is not None and (not _integer(value) or value < low):
                 raise SettingsError(f"{name} should be {rule}, got {value!r}")
-        for name, top, zero in (("cps_radius", MAX_CPS_RADIUS, "off"), ("cps_history", MAX_CPS_HISTORY, "plain windows")):
+        for name, top, zero in (
+            ("cps_radius", MAX_CPS_RADIUS, "off"),
+            ("cps_history", MAX_CPS_HISTORY, "plain windows"),
+        ):
             value = getattr(self, name)
             if not _integer(value) or not 0 <= value <= top:
                 raise SettingsError(f"{name} should be an integer from 0 ({zero}) to {top}, got {value!r}")
@@ -111,7 +114,9 @@ class KernelSettings:
         if space.dims != 1:
             for name in ("long_from", "witness_after"):
                 if getattr(self, name) is not None:
-                    raise SettingsError(f"{name} is for 1-D machines, got {name} = {getattr(self, name)} for {space.label}")
+                    raise SettingsError(
+                        f"{name} is for 1-D machines, got {name} = {getattr(self, name)} for {space.label}"
+                    )
             return
         if self.long_from is None:
             if space.max_steps > WALK_STEPS:
@@ -124,7 +129,9 @@ class KernelSettings:
                 f"long_from should be an integer from 1 to max_steps - 1 = {space.max_steps - 1}, got {self.long_from}"
             )
         elif self.long_from > WALK_STEPS:
-            raise SettingsError(f"long_from should be at most {WALK_STEPS} (the walk keeps that many steps), got {self.long_from}")
+            raise SettingsError(
+                f"long_from should be at most {WALK_STEPS} (the walk keeps that many steps), got {self.long_from}"
+            )
         if self.witness_after is not None and not self.witness_after < space.max_steps:
             raise SettingsError(
                 f"witness_after should be an integer from 0 to max_steps - 1 = {space.max_steps - 1}, got {self.witness_after}"
@@ -150,6 +157,13 @@ DEFAULTS = KernelSettings()
 """Every setting at its default."""
 
 __all__ = [
-    "DEFAULTS", "KernelSettings", "MAX_RANGE", "MAX_STEPS", "MAX_STEPS_2D", "SettingsError",
-    "WALK_STEPS", "check_steps", "settings_of",
+    "DEFAULTS",
+    "KernelSettings",
+    "MAX_RANGE",
+    "MAX_STEPS",
+    "MAX_STEPS_2D",
+    "SettingsError",
+    "WALK_STEPS",
+    "check_steps",
+    "settings_of",
 ]
