@@ -80,7 +80,16 @@ class RangeCounts:
     """Classes halting after ``witness_after`` steps: (entry digits, -1 free; steps; output)."""
     undecided: list[tuple[tuple[int, ...], int, int]] = field(default_factory=list)
     """Classes neither decided nor run to max_steps (their tape outgrew the kernel's
-    limit): (entry digits, -1 free; steps reached; machines). They count in ``limit``."""
+    limit; with ``exact_upto``: wider than it): (entry digits, -1 free; steps reached;
+    machines), at most 1,000. They count in ``limit``."""
+    upto: dict = field(default_factory=dict)
+    """With ``exact_upto`` = L: what the machines in ``limit`` did after max_steps. outputs
+    (late halts, every output at most L symbols), halting_times, halting (they halted:
+    H_low = halting + upto halting), proven (never halt), limit (wider than L at or
+    after max_steps: not known to halt or not; H_high = H_low + upto limit); the three
+    add up to ``limit``. ``classes_by``: classes continued, wide_at_limit, halted,
+    widened, undecided_lost (wide classes not listed), steps, and per proof (closed,
+    cps, cycle, shift, pigeonhole) the classes it settled. Empty without exact_upto."""
 
     @property
     def machines(self) -> int:
@@ -216,6 +225,8 @@ def long_args(settings: KernelSettings) -> dict:
         out.update(long_from=settings.long_from, cps_radius=settings.cps_radius, cps_history=settings.cps_history)
     if settings.witness_after is not None:
         out["witness_after"] = settings.witness_after
+    if settings.exact_upto is not None:
+        out["exact_upto"] = settings.exact_upto
     return out
 
 
@@ -343,6 +354,8 @@ def count_shared_top(
         is not a free entry's whole orbits; a setting that breaks its rule.
     """
     settings = settings_of(settings, changes)
+    if settings.exact_upto is not None:
+        raise SettingsError("exact_upto is counted by count_range only for now: shared walks do not share out its continuation")
     began = time.perf_counter()
     if not ranges:
         return SharedCounts([])

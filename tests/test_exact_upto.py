@@ -1,0 +1,141 @@
+"""``exact_upto`` = L: classes still running at S continue until they halt, widen past L
+cells or are proven never to halt (pigeonhole bound n*w*m**w among the proofs), so every
+output of at most L symbols is exact with no cutoff and H lies in [H_low, H_high].
+
+Checked against the shipped tables that are exact by their busy beaver (S well below it)
+and against brute force run to the busy-beaver bound; each check also shows that the
+plain counts at S (the continuation switched off) differ.
+"""
+
+from __future__ import annotations
+
+import pyarrow.parquet as pq
+import pytest
+
+from pipeline.brute import brute_count
+from pipeline.kernel import count_range
+from pipeline.reduce import blank_symbol_sum
+from pipeline.settings import KernelSettings, SettingsError
+from pipeline.space import BUSY_BEAVER_STEPS, Space
+from pipeline.spec import JobSpec, SpecError
+from pipeline.tables import load_manifest, shipped_root
+
+
+def short(outputs: dict[str, int], L: int) -> dict[str, int]:
+    return {s: c for s, c in outputs.items() if len(s) <= L}
+
+
+def with_late(counts) -> dict[str, int]:
+    """The counts at S plus the continuation's late halts (blank 0)."""
+    out = dict(counts.outputs)
+    for s, c in counts.upto["outputs"].items():
+        out[s] = out.get(s, 0) + c
+    return out
+
+
+def shipped(table: str) -> tuple[dict[str, int], int]:
+    """A shipped table's counts (pooled over blanks) and its blank-0 halting machines."""
+    root = shipped_root()
+    rows = pq.read_table(root / "tables" / table / "v1" / "table.parquet", columns=["string", "count"])
+    return dict(zip(rows["string"].to_pylist(), rows["count"].to_pylist())), load_manifest(root, table)["halting"]
+
+
+CASES = [
+    # (n, m, S, L, the table exact by its busy beaver)
+    (3, 2, 10, 6, "d3x2-s21"),
+    (2, 3, 15, 8, "d2x3-s38"),
+    (4, 2, 30, 12, "d4x2-s107"),
+]
+
+
+@pytest.mark.parametrize("continued", [True, False], ids=["continued", "switched-off"])
+@pytest.mark.parametrize("n,m,S,L,table", CASES, ids=[c[4] for c in CASES])
+def test_short_outputs_equal_the_busy_beaver_table(n, m, S, L, table, continued):
+    space = Space(n, m, S)
+    counts = count_range(space, 0, space.size, exact_upto=L)
+    reference, H = shipped(table)
+    up = counts.upto
+    # the continuation splits the machines at the limit, and only short outputs halt late
+    assert up["halting"] + up["proven"] + up["limit"] == counts.limit
+    assert up["outputs"] and max(map(len, up["outputs"])) <= L
+    assert sum(up["outputs"].values()) == up["halting"] > 0
+    assert min(up["halting_times"]) > S
+    H_low, H_high = counts.halting + up["halting"], counts.halting + up["halting"] + up["limit"]
+    assert H_low <= H <= H_high
+    got = blank_symbol_sum(short(with_late(counts) if continued else counts.outputs, L), m)
+    if continued:
+        assert got == short(reference, L)
+    else:
+        # without the continuation the same reading is wrong: S is below the busy beaver
+        assert got != short(reference, L)
+        assert sum(got.values()) < sum(short(reference, L).values())
+
+
+def test_figures_of_3x2():
+    """The continuation of (3,2) at S = 10, L = 6, by reason (blank 0)."""
+    space = Space(3, 2, 10)
+    counts = count_range(space, 0, space.size, exact_upto=6)
+    up = counts.upto
+    assert (counts.halting, counts.limit) == (2_145_768, 104_048)
+    assert (up["halting"], up["proven"], up["limit"]) == (1_400, 100_744, 1_904)
+    assert up["classes_by"]["wide_at_limit"] == 34 == len(counts.undecided)
+    assert sum(w for _, _, w in counts.undecided) == up["limit"]
+    assert len(counts.late) == up["classes_by"]["halted"] == 324
+    assert all(steps >= 10 and len(output) <= 6 for _, steps, output in counts.late)
+
+
+def test_the_pigeonhole_bound_alone_settles_every_short_class():
+    """With every other proof off, the pigeonhole bound still settles the continuation:
+    the same short counts, with more classes left wide."""
+    space = Space(3, 2, 10)
+    full = count_range(space, 0, space.size, exact_upto=6)
+    bare = count_range(space, 0, space.size, exact_upto=6, proofs=())
+    assert bare.upto["classes_by"]["pigeonhole"] > 0
+    assert short(with_late(bare), 6) == short(with_late(full), 6)
+    assert bare.upto["halting"] == full.upto["halting"]
+    assert bare.upto["halting"] + bare.upto["proven"] + bare.upto["limit"] == bare.limit
+
+
+@pytest.mark.parametrize(
+    "n,m,S,L,start,stop",
+    [(3, 2, 10, 6, 250_000, 300_000), (4, 2, 30, 12, 209_000_000, 209_200_000), (2, 3, 12, 7, 180_000, 240_000)],
+)
+def test_continuation_equals_brute_force_to_the_busy_beaver(n, m, S, L, start, stop):
+    space = Space(n, m, S)
+    counts = count_range(space, start, stop, exact_upto=L)
+    brute = brute_count(n, m, BUSY_BEAVER_STEPS[(n, m)], start, stop)
+    assert short(with_late(counts), L) == short(brute.outputs, L)
+    assert short(counts.outputs, L) != short(brute.outputs, L)
+    assert counts.halting + counts.upto["halting"] <= brute.halting
+    assert brute.halting <= counts.halting + counts.upto["halting"] + counts.upto["limit"]
+
+
+@pytest.mark.parametrize(
+    "value,rule",
+    [(0, "exact_upto should be an integer from 1 to 32"), (33, "from 1 to 32"), (True, "exact_upto should be"),
+     ("6", "exact_upto should be")],
+)
+def test_exact_upto_is_checked(value, rule):
+    with pytest.raises(SettingsError, match=rule):
+        KernelSettings(exact_upto=value)
+
+
+def test_exact_upto_rules_that_need_the_space_or_job():
+    with pytest.raises(SettingsError, match="takes no long_from"):
+        KernelSettings(exact_upto=6, long_from=100)
+    with pytest.raises(SettingsError, match="exact_upto is for 1-D machines"):
+        KernelSettings(exact_upto=6).check(Space(2, 2, 10, 2))
+    with pytest.raises(SettingsError, match="n\\*L\\*m\\*\\*L"):
+        KernelSettings(exact_upto=30).check(Space(2, 3, 10))
+    with pytest.raises(SpecError, match="exact_upto is for exact 1-D jobs"):
+        JobSpec(states=2, symbols=2, max_steps=10, dims=2, shard_depth=1, exact_upto=4)
+    with pytest.raises(SpecError, match="a no_cutoff job is exact"):
+        JobSpec(states=2, symbols=4, max_steps=3_932_964, no_cutoff=True, long_from=2000, shard_depth=2, exact_upto=4)
+
+
+def test_job_id_and_table_name():
+    plain = JobSpec(states=3, symbols=2, max_steps=10, shard_depth=2)
+    upto = JobSpec(states=3, symbols=2, max_steps=10, shard_depth=2, exact_upto=6)
+    assert upto.kernel_settings.exact_upto == 6 and plain.kernel_settings.exact_upto is None
+    assert upto.job_id != plain.job_id
+    assert (plain.table, upto.table) == ("d3x2-s10", "d3x2-s10-upto6")
