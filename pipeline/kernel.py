@@ -259,12 +259,20 @@ class SharedCounts:
     """Undecided classes of the walk (``RangeCounts.undecided``)."""
     late: list = field(default_factory=list)
     """Late-halting classes of the walk (``RangeCounts.late``)."""
+    upto_work: dict[str, int] = field(default_factory=dict)
+    """With exact_upto: the walk's continuation classes by reason (``RangeCounts.upto``'s
+    classes_by); each count's own continuation is in its ``upto``."""
 
     def __add__(self, other: "SharedCounts") -> "SharedCounts":
         """Counts of two parts of the same blocks (their machines split by a part entry)."""
         if [(c.start, c.stop) for c in self.counts] != [(c.start, c.stop) for c in other.counts]:
             raise ValueError("parts of different blocks cannot be added")
         counts = [_add_into(_raw(a), _raw(b), a.space, a.start, a.stop) for a, b in zip(self.counts, other.counts)]
+        for total, a, b in zip(counts, self.counts, other.counts):
+            if a.upto or b.upto:
+                empty = {"outputs": {}, "halting_times": {}, "halting": 0, "limit": 0, "proven": 0}
+                total.upto = _upto_of(_add_into(a.upto or empty, b.upto or empty, a.space, a.start, a.stop))
+        upto_work = {k: self.upto_work.get(k, 0) + other.upto_work.get(k, 0) for k in {*self.upto_work, *other.upto_work}}
         proven_by = {k: self.proven_by.get(k, 0) + other.proven_by.get(k, 0) for k in {*self.proven_by, *other.proven_by}}
         long = {k: self.long.get(k, 0) + other.long.get(k, 0) for k in {*self.long, *other.long} if k != "from"}
         if "from" in self.long or "from" in other.long:
@@ -279,6 +287,7 @@ class SharedCounts:
             long,
             self.undecided + other.undecided,
             self.late + other.late,
+            upto_work,
         )
 
 
@@ -354,8 +363,6 @@ def count_shared_top(
         is not a free entry's whole orbits; a setting that breaks its rule.
     """
     settings = settings_of(settings, changes)
-    if settings.exact_upto is not None:
-        raise SettingsError("exact_upto is counted by count_range only for now: shared walks do not share out its continuation")
     began = time.perf_counter()
     if not ranges:
         return SharedCounts([])
@@ -416,11 +423,21 @@ def count_shared_top(
             _accumulate(own, raw["by_digit"][d])
         share = _divide(own, len(orbits[t]))
         counts.append(_add_into(raw, share, space, start, stop))
+        if "upto" in raw:
+            own = {"outputs": {}, "halting_times": {}, "halting": 0, "limit": 0, "proven": 0}
+            for d in orbits[t]:
+                _accumulate(own, raw["upto_by_digit"][d])
+            counts[-1].upto = _upto_of(_add_into(raw["upto"], _divide(own, len(orbits[t])), space, start, stop))
     seconds = time.perf_counter() - began
     return SharedCounts(
         counts, raw["classes"], raw["nodes"], raw["steps"], raw["proven_by"], seconds, raw.get("long", {}),
-        raw.get("undecided", []), raw.get("late", []),
+        raw.get("undecided", []), raw.get("late", []), raw.get("upto", {}).get("classes_by", {}),
     )
+
+
+def _upto_of(counts: RangeCounts) -> dict:
+    """A continuation's counts (``RangeCounts.upto`` without classes_by) from their RangeCounts form."""
+    return {key: getattr(counts, key) for key in ("outputs", "halting_times", "halting", "limit", "proven")}
 
 
 def _accumulate(into: dict, part: dict) -> None:
@@ -495,7 +512,7 @@ def sample_space(
     floats). Of the ``settings`` (and fields by name, as for ``count_range``),
     ``symmetry`` (renaming, mirror, grid turns) acts on the exact part only; outputs
     longer than ``max_length`` (in 2-D: more rows or columns) count in the totals but are
-    not listed (None: all are); ``long_from`` and ``witness_after`` are for exact counts
+    not listed (None: all are); ``long_from``, ``witness_after`` and ``exact_upto`` are for exact counts
     and are refused (SettingsError), as is a seed, batch, draws or depth out of range
     (SpaceError).
     """
@@ -503,7 +520,7 @@ def sample_space(
     for name, value, low in (("seed", seed, 0), ("batch", batch, 0), ("draws", draws, 1), ("sample_depth", sample_depth, 0)):
         if isinstance(value, bool) or not isinstance(value, int) or value < low or value >= 2**63:
             raise SpaceError(f"{name} should be an integer from {low} to 2**63 - 1, got {value!r}")
-    for name in ("long_from", "witness_after"):
+    for name in ("long_from", "witness_after", "exact_upto"):
         if getattr(settings, name) is not None:
             raise SettingsError(f"{name} is for exact counts, not for sampling; got {name} = {getattr(settings, name)}")
     check_steps(space)

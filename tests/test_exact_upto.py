@@ -13,7 +13,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from pipeline.brute import brute_count
-from pipeline.kernel import count_range
+from pipeline.kernel import count_range, count_shared_top
 from pipeline.reduce import blank_symbol_sum
 from pipeline.settings import KernelSettings, SettingsError
 from pipeline.space import BUSY_BEAVER_STEPS, Space
@@ -139,3 +139,30 @@ def test_job_id_and_table_name():
     assert upto.kernel_settings.exact_upto == 6 and plain.kernel_settings.exact_upto is None
     assert upto.job_id != plain.job_id
     assert (plain.table, upto.table) == ("d3x2-s10", "d3x2-s10-upto6")
+
+
+@pytest.mark.parametrize("n,m,S,L,second", [(3, 2, 10, 6, 7), (2, 3, 15, 8, 5)])
+def test_shared_walks_share_out_the_continuation(n, m, S, L, second):
+    """Blocks differing in their top digit, in one walk and in two parts: each block's
+    late halts equal count_range's (renaming orbits shared out exactly)."""
+    space = Space(n, m, S)
+    size, top = space.base ** (space.entries - 2), space.base ** (space.entries - 1)
+    ranges = [(t * top + second * size, t * top + (second + 1) * size) for t in range(space.base)]
+    shared = count_shared_top(space, ranges, exact_upto=L)
+    entry = space.entry_at(space.entries - 3)
+    digits = list(range(space.base))
+    halves = [count_shared_top(space, ranges, exact_upto=L, part=(entry, d)) for d in (digits[:m], digits[m:])]
+    added = halves[0] + halves[1]
+    continued = 0
+    for (start, stop), one, two in zip(ranges, shared.counts, added.counts):
+        alone = count_range(space, start, stop, exact_upto=L)
+        # which classes a proof settles before S depends on the walk (as for limit and
+        # proven at S); halts and outputs do not
+        for got in (one, two):
+            assert got.outputs == alone.outputs and got.halting == alone.halting
+            assert {k: got.upto[k] for k in ("outputs", "halting", "halting_times")} == {
+                k: alone.upto[k] for k in ("outputs", "halting", "halting_times")}
+            assert got.upto["halting"] + got.upto["proven"] + got.upto["limit"] == got.limit
+        continued += alone.upto["halting"]
+    assert continued > 0
+    assert shared.upto_work["continued"] > 0
