@@ -182,6 +182,10 @@ class JobSpec:
                 f"exact_upto is for jobs with a step cutoff: a no_cutoff job is exact for every output already, "
                 f"got exact_upto = {self.exact_upto!r}"
             )
+        if self.exact_upto is not None and self.max_length is not None and self.max_length < self.exact_upto:
+            raise SpecError(
+                f"max_length should be at least exact_upto ({self.exact_upto}) or left out, got {self.max_length}"
+            )
         for name in ("long_from", "witness_after", "exact_upto"):
             if getattr(self, name) is not None and (self.dims != 1 or self.mode != "exact"):
                 raise SpecError(f"{name} is for exact 1-D jobs, got {name} = {getattr(self, name)!r}")

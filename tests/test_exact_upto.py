@@ -9,16 +9,20 @@ plain counts at S (the continuation switched off) differ.
 
 from __future__ import annotations
 
+import math
+
 import pyarrow.parquet as pq
 import pytest
+from click.testing import CliRunner
 
 from pipeline.brute import brute_count
+from pipeline.cli import main
 from pipeline.kernel import count_range, count_shared_top
 from pipeline.reduce import blank_symbol_sum
 from pipeline.settings import KernelSettings, SettingsError
 from pipeline.space import BUSY_BEAVER_STEPS, Space
 from pipeline.spec import JobSpec, SpecError
-from pipeline.tables import load_manifest, shipped_root
+from pipeline.tables import load_manifest, load_table, shipped_root
 
 
 def short(outputs: dict[str, int], L: int) -> dict[str, int]:
@@ -166,3 +170,36 @@ def test_shared_walks_share_out_the_continuation(n, m, S, L, second):
         continued += alone.upto["halting"]
     assert continued > 0
     assert shared.upto_work["continued"] > 0
+
+
+@pytest.mark.parametrize("depth,derive,parts", [(2, True, 1), (2, True, 4), (1, False, 1)])
+def test_a_job_gives_the_exact_reading(tmp_path, depth, derive, parts):
+    """``ctm run`` of (3,2) S = 10 with exact_upto = 6 (shards derived, walks in parts or
+    not): the table lists every output of at most 6 symbols with d3x2-s21's count, K_low
+    and K_high from the manifest's H bracket, and the late halts beside it."""
+    job = tmp_path / "upto.toml"
+    job.write_text(
+        f"states = 3\nsymbols = 2\nmax_steps = 10\nshard_depth = {depth}\nderive = {str(derive).lower()}\n"
+        f"parts = {parts}\nexact_upto = 6\n"
+    )
+    root = tmp_path / "data"
+    result = CliRunner().invoke(main, ["run", str(job), "--data-dir", str(root), "--no-progress"])
+    assert result.exit_code == 0, result.output
+    reference, H = shipped("d3x2-s21")
+    table = load_table(root, "d3x2-s10-upto6")
+    got = dict(zip(table["string"].to_pylist(), table["count"].to_pylist()))
+    assert got == short(reference, 6)
+    manifest = load_manifest(root, "d3x2-s10-upto6")
+    up = manifest["exact_upto"]
+    assert up["H_low"] <= H <= up["H_high"] and up["H_low"] == manifest["halting"]
+    assert up["bracket_bits"] == pytest.approx(math.log2(up["H_high"] / up["H_low"]))
+    machines = up["after_limit"]["machines"]
+    assert machines["halted_short"] + machines["proven"] + machines["not_settled"] == machines["reached_limit"]
+    assert machines["halted_short"] == up["H_low"] - 2_145_768 > 0
+    assert up["undecided"]["machines"] == machines["not_settled"]
+    for string, K_low, K_high, count in zip(*(table[c].to_pylist() for c in ("string", "K_low", "K_high", "count"))):
+        assert K_low == pytest.approx(-math.log2(count / (2 * up["H_low"])))
+        assert K_high == pytest.approx(-math.log2(count / (2 * up["H_high"])))
+    late = pq.read_table(root / "tables" / "d3x2-s10-upto6" / "v1" / "late_halts.parquet")
+    assert late.num_rows > 0 and min(late["steps"].to_pylist()) >= 10
+    assert max(len(s) for s in late["output"].to_pylist()) <= 6
