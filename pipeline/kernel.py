@@ -88,8 +88,9 @@ class RangeCounts:
     H_low = halting + upto halting), proven (never halt), limit (wider than L at or
     after max_steps: not known to halt or not; H_high = H_low + upto limit); the three
     add up to ``limit``. ``classes_by``: classes continued, wide_at_limit, halted,
-    widened, undecided_lost (wide classes not listed), steps, and per proof (closed,
-    cps, cycle, shift, pigeonhole) the classes it settled. Empty without exact_upto."""
+    widened, undecided (wide and not proven; undecided_lost of them not listed), steps,
+    and per proof (closed, cps, cycle, shift, pigeonhole) the classes it settled. Empty
+    without exact_upto."""
 
     @property
     def machines(self) -> int:
@@ -226,7 +227,10 @@ def long_args(settings: KernelSettings) -> dict:
     if settings.witness_after is not None:
         out["witness_after"] = settings.witness_after
     if settings.exact_upto is not None:
-        out["exact_upto"] = settings.exact_upto
+        out.update(
+            exact_upto=settings.exact_upto, cps_radius=settings.cps_radius, cps_history=settings.cps_history,
+            settle_wide=settings.settle_wide,
+        )
     return out
 
 

@@ -362,7 +362,7 @@ def _exact_reading(spec: JobSpec, totals: _Totals, rows: pa.Table, manifest: dic
             },
             "undecided": {
                 "machines": up["limit"],
-                "classes": totals.upto_work.get("wide_at_limit", 0) + totals.upto_work.get("widened", 0),
+                "classes": totals.upto_work.get("undecided", 0),
                 "listed": totals.undecided,
             },
         },

@@ -85,6 +85,9 @@ class KernelSettings:
     bound n*w*m**w at width w among the proofs), so every output of at most this many
     symbols is counted exactly with no cutoff (``RangeCounts.upto``); None: off. The
     plain counts are unchanged."""
+    settle_wide: bool = True
+    """exact_upto: let the closed graph and 'cps' try classes wider than exact_upto at
+    max_steps (they are not followed): each one proven narrows H_high; no count changes."""
 
     def __post_init__(self) -> None:
         proofs = self.proofs
@@ -92,8 +95,9 @@ class KernelSettings:
             if isinstance(proofs, str) or not all(isinstance(p, str) for p in _iterable(proofs, "proofs")):
                 raise SettingsError(f"proofs should be a list of proof names (or None: all of them), got {proofs!r}")
             object.__setattr__(self, "proofs", tuple(proofs))
-        if not isinstance(self.symmetry, bool):
-            raise SettingsError(f"symmetry should be true or false, got {self.symmetry!r}")
+        for name in ("symmetry", "settle_wide"):
+            if not isinstance(getattr(self, name), bool):
+                raise SettingsError(f"{name} should be true or false, got {getattr(self, name)!r}")
         for name, low, rule in (
             ("max_length", 1, "a positive integer (or None: list every output)"),
             ("long_from", 1, "a positive integer (or None: every class stays in the walk)"),

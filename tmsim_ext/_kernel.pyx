@@ -385,7 +385,7 @@ def count_blocks(int n, int m, step_t max_steps, const digit_t[:, ::1] blocks,
                  int sample_depth=0, int draws=1, uint64_t seed=0, uint64_t batch=0, int64_t keep_len=-1,
                  bint pool=False, step_t long_from=0, int cps_radius=4, int cps_history=12, int64_t long_cells=0,  # no-cython-lint
                  int64_t collect=0, int64_t max_undecided=1000, step_t witness_after=-1,
-                 int64_t max_witness=1000000, int64_t exact_upto=0):
+                 int64_t max_witness=1000000, int64_t exact_upto=0, bint settle_wide=True):
     """Count every machine of each block (row: digit per entry, -1 free) of space (n, m).
 
     Returns a dict of Python ints: outputs (str -> count), halting, limit, proven,
@@ -422,9 +422,11 @@ def count_blocks(int n, int m, step_t max_steps, const digit_t[:, ::1] blocks,
     to a halt, past L cells or a proof (the pigeonhole bound n*w*m**w at width w among
     them); ``upto`` reports that continuation: its outputs (all of at most L symbols),
     halting, halting_times, proven (never halting) and limit (wider than L: undecided),
-    which add up to ``limit``, and its classes by reason; ``undecided`` lists classes
-    wider than L, ``late`` (from max_steps unless ``witness_after`` says otherwise) the
-    late halts. Callers validate inputs.
+    which add up to ``limit``, and its classes by reason; ``settle_wide``: the closed
+    graph and 'cps' may prove classes wider than L at max_steps never halt (H_high
+    narrows; no count changes); ``undecided`` lists classes wider than L, ``late`` the
+    late halts (from max_steps unless ``witness_after`` says otherwise). Callers
+    validate inputs.
     """
     cdef Ctx c
     cdef Py_ssize_t i
@@ -439,6 +441,7 @@ def count_blocks(int n, int m, step_t max_steps, const digit_t[:, ::1] blocks,
     if exact_upto > 0:
         # long runs stop past L cells; a run's limit is its width's pigeonhole bound
         c.upto = exact_upto
+        c.upto_settle = settle_wide
         c.long_cells = exact_upto
         c.S = max(<step_t>max_steps, pigeon_bound(&c, exact_upto))
     c.collect = collect
@@ -544,7 +547,8 @@ cdef dict _results(Ctx* c):
         out["upto"] = _merged(c, c.long_acc)
         out["upto"]["classes_by"] = {
             "continued": c.upto_classes, "wide_at_limit": c.upto_wide_at_s, "halted": c.long_halted,
-            "widened": c.upto_widened, "steps": c.long_steps, "undecided_lost": c.undecided_lost,
+            "widened": c.upto_widened, "steps": c.long_steps,
+            "undecided": c.nundecided + c.undecided_lost, "undecided_lost": c.undecided_lost,
             **{name: c.long_by[i] for i, name in enumerate(("closed", "cps", "cycle", "shift", "pigeonhole"))},
         }
     if c.T < c.S or c.upto > 0:

@@ -87,6 +87,7 @@ cdef struct LineCtx:
     # exact short outputs (_line_upto.pxd): classes still running at S = T that are at
     # most ``upto`` cells wide run on to a halt, past upto cells, or a proof
     int64_t upto        # L (0: off)
+    bint upto_settle    # try the closed graph and 'cps' on classes wider than L at S
     uint64_t upto_classes, upto_wide_at_s, upto_widened
     int64_t collect, ncollected       # list up to ``collect`` classes reaching T
     digit_t* collected_digits
