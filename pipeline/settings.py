@@ -117,6 +117,10 @@ class KernelSettings:
                 raise SettingsError(
                     f"exact_upto takes no long_from: its continuation starts at max_steps, got long_from = {self.long_from}"
                 )
+            if self.max_length is not None and self.max_length < self.exact_upto:
+                raise SettingsError(
+                    f"max_length should be at least exact_upto ({self.exact_upto}) or None, got {self.max_length}"
+                )
         for name, top, zero in (("cps_radius", MAX_CPS_RADIUS, "off"), ("cps_history", MAX_CPS_HISTORY, "plain windows")):
             value = getattr(self, name)
             if not _integer(value) or not 0 <= value <= top:

@@ -131,6 +131,8 @@ def test_exact_upto_is_checked(value, rule):
 def test_exact_upto_rules_that_need_the_space_or_job():
     with pytest.raises(SettingsError, match="takes no long_from"):
         KernelSettings(exact_upto=6, long_from=100)
+    with pytest.raises(SettingsError, match="max_length should be at least exact_upto"):
+        KernelSettings(exact_upto=6, max_length=5)
     with pytest.raises(SettingsError, match="exact_upto is for 1-D machines"):
         KernelSettings(exact_upto=6).check(Space(2, 2, 10, 2))
     with pytest.raises(SettingsError, match="n\\*L\\*m\\*\\*L"):
