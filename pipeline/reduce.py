@@ -29,6 +29,9 @@ from pipeline.tables import TableInfo, count_type, list_tables, made_with, publi
 LATE_FILE = "late_halts.parquet"
 """Beside a table whose job sets witness_after: its late-halting classes."""
 
+MAX_LISTED = 1_000
+"""Undecided classes an exact_upto table's manifest lists at most."""
+
 BATCH_ROWS = 2_000_000
 """Rows gathered per weight class before they are summed, bounding memory."""
 
@@ -363,7 +366,9 @@ def _exact_reading(spec: JobSpec, totals: _Totals, rows: pa.Table, manifest: dic
             "undecided": {
                 "machines": up["limit"],
                 "classes": totals.upto_work.get("undecided", 0),
-                "listed": totals.undecided,
+                "listed": totals.undecided[:MAX_LISTED],
+                "note": f"classes (counted shards only) wider than L at or after max_steps that no proof settled; "
+                        f"at most {MAX_LISTED} listed (machine, steps reached, machines, weight: the shard's images)",
             },
         },
     )

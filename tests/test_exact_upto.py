@@ -203,6 +203,9 @@ def test_a_job_gives_the_exact_reading(tmp_path, depth, derive, parts):
     assert machines["halted_short"] + machines["proven"] + machines["not_settled"] == machines["reached_limit"]
     assert machines["halted_short"] == up["H_low"] - 2_145_768 > 0
     assert up["undecided"]["machines"] == machines["not_settled"]
+    listed = up["undecided"]["listed"]
+    assert 0 < len(listed) == up["undecided"]["classes"] <= 1_000
+    assert sum(u["machines"] * u["weight"] for u in listed) == machines["not_settled"]
     for string, K_low, K_high, count in zip(*(table[c].to_pylist() for c in ("string", "K_low", "K_high", "count"))):
         assert K_low == pytest.approx(-math.log2(count / (2 * up["H_low"])))
         assert K_high == pytest.approx(-math.log2(count / (2 * up["H_high"])))
