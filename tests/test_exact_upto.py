@@ -212,3 +212,12 @@ def test_a_job_gives_the_exact_reading(tmp_path, depth, derive, parts):
     late = pq.read_table(root / "tables" / "d3x2-s10-upto6" / "v1" / "late_halts.parquet")
     assert late.num_rows > 0 and min(late["steps"].to_pylist()) >= 10
     assert max(len(s) for s in late["output"].to_pylist()) <= 6
+
+
+def test_renaming_and_mirroring_do_not_change_the_continuation():
+    space = Space(3, 2, 10)
+    plain = count_range(space, 0, space.size, exact_upto=6, symmetry=False)
+    renamed = count_range(space, 0, space.size, exact_upto=6)
+    for key in ("outputs", "halting", "halting_times"):
+        assert plain.upto[key] == renamed.upto[key]
+    assert plain.upto["halting"] == 1_400
