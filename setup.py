@@ -13,8 +13,8 @@ from setuptools import Extension, setup
 DEBUG = os.environ.get("CTM_CYTHON_DEBUG") == "1"
 
 KERNELS = {
-    "tmsim_ext._kernel": "tmsim_ext/_kernel.pyx",   # 1-D machines
-    "tmsim_ext._grid": "tmsim_ext/_grid.pyx",       # 2-D machines
+    "tmsim_ext._kernel": "tmsim_ext/_kernel.pyx",  # 1-D machines
+    "tmsim_ext._grid": "tmsim_ext/_grid.pyx",  # 2-D machines
 }
 
 extensions = [

@@ -82,11 +82,35 @@ def workloads() -> dict:
         "long runs and cps: 300 (5,2) classes, every proof": lambda k, g: long_runs(k, every(k), 300),
         "long runs: 20 (5,2) classes, no proof": lambda k, g: long_runs(k, 0, 20),
         "sampled (4,4) S=2000, depth 3": lambda k, g: k.count_blocks(
-            4, 4, 2000, whole44, every(k), True, sampled=True, sample_depth=3, draws=120, seed=1, batch=0, pool=True,
-            keep_len=10),
+            4,
+            4,
+            2000,
+            whole44,
+            every(k),
+            True,
+            sampled=True,
+            sample_depth=3,
+            draws=120,
+            seed=1,
+            batch=0,
+            pool=True,
+            keep_len=10,
+        ),
         "sampled (5,2) 2-D S=2000, depth 3": lambda k, g: g.count_grid_blocks(
-            5, 2, 2000, whole52, every(g), True, sampled=True, sample_depth=3, draws=600, seed=1, batch=0, pool=True,
-            keep_len=5),
+            5,
+            2,
+            2000,
+            whole52,
+            every(g),
+            True,
+            sampled=True,
+            sample_depth=3,
+            draws=600,
+            seed=1,
+            batch=0,
+            pool=True,
+            keep_len=5,
+        ),
     }
 
 
@@ -126,8 +150,10 @@ def main(trees: tuple[Path, ...], rounds: int, only: str) -> None:
             ordered = sorted(spent)
             median = statistics.median(ordered)
             rate = f"{n / median:,.0f}" if n else "-"
-            print(f"| {name} | {tree} | {median:.4f} | {ordered[len(ordered) // 4]:.4f} | {ordered[0]:.4f} "
-                  f"| {rate} | {median / first:.3f} |")
+            print(
+                f"| {name} | {tree} | {median:.4f} | {ordered[len(ordered) // 4]:.4f} | {ordered[0]:.4f} "
+                f"| {rate} | {median / first:.3f} |"
+            )
 
 
 if __name__ == "__main__":

@@ -35,14 +35,18 @@ def main(parts: int, brute: int) -> None:
     seconds = time.perf_counter() - began
     print("| workload | machines | classes | steps | kernel s | machines/s |")
     print("|---|---:|---:|---:|---:|---:|")
-    print(f"| (4,2) 2-D S=2000 whole space | {space.size:,} | {whole.classes:,} | {whole.steps:,} | {seconds:.2f} | {space.size / seconds:.2e} |")
+    print(
+        f"| (4,2) 2-D S=2000 whole space | {space.size:,} | {whole.classes:,} | {whole.steps:,} | {seconds:.2f} | {space.size / seconds:.2e} |"
+    )
     start = random.Random(1).randrange(space.size - brute)
     began = time.perf_counter()
     plain = brute_count_2d(4, 2, 2000, start, start + brute)
     plain_s = time.perf_counter() - began
     kernel = count_range(space, start, start + brute)
     assert (kernel.halting, kernel.outputs) == (plain.halting, plain.outputs), "kernel and brute force disagree"
-    print(f"| (4,2) 2-D S=2000 brute force, [{start}, +{brute}) | {brute:,} | - | - | {plain_s:.2f} | {brute / plain_s:.2e} |")
+    print(
+        f"| (4,2) 2-D S=2000 brute force, [{start}, +{brute}) | {brute:,} | - | - | {plain_s:.2f} | {brute / plain_s:.2e} |"
+    )
     if not parts:
         return
     big = Space(5, 2, 2000, dims=2)
@@ -51,9 +55,14 @@ def main(parts: int, brute: int) -> None:
         began = time.perf_counter()
         counted = count_range(big, 0, big.size, part=(PART_DEPTH_2D, 64, p), max_length=5)
         times.append(time.perf_counter() - began)
-        print(f"| (5,2) 2-D S=2000 part {p} of 64 | - | {counted.classes:,} | {counted.steps:,} | {times[-1]:.1f} | - |", flush=True)
+        print(
+            f"| (5,2) 2-D S=2000 part {p} of 64 | - | {counted.classes:,} | {counted.steps:,} | {times[-1]:.1f} | - |",
+            flush=True,
+        )
     mean = statistics.mean(times)
-    print(f"\n(5,2) 2-D: {mean:.0f} s per part (mean of {parts}), so about {64 * mean / 3600:.1f} core-hours for the whole space")
+    print(
+        f"\n(5,2) 2-D: {mean:.0f} s per part (mean of {parts}), so about {64 * mean / 3600:.1f} core-hours for the whole space"
+    )
 
 
 if __name__ == "__main__":

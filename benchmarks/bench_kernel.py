@@ -24,10 +24,7 @@ def d52_block(top1: str, top0: str) -> tuple[int, int]:
     """The (5,2) S=500 block of machines whose entries (A,1) and (A,0) are fixed."""
     space = Space(5, 2, 500)
     digits = space.parse_text(f"{top0}{top1}_------_------_------_------")
-    first = sum(
-        digits[space.entry_at(pos)] * space.base**pos
-        for pos in range(space.entries - 2, space.entries)
-    )
+    first = sum(digits[space.entry_at(pos)] * space.base**pos for pos in range(space.entries - 2, space.entries))
     return first, first + space.base ** (space.entries - 2)
 
 

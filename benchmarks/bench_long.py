@@ -52,12 +52,16 @@ def classes(steps: int = 1_000_000) -> None:
     for label, flags, history in (("no decider", 0, 0), ("every decider", sum(PROOF_FLAGS.values()), 12)):
         began, settled, simulated = time.perf_counter(), 0, 0
         for row in digits:
-            got = count_blocks(5, 2, steps, row[None, :], flags, False, long_from=4100, cps_radius=4, cps_history=history)
+            got = count_blocks(
+                5, 2, steps, row[None, :], flags, False, long_from=4100, cps_radius=4, cps_history=history
+            )
             settled += got["limit"] == 0
             simulated += got["steps"] + got["long"]["steps"]
         seconds = time.perf_counter() - began
-        print(f"{len(digits)} classes to {steps:,} steps, {label}: {settled} settled, "
-              f"{simulated:,} steps simulated, {seconds:.2f} s")
+        print(
+            f"{len(digits)} classes to {steps:,} steps, {label}: {settled} settled, "
+            f"{simulated:,} steps simulated, {seconds:.2f} s"
+        )
 
 
 if __name__ == "__main__":

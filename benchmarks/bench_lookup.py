@@ -40,7 +40,7 @@ def fresh_import(module: str) -> None:
 @click.command()
 @click.option("--rounds", type=click.IntRange(1), default=3, show_default=True)
 def main(rounds: int) -> None:
-    os.environ["CTM_DATA_DIR"] = tempfile.mkdtemp()   # the shipped tables only
+    os.environ["CTM_DATA_DIR"] = tempfile.mkdtemp()  # the shipped tables only
     from pipeline.query import acss, open_table
     from pipeline.tables import source_of
 

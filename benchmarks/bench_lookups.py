@@ -70,14 +70,18 @@ def bench_file(n: int = 1_100_000) -> None:
         listing = folder / "lines.txt"
         listing.write_text("\n".join(strings(n, seed=1)) + "\n")
         first, total, peak = _child(CTM + ["query", "--file", str(listing)])
-        print(f"ctm query --file ({n:,} lines): first line after {first:.2f} s, all in {total:.1f} s, peak {peak:.0f} MB")
+        print(
+            f"ctm query --file ({n:,} lines): first line after {first:.2f} s, all in {total:.1f} s, peak {peak:.0f} MB"
+        )
         # the plain alternative: the same lines through lookup() in one call (all in memory)
         code = (
             "import sys; from pipeline.inputs import read_lines; from pipeline.query import lookup; "
             f"a = lookup(read_lines({str(listing)!r}), errors='ignore'); print(len(a))"
         )
         first, total, peak = _child([sys.executable, "-c", code])
-        print(f"  plain: lookup() of all {n:,} lines at once: {total:.1f} s, peak {peak:.0f} MB (nothing printed until the end)")
+        print(
+            f"  plain: lookup() of all {n:,} lines at once: {total:.1f} s, peak {peak:.0f} MB (nothing printed until the end)"
+        )
     finally:
         shutil.rmtree(folder)
 
@@ -95,8 +99,10 @@ def median_of(args: list[str], runs: int = 10) -> float:
 def bench_commands() -> None:
     for args in (["query", "01011100"], ["bdm", "010101010101010101010101"], ["local", "--span", "4", "01011100"]):
         print(f"ctm {' '.join(args)}: median of 10 {median_of(CTM + args):.3f} s")
-    print(f"  plain: python -c 'import pandas': median of 10 {median_of([sys.executable, '-c', 'import pandas']):.3f} s; "
-          f"python -c 'import dask.distributed': {median_of([sys.executable, '-c', 'import dask.distributed']):.3f} s")
+    print(
+        f"  plain: python -c 'import pandas': median of 10 {median_of([sys.executable, '-c', 'import pandas']):.3f} s; "
+        f"python -c 'import dask.distributed': {median_of([sys.executable, '-c', 'import dask.distributed']):.3f} s"
+    )
 
 
 if __name__ == "__main__":

@@ -76,9 +76,11 @@ def main(argv=None) -> int:
         idx = np.array(list(np.ndindex(*small.shape)))
         theirs = timed(lambda: Theirs(theirs_scorer, small.copy(), "bdm").run(idx), max(1, args.repeats - 2))
         scale = X.size / small.size
-        print(f"{strategy:10s} ours {args.side}x{args.side}: {ours:.3f} s for {X.size:,} flips (set-up {setup:.2f} s, {cold:.2f} s cold); "
-              f"pybdm {args.pybdm_side}x{args.pybdm_side}: {theirs:.3f} s, extrapolated {theirs * scale:.0f} s; "
-              f"ratio {theirs * scale / ours:,.0f}x")
+        print(
+            f"{strategy:10s} ours {args.side}x{args.side}: {ours:.3f} s for {X.size:,} flips (set-up {setup:.2f} s, {cold:.2f} s cold); "
+            f"pybdm {args.pybdm_side}x{args.pybdm_side}: {theirs:.3f} s, extrapolated {theirs * scale:.0f} s; "
+            f"ratio {theirs * scale / ours:,.0f}x"
+        )
     return 0
 
 

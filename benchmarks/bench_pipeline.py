@@ -38,8 +38,16 @@ def one_run(job: Path, workers: int, processes: bool) -> dict:
     """Run the job once in a fresh temporary data root and return its figures."""
     with tempfile.TemporaryDirectory(prefix="ctm-bench-") as root:
         command = [
-            sys.executable, "-c", "from pipeline.cli import main; main()", "run", str(job),
-            "--data-dir", root, "--workers", str(workers), "--no-progress",
+            sys.executable,
+            "-c",
+            "from pipeline.cli import main; main()",
+            "run",
+            str(job),
+            "--data-dir",
+            root,
+            "--workers",
+            str(workers),
+            "--no-progress",
             "--processes" if processes else "--threads",
         ]
         began = time.perf_counter()
@@ -66,8 +74,18 @@ def one_run(job: Path, workers: int, processes: bool) -> dict:
 
 
 @click.command()
-@click.argument("job", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=REPO / "jobs" / "d5x2.toml")
-@click.option("--workers", "counts", type=int, multiple=True, default=(1, 2), show_default=True, help="Worker counts to time (repeatable).")
+@click.argument(
+    "job", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=REPO / "jobs" / "d5x2.toml"
+)
+@click.option(
+    "--workers",
+    "counts",
+    type=int,
+    multiple=True,
+    default=(1, 2),
+    show_default=True,
+    help="Worker counts to time (repeatable).",
+)
 @click.option("--processes/--threads", default=False, show_default=True, help="Local workers as processes or threads.")
 @click.option("--json", "json_path", type=click.Path(path_type=Path), default=None, help="Also write the figures here.")
 def main(job: Path, counts: tuple[int, ...], processes: bool, json_path: Path | None) -> None:

@@ -46,7 +46,9 @@ def plain_rate(space: Space, seconds: float, binary: Path) -> tuple[float, float
     """(draws per second, halting fraction) of the plain sampler."""
     out = subprocess.run(
         [str(binary), str(space.states), str(space.symbols), str(space.max_steps), str(seconds), "12345"],
-        check=True, capture_output=True, text=True,
+        check=True,
+        capture_output=True,
+        text=True,
     ).stdout.split()
     draws, halting, rate = int(out[0]), int(out[1]), float(out[3])
     return rate, halting / draws
@@ -96,14 +98,16 @@ def main(seconds: float, names: tuple[str, ...]) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         binary = Path(tmp) / "plain_sampler"
         subprocess.run(["cc", "-O2", "-o", str(binary), str(HERE / "plain_sampler.c")], check=True)
-        print("| space | plain draws/s | plain halting | kernel draws/s | length-10 patterns | se(K) per core-hour: kernel | plain | acss's sample | plain draws/s to match |")
+        print(
+            "| space | plain draws/s | plain halting | kernel draws/s | length-10 patterns | se(K) per core-hour: kernel | plain | acss's sample | plain draws/s to match |"
+        )
         print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
         for name in names or sorted(SPACES):
             space, depth, draws, acss_halting = SPACES[name]
             rate, h_plain = plain_rate(space, seconds, binary)
             krate, masses, hits, halting, spent = kernel_run(space, depth, draws, seconds)
             se, keys, Ms = median_se_k(masses, hits, halting)
-            scale = math.sqrt(spent / 3600)            # se shrinks as 1 / sqrt(time)
+            scale = math.sqrt(spent / 3600)  # se shrinks as 1 / sqrt(time)
             ours = se * scale
             Ms = np.array(Ms)
             plain = float(np.median(1 / (math.log(2) * np.sqrt(rate * 3600 * Ms * h_plain))))

@@ -44,9 +44,15 @@ def main() -> None:
     warnings.simplefilter("ignore")
     rng = np.random.default_rng(2026)
     cases = {
-        "die rolls, alphabet 6 (sampled table, with K_se)": (["".join(map(str, r)) for r in rng.integers(1, 7, (args.n, 10))], 6),
+        "die rolls, alphabet 6 (sampled table, with K_se)": (
+            ["".join(map(str, r)) for r in rng.integers(1, 7, (args.n, 10))],
+            6,
+        ),
         "binary, 8 symbols (d5x2-s500)": (["".join(map(str, r)) for r in rng.integers(0, 2, (args.n, 8))], 2),
-        "binary, 21 symbols: K lookup + BDM, NBDM, entropy": (["".join(map(str, r)) for r in rng.integers(0, 2, (args.n, 21))], 2),
+        "binary, 21 symbols: K lookup + BDM, NBDM, entropy": (
+            ["".join(map(str, r)) for r in rng.integers(0, 2, (args.n, 21))],
+            2,
+        ),
     }
     with Server() as server, httpx.Client(base_url=server.url, timeout=120) as client:
         for name, (strings, alphabet) in cases.items():

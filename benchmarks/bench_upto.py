@@ -52,12 +52,18 @@ def main_(L: int) -> None:
     want = {s: int(c) for s, c in zip(reference["string"].to_pylist(), reference["count"].to_pylist()) if len(s) <= L}
     H = load_manifest(shipped_root(), "d5x2-nocutoff")["halting"]
     up = manifest["exact_upto"]
-    print(f"plain S = 100: {plain_wall:.1f} s wall, {plain['work']['kernel_seconds']:.1f} s kernel, "
-          f"{plain['work']['classes']} classes")
-    print(f"exact_upto = {L}: {upto_wall:.1f} s wall, {manifest['work']['kernel_seconds']:.1f} s kernel, "
-          f"{manifest['work']['classes']} classes")
-    print(f"H_low {up['H_low']}  H_high {up['H_high']}  bracket {up['bracket_bits']:.3g} bits; "
-          f"no-cutoff H {H} inside: {up['H_low'] <= H <= up['H_high']}")
+    print(
+        f"plain S = 100: {plain_wall:.1f} s wall, {plain['work']['kernel_seconds']:.1f} s kernel, "
+        f"{plain['work']['classes']} classes"
+    )
+    print(
+        f"exact_upto = {L}: {upto_wall:.1f} s wall, {manifest['work']['kernel_seconds']:.1f} s kernel, "
+        f"{manifest['work']['classes']} classes"
+    )
+    print(
+        f"H_low {up['H_low']}  H_high {up['H_high']}  bracket {up['bracket_bits']:.3g} bits; "
+        f"no-cutoff H {H} inside: {up['H_low'] <= H <= up['H_high']}"
+    )
     print("after S (machines):", up["after_limit"]["machines"])
     print("after S (classes):", up["after_limit"]["classes"])
     print(f"outputs of at most {L} symbols: {len(got)} (no-cutoff table: {len(want)}), all counts equal: {got == want}")

@@ -68,17 +68,27 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     f = one["frame"]
-    print(f"Experiment 1: {len(f)} strings, alphabet 4; {f.K.notna().sum()} scored; "
-          f"median se(K) {np.nanmedian(f.K_se):.3f} bits")
+    print(
+        f"Experiment 1: {len(f)} strings, alphabet 4; {f.K.notna().sum()} scored; "
+        f"median se(K) {np.nanmedian(f.K_se):.3f} bits"
+    )
     print(f"  K: mean {f.K.mean():.3f}, sd {f.K.std():.3f}; age: {f.age.min():.0f} to {f.age.max():.0f}")
-    print(f"  K against age: Pearson r = {one['pearson'][0]:+.3f} (p = {one['pearson'][1]:.3f}), "
-          f"Spearman rho = {one['spearman'][0]:+.3f} (p = {one['spearman'][1]:.3f})")
-    print(f"Experiment 2: {len(two['frame'])} strings, alphabet 6; {two['frame'].K.notna().sum()} scored; "
-          f"median se(K) {np.nanmedian(two['frame'].K_se):.3f} bits")
-    print(f"  judged random: mean K {two['random'].mean():.3f} (n = {len(two['random'])}); "
-          f"not random: {two['other'].mean():.3f} (n = {len(two['other'])})")
-    print(f"  Welch t = {two['welch'].statistic:.2f}, p = {two['welch'].pvalue:.2g}; logistic regression: "
-          f"log-odds of 'random' per bit of K {two['logit'].params.iloc[1]:+.3f} (p = {two['logit'].pvalues.iloc[1]:.2g})")
+    print(
+        f"  K against age: Pearson r = {one['pearson'][0]:+.3f} (p = {one['pearson'][1]:.3f}), "
+        f"Spearman rho = {one['spearman'][0]:+.3f} (p = {one['spearman'][1]:.3f})"
+    )
+    print(
+        f"Experiment 2: {len(two['frame'])} strings, alphabet 6; {two['frame'].K.notna().sum()} scored; "
+        f"median se(K) {np.nanmedian(two['frame'].K_se):.3f} bits"
+    )
+    print(
+        f"  judged random: mean K {two['random'].mean():.3f} (n = {len(two['random'])}); "
+        f"not random: {two['other'].mean():.3f} (n = {len(two['other'])})"
+    )
+    print(
+        f"  Welch t = {two['welch'].statistic:.2f}, p = {two['welch'].pvalue:.2g}; logistic regression: "
+        f"log-odds of 'random' per bit of K {two['logit'].params.iloc[1]:+.3f} (p = {two['logit'].pvalues.iloc[1]:.2g})"
+    )
     return 0
 
 

@@ -48,9 +48,16 @@ def compare_k4(reference: Path) -> pd.DataFrame:
     """acss's K.4 against ours, row per string: both K, both standard errors, z."""
     theirs = read_csv(reference / "acss-K4-upto7.csv", ["string", "K"], dtype={"string": str})
     ours = acss(list(theirs.string), alphabet=4, errors="ignore")
-    out = pd.DataFrame({"string": theirs.string, "K_acss": theirs.K.to_numpy(), "K": ours.K.to_numpy(),
-                        "K_se": ours.K_se.to_numpy(), "hits": ours.hits.to_numpy(dtype=float)})
-    D = 2.0 ** -out.K_acss
+    out = pd.DataFrame(
+        {
+            "string": theirs.string,
+            "K_acss": theirs.K.to_numpy(),
+            "K": ours.K.to_numpy(),
+            "K_se": ours.K_se.to_numpy(),
+            "hits": ours.hits.to_numpy(dtype=float),
+        }
+    )
+    D = 2.0**-out.K_acss
     size = ours["size"].to_numpy(dtype=float)
     out["se_acss"] = 1 / (math.log(2) * np.sqrt(D * size * ACSS_HALTING))
     out["z"] = (out.K - out.K_acss) / np.sqrt(out.K_se**2 + out.se_acss**2)
@@ -101,7 +108,7 @@ def _compare_published(digits: list[str], published: np.ndarray, side: int) -> p
     ours = acss(texts, ndim=2, errors="ignore")
     out = pd.DataFrame({"matrix": texts, "K_published": published, "K": ours.K.to_numpy()})
     out["K_se"] = ours.K_se.to_numpy() if "K_se" in ours else 0.0
-    C = Z_2D * 2.0 ** -out.K_published
+    C = Z_2D * 2.0**-out.K_published
     out["stab"] = [stabiliser(t) for t in texts]
     out["se_published"] = np.sqrt(out.stab / C) / math.log(2)
     out["z"] = (out.K - out.K_published) / np.sqrt(out.K_se**2 + out.se_published**2)
@@ -123,8 +130,17 @@ def plot(frame: pd.DataFrame, x: str, y: str, xerr: str, yerr: str, title: str, 
     for mask, colour, label in ((inside, "tab:blue", "within 3 se"), (~inside, "tab:red", "beyond 3 se")):
         part = frame[mask]
         left.plot(part[x], part[y], "o", ms=2.5, color=colour, alpha=0.7, label=f"{label} ({mask.sum()})")
-        right.errorbar(part[x], part[y] - part[x], yerr=3 * combined[mask], fmt="o", ms=2.5, lw=0.5,
-                       color=colour, alpha=0.6, label=f"{label} ({mask.sum()})")
+        right.errorbar(
+            part[x],
+            part[y] - part[x],
+            yerr=3 * combined[mask],
+            fmt="o",
+            ms=2.5,
+            lw=0.5,
+            color=colour,
+            alpha=0.6,
+            label=f"{label} ({mask.sum()})",
+        )
     low, high = np.nanmin(frame[[x, y]].to_numpy()), np.nanmax(frame[[x, y]].to_numpy())
     left.plot([low, high], [low, high], color="0.3", lw=0.8)
     left.set(xlabel=x.replace("_", " "), ylabel=f"{y} (this project)")
@@ -140,8 +156,10 @@ def plot(frame: pd.DataFrame, x: str, y: str, xerr: str, yerr: str, title: str, 
 
 def report(name: str, frame: pd.DataFrame, key: str) -> None:
     z = frame.z.dropna()
-    print(f"{name}: {len(z)} of {len(frame)} compared; within 3 combined se: {(z.abs() <= 3).mean():.1%}; "
-          f"median |z| {z.abs().median():.2f}; mean K difference {np.nanmean(frame.K - frame.iloc[:, 1]):+.4f} bits")
+    print(
+        f"{name}: {len(z)} of {len(frame)} compared; within 3 combined se: {(z.abs() <= 3).mean():.1%}; "
+        f"median |z| {z.abs().median():.2f}; mean K difference {np.nanmean(frame.K - frame.iloc[:, 1]):+.4f} bits"
+    )
     worst = frame.reindex(frame.z.abs().sort_values(ascending=False).index).head(5)
     print(worst[[key, frame.columns[1], "K", "z"]].to_string(index=False))
 
@@ -165,11 +183,25 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     out.mkdir(parents=True, exist_ok=True)
     report("acss K.4 (length 1-7)", k4, "string")
-    plot(k4, "K_acss", "K", "se_acss", "K_se", "K.4: acss (2014 sample) against d4x4-s2000-sampled",
-         out / "k4-vs-acss.png")
+    plot(
+        k4,
+        "K_acss",
+        "K",
+        "se_acss",
+        "K_se",
+        "K.4: acss (2014 sample) against d4x4-s2000-sampled",
+        out / "k4-vs-acss.png",
+    )
     report(f"published 2-D 3x3 against {grid.attrs['table']}", grid, "matrix")
-    plot(grid, "K_published", "K", "se_published", "K_se", f"3x3 matrices: published against {grid.attrs['table']}",
-         out / "3x3-vs-published.png")
+    plot(
+        grid,
+        "K_published",
+        "K",
+        "se_published",
+        "K_se",
+        f"3x3 matrices: published against {grid.attrs['table']}",
+        out / "3x3-vs-published.png",
+    )
     print(f"plots: {out / 'k4-vs-acss.png'}, {out / '3x3-vs-published.png'}")
     four = compare_4x4()
     if four is None:

@@ -82,12 +82,12 @@ def score(frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
         if ndim == 2:
             responses = responses.map(as_matrix)
         with warnings.catch_warnings():
-            warnings.simplefilter("ignore", NAWarning)   # unscored responses are counted below
+            warnings.simplefilter("ignore", NAWarning)  # unscored responses are counted below
             got = acss(responses, alphabet=task.alphabet, ndim=ndim)  # indexed as the frame
         try:
             mean, sd, dist = reference(task)
             table, missing = dist.attrs["table"], dist.attrs["missing_share"]
-        except CTMError as exc:   # no table for this alphabet yet: the task is NA for everyone
+        except CTMError as exc:  # no table for this alphabet yet: the task is NA for everyone
             mean = sd = missing = float("nan")
             table = f"none ({exc})"
         K = got["K"].to_numpy()
@@ -164,7 +164,9 @@ def _positive(text: str) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("csv", nargs="?", default=str(DEFAULT_CSV), help="the study's responses [%(default)s]")
     parser.add_argument("--out", required=True, help="folder for lifespan.png and scores.csv")
     parser.add_argument("--rows", type=_positive, default=None, help="only the first N rows (a quick look)")

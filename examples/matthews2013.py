@@ -54,15 +54,27 @@ def analyse(frame: pd.DataFrame, table: str | None = None, version: int | None =
         kept = ~np.isnan(x)
         intercept, slope, r2 = regress(x[kept], ratings[kept])
         rows.append(
-            {"span": span, "strings": int(kept.sum()), "intercept": intercept, "slope": slope, "R2": r2,
-             "R2 in the paper": PAPER_R2[span]}
+            {
+                "span": span,
+                "strings": int(kept.sum()),
+                "intercept": intercept,
+                "slope": slope,
+                "R2": r2,
+                "R2 in the paper": PAPER_R2[span],
+            }
         )
     return pd.DataFrame(rows).set_index("span")
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("csv", nargs="?", type=Path, default=DEFAULT_CSV, help="ratings CSV (string, mean, sd) [default: the repository's datasets/matthews2013.csv]")
+    parser.add_argument(
+        "csv",
+        nargs="?",
+        type=Path,
+        default=DEFAULT_CSV,
+        help="ratings CSV (string, mean, sd) [default: the repository's datasets/matthews2013.csv]",
+    )
     parser.add_argument("--table", default=None, help="binary table [default: d5x2-s500]")
     parser.add_argument("--version", type=int, default=None, help="table version [default: latest]")
     args = parser.parse_args(argv)

@@ -40,8 +40,13 @@ def figures(got: CutoffComparison, space: str, out: Path) -> list[Path]:
     fig, ax = plt.subplots(figsize=(5.5, 5), constrained_layout=True)
     ax.scatter(got.both["K_cut"], got.both["K_full"], s=3, alpha=0.4, label="in both tables")
     if len(got.new):
-        ax.scatter([got.both["K_cut"].max() + 0.5] * len(got.new), got.new["K"], s=3, color="C3",
-                   label="only without the cutoff (right edge)")
+        ax.scatter(
+            [got.both["K_cut"].max() + 0.5] * len(got.new),
+            got.new["K"],
+            s=3,
+            color="C3",
+            label="only without the cutoff (right edge)",
+        )
     lo, hi = got.both["K_cut"].min(), got.both["K_cut"].max()
     ax.plot([lo, hi], [lo, hi], color="grey", linewidth=0.8, label="no change")
     ax.set_xlabel(f"K at {got.cutoff} steps (bits)")
@@ -74,17 +79,23 @@ def report(got: CutoffComparison, watch: str) -> str:
     longest = max(got.halting_times)
     lines.append(f"latest halt: step {longest} ({got.halting_times[longest]} machines)")
     for row in got.new.head(10).itertuples():
-        lines.append(f"  new {row.string!r} (count {row.count}, K {row.K:.3f}): {row.machine} halts after {row.steps} steps, {row.relation}")
+        lines.append(
+            f"  new {row.string!r} (count {row.count}, K {row.K:.3f}): {row.machine} halts after {row.steps} steps, {row.relation}"
+        )
     moved = got.both.reindex(got.both["dK"].abs().sort_values(ascending=False).index).head(5)
     for row in moved.itertuples():
         lines.append(f"  K of {row.string!r}: {row.K_cut:.6f} -> {row.K_full:.6f} ({row.dK:+.3g} bits)")
-    lines.append(f"median change of K: {got.both['dK'].median():+.3g} bits; largest: {got.both['dK'].abs().max():.3g} bits")
+    lines.append(
+        f"median change of K: {got.both['dK'].median():+.3g} bits; largest: {got.both['dK'].abs().max():.3g} bits"
+    )
     hit = got.new[got.new["string"] == watch]
     if watch in set(got.both["string"]):
         lines.append(f"{watch}: already in the {got.cutoff}-step table")
     elif len(hit):
         row = hit.iloc[0]
-        lines.append(f"{watch}: appears without the cutoff, count {row['count']}, K {row['K']:.3f} ({row['machine']}, {row['steps']} steps)")
+        lines.append(
+            f"{watch}: appears without the cutoff, count {row['count']}, K {row['K']:.3f} ({row['machine']}, {row['steps']} steps)"
+        )
     else:
         lines.append(f"{watch}: does not appear even without the cutoff: no machine of the space produces it")
     return "\n".join(lines)
@@ -94,7 +105,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("space", choices=["d5x2", "d2x4"], help="which space: d5x2 or d2x4")
     parser.add_argument("--out", type=Path, required=True, help="folder for the figures and the CSV")
-    parser.add_argument("--data-dir", type=Path, default=None, help="data root of the no-cutoff table (default: shipped)")
+    parser.add_argument(
+        "--data-dir", type=Path, default=None, help="data root of the no-cutoff table (default: shipped)"
+    )
     parser.add_argument("--cut", default=None, help="the cutoff table (default: {space}-s500, shipped)")
     parser.add_argument("--watch", default=WATCH, help=f"a string to look for (default {WATCH})")
     args = parser.parse_args(argv)

@@ -34,7 +34,9 @@ def main(argv=None) -> int:
     G = nx.barabasi_albert_graph(300, 2, seed=args.seed)
     A, nodes = adjacency(G)
     degree = A.sum(axis=1)
-    print(f"Barabasi-Albert n=300 m=2 seed={args.seed}: {G.number_of_edges()} edges, vertices in networkx's order 0..299")
+    print(
+        f"Barabasi-Albert n=300 m=2 seed={args.seed}: {G.number_of_edges()} edges, vertices in networkx's order 0..299"
+    )
     E = edges_of(A, directed=False)
     for strategy in ("ignore", "correlated"):
         bdm = BDM(ndim=2, strategy=strategy)
@@ -44,23 +46,34 @@ def main(argv=None) -> int:
         counts = {c: int((classes == c).sum()) for c in ("negative", "neutral", "positive")}
         hub = np.minimum(degree[E[:, 0]], degree[E[:, 1]])
         r = np.corrcoef(delta, degree[E[:, 0]] + degree[E[:, 1]])[0, 1]
-        print(f"{strategy}: BDM = {pe.value:.1f} bits ({bdm.tab.label}, 4x4 blocks); edge deltas from {delta.min():.2f} to "
-              f"{delta.max():.2f} bits, median {np.median(delta):.2f}; classes {counts}; "
-              f"correlation of delta with the edge's degree sum {r:.2f}; edges whose endpoints both have degree > 10: "
-              f"{int((hub > 10).sum())}, mean delta {delta[hub > 10].mean():.2f}")
+        print(
+            f"{strategy}: BDM = {pe.value:.1f} bits ({bdm.tab.label}, 4x4 blocks); edge deltas from {delta.min():.2f} to "
+            f"{delta.max():.2f} bits, median {np.median(delta):.2f}; classes {counts}; "
+            f"correlation of delta with the edge's degree sum {r:.2f}; edges whose endpoints both have degree > 10: "
+            f"{int((hub > 10).sum())}, mean delta {delta[hub > 10].mean():.2f}"
+        )
         if strategy == "ignore":
-            signature_plot(delta, Path(args.out) / "perturbation-signature.png",
-                           title=f"BA(300, 2): signature of {len(delta)} edge deletions (ignore, 4x4)")
+            signature_plot(
+                delta,
+                Path(args.out) / "perturbation-signature.png",
+                title=f"BA(300, 2): signature of {len(delta)} edge deletions (ignore, 4x4)",
+            )
             grid = np.zeros(A.shape)
             grid[E[:, 0], E[:, 1]] = grid[E[:, 1], E[:, 0]] = delta
-            heatmap(grid, Path(args.out) / "perturbation-heatmap.png", title="BA(300, 2): delta of deleting each edge, at its cells")
+            heatmap(
+                grid,
+                Path(args.out) / "perturbation-heatmap.png",
+                title="BA(300, 2): delta of deleting each edge, at its cells",
+            )
     for strategy in ("ignore", "recursive"):
         bdm = BDM(ndim=2, strategy=strategy)
         vd = vertex_knockout(bdm, A)
         r = np.corrcoef(vd, degree)[0, 1]
-        print(f"vertex knockout, {strategy}: deltas from {vd.min():.1f} to {vd.max():.1f} bits, median {np.median(vd):.1f}; "
-              f"correlation with degree {r:.2f}; the 5 largest drops at vertices {[int(v) for v in np.argsort(vd)[:5]]} "
-              f"(degrees {[int(d) for d in degree[np.argsort(vd)[:5]]]})")
+        print(
+            f"vertex knockout, {strategy}: deltas from {vd.min():.1f} to {vd.max():.1f} bits, median {np.median(vd):.1f}; "
+            f"correlation with degree {r:.2f}; the 5 largest drops at vertices {[int(v) for v in np.argsort(vd)[:5]]} "
+            f"(degrees {[int(d) for d in degree[np.argsort(vd)[:5]]]})"
+        )
     return 0
 
 

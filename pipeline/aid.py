@@ -192,11 +192,17 @@ def _windows_moved(pe: PerturbationExperiment, vertices: np.ndarray) -> np.ndarr
     for i, v in enumerate(vertices):
         band = np.arange(max(0, v - k + 1), min(v, m - 1) + 1)
         rest = np.setdiff1d(every, band)
-        ids = np.concatenate([(band[:, None] * m + every[None, :]).ravel(), (rest[:, None] * m + band[None, :]).ravel()])
+        ids = np.concatenate(
+            [(band[:, None] * m + every[None, :]).ravel(), (rest[:, None] * m + band[None, :]).ravel()]
+        )
         gap = np.arange(max(0, v - k + 1), min(v - 1, m2 - 1) + 1)
         rest2 = np.setdiff1d(every2, gap)
-        origins = np.concatenate([np.stack(np.meshgrid(gap, every2, indexing="ij"), -1).reshape(-1, 2),
-                                  np.stack(np.meshgrid(rest2, gap, indexing="ij"), -1).reshape(-1, 2)])
+        origins = np.concatenate(
+            [
+                np.stack(np.meshgrid(gap, every2, indexing="ij"), -1).reshape(-1, 2),
+                np.stack(np.meshgrid(rest2, gap, indexing="ij"), -1).reshape(-1, 2),
+            ]
+        )
         old_index = np.arange(n - 1) + (np.arange(n - 1) >= v)  # row (column) of A at each row of the smaller matrix
         code = np.zeros(len(origins), dtype=np.int64)
         for r, c in np.ndindex(k, k):

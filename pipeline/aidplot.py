@@ -42,8 +42,14 @@ def heatmap(delta: np.ndarray, path: str | Path, title: str = "") -> Path:
     return Path(path)
 
 
-def signature_plot(delta: np.ndarray, path: str | Path, se: np.ndarray | None = None, band: float = 0.0,
-                   z: float = 2.0, title: str = "") -> Path:
+def signature_plot(
+    delta: np.ndarray,
+    path: str | Path,
+    se: np.ndarray | None = None,
+    band: float = 0.0,
+    z: float = 2.0,
+    title: str = "",
+) -> Path:
     """Draw the information signature with each element's class; returns the path."""
     delta = np.asarray(delta, dtype=float)
     order = np.argsort(-delta, kind="stable")

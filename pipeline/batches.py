@@ -106,8 +106,17 @@ def batch_task(plan: BatchPlan, root: Path, shards: list[int]) -> BatchTask:
     spec = plan.spec
     path = (partials_dir(root, spec.job_id) / partial_name(batch)).resolve()
     return BatchTask(
-        spec.states, spec.symbols, spec.max_steps, spec.dims, spec.job_id, spec.seed, spec.sample_depth,
-        spec.draws, spec.kernel_settings, (batch,), (str(path),),
+        spec.states,
+        spec.symbols,
+        spec.max_steps,
+        spec.dims,
+        spec.job_id,
+        spec.seed,
+        spec.sample_depth,
+        spec.draws,
+        spec.kernel_settings,
+        (batch,),
+        (str(path),),
     )
 
 
@@ -171,7 +180,9 @@ def read_batch(path: Path, *, job_id: str, batch: int, kernel: str) -> Partial:
         if meta.get(key) != want:
             raise InvalidPartial(f"has {key} {meta.get(key)!r}, expected {want!r}")
     if rows.column_names != ["pattern", "hits", "mass"] or rows.num_rows != meta.get("rows"):
-        raise InvalidPartial(f"has {rows.num_rows} rows of {rows.column_names}, expected {meta.get('rows')} of pattern, hits, mass")
+        raise InvalidPartial(
+            f"has {rows.num_rows} rows of {rows.column_names}, expected {meta.get('rows')} of pattern, hits, mass"
+        )
     if row_checksum(rows["pattern"], rows["hits"]) != meta.get("checksum"):
         raise InvalidPartial("rows do not match their checksum")
     try:
@@ -180,9 +191,12 @@ def read_batch(path: Path, *, job_id: str, batch: int, kernel: str) -> Partial:
     except (KeyError, TypeError, ValueError, AttributeError):
         raise InvalidPartial("metadata lacks the totals") from None
     listed = pc.sum(rows["mass"]).as_py() or 0.0
-    complete = meta.get("max_length") is None   # else longer outputs are in the totals only
-    if not (abs(halting + limit + proven - 1) < MASS_TOLERANCE and abs(times - halting) < MASS_TOLERANCE
-            and (abs(listed - halting) < MASS_TOLERANCE if complete else listed <= halting + MASS_TOLERANCE)):
+    complete = meta.get("max_length") is None  # else longer outputs are in the totals only
+    if not (
+        abs(halting + limit + proven - 1) < MASS_TOLERANCE
+        and abs(times - halting) < MASS_TOLERANCE
+        and (abs(listed - halting) < MASS_TOLERANCE if complete else listed <= halting + MASS_TOLERANCE)
+    ):
         raise InvalidPartial("masses do not add up to the whole space")
     return Partial(meta, rows)
 

@@ -108,7 +108,8 @@ class Parts:
             return self
         # float multiplicities: 2**64 and more strings of a length are missing from long outputs
         return Parts(
-            np.concatenate([[self.imputed], self.K]), np.concatenate([[float(self.missing)], self.multiplicity.astype(float)])
+            np.concatenate([[self.imputed], self.K]),
+            np.concatenate([[float(self.missing)], self.multiplicity.astype(float)]),
         )
 
     def top(self, n: int) -> float:
@@ -180,7 +181,9 @@ class BDM:
             raise CTMError(f"missing should be one of {', '.join(MISSING)}, got {self.missing!r}")
         if self.tab.dims != self.ndim:
             kind = "matrices (ndim=2)" if self.tab.dims == 2 else "strings (ndim=1)"
-            raise CTMError(f"table {self.tab.label} holds {kind}: pass ndim={self.tab.dims}, or a table of {self.ndim}-D outputs")
+            raise CTMError(
+                f"table {self.tab.label} holds {kind}: pass ndim={self.tab.dims}, or a table of {self.ndim}-D outputs"
+            )
         if self.tab.manifest.get("coverage") == "partial" and not self.allow_partial:
             raise CTMError(
                 f"table {self.tab.label} covers only part of its space (blank-0 counts of some ranges): "
@@ -351,15 +354,23 @@ class BDM:
         """The measure of one string of the table's symbols (normalised), with its standard
         error's upper bound and the share of it that comes from imputed blocks."""
         if normalized and self.strategy == "correlated":
-            raise CTMError(f"normalised {measure} is not defined for strategy 'correlated' (as in pybdm); use ignore or recursive")
+            raise CTMError(
+                f"normalised {measure} is not defined for strategy 'correlated' (as in pybdm); use ignore or recursive"
+            )
         blocks = self._cut(text)
         if not blocks:
             size = f"length {len(text)}" if self.ndim == 1 else "shape {}x{}".format(*self._key(text))
-            return Score(math.nan, NA(
-                NO_BLOCK,
-                f"has {size}: no block under strategy {self.strategy!r} with block={self.block} "
-                f"(use a smaller block or strategy='recursive')",
-            ), [], math.nan, math.nan)
+            return Score(
+                math.nan,
+                NA(
+                    NO_BLOCK,
+                    f"has {size}: no block under strategy {self.strategy!r} with block={self.block} "
+                    f"(use a smaller block or strategy='recursive')",
+                ),
+                [],
+                math.nan,
+                math.nan,
+            )
         counted = Counter(blocks)
         imputed: list[str] = []
         se = from_imputed = 0.0
@@ -385,9 +396,13 @@ class BDM:
             return Score(math.nan, bounds, imputed, math.nan, share)
         low, high = bounds
         if high == low:
-            return Score(math.nan, NA(
-                UNDEFINED, f"normalised {measure} is undefined: every string of its block shapes scores {low}"
-            ), imputed, math.nan, share)
+            return Score(
+                math.nan,
+                NA(UNDEFINED, f"normalised {measure} is undefined: every string of its block shapes scores {low}"),
+                imputed,
+                math.nan,
+                share,
+            )
         return Score((value - low) / (high - low), None, imputed, se / (high - low), share)
 
     def _bounds(self, shapes: Counter, measure: str) -> tuple[float, float] | NA:

@@ -73,7 +73,9 @@ def cut(shape: tuple[int, ...], scorer: BDM) -> list[Group]:
         groups.append(Group(side, origins, space))
         space += scorer.tab.symbols ** (side ** len(shape))
     if space >= 1 << 62:
-        raise CTMError(f"blocks of {scorer.block} symbols per side over {scorer.tab.symbols} symbols are too many to number (over 2^62); use a smaller block")
+        raise CTMError(
+            f"blocks of {scorer.block} symbols per side over {scorer.tab.symbols} symbols are too many to number (over 2^62); use a smaller block"
+        )
     return groups
 
 

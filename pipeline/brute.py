@@ -92,9 +92,7 @@ def _chunk_digits(states: int, symbols: int, first: int, count: int) -> np.ndarr
     return out
 
 
-def _simulate_chunk(
-    states: int, symbols: int, max_steps: int, first: int, count: int, into: BruteCounts
-) -> None:
+def _simulate_chunk(states: int, symbols: int, max_steps: int, first: int, count: int, into: BruteCounts) -> None:
     """Run ``count`` machines from ``first`` in lockstep for up to max_steps steps; add to ``into``.
 
     Each machine's digits are first spread into per-entry lookups (write, move, next
@@ -132,9 +130,7 @@ def _simulate_chunk(
     into.nonhalting += int(row.size)
 
 
-def _record(
-    tape: np.ndarray, lo: np.ndarray, hi: np.ndarray, stride: int, step: int, into: BruteCounts
-) -> None:
+def _record(tape: np.ndarray, lo: np.ndarray, hi: np.ndarray, stride: int, step: int, into: BruteCounts) -> None:
     """Add machines halting at ``step`` whose visited cells are tape[lo], tape[lo+stride] ... tape[hi]."""
     into.halting += int(lo.size)
     into.halting_times[step] = into.halting_times.get(step, 0) + int(lo.size)

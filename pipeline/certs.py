@@ -78,35 +78,61 @@ def make_certs(folder: Path, hosts: list[str] | None = None, owner: tuple[int, i
     start, end = now - datetime.timedelta(minutes=5), now + datetime.timedelta(days=VALID_DAYS)
 
     def name(common: str) -> x509.Name:
-        return x509.Name([x509.NameAttribute(NameOID.ORGANIZATION_NAME, "ctm-pipeline"),
-                          x509.NameAttribute(NameOID.COMMON_NAME, common)])
+        return x509.Name(
+            [
+                x509.NameAttribute(NameOID.ORGANIZATION_NAME, "ctm-pipeline"),
+                x509.NameAttribute(NameOID.COMMON_NAME, common),
+            ]
+        )
 
     def pem_key(key) -> bytes:
-        return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                 serialization.NoEncryption())
+        return key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
 
     ca_key = _key()
     ca = (
-        x509.CertificateBuilder().subject_name(name("ctm-pipeline CA")).issuer_name(name("ctm-pipeline CA"))
-        .public_key(ca_key.public_key()).serial_number(x509.random_serial_number())
-        .not_valid_before(start).not_valid_after(end)
+        x509.CertificateBuilder()
+        .subject_name(name("ctm-pipeline CA"))
+        .issuer_name(name("ctm-pipeline CA"))
+        .public_key(ca_key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(start)
+        .not_valid_after(end)
         .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-        .add_extension(x509.KeyUsage(digital_signature=True, key_cert_sign=True, crl_sign=True,
-                                     content_commitment=False, key_encipherment=False, data_encipherment=False,
-                                     key_agreement=False, encipher_only=False, decipher_only=False), critical=True)
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=True,
+                key_cert_sign=True,
+                crl_sign=True,
+                content_commitment=False,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            critical=True,
+        )
         .sign(ca_key, hashes.SHA256())
     )
     files = {"ca.pem": (ca.public_bytes(serialization.Encoding.PEM), False), "ca.key": (pem_key(ca_key), True)}
     for role in ROLES:
         key = _key()
         builder = (
-            x509.CertificateBuilder().subject_name(name(f"ctm-pipeline {role}")).issuer_name(ca.subject)
-            .public_key(key.public_key()).serial_number(x509.random_serial_number())
-            .not_valid_before(start).not_valid_after(end)
+            x509.CertificateBuilder()
+            .subject_name(name(f"ctm-pipeline {role}"))
+            .issuer_name(ca.subject)
+            .public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(start)
+            .not_valid_after(end)
             .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
             # every role both serves (workers listen too) and connects
-            .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH, ExtendedKeyUsageOID.CLIENT_AUTH]),
-                           critical=False)
+            .add_extension(
+                x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH, ExtendedKeyUsageOID.CLIENT_AUTH]),
+                critical=False,
+            )
         )
         if role != "client":
             builder = builder.add_extension(x509.SubjectAlternativeName(names), critical=False)
@@ -141,8 +167,9 @@ class TLSFiles:
     """This client's private key (PEM)."""
 
     def __post_init__(self) -> None:
-        given = {k: v for k, v in (("--tls-ca-file", self.ca_file), ("--tls-cert", self.cert),
-                                   ("--tls-key", self.key)) if v}
+        given = {
+            k: v for k, v in (("--tls-ca-file", self.ca_file), ("--tls-cert", self.cert), ("--tls-key", self.key)) if v
+        }
         if given and len(given) < 3:
             missing = sorted({"--tls-ca-file", "--tls-cert", "--tls-key"} - set(given))
             raise CTMError(f"TLS needs all of --tls-ca-file, --tls-cert and --tls-key; missing {', '.join(missing)}")
@@ -156,5 +183,6 @@ class TLSFiles:
             return None
         from distributed.security import Security
 
-        return Security(tls_ca_file=self.ca_file, tls_client_cert=self.cert, tls_client_key=self.key,
-                        require_encryption=True)
+        return Security(
+            tls_ca_file=self.ca_file, tls_client_cert=self.cert, tls_client_key=self.key, require_encryption=True
+        )

@@ -84,22 +84,24 @@ def main(debug: bool) -> None:
 
 def _register() -> None:
     """Name each command and where it lives; its module loads when it is used."""
-    _Group.lazy.update({
-        "count": "pipeline.commands.count:count",
-        "run": "pipeline.commands.jobs:run_cmd",
-        "submit": "pipeline.commands.jobs:submit",
-        "status": "pipeline.commands.jobs:status",
-        "reduce": "pipeline.commands.jobs:reduce_cmd",
-        "tables": "pipeline.commands.jobs:tables",
-        "ship": "pipeline.commands.jobs:ship",
-        "query": "pipeline.commands.query:query",
-        "bdm": "pipeline.commands.score:bdm",
-        "local": "pipeline.commands.score:local",
-        "plot": "pipeline.commands.query:plot",
-        "serve": "pipeline.commands.serve:serve",
-        "perturb": "pipeline.commands.perturb:perturb",
-        "certs": "pipeline.commands.certs:certs",
-    })
+    _Group.lazy.update(
+        {
+            "count": "pipeline.commands.count:count",
+            "run": "pipeline.commands.jobs:run_cmd",
+            "submit": "pipeline.commands.jobs:submit",
+            "status": "pipeline.commands.jobs:status",
+            "reduce": "pipeline.commands.jobs:reduce_cmd",
+            "tables": "pipeline.commands.jobs:tables",
+            "ship": "pipeline.commands.jobs:ship",
+            "query": "pipeline.commands.query:query",
+            "bdm": "pipeline.commands.score:bdm",
+            "local": "pipeline.commands.score:local",
+            "plot": "pipeline.commands.query:plot",
+            "serve": "pipeline.commands.serve:serve",
+            "perturb": "pipeline.commands.perturb:perturb",
+            "certs": "pipeline.commands.certs:certs",
+        }
+    )
 
 
 _register()

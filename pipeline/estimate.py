@@ -77,6 +77,7 @@ def base_version(root: Path, spec: JobSpec, present: set[int] | None = None) -> 
     and draws) in ``root``; else the shipped one, unless ``present`` (the batches with a
     partial under ``root``) recounts some of its batches, when the root's own partials
     make a fuller table (a shipped copy keeps only short patterns)."""
+
     def latest(where: Path) -> TableInfo | None:
         found = [i for i in list_tables(where) if i.table == spec.table and i.manifest.get("job_id") == spec.job_id]
         return found[-1] if found else None
@@ -150,8 +151,15 @@ class _Batches:
         return merged.select(["string", *SUMS])
 
 
-def estimate_rows(sums: pa.Table, batches: int, halting: float, halting_sq: float, dims: int, symbols: int,
-                  max_length: int | None = None) -> pa.Table:
+def estimate_rows(
+    sums: pa.Table,
+    batches: int,
+    halting: float,
+    halting_sq: float,
+    dims: int,
+    symbols: int,
+    max_length: int | None = None,
+) -> pa.Table:
     """Table rows from per-pattern sums over ``batches`` batches (see the module's formulas)."""
     strings = sums["string"].to_pylist()
     s1 = sums["sum_mass"].to_numpy()
@@ -225,13 +233,22 @@ def reduce_sampled(
         )
     added = len(gathered.batches) - len(held)
     if not gathered.batches:
-        raise CTMError(f"no valid batches of {spec.table} under {partials_dir(root, spec.job_id)}: run `ctm submit` first")
+        raise CTMError(
+            f"no valid batches of {spec.table} under {partials_dir(root, spec.job_id)}: run `ctm submit` first"
+        )
     if added == 0 and not force and base is not None and Path(base.path).resolve().is_relative_to(Path(root).resolve()):
         return Reduced(base, {}, published=False)
     B = len(gathered.batches)
     max_length = base.manifest["sampled"].get("max_length") if base is not None else spec.max_length
-    rows = estimate_rows(gathered.sums(), B, gathered.totals["halting"], gathered.totals["halting_sq"],
-                         spec.dims, spec.symbols, max_length)
+    rows = estimate_rows(
+        gathered.sums(),
+        B,
+        gathered.totals["halting"],
+        gathered.totals["halting_sq"],
+        spec.dims,
+        spec.symbols,
+        max_length,
+    )
     manifest = sampled_manifest(spec, gathered, rows, max_length, base)
     return Reduced(publish(root, spec.table, rows, manifest), {})
 

@@ -72,7 +72,7 @@ def reduce_job(
     """
     reduce = flow_of(spec).reduce
     folder = partials_dir(root, spec.job_id)
-    if not folder.is_dir():   # no partial: an error, or a table of closed units only
+    if not folder.is_dir():  # no partial: an error, or a table of closed units only
         return reduce(spec, root, allow_partial, progress, force)
     with reduce_lock(folder):
         return reduce(spec, root, allow_partial, progress, force)

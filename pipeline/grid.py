@@ -22,14 +22,14 @@ DIRECTIONS = ((1, 0), (-1, 0), (0, 1), (0, -1))
 """Direction codes 0..3 of the numbering: Right (x+1), Left, Up (y+1), Down (CTM.md)."""
 
 SYMMETRIES = (
-    (1, 0, 0, 1),      # identity
-    (0, -1, 1, 0),     # turn a quarter anticlockwise
-    (-1, 0, 0, -1),    # turn a half
-    (0, 1, -1, 0),     # turn a quarter clockwise
-    (1, 0, 0, -1),     # mirror Up <-> Down
-    (-1, 0, 0, 1),     # mirror Right <-> Left
-    (0, 1, 1, 0),      # mirror in the diagonal y = x
-    (0, -1, -1, 0),    # mirror in the diagonal y = -x
+    (1, 0, 0, 1),  # identity
+    (0, -1, 1, 0),  # turn a quarter anticlockwise
+    (-1, 0, 0, -1),  # turn a half
+    (0, 1, -1, 0),  # turn a quarter clockwise
+    (1, 0, 0, -1),  # mirror Up <-> Down
+    (-1, 0, 0, 1),  # mirror Right <-> Left
+    (0, 1, 1, 0),  # mirror in the diagonal y = x
+    (0, -1, -1, 0),  # mirror in the diagonal y = -x
 )
 """The 8 symmetries of the grid as matrices (a, b, c, d): (x, y) -> (ax + by, cx + dy)."""
 
@@ -56,7 +56,7 @@ def _picker(rows: int, cols: int, g: int):
             where[(a * x + b * y, c * x + d * y)] = r * (cols + 1) + k
     xs = sorted({p[0] for p in where})
     ys = sorted({p[1] for p in where}, reverse=True)
-    dash = rows * (cols + 1) - 1   # the "-" appended after the last row
+    dash = rows * (cols + 1) - 1  # the "-" appended after the last row
     out: list[int] = []
     for i, y in enumerate(ys):
         if i:

@@ -97,7 +97,9 @@ def _matrix_text(text: str) -> Item:
     """A matrix's text as an Item: rows of one length joined by '-', or the NA saying why not."""
     rows = text.split("-")
     if not all(rows) or len({len(r) for r in rows}) != 1:
-        return Item(text, None, NA(SHAPE, f"matrix {show(text)} should be rows of one length joined by '-', e.g. 010-111-000"))
+        return Item(
+            text, None, NA(SHAPE, f"matrix {show(text)} should be rows of one length joined by '-', e.g. 010-111-000")
+        )
     return Item(text, text)
 
 
@@ -146,12 +148,16 @@ def _sequence(values: list | tuple, what: str) -> Item:
 
 def _array(value: np.ndarray, ndim: int) -> Item:
     if not np.issubdtype(value.dtype, np.integer):
-        return Item(show(value.tolist()), None, NA(SYMBOLS, f"an array of {value.dtype} is not symbols: use integers 0-9"))
+        return Item(
+            show(value.tolist()), None, NA(SYMBOLS, f"an array of {value.dtype} is not symbols: use integers 0-9")
+        )
     if value.ndim == 2 and ndim == 2:
         rows = [_sequence(row, "an integer array") for row in value.tolist()]
         bad = next((r for r in rows if not r.ok), None)
         if bad is not None or value.shape[1] == 0:
-            return Item(show(value.tolist()), None, bad.na if bad else NA(SHAPE, "an empty matrix has nothing to score"))
+            return Item(
+                show(value.tolist()), None, bad.na if bad else NA(SHAPE, "an empty matrix has nothing to score")
+            )
         text = "-".join(r.text for r in rows)
         return Item(text, text)
     if value.ndim == 2 and ndim == 1:
@@ -161,7 +167,11 @@ def _array(value: np.ndarray, ndim: int) -> Item:
             NA(MATRIX, f"a 2-D array of shape {value.shape} is a matrix: it needs a 2-D table (ndim=2)"),
         )
     if value.ndim != ndim:
-        return Item(show(value.tolist()), None, NA(SYMBOLS, f"a {value.ndim}-D array is neither a string (1-D) nor a matrix (2-D)"))
+        return Item(
+            show(value.tolist()),
+            None,
+            NA(SYMBOLS, f"a {value.ndim}-D array is neither a string (1-D) nor a matrix (2-D)"),
+        )
     return _sequence(value.tolist(), "an integer array")
 
 
@@ -287,7 +297,9 @@ def read_lines(source: str | Path | IO[bytes] | IO[str]) -> list[str]:
         try:
             raw = raw.decode("utf-8-sig")
         except UnicodeDecodeError as exc:
-            raise CTMError(f"{getattr(source, 'name', source)} is not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+            raise CTMError(
+                f"{getattr(source, 'name', source)} is not UTF-8 text ({exc.reason} at byte {exc.start})"
+            ) from None
     return [line.strip() for line in _clean(raw).splitlines() if line.strip()]
 
 
@@ -310,5 +322,7 @@ def read_csv(path: str | Path, columns: Iterable[str], **options) -> pd.DataFram
     lacking = [c for c in columns if c not in frame.columns]
     if lacking:
         have = ", ".join(map(str, frame.columns)) or "none"
-        raise CTMError(f"{path} lacks the column(s) {', '.join(lacking)}: it needs {', '.join(columns)} (it has {have})")
+        raise CTMError(
+            f"{path} lacks the column(s) {', '.join(lacking)}: it needs {', '.join(columns)} (it has {have})"
+        )
     return frame

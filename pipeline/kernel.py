@@ -205,7 +205,13 @@ def count_range(
         raw = grid_counts(space, digits, mask, settings.symmetry, part, keep)
     else:
         raw = count_blocks(
-            space.states, space.symbols, space.max_steps, digits, mask, settings.symmetry, keep_len=keep,
+            space.states,
+            space.symbols,
+            space.max_steps,
+            digits,
+            mask,
+            settings.symmetry,
+            keep_len=keep,
             **long_args(settings),
         )
         raw.pop("collected", None)
@@ -228,7 +234,9 @@ def long_args(settings: KernelSettings) -> dict:
         out["witness_after"] = settings.witness_after
     if settings.exact_upto is not None:
         out.update(
-            exact_upto=settings.exact_upto, cps_radius=settings.cps_radius, cps_history=settings.cps_history,
+            exact_upto=settings.exact_upto,
+            cps_radius=settings.cps_radius,
+            cps_history=settings.cps_history,
             settle_wide=settings.settle_wide,
         )
     return out
@@ -238,7 +246,15 @@ def grid_counts(space: Space, digits: np.ndarray, mask: int, symmetry: bool, par
     """Exact counts of 2-D blocks (the kernel adds the outputs of each symmetry orbit)."""
     depth, parts, p = part if part is not None else (-1, 1, 0)
     raw = count_grid_blocks(
-        space.states, space.symbols, space.max_steps, digits, mask, symmetry, part_depth=depth, parts=parts, part=p,
+        space.states,
+        space.symbols,
+        space.max_steps,
+        digits,
+        mask,
+        symmetry,
+        part_depth=depth,
+        parts=parts,
+        part=p,
         keep_len=keep,
     )
     raw.pop("draws")
@@ -276,8 +292,12 @@ class SharedCounts:
             if a.upto or b.upto:
                 empty = {"outputs": {}, "halting_times": {}, "halting": 0, "limit": 0, "proven": 0}
                 total.upto = _upto_of(_add_into(a.upto or empty, b.upto or empty, a.space, a.start, a.stop))
-        upto_work = {k: self.upto_work.get(k, 0) + other.upto_work.get(k, 0) for k in {*self.upto_work, *other.upto_work}}
-        proven_by = {k: self.proven_by.get(k, 0) + other.proven_by.get(k, 0) for k in {*self.proven_by, *other.proven_by}}
+        upto_work = {
+            k: self.upto_work.get(k, 0) + other.upto_work.get(k, 0) for k in {*self.upto_work, *other.upto_work}
+        }
+        proven_by = {
+            k: self.proven_by.get(k, 0) + other.proven_by.get(k, 0) for k in {*self.proven_by, *other.proven_by}
+        }
         long = {k: self.long.get(k, 0) + other.long.get(k, 0) for k in {*self.long, *other.long} if k != "from"}
         if "from" in self.long or "from" in other.long:
             long["from"] = self.long.get("from", other.long.get("from"))
@@ -379,11 +399,11 @@ def count_shared_top(
     for start, stop in ranges:
         space.check_range(start, stop)
         if stop - start != size or space.base**free != size or free >= space.entries or start % size:
-            raise SpaceError(
-                f"range [{start}, {stop}) is not an aligned block of {size} machines below the top digit"
-            )
+            raise SpaceError(f"range [{start}, {stop}) is not an aligned block of {size} machines below the top digit")
         if start % top != ranges[0][0] % top:
-            raise SpaceError(f"range [{start}, {stop}) differs from [{ranges[0][0]}, {ranges[0][1]}) below the top digit")
+            raise SpaceError(
+                f"range [{start}, {stop}) differs from [{ranges[0][0]}, {ranges[0][1]}) below the top digit"
+            )
         tops.append(start // top)
     if len(set(tops)) != len(tops):
         raise SpaceError("two ranges share a top digit: they would be counted twice")
@@ -434,8 +454,16 @@ def count_shared_top(
             counts[-1].upto = _upto_of(_add_into(raw["upto"], _divide(own, len(orbits[t])), space, start, stop))
     seconds = time.perf_counter() - began
     return SharedCounts(
-        counts, raw["classes"], raw["nodes"], raw["steps"], raw["proven_by"], seconds, raw.get("long", {}),
-        raw.get("undecided", []), raw.get("late", []), raw.get("upto", {}).get("classes_by", {}),
+        counts,
+        raw["classes"],
+        raw["nodes"],
+        raw["steps"],
+        raw["proven_by"],
+        seconds,
+        raw.get("long", {}),
+        raw.get("undecided", []),
+        raw.get("late", []),
+        raw.get("upto", {}).get("classes_by", {}),
     )
 
 
@@ -521,7 +549,12 @@ def sample_space(
     (SpaceError).
     """
     settings = settings_of(settings, changes)
-    for name, value, low in (("seed", seed, 0), ("batch", batch, 0), ("draws", draws, 1), ("sample_depth", sample_depth, 0)):
+    for name, value, low in (
+        ("seed", seed, 0),
+        ("batch", batch, 0),
+        ("draws", draws, 1),
+        ("sample_depth", sample_depth, 0),
+    ):
         if isinstance(value, bool) or not isinstance(value, int) or value < low or value >= 2**63:
             raise SpaceError(f"{name} should be an integer from {low} to 2**63 - 1, got {value!r}")
     for name in ("long_from", "witness_after", "exact_upto"):
@@ -530,13 +563,34 @@ def sample_space(
     check_steps(space)
     began = time.perf_counter()
     digits = -np.ones((1, space.entries), dtype=np.int32)
-    args = (space.states, space.symbols, space.max_steps, digits, proof_mask(settings.proofs, space.dims), settings.symmetry)
+    args = (
+        space.states,
+        space.symbols,
+        space.max_steps,
+        digits,
+        proof_mask(settings.proofs, space.dims),
+        settings.symmetry,
+    )
     kernel = count_blocks if space.dims == 1 else count_grid_blocks
     keep = _keep(settings)
-    raw = kernel(*args, sampled=True, sample_depth=sample_depth, draws=draws, seed=seed, batch=batch, keep_len=keep, pool=True)
+    raw = kernel(
+        *args, sampled=True, sample_depth=sample_depth, draws=draws, seed=seed, batch=batch, keep_len=keep, pool=True
+    )
     return SampleCounts(
-        space, seed, batch, raw["outputs"], raw["halting"], raw["limit"], raw["proven"], raw["halting_times"],
-        raw["draws"], raw["classes"], raw["nodes"], raw["steps"], raw["proven_by"], time.perf_counter() - began,
+        space,
+        seed,
+        batch,
+        raw["outputs"],
+        raw["halting"],
+        raw["limit"],
+        raw["proven"],
+        raw["halting_times"],
+        raw["draws"],
+        raw["classes"],
+        raw["nodes"],
+        raw["steps"],
+        raw["proven_by"],
+        time.perf_counter() - began,
     )
 
 

@@ -32,7 +32,9 @@ BLOCK_NA = "a block has no K"
 WINDOWS_NA = "windows with no K"
 
 
-def windows_of(tab: Table | None, entry: Item, span: int, no_table: NA | None = None) -> tuple[list[str], list[float], list[float], NA | None]:
+def windows_of(
+    tab: Table | None, entry: Item, span: int, no_table: NA | None = None
+) -> tuple[list[str], list[float], list[float], NA | None]:
     """(windows, their K, their K_se, NA or None) of one input: the core of
     ``local_complexity``, without pandas (``ctm local`` uses it). K and K_se are NaN for
     a window with no reliable value; K_se is NaN throughout on an exact table."""
@@ -267,7 +269,10 @@ def acss_bdm(
             if isinstance(checked, NA):
                 na = checked
             elif not blocks:
-                na = NA(SHORT, f"has length {len(entry.text)}, shorter than blocksize {blocksize}: acss's bdm() has no block (use acss())")
+                na = NA(
+                    SHORT,
+                    f"has length {len(entry.text)}, shorter than blocksize {blocksize}: acss's bdm() has no block (use acss())",
+                )
             else:
                 value, na = _acss_sum(tab, Counter(blocks), base)
         values.append(value)
@@ -312,7 +317,10 @@ def response_distribution(
     tab = open_table(table, version, alphabet=alphabet, data_dir=data_dir, ndim=ndim)
     if ndim == 2:
         rows, cols = length
-        shape = np.array([s.count("-") + 1 for s in tab.strings]), np.array([len(s.split("-", 1)[0]) for s in tab.strings])
+        shape = (
+            np.array([s.count("-") + 1 for s in tab.strings]),
+            np.array([len(s.split("-", 1)[0]) for s in tab.strings]),
+        )
         mask = (shape[0] == rows) & (shape[1] == cols)
         cells = rows * cols
     else:

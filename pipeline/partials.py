@@ -45,7 +45,11 @@ def present_shards(root: Path, job_id: str) -> set[int]:
     folder = partials_dir(root, job_id)
     if not folder.is_dir():
         return set()
-    return {int(p.name[:6]) for p in folder.iterdir() if len(p.name) == 14 and p.name[:6].isdigit() and p.name.endswith(".parquet")}
+    return {
+        int(p.name[:6])
+        for p in folder.iterdir()
+        if len(p.name) == 14 and p.name[:6].isdigit() and p.name.endswith(".parquet")
+    }
 
 
 @dataclass(frozen=True)
@@ -146,7 +150,12 @@ def write_counts(task: ShardTask, *parts: SharedCounts) -> ShardDone:
     n = len(task.shards)
     work = {
         key: _shares(value, n)
-        for key, value in (("classes", shared.classes), ("nodes", shared.nodes), ("steps", shared.steps), ("kernel_seconds", shared.seconds))
+        for key, value in (
+            ("classes", shared.classes),
+            ("nodes", shared.nodes),
+            ("steps", shared.steps),
+            ("kernel_seconds", shared.seconds),
+        )
     }
     proven_by = {name: _shares(value, n) for name, value in shared.proven_by.items()}
     runs = {name: _shares(value, n) for name, value in shared.long.items() if name != "from"}
@@ -186,15 +195,21 @@ def write_counts(task: ShardTask, *parts: SharedCounts) -> ShardDone:
             meta["undecided"] = undecided if i == 0 else []
         if task.settings.witness_after is not None or task.settings.exact_upto is not None:
             # classes halting after witness_after steps, once per walk (first shard)
-            meta["late"] = [
-                [space.text_of_digits([d if d >= 0 else None for d in digits]), steps, output]
-                for digits, steps, output in shared.late
-            ] if i == 0 else []
+            meta["late"] = (
+                [
+                    [space.text_of_digits([d if d >= 0 else None for d in digits]), steps, output]
+                    for digits, steps, output in shared.late
+                ]
+                if i == 0
+                else []
+            )
         if shared.long:
             # long runs: the work per shard, and the walk's undecided classes once (first shard)
             meta["long"] = dict(
-                {name: shares[i] for name, shares in runs.items()}, **{"from": shared.long.get("from")},
-                cps_radius=task.settings.cps_radius, cps_history=task.settings.cps_history,
+                {name: shares[i] for name, shares in runs.items()},
+                **{"from": shared.long.get("from")},
+                cps_radius=task.settings.cps_radius,
+                cps_history=task.settings.cps_history,
             )
             meta["undecided"] = undecided if i == 0 else []
         write_partial(Path(path), meta, counts.outputs, count_type(space.size))
@@ -277,7 +292,9 @@ def read_partial(path: Path, *, job_id: str, shard: int, start: int, stop: int, 
     if meta.get("kernel") != kernel:
         raise InvalidPartial(f"was written by kernel {meta.get('kernel')!r}, this is kernel {kernel!r}")
     if rows.column_names != ["string", "count"] or rows.num_rows != meta.get("rows"):
-        raise InvalidPartial(f"has {rows.num_rows} rows of {rows.column_names}, expected {meta.get('rows')} of string, count")
+        raise InvalidPartial(
+            f"has {rows.num_rows} rows of {rows.column_names}, expected {meta.get('rows')} of string, count"
+        )
     if row_checksum(rows["string"], rows["count"]) != meta.get("checksum"):
         raise InvalidPartial("rows do not match their checksum")
     try:
@@ -286,7 +303,7 @@ def read_partial(path: Path, *, job_id: str, shard: int, start: int, stop: int, 
     except (KeyError, TypeError, ValueError, AttributeError):
         raise InvalidPartial("metadata lacks the totals") from None
     listed = pc.sum(rows["count"]).as_py() or 0
-    complete = meta.get("max_length") is None   # else longer outputs are in the totals only
+    complete = meta.get("max_length") is None  # else longer outputs are in the totals only
     if sum(totals) != stop - start or times != totals[0] or (listed != totals[0] if complete else listed > totals[0]):
         raise InvalidPartial("totals do not add up to the shard's machines")
     if "upto" in meta:
@@ -306,4 +323,6 @@ def open_partial(plan: ShardPlan, root: Path, shard: int) -> Partial:
     """The validated partial of ``shard`` of ``plan``'s job (FileNotFoundError if absent)."""
     start, stop = plan.range(shard)
     path = partials_dir(root, plan.spec.job_id) / partial_name(shard)
-    return read_partial(path, job_id=plan.spec.job_id, shard=shard, start=start, stop=stop, kernel=kernel_version(plan.space))
+    return read_partial(
+        path, job_id=plan.spec.job_id, shard=shard, start=start, stop=stop, kernel=kernel_version(plan.space)
+    )

@@ -54,10 +54,14 @@ def as_array(X: object, ndim: int, alphabet: int) -> np.ndarray:
             raise CTMError(f"X should hold integers 0 .. {alphabet - 1}, got an array of {array.dtype}")
         array = array.astype(np.int64)
     if array.ndim != ndim:
-        raise CTMError(f"X has {array.ndim} axes but the BDM is for {'strings (ndim=1)' if ndim == 1 else 'matrices (ndim=2)'}")
+        raise CTMError(
+            f"X has {array.ndim} axes but the BDM is for {'strings (ndim=1)' if ndim == 1 else 'matrices (ndim=2)'}"
+        )
     if array.size and (array.min() < 0 or array.max() >= alphabet):
-        raise CTMError(f"X holds {int(array.min()) if array.min() < 0 else int(array.max())}: symbols should be 0 .. {alphabet - 1} "
-                       f"(the table's alphabet, as pybdm requires); rename them first")
+        raise CTMError(
+            f"X holds {int(array.min()) if array.min() < 0 else int(array.max())}: symbols should be 0 .. {alphabet - 1} "
+            f"(the table's alphabet, as pybdm requires); rename them first"
+        )
     return array
 
 
@@ -117,7 +121,9 @@ class PerturbationExperiment:
         self.groups = cut(array.shape, self.bdm)
         self._sizes = np.array([len(g.origins) for g in self.groups])
         if self._sizes.sum() == 0:
-            raise CTMError(f"X of shape {array.shape} has no block under strategy {self.bdm.strategy!r} with block={self.bdm.block}")
+            raise CTMError(
+                f"X of shape {array.shape} has no block under strategy {self.bdm.strategy!r} with block={self.bdm.block}"
+            )
         self.X = array
         self.lookup = Lookup(self.bdm, self.groups, array.ndim)
         self.block_codes = codes(array, self.groups, self.alphabet)
@@ -127,10 +133,16 @@ class PerturbationExperiment:
         present, n = self.counts.present()
         K, row = self.lookup(present)
         if self.bdm.missing == "error" and np.isnan(K).any():
-            raise CTMError(f"X has a block the table {self.bdm.tab.label} never produced; use missing='impute' (pybdm's rule) or a smaller block")
+            raise CTMError(
+                f"X has a block the table {self.bdm.tab.label} never produced; use missing='impute' (pybdm's rule) or a smaller block"
+            )
         if (row < 0).any():
-            warnings.warn(f"X has {int((row < 0).sum())} distinct blocks not produced by table {self.bdm.tab.label}; "
-                          f"each scores 1 + the largest K of its shape (pybdm's rule)", MissingBlockWarning, stacklevel=3)
+            warnings.warn(
+                f"X has {int((row < 0).sum())} distinct blocks not produced by table {self.bdm.tab.label}; "
+                f"each scores 1 + the largest K of its shape (pybdm's rule)",
+                MissingBlockWarning,
+                stacklevel=3,
+            )
 
     @property
     def value(self) -> float:
@@ -187,11 +199,15 @@ class PerturbationExperiment:
         flip = value < 0
         if flip.any():
             if self.alphabet > 2:
-                raise CTMError(f"value=-1 (pybdm's random other symbol) is not allowed over {self.alphabet} symbols: "
-                               f"give each new value 0 .. {self.alphabet - 1} explicitly")
+                raise CTMError(
+                    f"value=-1 (pybdm's random other symbol) is not allowed over {self.alphabet} symbols: "
+                    f"give each new value 0 .. {self.alphabet - 1} explicitly"
+                )
             value = np.where(flip, 1 - old, value)
         if (value >= self.alphabet).any():
-            raise CTMError(f"new value {int(value.max())} is not a symbol of table {self.bdm.tab.label} (0 .. {self.alphabet - 1})")
+            raise CTMError(
+                f"new value {int(value.max())} is not a symbol of table {self.bdm.tab.label} (0 .. {self.alphabet - 1})"
+            )
         return value
 
     def _flat(self, idx: object) -> np.ndarray:
@@ -236,8 +252,12 @@ class PerturbationExperiment:
             delta[lo:hi], se[lo:hi], hit = self._evaluate(*part, with_se)
             imputed += hit
         if imputed and self.metric == "bdm" and self.bdm.missing == "impute":
-            warnings.warn(f"{imputed} changes bring in blocks not produced by table {self.bdm.tab.label}; "
-                          f"each scores 1 + the largest K of its shape (pybdm's rule)", MissingBlockWarning, stacklevel=3)
+            warnings.warn(
+                f"{imputed} changes bring in blocks not produced by table {self.bdm.tab.label}; "
+                f"each scores 1 + the largest K of its shape (pybdm's rule)",
+                MissingBlockWarning,
+                stacklevel=3,
+            )
         return (delta, se) if with_se else delta
 
     def _single(self, flat: np.ndarray, value: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -248,7 +268,9 @@ class PerturbationExperiment:
         same = N == O
         return np.where(same, -1, O), np.where(same, -1, N)
 
-    def _grouped(self, change: np.ndarray, changes: int, flat: np.ndarray, value: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def _grouped(
+        self, change: np.ndarray, changes: int, flat: np.ndarray, value: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
         """As ``_single`` for changes of several cells: cells of a change in one block add up."""
         blocks, place = self._covering(flat)
         m = blocks.shape[1]
@@ -294,7 +316,9 @@ class PerturbationExperiment:
         n = self.counts.get(code)
         after = n + d
         if self.metric == "ent":
-            h = np.where(after > 0, after * np.log2(np.maximum(after, 1)), 0.0) - np.where(n > 0, n * np.log2(np.maximum(n, 1)), 0.0)
+            h = np.where(after > 0, after * np.log2(np.maximum(after, 1)), 0.0) - np.where(
+                n > 0, n * np.log2(np.maximum(n, 1)), 0.0
+            )
             return -np.bincount(row, weights=h, minlength=p) / self.total + 0.0, np.zeros(p), 0
         sign = (after > 0).astype(np.int64) - (n > 0)
         term = np.where(after > 0, np.log2(np.maximum(after, 1)), 0.0) - np.where(n > 0, np.log2(np.maximum(n, 1)), 0.0)
@@ -311,7 +335,11 @@ class PerturbationExperiment:
             key = r * (len(self.lookup.se) + 1) + pat
             order = np.argsort(key, kind="stable")
             key, r, pat, coef = key[order], r[order], pat[order], coef[order]
-            first = np.flatnonzero(np.concatenate([[True], key[1:] != key[:-1]])) if len(key) else np.zeros(0, dtype=np.int64)
+            first = (
+                np.flatnonzero(np.concatenate([[True], key[1:] != key[:-1]]))
+                if len(key)
+                else np.zeros(0, dtype=np.int64)
+            )
             net = np.add.reduceat(coef, first) if len(first) else np.zeros(0)
             se = np.sqrt(np.bincount(r[first], weights=(net * self.lookup.se_of(pat[first])) ** 2, minlength=p))
         return delta, se, imputed
@@ -331,8 +359,12 @@ class PerturbationExperiment:
         n = self.counts.get(code)
         after = n + d
         if self.metric == "ent":
-            return float((np.where(after > 0, after * np.log2(np.maximum(after, 1)), 0.0)
-                          - np.where(n > 0, n * np.log2(np.maximum(n, 1)), 0.0)).sum())
+            return float(
+                (
+                    np.where(after > 0, after * np.log2(np.maximum(after, 1)), 0.0)
+                    - np.where(n > 0, n * np.log2(np.maximum(n, 1)), 0.0)
+                ).sum()
+            )
         sign = (after > 0).astype(np.int64) - (n > 0)
         term = np.where(after > 0, np.log2(np.maximum(after, 1)), 0.0) - np.where(n > 0, np.log2(np.maximum(n, 1)), 0.0)
         return float((term + np.where(sign != 0, sign * self.lookup(np.where(sign != 0, code, 0))[0], 0.0)).sum())
@@ -383,7 +415,11 @@ class PerturbationExperiment:
         flat = np.arange(self.X.size) if idx is None else self._flat(idx)
         if values is None:
             values = np.full(len(flat), -1, dtype=np.int64)
-        values = np.broadcast_to(np.asarray(values, dtype=np.int64).ravel(), flat.shape) if np.size(values) == 1 else np.asarray(values, dtype=np.int64).ravel()
+        values = (
+            np.broadcast_to(np.asarray(values, dtype=np.int64).ravel(), flat.shape)
+            if np.size(values) == 1
+            else np.asarray(values, dtype=np.int64).ravel()
+        )
         if len(values) != len(flat):
             raise CTMError(f"values should have one entry per index ({len(flat)}), got {len(values)}")
         if not keep_changes:
@@ -411,4 +447,3 @@ class PerturbationExperiment:
         self.block_codes[uniq] = before + step
         self.counts.add(before + step, np.ones(len(uniq), dtype=np.int64))
         np.put(self.X, flat, value)
-

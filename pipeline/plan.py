@@ -35,9 +35,7 @@ def symmetries(dims: int) -> tuple[tuple[int, ...], ...]:
     if dims == 1:
         return ((0, 1), (1, 0))
     index = {v: i for i, v in enumerate(DIRECTIONS)}
-    return tuple(
-        tuple(index[(a * x + b * y, c * x + d * y)] for x, y in DIRECTIONS) for a, b, c, d in SYMMETRIES
-    )
+    return tuple(tuple(index[(a * x + b * y, c * x + d * y)] for x, y in DIRECTIONS) for a, b, c, d in SYMMETRIES)
 
 
 def inverse(dims: int, g: int) -> int:
@@ -197,7 +195,9 @@ class ShardPlan:
     def parse_shards(self, text: str) -> range:
         """``A:B`` (shards A..B-1), ``A:``, ``:B`` or ``A`` as a range inside the plan."""
         if not text.strip():
-            raise SpecError(f"shard range {text!r} is blank; write A:B, e.g. 0:{min(self.shards, 100)}, or leave out --shards for all")
+            raise SpecError(
+                f"shard range {text!r} is blank; write A:B, e.g. 0:{min(self.shards, 100)}, or leave out --shards for all"
+            )
         head, sep, tail = text.partition(":")
         try:
             first = int(head) if head.strip() else 0
@@ -207,7 +207,9 @@ class ShardPlan:
         if first < 0 or last < 0:
             problem = "has a negative shard number; shards are numbered from 0"
         elif first >= self.shards or last > self.shards:
-            problem = f"is outside the plan of {self.spec.table}, which has shards 0:{self.shards} (0..{self.shards - 1})"
+            problem = (
+                f"is outside the plan of {self.spec.table}, which has shards 0:{self.shards} (0..{self.shards - 1})"
+            )
         elif last < first:
             problem = f"is reversed; A:B needs A < B, e.g. {last}:{first}"
         elif last == first:
@@ -220,7 +222,7 @@ class ShardPlan:
         """``shards`` grouped by all but their top digit: each group is counted in one walk
         of its common tree (``kernel.count_shared_top``)."""
         if self.spec.shard_depth == 0 or self.space.dims == 2:
-            return [[s] for s in shards]   # the 2-D kernel counts no split entry
+            return [[s] for s in shards]  # the 2-D kernel counts no split entry
         below = self.space.base ** (self.spec.shard_depth - 1)
         groups: dict[int, list[int]] = {}
         for shard in sorted(shards):
@@ -234,8 +236,8 @@ class ShardPlan:
         cell in state q, so entry (q, 0) is read next by every machine of the group.
         """
         space, depth = self.space, self.spec.shard_depth
-        fixed = range(space.entries - depth, space.entries - 1)   # below the top digit
-        first_pos = space.entries - space.symbols                   # entry (0, 0)
+        fixed = range(space.entries - depth, space.entries - 1)  # below the top digit
+        first_pos = space.entries - space.symbols  # entry (0, 0)
         if first_pos not in fixed or self.spec.parts == 1:
             return None
         first = space.decode_digit(space.digits(self.range(group[0])[0])[0])
@@ -280,7 +282,9 @@ class ShardPlan:
         if isinstance(part, NodeParts):
             return (len(group), 0, -part.part)
         first = space.digits(self.range(group[0])[0])
-        lower = sum(first[space.entry_at(pos)] for pos in range(space.entries - self.spec.shard_depth, space.entries - 1))
+        lower = sum(
+            first[space.entry_at(pos)] for pos in range(space.entries - self.spec.shard_depth, space.entries - 1)
+        )
         if part is None:
             return (sum(map(self._moving_entries, group)), lower, 0)
         moving = sum(not space.decode_digit(d).halts for d in part[1])

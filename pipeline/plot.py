@@ -84,7 +84,9 @@ def draw_rank(tab: Table) -> Figure:
     ax.plot(rank, D, color="tab:blue", label=f"D of each string of the {what}" if tab.sampled else "D(s)")
     if tab.sampled:
         se = tab.columns["D_se"][order]
-        ax.fill_between(rank, np.maximum(D - se, D * 1e-3), D + se, color="tab:orange", alpha=0.6, linewidth=0, label=SE_LABEL)
+        ax.fill_between(
+            rank, np.maximum(D - se, D * 1e-3), D + se, color="tab:orange", alpha=0.6, linewidth=0, label=SE_LABEL
+        )
         ax.legend(loc="lower left")
     ax.set(xscale="log", yscale="log", xlabel=f"rank (1 = most frequent {what})", ylabel="D(s)")
     _title(ax, f"{tab.label}: output frequency by rank ({order.size:,} {_kind(tab)}{_left_out(tab)})")
@@ -117,13 +119,23 @@ def draw_length(tab: Table) -> Figure:
     kind = _kind(tab)
     ax.scatter(lengths, tab.K[rows], s=4, alpha=0.3, color="tab:blue", label=kind, rasterized=True)
     if tab.sampled:
-        ax.errorbar(lengths, tab.K[rows], yerr=tab.columns["K_se"][rows], fmt="none", ecolor="tab:orange", alpha=0.3,
-                    linewidth=0.6, label=f"{SE_LABEL} of each pattern's K")
+        ax.errorbar(
+            lengths,
+            tab.K[rows],
+            yerr=tab.columns["K_se"][rows],
+            fmt="none",
+            ecolor="tab:orange",
+            alpha=0.3,
+            linewidth=0.6,
+            label=f"{SE_LABEL} of each pattern's K",
+        )
     found, mean, se = _means(tab, rows, lengths)
     label = "mean K over strings (pattern weighted by its size)" if tab.sampled else "mean K"
     ax.plot(found, mean, color="tab:red", marker="o", markersize=3 if found.size > 30 else 6, label=label)
     if tab.sampled:
-        ax.errorbar(found, mean, yerr=se, fmt="none", ecolor="tab:red", capsize=3, label=f"{SE_LABEL} of the mean (upper bound)")
+        ax.errorbar(
+            found, mean, yerr=se, fmt="none", ecolor="tab:red", capsize=3, label=f"{SE_LABEL} of the mean (upper bound)"
+        )
     long = tab.max_length > LOG_LENGTH
     if long:
         ax.set_xscale("log")
@@ -131,7 +143,10 @@ def draw_length(tab: Table) -> Figure:
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     size = "cells of the matrix (rows x columns)" if tab.dims == 2 else "string length"
     ax.set(xlabel=size + (" (log scale)" if long else ""), ylabel="K(s) = -log2 D(s) (bits)")
-    _title(ax, f"{tab.label}: complexity by {'size' if tab.dims == 2 else 'string length'} ({rows.size:,} {kind}{_left_out(tab)})")
+    _title(
+        ax,
+        f"{tab.label}: complexity by {'size' if tab.dims == 2 else 'string length'} ({rows.size:,} {kind}{_left_out(tab)})",
+    )
     ax.legend(loc="lower right", fontsize=8)
     ax.grid(True, alpha=0.3)
     return fig
@@ -183,7 +198,9 @@ def draw_3x3(tab: Table) -> Figure:
     ax.scatter(black + jitter, K, s=8, alpha=0.5, color="tab:blue", label="3x3 matrices")
     if tab.sampled:
         se = np.array([np.nan if a.values.get("K_se") is None else a.values["K_se"] for a in answers])
-        ax.errorbar(black + jitter, K, yerr=se, fmt="none", ecolor="tab:orange", alpha=0.6, label=f"{SE_LABEL} of each K")
+        ax.errorbar(
+            black + jitter, K, yerr=se, fmt="none", ecolor="tab:orange", alpha=0.6, label=f"{SE_LABEL} of each K"
+        )
     means = [np.nanmean(K[black == b]) if np.isfinite(K[black == b]).any() else np.nan for b in range(10)]
     ax.plot(range(10), means, color="tab:red", marker="o", label="mean K of the matrices answered")
     ax.set(xlabel="black cells (1s) of the 3x3 matrix", ylabel="K (bits)")

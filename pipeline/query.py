@@ -270,7 +270,9 @@ def _roots(data_dir: str | Path | None) -> list[Path]:
 
 def alphabets(data_dir: str | Path | None = None) -> list[int]:
     """Alphabets (symbol counts) that have a table, in the data root or shipped."""
-    found = {p[1] for root in _roots(data_dir) for info in list_tables(root) if (p := name_parts(info.table)) and p[2] == 1}
+    found = {
+        p[1] for root in _roots(data_dir) for info in list_tables(root) if (p := name_parts(info.table)) and p[2] == 1
+    }
     return sorted(found | {2})
 
 
@@ -319,7 +321,9 @@ def _locate(name: str, version: int | None, roots: list[Path]) -> Path:
 
 
 def check_alphabet(alphabet: object) -> None:
-    if alphabet is not None and (isinstance(alphabet, bool) or not isinstance(alphabet, int) or not 2 <= alphabet <= 10):
+    if alphabet is not None and (
+        isinstance(alphabet, bool) or not isinstance(alphabet, int) or not 2 <= alphabet <= 10
+    ):
         raise CTMError(f"alphabet should be an integer from 2 to 10, got {alphabet!r}")
 
 
@@ -364,8 +368,16 @@ def open_or_na(
         return None, NA(NO_TABLE, str(exc))
 
 
-_NUMPY = {"int8": np.int8, "int16": np.int16, "int32": np.int32, "int64": np.int64, "uint32": np.uint32,
-          "uint64": np.uint64, "float": np.float32, "double": np.float64}
+_NUMPY = {
+    "int8": np.int8,
+    "int16": np.int16,
+    "int32": np.int32,
+    "int64": np.int64,
+    "uint32": np.uint32,
+    "uint64": np.uint64,
+    "float": np.float32,
+    "double": np.float64,
+}
 
 
 def _numpy(column: pa.ChunkedArray) -> np.ndarray:
@@ -375,7 +387,9 @@ def _numpy(column: pa.ChunkedArray) -> np.ndarray:
     dtype = _NUMPY.get(str(array.type))
     if dtype is None or array.null_count:
         return array.to_numpy(zero_copy_only=False)
-    return np.frombuffer(array.buffers()[1], dtype=dtype, count=len(array), offset=array.offset * np.dtype(dtype).itemsize)
+    return np.frombuffer(
+        array.buffers()[1], dtype=dtype, count=len(array), offset=array.offset * np.dtype(dtype).itemsize
+    )
 
 
 @lru_cache(maxsize=8)
@@ -431,8 +445,11 @@ def symbols_na(tab: Table, string: str) -> str | NA:
     if re.fullmatch(r"[0-9]+(-[0-9]+)+", string):
         hint = "; a matrix written as rows joined by '-' needs a 2-D table (ndim=2)"
     larger = [a for a in _alphabets_near(tab.folder.parents[2]) if a >= distinct]
-    fix = (f"use alphabet={larger[0]}" + (f" (or {', '.join(map(str, larger[1:]))})" if larger[1:] else "")
-           if larger else f"no table has {distinct} symbols yet")
+    fix = (
+        f"use alphabet={larger[0]}" + (f" (or {', '.join(map(str, larger[1:]))})" if larger[1:] else "")
+        if larger
+        else f"no table has {distinct} symbols yet"
+    )
     return NA(TOO_MANY, f"has {distinct} distinct symbols but table {tab.name} has {tab.symbols}: {fix}{hint}")
 
 
@@ -453,7 +470,9 @@ def _matrix_na(tab: Table, text: str) -> str | NA:
     return normalized
 
 
-def find(tab: Table | None, entry: Item, no_table: NA | None = None, ndim: int = 1) -> tuple[str | None, int | None, NA | None]:
+def find(
+    tab: Table | None, entry: Item, no_table: NA | None = None, ndim: int = 1
+) -> tuple[str | None, int | None, NA | None]:
     """(normalised text, row, NA) of one input (a string, or with ``ndim=2`` a matrix):
     its row by its normalised form, or in a sampled table by its pattern; no row and the
     NA that says why when it has no value (never produced, unreliable, ...)."""
@@ -461,7 +480,11 @@ def find(tab: Table | None, entry: Item, no_table: NA | None = None, ndim: int =
         return None, None, entry.na or no_table
     if ndim != tab.dims:
         holds, needs = ("strings", "a 1-D table (ndim=1)") if tab.dims == 1 else ("matrices", "ndim=2")
-        fix = "a matrix needs a 2-D table, e.g. table='d5x2-2d-s2000' (or ndim=1 for strings)" if ndim == 2 else "pass " + needs
+        fix = (
+            "a matrix needs a 2-D table, e.g. table='d5x2-2d-s2000' (or ndim=1 for strings)"
+            if ndim == 2
+            else "pass " + needs
+        )
         return None, None, NA(WRONG_NDIM, f"table {tab.label} holds {holds}: {fix}")
     normalized = _matrix_na(tab, entry.text) if ndim == 2 else symbols_na(tab, entry.text)
     if isinstance(normalized, NA):
@@ -469,14 +492,22 @@ def find(tab: Table | None, entry: Item, no_table: NA | None = None, ndim: int =
     if not normalized:
         return normalized, None, NA(EMPTY, "is empty: no machine outputs an empty string, so it has no K")
     if ndim == 1 and len(normalized) > tab.max_length:
-        return normalized, None, NA(
-            TOO_LONG,
-            f"has length {len(normalized)} but no output of table {tab.label} is longer than "
-            f"{tab.max_length}: {BDM_HINT}",
+        return (
+            normalized,
+            None,
+            NA(
+                TOO_LONG,
+                f"has length {len(normalized)} but no output of table {tab.label} is longer than "
+                f"{tab.max_length}: {BDM_HINT}",
+            ),
         )
     row = tab.index.get(tab.key(normalized) if tab.sampled else normalized)
     if row is None:
-        seen = "the sample never saw it (its K is more than the table can tell)" if tab.sampled else "no machine outputs it"
+        seen = (
+            "the sample never saw it (its K is more than the table can tell)"
+            if tab.sampled
+            else "no machine outputs it"
+        )
         return normalized, None, NA(NOT_PRODUCED, f"not produced by this table ({tab.label}): {seen}; {BDM_HINT}")
     if not tab.reliable[row]:
         return normalized, None, NA(RARE, f"not answered: {why_unreliable(tab, row)}")
@@ -561,7 +592,9 @@ def _columns(tab: Table | None, entries: list[Item], no_table: NA | None, ndim: 
     rows = np.fromiter((-1 if row is None else row for _, row, _ in found), dtype=np.int64, count=len(found))
     have = rows >= 0
     take = np.where(have, rows, 0)
-    zero = np.fromiter((na is not None and na.kind in (NOT_PRODUCED, EMPTY) for na in reasons), dtype=bool, count=len(found))
+    zero = np.fromiter(
+        (na is not None and na.kind in (NOT_PRODUCED, EMPTY) for na in reasons), dtype=bool, count=len(found)
+    )
     data: dict[str, object] = {}
     for name in tab.columns if tab is not None else ANSWER_COLUMNS:
         if tab is None or not len(tab.strings):
@@ -645,7 +678,10 @@ def _frame(entries: list[Item], data: dict) -> pd.DataFrame:
     if getattr(entries, "source_index", None) is not None:
         data = {"string": [e.label for e in entries], **data}
     return pd.DataFrame(
-        {k: pd.Series(v, dtype=object, index=labels) if isinstance(v, list) else pd.Series(v, index=labels) for k, v in data.items()}
+        {
+            k: pd.Series(v, dtype=object, index=labels) if isinstance(v, list) else pd.Series(v, index=labels)
+            for k, v in data.items()
+        }
     )
 
 

@@ -68,7 +68,9 @@ class _Totals:
     limit: int = 0
     proven: int = 0
     halting_times: dict[int, int] = field(default_factory=dict)
-    work: dict[str, float] = field(default_factory=lambda: dict.fromkeys(("kernel_seconds", "classes", "nodes", "steps"), 0))
+    work: dict[str, float] = field(
+        default_factory=lambda: dict.fromkeys(("kernel_seconds", "classes", "nodes", "steps"), 0)
+    )
     proven_by: dict[str, int] = field(default_factory=dict)
     """Proof -> classes it decided (work: counted shards only, not weighted by derivations)."""
     long: dict[str, int] = field(default_factory=dict)
@@ -212,10 +214,14 @@ class _Merge:
             self.sums.setdefault(weight, _Sums()).add(part.rows)
             if "upto" in part.meta:
                 late = part.meta["upto"]["outputs"]
-                self.upto_sums.setdefault(weight, _Sums()).add(pa.table({
-                    "string": pa.array(list(late), pa.string()),
-                    "count": pa.array([Decimal(v) for v in late.values()], pa.decimal128(38)),
-                }))
+                self.upto_sums.setdefault(weight, _Sums()).add(
+                    pa.table(
+                        {
+                            "string": pa.array(list(late), pa.string()),
+                            "count": pa.array([Decimal(v) for v in late.values()], pa.decimal128(38)),
+                        }
+                    )
+                )
             self.totals.add(part, sum(weight))
             self.ranges.append(plan.range(shard))
         if complete:
@@ -285,7 +291,7 @@ def reduce_exact(
     if spec.exact_upto is not None:
         outputs = _short_outputs(outputs, merge.outputs(late=True), spec.exact_upto)
     counts = blank_symbol_sum(outputs, spec.symbols) if full else outputs
-    halting = merge.totals.halting + merge.totals.upto["halting"]   # H, or H_low with exact_upto
+    halting = merge.totals.halting + merge.totals.upto["halting"]  # H, or H_low with exact_upto
     denominator = spec.symbols * halting if full else halting
     rows = table_rows(counts, denominator, spec.space.size, spec.dims)
     manifest = _manifest(spec, plan, merge.totals, covered, full, sum(counts.values()), rows.num_rows)
@@ -299,15 +305,21 @@ def reduce_exact(
     if spec.witness_after is not None or spec.exact_upto is not None:
         late = sorted(merge.totals.late, key=lambda item: (item[1], item[0]))
         after = spec.witness_after if spec.witness_after is not None else spec.max_steps
-        extra = {LATE_FILE: pa.table({
-            "machine": pa.array([item[0] for item in late], pa.string()),
-            "steps": pa.array([item[1] for item in late], pa.int64()),
-            "output": pa.array([item[2] for item in late], pa.string()),
-        })}
+        extra = {
+            LATE_FILE: pa.table(
+                {
+                    "machine": pa.array([item[0] for item in late], pa.string()),
+                    "steps": pa.array([item[1] for item in late], pa.int64()),
+                    "output": pa.array([item[2] for item in late], pa.string()),
+                }
+            )
+        }
         manifest["late_halts"] = {
-            "file": LATE_FILE, "after": after, "classes": len(late),
+            "file": LATE_FILE,
+            "after": after,
+            "classes": len(late),
             "note": "blank-0 classes of the counted shards halting after that many steps ('---': an entry never read); "
-                    "derived shards' machines are their mirror images and renamings",
+            "derived shards' machines are their mirror images and renamings",
         }
     return Reduced(publish(root, spec.table, rows, manifest, extra), merge.invalid)
 
@@ -331,7 +343,8 @@ def _exact_reading(spec: JobSpec, totals: _Totals, rows: pa.Table, manifest: dic
     scale = m if full else 1
     counts = [int(c) for c in rows["count"].to_pylist()]
     rows = rows.append_column("K_low", rows["K"]).append_column(
-        "K_high", pa.array([math.log2(scale * high) - math.log2(c) for c in counts], pa.float64()))
+        "K_high", pa.array([math.log2(scale * high) - math.log2(c) for c in counts], pa.float64())
+    )
     times = dict(totals.halting_times)
     for steps, count in totals.upto_times.items():
         times[steps] = times.get(steps, 0) + count
@@ -342,14 +355,14 @@ def _exact_reading(spec: JobSpec, totals: _Totals, rows: pa.Table, manifest: dic
         halting_times={str(k): v for k, v in sorted(times.items())},
         nonhalting={"not_settled": up["limit"], "proven": totals.proven + up["proven"]},
         listed=f"outputs of at most {L} symbols, each count exact with no step cutoff; D = count / ({'m*' if full else ''}H_low) "
-               f"and K = K_low, K_high = -log2(count / ({'m*' if full else ''}H_high))",
+        f"and K = K_low, K_high = -log2(count / ({'m*' if full else ''}H_high))",
         exact_upto={
             "L": L,
             "H_low": low,
             "H_high": high,
             "bracket_bits": math.log2(high / low) if low else None,
             "H": f"{blank}: H_low halted (within max_steps {spec.max_steps}: {totals.halting}; after it: {up['halting']}); "
-                 f"H_high adds the {up['limit']} machines wider than {L} cells at or after max_steps that no proof settled",
+            f"H_high adds the {up['limit']} machines wider than {L} cells at or after max_steps that no proof settled",
             "after_limit": {
                 "machines": {
                     "reached_limit": totals.limit,
@@ -360,15 +373,15 @@ def _exact_reading(spec: JobSpec, totals: _Totals, rows: pa.Table, manifest: dic
                 },
                 "classes": totals.upto_work,
                 "note": "a class is followed after max_steps only while at most L cells wide, so halts with longer "
-                        "outputs are not seen (halted_long: unknown, inside not_settled); proven: closed, cps, cycle, shift "
-                        "and pigeonhole (n*w*m**w steps at width w) classes; machine counts include derived shards",
+                "outputs are not seen (halted_long: unknown, inside not_settled); proven: closed, cps, cycle, shift "
+                "and pigeonhole (n*w*m**w steps at width w) classes; machine counts include derived shards",
             },
             "undecided": {
                 "machines": up["limit"],
                 "classes": totals.upto_work.get("undecided", 0),
                 "listed": totals.undecided[:MAX_LISTED],
                 "note": f"classes (counted shards only) wider than L at or after max_steps that no proof settled; "
-                        f"at most {MAX_LISTED} listed (machine, steps reached, machines, weight: the shard's images)",
+                f"at most {MAX_LISTED} listed (machine, steps reached, machines, weight: the shard's images)",
             },
         },
     )
@@ -386,9 +399,11 @@ def _manifest(spec, plan, totals, covered, full, count_total, strings) -> dict:
         "coverage": "full" if full else "partial",
         "max_length": spec.max_length,
         "listed": (
-            "every output" if spec.max_length is None else
-            f"outputs of at most {spec.max_length} " + ("symbols" if spec.dims == 1 else "rows and columns") +
-            "; longer ones count in H and the halting times only, so every listed D is exact"
+            "every output"
+            if spec.max_length is None
+            else f"outputs of at most {spec.max_length} "
+            + ("symbols" if spec.dims == 1 else "rows and columns")
+            + "; longer ones count in H and the halting times only, so every listed D is exact"
         ),
         "covered_ranges": [[str(a), str(b)] for a, b in covered],
         "machines": totals.machines,

@@ -158,7 +158,7 @@ def _finished(
             done, pending = wait(pending, timeout=LOOK_EVERY, return_when="FIRST_COMPLETED")
         except TimeoutError:
             done = set()
-        except CancelledError:   # the client cancels every future when the scheduler goes
+        except CancelledError:  # the client cancels every future when the scheduler goes
             raise lost from None
         yield from done
         now = time.monotonic()
@@ -243,7 +243,7 @@ def _collect(futures: Iterator[Future], parts: dict, writes: dict, grouped: set,
         else:
             report.computed.extend(group)
             report.kernel_seconds += done.kernel_seconds
-        if group[0] not in grouped:   # a one-walk task: its write is its count
+        if group[0] not in grouped:  # a one-walk task: its write is its count
             bar.update()
         future.release()
 
@@ -257,14 +257,17 @@ def run(
     progress: bool = True,
 ) -> RunReport:
     """Count the job's pending shards on a new LocalCluster of ``workers`` one-thread workers."""
-    with LocalCluster(
-        n_workers=workers or os.cpu_count() or 1,
-        threads_per_worker=1,
-        processes=processes,
-        dashboard_address=None,
-        scheduler_kwargs={"dashboard_address": ":0"},
-        silence_logs=logging.CRITICAL,   # a failed task is reported with its shards, not logged
-    ) as cluster, Client(cluster) as client:
+    with (
+        LocalCluster(
+            n_workers=workers or os.cpu_count() or 1,
+            threads_per_worker=1,
+            processes=processes,
+            dashboard_address=None,
+            scheduler_kwargs={"dashboard_address": ":0"},
+            silence_logs=logging.CRITICAL,  # a failed task is reported with its shards, not logged
+        ) as cluster,
+        Client(cluster) as client,
+    ):
         return run_with_client(spec, client, data_root, shards, progress)
 
 
@@ -300,8 +303,10 @@ def probe(address: str, timeout: float = CONNECT_TIMEOUT, security=None) -> None
         # is cut a little later, so that the two causes stay apart
         asyncio.run(asyncio.wait_for(_speaks_dask(address, {"timeout": timeout, **args}), timeout + 0.5))
     except (asyncio.TimeoutError, TimeoutError):
-        cause = "something accepts connections there but does not answer as a Dask scheduler " \
-                "(a dashboard port such as 8787? a TLS scheduler reached with tcp://?)"
+        cause = (
+            "something accepts connections there but does not answer as a Dask scheduler "
+            "(a dashboard port such as 8787? a TLS scheduler reached with tcp://?)"
+        )
     except Exception as exc:  # refused, unreachable, closed in the handshake, TLS refused
         text = str(exc).split("\n")[0]
         if "Timed out trying to connect" in text:

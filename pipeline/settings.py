@@ -121,7 +121,10 @@ class KernelSettings:
                 raise SettingsError(
                     f"max_length should be at least exact_upto ({self.exact_upto}) or None, got {self.max_length}"
                 )
-        for name, top, zero in (("cps_radius", MAX_CPS_RADIUS, "off"), ("cps_history", MAX_CPS_HISTORY, "plain windows")):
+        for name, top, zero in (
+            ("cps_radius", MAX_CPS_RADIUS, "off"),
+            ("cps_history", MAX_CPS_HISTORY, "plain windows"),
+        ):
             value = getattr(self, name)
             if not _integer(value) or not 0 <= value <= top:
                 raise SettingsError(f"{name} should be an integer from 0 ({zero}) to {top}, got {value!r}")
@@ -141,7 +144,9 @@ class KernelSettings:
         if space.dims != 1:
             for name in ("long_from", "witness_after", "exact_upto"):
                 if getattr(self, name) is not None:
-                    raise SettingsError(f"{name} is for 1-D machines, got {name} = {getattr(self, name)} for {space.label}")
+                    raise SettingsError(
+                        f"{name} is for 1-D machines, got {name} = {getattr(self, name)} for {space.label}"
+                    )
             return
         if self.long_from is None:
             if space.max_steps > WALK_STEPS:
@@ -154,7 +159,9 @@ class KernelSettings:
                 f"long_from should be an integer from 1 to max_steps - 1 = {space.max_steps - 1}, got {self.long_from}"
             )
         elif self.long_from > WALK_STEPS:
-            raise SettingsError(f"long_from should be at most {WALK_STEPS} (the walk keeps that many steps), got {self.long_from}")
+            raise SettingsError(
+                f"long_from should be at most {WALK_STEPS} (the walk keeps that many steps), got {self.long_from}"
+            )
         if self.exact_upto is not None:
             bound = space.states * self.exact_upto * space.symbols**self.exact_upto
             if bound > MAX_UPTO_BOUND:
@@ -187,6 +194,14 @@ DEFAULTS = KernelSettings()
 """Every setting at its default."""
 
 __all__ = [
-    "DEFAULTS", "KernelSettings", "MAX_EXACT_UPTO", "MAX_RANGE", "MAX_STEPS", "MAX_STEPS_2D", "SettingsError",
-    "WALK_STEPS", "check_steps", "settings_of",
+    "DEFAULTS",
+    "KernelSettings",
+    "MAX_EXACT_UPTO",
+    "MAX_RANGE",
+    "MAX_STEPS",
+    "MAX_STEPS_2D",
+    "SettingsError",
+    "WALK_STEPS",
+    "check_steps",
+    "settings_of",
 ]

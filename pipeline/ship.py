@@ -47,9 +47,11 @@ def ship(info: TableInfo, to_root: Path, max_length: int | None) -> TableInfo:
         "rows_of_source": rows.num_rows,
         "row_checksum_of_source": row_checksum(rows["string"], rows[counts]),
         "kept": (
-            "every row" if max_length is None else
-            f"outputs of at most {max_length} " + ("symbols" if dims == 1 else "rows and columns") +
-            "; D and K as in the source (over every machine)"
+            "every row"
+            if max_length is None
+            else f"outputs of at most {max_length} "
+            + ("symbols" if dims == 1 else "rows and columns")
+            + "; D and K as in the source (over every machine)"
         ),
     }
     if manifest.get("coverage") == "sampled" and max_length is not None:
@@ -58,8 +60,5 @@ def ship(info: TableInfo, to_root: Path, max_length: int | None) -> TableInfo:
         sampled["max_length"] = max_length if shorter is None else min(shorter, max_length)
     manifest["strings"] = kept.num_rows
     # files beside the table (a no-cutoff table's late halts) travel with it, whole
-    extra = {
-        name: pq.read_table(info.path / name)
-        for name in info.manifest.get("files", {}) if name != TABLE_FILE
-    }
+    extra = {name: pq.read_table(info.path / name) for name in info.manifest.get("files", {}) if name != TABLE_FILE}
     return publish(Path(to_root), info.table, kept, manifest, extra)

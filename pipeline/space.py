@@ -49,7 +49,10 @@ BUSY_BEAVER_SOURCES = {
     (2, 2): "Rado (1962)",
     (3, 2): "Lin and Rado (1965)",
     (4, 2): "Brady (1983)",
-    (5, 2): "the bbchallenge collaboration (2024), 'Determination of the fifth Busy Beaver value', checked in Coq (Coq-BB5)",
+    (
+        5,
+        2,
+    ): "the bbchallenge collaboration (2024), 'Determination of the fifth Busy Beaver value', checked in Coq (Coq-BB5)",
     (2, 3): "Lafitte and Papazian (2007)",
     (2, 4): "the bbchallenge collaboration (2024), checked in Coq",
 }
@@ -94,17 +97,13 @@ class Space:
         if self.states < 1:
             raise SpaceError(f"states should be at least 1, got {self.states}")
         if not 2 <= self.symbols <= MAX_SYMBOLS:
-            raise SpaceError(
-                f"symbols should be between 2 and {MAX_SYMBOLS}, got {self.symbols}"
-            )
+            raise SpaceError(f"symbols should be between 2 and {MAX_SYMBOLS}, got {self.symbols}")
         if self.max_steps < 1:
             raise SpaceError(f"max_steps should be a positive integer, got {self.max_steps}")
         if self.dims not in (1, 2):
             raise SpaceError(f"dims should be 1 (a tape) or 2 (a grid), got {self.dims}")
         if self.states > len(STATE_LETTERS):
-            raise SpaceError(
-                f"states should be at most {len(STATE_LETTERS)}, got {self.states}"
-            )
+            raise SpaceError(f"states should be at most {len(STATE_LETTERS)}, got {self.states}")
 
     @property
     def directions(self) -> int:
@@ -141,8 +140,7 @@ class Space:
             raise SpaceError(f"machine number should be an integer, got {number!r}")
         if not 0 <= number < self.size:
             raise SpaceError(
-                f"machine number {number} is outside the space {self.label}, "
-                f"which holds 0 to {self.size - 1}"
+                f"machine number {number} is outside the space {self.label}, which holds 0 to {self.size - 1}"
             )
 
     def check_range(self, start: int, stop: int) -> None:
@@ -153,10 +151,7 @@ class Space:
         if start < 0:
             raise SpaceError(f"start should be at least 0, got {start}")
         if stop > self.size:
-            raise SpaceError(
-                f"stop {stop} is past the end of the space {self.label}, "
-                f"which holds {self.size} machines"
-            )
+            raise SpaceError(f"stop {stop} is past the end of the space {self.label}, which holds {self.size} machines")
         if start > stop:
             raise SpaceError(f"start {start} is after stop {stop}")
 
@@ -244,9 +239,7 @@ class Space:
         """Per-entry digits of a machine text (None for ``---``); errors name the entry."""
         groups = text.strip().split("_")
         if len(groups) != self.states:
-            raise SpaceError(
-                f"machine text {text!r} has {len(groups)} state groups, {self.label} needs {self.states}"
-            )
+            raise SpaceError(f"machine text {text!r} has {len(groups)} state groups, {self.label} needs {self.states}")
         digits: list[int | None] = []
         for state, group in enumerate(groups):
             if len(group) != 3 * self.symbols:

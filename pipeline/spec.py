@@ -140,12 +140,10 @@ class JobSpec:
         if space.size > MAX_TABLE_MACHINES:
             raise SpecError(
                 f"the space {space.label} holds {space.size} machines, more than a table's "
-                f"10**38: sample it (mode = \"sample\"), or count its ranges with `ctm count`"
+                f'10**38: sample it (mode = "sample"), or count its ranges with `ctm count`'
             )
         if not 0 <= self.shard_depth <= space.entries:
-            raise SpecError(
-                f"shard_depth should be between 0 and n*m = {space.entries}, got {self.shard_depth}"
-            )
+            raise SpecError(f"shard_depth should be between 0 and n*m = {space.entries}, got {self.shard_depth}")
         if space.base**self.shard_depth > MAX_SHARDS:
             raise SpecError(
                 f"shard_depth {self.shard_depth} makes {space.base**self.shard_depth} shards; "
@@ -210,8 +208,12 @@ class JobSpec:
         setting that breaks its rule."""
         try:
             return KernelSettings(
-                max_length=self.max_length, long_from=self.long_from, cps_radius=self.cps_radius,
-                cps_history=self.cps_history, witness_after=self.witness_after, exact_upto=self.exact_upto,
+                max_length=self.max_length,
+                long_from=self.long_from,
+                cps_radius=self.cps_radius,
+                cps_history=self.cps_history,
+                witness_after=self.witness_after,
+                exact_upto=self.exact_upto,
             )
         except CTMError as exc:
             raise SpecError(str(exc)) from None
@@ -306,7 +308,9 @@ def load_spec(path: str | Path) -> JobSpec:
             missing.append("shard_depth")
         for name in SAMPLED_ONLY:
             if name in data:
-                raise SpecError(f'job file {path}: {name} is for sampled jobs (mode = "sample"); an exact job counts every machine')
+                raise SpecError(
+                    f'job file {path}: {name} is for sampled jobs (mode = "sample"); an exact job counts every machine'
+                )
     if missing:
         raise SpecError(f"job file {path}: {missing[0]} is missing")
     try:

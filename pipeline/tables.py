@@ -32,20 +32,26 @@ MANIFEST_FILE = "manifest.json"
 
 _VERSION = re.compile(r"^v([1-9][0-9]*)$")
 
-SHIPPED_VERSIONS = frozenset({
-    ("d2x2-s6", 1), ("d3x2-s21", 1), ("d4x2-s107", 1), ("d5x2-s500", 1), ("d4x2-2d-s2000", 1),
-    ("d4x4-s2000-sampled", 1),
-    ("d4x6-s2000-sampled", 1),
-    ("d4x5-s2000-sampled", 1),
-    ("d2x3-s38", 1),
-    ("d2x4-s500", 1),
-    ("d3x3-s500", 1),
-    ("d4x9-s4000-sampled", 1),
-    ("d5x2-2d-s2000-sampled", 1),
-    ("d5x2-2d-s2000", 1),
-    ("d5x2-nocutoff", 1),
-    ("d2x4-nocutoff", 1),
-})
+SHIPPED_VERSIONS = frozenset(
+    {
+        ("d2x2-s6", 1),
+        ("d3x2-s21", 1),
+        ("d4x2-s107", 1),
+        ("d5x2-s500", 1),
+        ("d4x2-2d-s2000", 1),
+        ("d4x4-s2000-sampled", 1),
+        ("d4x6-s2000-sampled", 1),
+        ("d4x5-s2000-sampled", 1),
+        ("d2x3-s38", 1),
+        ("d2x4-s500", 1),
+        ("d3x3-s500", 1),
+        ("d4x9-s4000-sampled", 1),
+        ("d5x2-2d-s2000-sampled", 1),
+        ("d5x2-2d-s2000", 1),
+        ("d5x2-nocutoff", 1),
+        ("d2x4-nocutoff", 1),
+    }
+)
 """(table, version) of the versions that ship with the package (pyproject's data-files).
 In a checkout they share ``data/`` with the user's own versions, so the folder alone does
 not tell them apart."""
@@ -204,7 +210,9 @@ def list_tables(root: Path) -> list[TableInfo]:
     return out
 
 
-def publish(root: Path, table: str, rows: pa.Table, manifest: dict, extra: dict[str, pa.Table] | None = None) -> TableInfo:
+def publish(
+    root: Path, table: str, rows: pa.Table, manifest: dict, extra: dict[str, pa.Table] | None = None
+) -> TableInfo:
     """Write ``rows`` and ``manifest`` as the next version of ``table`` in ``root``, atomically.
 
     The manifest gains version, parent, files, row_checksum and table; an existing

@@ -32,8 +32,11 @@ def assert_same_counts(got, want, label: str) -> None:
     """Outputs, halting, non-halting and halting times of ``got`` equal ``want``'s."""
     assert got.halting == want.halting, f"{label}: halting {got.halting} != {want.halting}"
     assert got.nonhalting == want.nonhalting, f"{label}: nonhalting {got.nonhalting} != {want.nonhalting}"
-    diff = {s: (got.outputs.get(s), want.outputs.get(s)) for s in got.outputs.keys() | want.outputs.keys()
-            if got.outputs.get(s) != want.outputs.get(s)}
+    diff = {
+        s: (got.outputs.get(s), want.outputs.get(s))
+        for s in got.outputs.keys() | want.outputs.keys()
+        if got.outputs.get(s) != want.outputs.get(s)
+    }
     assert not diff, f"{label}: outputs differ (string: got, want): {dict(sorted(diff.items())[:5])}"
     assert got.halting_times == want.halting_times, f"{label}: halting times differ"
 

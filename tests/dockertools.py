@@ -31,8 +31,16 @@ IMAGE = "ctm-pipeline:e2e"
 """The session's image; kept after it, as the next session's build cache."""
 CACHE = Path(os.environ.get("CTM_TEST_CACHE") or Path.home() / ".cache" / "ctm-pipeline-tests")
 """Per machine: the dependency wheels of the last session's wheelhouse."""
-SETTINGS = ("CTM_BASE_IMAGE", "CTM_WHEELS", "CTM_IMAGE", "PYTHON", "VIRTUAL_ENV", "COMPOSE_FILE",
-            "COMPOSE_PROJECT_NAME", "PIP_REQUIRE_VIRTUALENV")
+SETTINGS = (
+    "CTM_BASE_IMAGE",
+    "CTM_WHEELS",
+    "CTM_IMAGE",
+    "PYTHON",
+    "VIRTUAL_ENV",
+    "COMPOSE_FILE",
+    "COMPOSE_PROJECT_NAME",
+    "PIP_REQUIRE_VIRTUALENV",
+)
 """What the README's sequence must set by itself, or must not find."""
 BUILD_TIMEOUT = 1800
 
@@ -49,9 +57,10 @@ def compose_command() -> list[str] | None:
     if os.environ.get("COMPOSE"):
         return shlex.split(os.environ["COMPOSE"])
     for candidate in (["docker", "compose"], ["docker-compose"]):
-        if shutil.which(candidate[0]) and subprocess.run(
-            [*candidate, "version"], capture_output=True, timeout=60
-        ).returncode == 0:
+        if (
+            shutil.which(candidate[0])
+            and subprocess.run([*candidate, "version"], capture_output=True, timeout=60).returncode == 0
+        ):
             return candidate
     return None
 
@@ -82,8 +91,10 @@ def need_debian() -> None:
     except OSError:
         release = {}
     if release.get("ID", "").strip('"') != "debian":
-        unavailable(f"not a Debian host ({release.get('PRETTY_NAME', 'no /etc/os-release').strip(chr(34))}): "
-                    "the offline base image needs CTM_DEBIAN_RELEASE and CTM_DEBIAN_MIRROR")
+        unavailable(
+            f"not a Debian host ({release.get('PRETTY_NAME', 'no /etc/os-release').strip(chr(34))}): "
+            "the offline base image needs CTM_DEBIAN_RELEASE and CTM_DEBIAN_MIRROR"
+        )
 
 
 def check(result: subprocess.CompletedProcess, what: str) -> str:
@@ -96,7 +107,9 @@ def check(result: subprocess.CompletedProcess, what: str) -> str:
 
 def docker(*args: str, timeout: float = 120) -> str:
     """Run ``docker ARGS``; its stdout."""
-    return check(subprocess.run(["docker", *args], capture_output=True, text=True, timeout=timeout), f"docker {args[0]}")
+    return check(
+        subprocess.run(["docker", *args], capture_output=True, text=True, timeout=timeout), f"docker {args[0]}"
+    )
 
 
 def container_user() -> tuple[int, int]:
@@ -124,8 +137,10 @@ def console_block(heading: str, page: Path = README) -> list[str]:
 def readme_sequence(compose: list[str]) -> list[str]:
     """The install command and the offline build, as the README writes them."""
     install = [step for step in console_block("## Set up")[0].split(" && ") if not re.search(r"\bctm run\b", step)]
-    offline = [re.sub(r"\s+# .*$", "", line.removeprefix("$ "))
-               for line in console_block("## Building without a registry", CLUSTER_DOCS)]
+    offline = [
+        re.sub(r"\s+# .*$", "", line.removeprefix("$ "))
+        for line in console_block("## Building without a registry", CLUSTER_DOCS)
+    ]
     # the README: `docker compose` can be replaced by `docker-compose` word for word
     return [" && ".join(install)] + [re.sub(r"^docker compose\b", " ".join(compose), line) for line in offline]
 
@@ -133,8 +148,17 @@ def readme_sequence(compose: list[str]) -> list[str]:
 def fresh_checkout(dest: Path) -> None:
     """The files git would commit from this working tree, nothing it ignores (no venv,
     wheelhouse, data or build output): what a fresh clone of it holds."""
-    listed = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"], cwd=REPO,
-                            capture_output=True, check=True, timeout=60).stdout.decode().split("\0")
+    listed = (
+        subprocess.run(
+            ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+            cwd=REPO,
+            capture_output=True,
+            check=True,
+            timeout=60,
+        )
+        .stdout.decode()
+        .split("\0")
+    )
     for name in filter(None, listed):
         source = REPO / name
         if source.is_file():
@@ -149,8 +173,17 @@ def sources_hash() -> str:
     hashes, equal inputs to the README's build."""
     import hashlib
 
-    listed = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"], cwd=REPO,
-                            capture_output=True, check=True, timeout=60).stdout.decode().split("\0")
+    listed = (
+        subprocess.run(
+            ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+            cwd=REPO,
+            capture_output=True,
+            check=True,
+            timeout=60,
+        )
+        .stdout.decode()
+        .split("\0")
+    )
     digest = hashlib.sha256()
     for name in sorted(filter(None, listed)):
         if (REPO / name).is_file() and (not name.startswith(("tests/", "docs/")) or name == "docs/cluster.md"):
@@ -211,8 +244,9 @@ def readme_image(tmp_path_factory) -> ReadmeBuild:
     record, sources = CACHE / "readme-build.json", sources_hash()
     if record.is_file() and not os.environ.get("CTM_TEST_REBUILD"):
         earlier = ReadmeBuild(**json.loads(record.read_text()))
-        now = subprocess.run(["docker", "image", "inspect", "-f", "{{.Id}}", IMAGE], capture_output=True, text=True,
-                             timeout=60).stdout.strip()
+        now = subprocess.run(
+            ["docker", "image", "inspect", "-f", "{{.Id}}", IMAGE], capture_output=True, text=True, timeout=60
+        ).stdout.strip()
         if earlier.sources == sources and earlier.image_id == now and earlier.steps == readme_sequence(compose):
             earlier.reused = True
             return earlier
@@ -225,15 +259,25 @@ def readme_image(tmp_path_factory) -> ReadmeBuild:
     # after the README's steps, say what they exported: the build must have used them
     script = "set -euo pipefail\n" + "\n".join(steps) + '\necho "exported: ${CTM_BASE_IMAGE:-} ${CTM_WHEELS:-}"\n'
     env = {k: v for k, v in os.environ.items() if k not in SETTINGS} | {
-        "CTM_IMAGE": IMAGE, "COMPOSE_PROJECT_NAME": f"ctm-fresh-{uuid.uuid4().hex[:10]}",
+        "CTM_IMAGE": IMAGE,
+        "COMPOSE_PROJECT_NAME": f"ctm-fresh-{uuid.uuid4().hex[:10]}",
     }
     began = time.monotonic()
-    result = subprocess.run(["bash", "-c", script], cwd=checkout, env=env, capture_output=True, text=True,
-                            timeout=BUILD_TIMEOUT)
+    result = subprocess.run(
+        ["bash", "-c", script], cwd=checkout, env=env, capture_output=True, text=True, timeout=BUILD_TIMEOUT
+    )
     out = check(result, "the README's install and offline build")
     _keep_wheels(checkout / "docker" / "wheelhouse" / "deps")
-    built = ReadmeBuild(IMAGE, steps, out.strip().splitlines()[-1].split(), fresh, time.monotonic() - began,
-                        result.stderr[-6000:], sources, docker("image", "inspect", "-f", "{{.Id}}", IMAGE).strip())
+    built = ReadmeBuild(
+        IMAGE,
+        steps,
+        out.strip().splitlines()[-1].split(),
+        fresh,
+        time.monotonic() - began,
+        result.stderr[-6000:],
+        sources,
+        docker("image", "inspect", "-f", "{{.Id}}", IMAGE).strip(),
+    )
     record.parent.mkdir(parents=True, exist_ok=True)
     record.write_text(json.dumps(asdict(built)))
     return built

@@ -74,10 +74,20 @@ def chrome(download_dir: Path, width: int = 1200, height: int = 900):
 
     options = webdriver.ChromeOptions()
     options.binary_location = str(CHROMIUM)
-    for flag in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu", f"--window-size={width},{height}"):
+    for flag in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-dev-shm-usage",
+        "--disable-gpu",
+        f"--window-size={width},{height}",
+    ):
         options.add_argument(flag)
     options.add_experimental_option(
         "prefs",
-        {"download.default_directory": str(download_dir), "download.prompt_for_download": False, "safebrowsing.enabled": False},
+        {
+            "download.default_directory": str(download_dir),
+            "download.prompt_for_download": False,
+            "safebrowsing.enabled": False,
+        },
     )
     return webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)

@@ -86,7 +86,9 @@ def test_numpy_arrays_and_lists_of_symbols_as_pybdm_takes_them(make):
 
 
 def test_missing_blocks_impute_like_pybdm_with_one_warning(make):
-    with pytest.warns(MissingBlockWarning, match="1 of 1 strings have blocks not produced by table d3x2-s7 v1, e.g. '001'"):
+    with pytest.warns(
+        MissingBlockWarning, match="1 of 1 strings have blocks not produced by table d3x2-s7 v1, e.g. '001'"
+    ):
         assert make().bdm("001001") == pytest.approx(7 + 1)
     assert make().ctm("110") == 7.0
     with warnings.catch_warnings(record=True) as caught:
@@ -145,10 +147,20 @@ def test_normalized_bdm_by_hand(make, options, string, value):
     [
         # three distinct blocks once each: log2(3); bounds log2(1) = 0 and log2(min(3, 4 parts))
         ({}, "000111010", math.log2(3), 1.0),
-        ({}, "000000111", -(2 / 3 * math.log2(2 / 3) + 1 / 3 * math.log2(1 / 3)), (-(2 / 3 * math.log2(2 / 3) + 1 / 3 * math.log2(1 / 3))) / math.log2(3)),
+        (
+            {},
+            "000000111",
+            -(2 / 3 * math.log2(2 / 3) + 1 / 3 * math.log2(1 / 3)),
+            (-(2 / 3 * math.log2(2 / 3) + 1 / 3 * math.log2(1 / 3))) / math.log2(3),
+        ),
         # recursive, shapes {3: 2, 2: 1}: min = log2(2 shapes) = 1; parts reached: index 0 by
         # both shapes, index 1 by the length-3 one: entropy of (2, 1)
-        ({"strategy": "recursive"}, "00011101", math.log2(3), (math.log2(3) - 1) / (-(2 / 3 * math.log2(2 / 3) + 1 / 3 * math.log2(1 / 3)) - 1)),
+        (
+            {"strategy": "recursive"},
+            "00011101",
+            math.log2(3),
+            (math.log2(3) - 1) / (-(2 / 3 * math.log2(2 / 3) + 1 / 3 * math.log2(1 / 3)) - 1),
+        ),
     ],
 )
 def test_block_entropy_by_hand(make, options, string, value, normalised):
@@ -241,14 +253,19 @@ def pybdm_on(tab, block: int, strategy: str = "ignore", **options):
     pybdm = pytest.importorskip("pybdm")
     from pybdm import partitions
 
-    partition = {"ignore": partitions.PartitionIgnore, "recursive": partitions.PartitionRecursive,
-                 "correlated": partitions.PartitionCorrelated}[strategy]
+    partition = {
+        "ignore": partitions.PartitionIgnore,
+        "recursive": partitions.PartitionRecursive,
+        "correlated": partitions.PartitionCorrelated,
+    }[strategy]
     scorer = pybdm.BDM(ndim=1, shape=(block,), partition=partition, **options)
     dataset: dict = {}
     for string, K in zip(tab.strings, tab.K.tolist()):
         if normalize_one(string) == string:
             dataset.setdefault((len(string),), {})[string] = K
-    scorer._ctm = {shape: OrderedDict(sorted(d.items(), key=lambda kv: kv[1], reverse=True)) for shape, d in dataset.items()}
+    scorer._ctm = {
+        shape: OrderedDict(sorted(d.items(), key=lambda kv: kv[1], reverse=True)) for shape, d in dataset.items()
+    }
     scorer._ctm_missing = {shape: max(d.values()) + 1 for shape, d in dataset.items()}
     scorer.nsymbols = tab.symbols
     return scorer
@@ -268,7 +285,9 @@ def compare_with_pybdm(tab, data_dir, block, strings, configs):
         theirs = pybdm_on(tab, block, strategy, **extra)
         ours = BDM(block=block, strategy=strategy, table=tab.name, data_dir=data_dir, **extra)
         strict = BDM(block=block, strategy=strategy, table=tab.name, data_dir=data_dir, missing="error", **extra)
-        measures = [("bdm", False), ("ent", False)] + ([] if strategy == "correlated" else [("bdm", True), ("ent", True)])
+        measures = [("bdm", False), ("ent", False)] + (
+            [] if strategy == "correlated" else [("bdm", True), ("ent", True)]
+        )
         for string in strings:
             X = np.array([int(c) for c in string], dtype=int)
             for measure, normalized in measures:
@@ -292,8 +311,14 @@ def compare_with_pybdm(tab, data_dir, block, strings, configs):
     return compared
 
 
-CONFIGS = [("ignore", {}), ("recursive", {}), ("recursive", {"min_length": 1}), ("recursive", {"min_length": 3}),
-           ("correlated", {}), ("correlated", {"shift": 2})]
+CONFIGS = [
+    ("ignore", {}),
+    ("recursive", {}),
+    ("recursive", {"min_length": 1}),
+    ("recursive", {"min_length": 3}),
+    ("correlated", {}),
+    ("correlated", {"shift": 2}),
+]
 
 
 def test_equals_pybdm_on_the_toy_table(toy_root):

@@ -30,8 +30,14 @@ def test_whole_2_2_space_halts_as_in_ctm_md():
 
 @pytest.mark.parametrize(
     "states, symbols, max_steps, start, width",
-    [(1, 2, 5, 0, 36), (2, 2, 6, 0, 10_000), (3, 2, 40, 2_542_824, 3_000), (2, 3, 60, 1_401_747, 3_000),
-     (3, 3, 80, 182_838_168_376, 1_500), (4, 4, 300, 5_241_633_474_485_368_636_427_944, 800)],
+    [
+        (1, 2, 5, 0, 36),
+        (2, 2, 6, 0, 10_000),
+        (3, 2, 40, 2_542_824, 3_000),
+        (2, 3, 60, 1_401_747, 3_000),
+        (3, 3, 80, 182_838_168_376, 1_500),
+        (4, 4, 300, 5_241_633_474_485_368_636_427_944, 800),
+    ],
 )
 def test_lockstep_equals_one_by_one(states, symbols, max_steps, start, width):
     """Ranges picked to hold both halting and non-halting machines and several outputs."""
@@ -69,8 +75,15 @@ def test_reference_records(reference_records):
 
 @pytest.mark.parametrize(
     "args, value",
-    [((0, 2, 5, 0, 1), "0"), ((2, 1, 5, 0, 1), "1"), ((2, 11, 5, 0, 1), "11"), ((2, 2, 0, 0, 1), "0"),
-     ((2, 2, 5, 5, 3), "[5, 3)"), ((2, 2, 5, -1, 3), "[-1, 3)"), ((2, 2, 5, 0, 10_001), "10001")],
+    [
+        ((0, 2, 5, 0, 1), "0"),
+        ((2, 1, 5, 0, 1), "1"),
+        ((2, 11, 5, 0, 1), "11"),
+        ((2, 2, 0, 0, 1), "0"),
+        ((2, 2, 5, 5, 3), "[5, 3)"),
+        ((2, 2, 5, -1, 3), "[-1, 3)"),
+        ((2, 2, 5, 0, 10_001), "10001"),
+    ],
 )
 def test_bad_input_is_refused(args, value):
     with pytest.raises(ValueError, match=value.replace("[", r"\[").replace(")", r"\)")):

@@ -31,12 +31,19 @@ print("IMPORTED", " ".join(m for m in {heavy!r} if m in sys.modules), file=sys.s
 
 @pytest.mark.parametrize(
     "args",
-    [["query", "01011100"], ["bdm", "0101010101010101"], ["local", "--span", "4", "01011100"],
-     ["query", "--alphabet", "4", "0123"], ["bdm", "--alphabet", "4", "--block", "4", "01230123"]],
+    [
+        ["query", "01011100"],
+        ["bdm", "0101010101010101"],
+        ["local", "--span", "4", "01011100"],
+        ["query", "--alphabet", "4", "0123"],
+        ["bdm", "--alphabet", "4", "--block", "4", "01230123"],
+    ],
 )
 def test_lookups_and_scores_import_no_heavy_library(args, tmp_path):
     env = dict(os.environ, CTM_DATA_DIR=str(tmp_path / "none"))
-    done = subprocess.run([sys.executable, "-c", PROBE.format(heavy=HEAVY), *args], capture_output=True, text=True, env=env, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-c", PROBE.format(heavy=HEAVY), *args], capture_output=True, text=True, env=env, timeout=60
+    )
     assert done.stdout.splitlines()[0].startswith(args[-1]), done.stderr
     imported = [line for line in done.stderr.splitlines() if line.startswith("IMPORTED")]
     assert imported == ["IMPORTED "], done.stderr
@@ -46,8 +53,12 @@ def test_query_file_answers_lines_as_they_come(tmp_path):
     """The first answer is printed before the input ends (a pipe kept open)."""
     env = dict(os.environ, CTM_DATA_DIR=str(tmp_path / "none"))
     with subprocess.Popen(
-        [sys.executable, "-m", "pipeline.cli", "query", "--file", "-"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE, text=True, env=env,
+        [sys.executable, "-m", "pipeline.cli", "query", "--file", "-"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
     ) as process:
         process.stdin.write("01011100\n" * 10_001)  # more than one chunk
         process.stdin.flush()
@@ -76,7 +87,10 @@ def test_query_file_json_across_chunks_is_one_list(tmp_path):
     [
         (["query", "--bogus", "01"], r"^error: No such option '--bogus' \(see ctm query --help\)$"),
         (["nosuch"], r"^error: No such command 'nosuch' \(see ctm --help\)$"),
-        (["bdm", "--block", "0", "01"], r"^error: Invalid value for '--block' / '-b': 0 is not in the range x>=1 \(see ctm bdm --help\)$"),
+        (
+            ["bdm", "--block", "0", "01"],
+            r"^error: Invalid value for '--block' / '-b': 0 is not in the range x>=1 \(see ctm bdm --help\)$",
+        ),
         (["local", "--span"], r"^error: Option '--span' requires an argument \(see ctm (local )?--help\)$"),
     ],
 )

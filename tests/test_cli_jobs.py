@@ -38,11 +38,17 @@ def bad_jobs(tmp_path):
         (["run", "{tmp}/impossible.toml"], "impossible.toml: symbols should be between 2 and 10, got 12"),
         (["status", "{tmp}/nope.toml"], "not found"),
         (["reduce", "{tmp}/malformed.toml"], "not valid TOML"),
-        (["submit", str(JOBS / "d3x2.toml"), "--shards", "190:200"], r"shard range '190:200' is outside the plan of d3x2-s21.*0:196"),
+        (
+            ["submit", str(JOBS / "d3x2.toml"), "--shards", "190:200"],
+            r"shard range '190:200' is outside the plan of d3x2-s21.*0:196",
+        ),
         (["submit", str(JOBS / "d3x2.toml"), "--shards", "ten"], "should look like 100:200"),
         (["submit", str(JOBS / "d3x2.toml"), "--shards", "5:2"], "shard range '5:2' is reversed; A:B needs A < B"),
         (["submit", str(JOBS / "d3x2.toml"), "--shards", "5:5"], "shard range '5:5' is empty"),
-        (["submit", str(JOBS / "d3x2.toml"), "--scheduler", "tcp://127.0.0.1:{port}", "--connect-timeout", "1"], "no Dask scheduler answered at"),
+        (
+            ["submit", str(JOBS / "d3x2.toml"), "--scheduler", "tcp://127.0.0.1:{port}", "--connect-timeout", "1"],
+            "no Dask scheduler answered at",
+        ),
         (["reduce", str(JOBS / "d3x2.toml")], "196 counted shards|have no partial"),
     ],
 )
@@ -73,7 +79,12 @@ def test_status_of_a_fresh_job(tmp_path):
     result = CliRunner().invoke(main, ["status", str(JOBS / "d4x2.toml"), "--data-dir", str(tmp_path)])
     assert result.exit_code == 0
     counts = dict((k, int(v)) for k, v in re.findall(r"(done|derived|missing|invalid) (\d+)", result.stdout))
-    assert counts == {"done": 0, "derived": plan.shards - len(plan.computed()), "missing": len(plan.computed()), "invalid": 0}
+    assert counts == {
+        "done": 0,
+        "derived": plan.shards - len(plan.computed()),
+        "missing": len(plan.computed()),
+        "invalid": 0,
+    }
     assert not any(tmp_path.iterdir())
 
 
@@ -84,13 +95,16 @@ def test_tables_lists_versions_with_coverage_and_provenance(tmp_path):
     assert runner.invoke(main, ["submit", job, "--shards", "0:10", "--no-progress"]).exit_code == 0
     same = runner.invoke(main, ["reduce", job, "--no-progress"])
     assert same.exit_code == 0
-    assert same.stdout.startswith("table d2x2-s6 v1 already holds this table (same rows, coverage and totals); nothing published")
+    assert same.stdout.startswith(
+        "table d2x2-s6 v1 already holds this table (same rows, coverage and totals); nothing published"
+    )
     assert runner.invoke(main, ["reduce", job, "--no-progress", "--force"]).exit_code == 0
     out = runner.invoke(main, ["tables"]).stdout
     spec = load_spec(job)
     mine = [line for line in out.splitlines() if str(tmp_path) in line]
     assert [line.split()[:4] for line in mine] == [
-        ["d2x2-s6", "v1", str(tmp_path), "full"], ["d2x2-s6", "v2", str(tmp_path), "full"],
+        ["d2x2-s6", "v1", str(tmp_path), "full"],
+        ["d2x2-s6", "v2", str(tmp_path), "full"],
     ]
     assert [line.split()[:3] for line in out.splitlines() if "shipped" in line][0] == ["d2x2-s6", "v1", "shipped"]
     assert all(f"job {spec.job_id}" in line for line in mine)

@@ -46,7 +46,9 @@ def test_bdm_scores_the_matthews_strings_from_a_file(tmp_path, monkeypatch):
     for string, line in zip(strings, lines):
         # 21 symbols, blocks of 12, ignore: one block, the first 12 symbols
         want = float(tab.K[tab.index[normalize_one(string[:12])]])
-        assert line.split()[0] == string and float(line.split()[1].removeprefix("bdm=")) == pytest.approx(want, abs=5e-7)
+        assert line.split()[0] == string and float(line.split()[1].removeprefix("bdm=")) == pytest.approx(
+            want, abs=5e-7
+        )
     records = json.loads(run(["bdm", "--json", "--file", "-"], input=listing.read_text()).stdout)
     assert [r["string"] for r in records] == strings and all(r["reason"] is None for r in records)
 
@@ -59,8 +61,14 @@ def test_bdm_lines_json_and_settings(toy):
     assert second.startswith("000000     bdm=6.000000")
     assert third.startswith("01         NA: has length 2: no block under strategy 'ignore' with block=3")
     (record,) = json.loads(run(["bdm", *toy, "-b", "3", "--json", "000000"]).stdout)
-    assert record == {"string": "000000", "bdm": 6.0, "reason": None, "se_bound": 0.0, "imputed_share": 0.0,
-                      "settings": {"table": "d3x2-s7 v1", "block": 3, "strategy": "ignore"}}
+    assert record == {
+        "string": "000000",
+        "bdm": 6.0,
+        "reason": None,
+        "se_bound": 0.0,
+        "imputed_share": 0.0,
+        "settings": {"table": "d3x2-s7 v1", "block": 3, "strategy": "ignore"},
+    }
 
 
 @pytest.mark.parametrize(
@@ -68,7 +76,12 @@ def test_bdm_lines_json_and_settings(toy):
     [
         (["--strategy", "recursive"], "00011101", "bdm", 5 + 5 + 4),
         (["--strategy", "correlated", "--shift", "2"], "0000000", "bdm", 5 + math.log2(3)),
-        (["--normalized"], "010101", "nbdm", 0.75),  # (12 - 6) / (14 - 6): the maximum counts the imputed 001, 011, 100, 110
+        (
+            ["--normalized"],
+            "010101",
+            "nbdm",
+            0.75,
+        ),  # (12 - 6) / (14 - 6): the maximum counts the imputed 001, 011, 100, 110
         (["--entropy"], "000111010", "ent", math.log2(3)),
         (["--entropy", "--normalized"], "000111010", "nent", 1.0),
         (["--acss", "--alphabet", "2"], "0000000", "acss_bdm", 5 + 1 + 2),
@@ -120,8 +133,19 @@ def test_local_lines_and_json(toy):
     assert second.startswith("0      NA: has length 1, shorter than the span 2")
     assert third.startswith("012    NA: has 3 distinct symbols")
     records = json.loads(run(["local", *toy, "--span", "3", "--json", "0101", "0011"]).stdout)
-    assert records[0] == {"string": "0101", "span": 3, "mean": 6.0, "windows": ["010", "101"], "K": [6.0, 6.0], "reason": None}
-    assert records[1]["mean"] is None and records[1]["K"] == [None, None] and "2 of 2 windows have no K" in records[1]["reason"]
+    assert records[0] == {
+        "string": "0101",
+        "span": 3,
+        "mean": 6.0,
+        "windows": ["010", "101"],
+        "K": [6.0, 6.0],
+        "reason": None,
+    }
+    assert (
+        records[1]["mean"] is None
+        and records[1]["K"] == [None, None]
+        and "2 of 2 windows have no K" in records[1]["reason"]
+    )
     assert run(["local", *toy, "--span", "3", "--strict", "0101", "0011"]).exit_code == 1
 
 

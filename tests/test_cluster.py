@@ -50,9 +50,22 @@ class Processes:
     def scheduler(self, port: int = 0) -> tuple[str, subprocess.Popen]:
         """A scheduler on loopback (port 0: any free one) and its address, once it listens."""
         file = self.folder / f"scheduler-{len(self.procs)}.json"
-        proc = self.spawn([sys.executable, "-m", "distributed.cli.dask_scheduler", "--host", "127.0.0.1",
-                           "--port", str(port), "--no-dashboard", "--dashboard-address", "127.0.0.1:0",
-                           "--scheduler-file", str(file)])
+        proc = self.spawn(
+            [
+                sys.executable,
+                "-m",
+                "distributed.cli.dask_scheduler",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--no-dashboard",
+                "--dashboard-address",
+                "127.0.0.1:0",
+                "--scheduler-file",
+                str(file),
+            ]
+        )
         deadline = time.monotonic() + 30
         while not file.exists() and time.monotonic() < deadline:
             time.sleep(0.05)
@@ -61,8 +74,22 @@ class Processes:
     def workers(self, address: str, n: int = 2) -> list[subprocess.Popen]:
         """``n`` one-thread workers (no nanny) named w0, w1, ..."""
         return [
-            self.spawn([sys.executable, "-m", "distributed.cli.dask_worker", address, "--nthreads", "1",
-                        "--no-nanny", "--no-dashboard", "--host", "127.0.0.1", "--name", f"w{i}"])
+            self.spawn(
+                [
+                    sys.executable,
+                    "-m",
+                    "distributed.cli.dask_worker",
+                    address,
+                    "--nthreads",
+                    "1",
+                    "--no-nanny",
+                    "--no-dashboard",
+                    "--host",
+                    "127.0.0.1",
+                    "--name",
+                    f"w{i}",
+                ]
+            )
             for i in range(n)
         ]
 
@@ -105,13 +132,19 @@ def test_killed_worker_changes_nothing_but_time(tmp_path, cluster):
     spec, calm, hit = load_spec(job), tmp_path / "calm", tmp_path / "hit"
     runner = CliRunner()
 
-    undisturbed = runner.invoke(main, ["submit", str(job), "--shards", "100:104", "--scheduler", address, "--data-dir", str(calm), "--no-progress"])
+    undisturbed = runner.invoke(
+        main,
+        ["submit", str(job), "--shards", "100:104", "--scheduler", address, "--data-dir", str(calm), "--no-progress"],
+    )
     assert undisturbed.exit_code == 0, undisturbed.output
     assert "computed 4," in undisturbed.stdout
 
     first = subprocess.Popen(
         ctm("submit", str(job), "--shards", RANGES[0], "--scheduler", address, "--data-dir", str(hit), "--no-progress"),
-        cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     try:
         victim, shard_key = None, None
@@ -138,7 +171,10 @@ def test_killed_worker_changes_nothing_but_time(tmp_path, cluster):
     assert "computed 2, skipped 0, derived 0, failed 0" in out
     assert len(client.scheduler_info()["workers"]) == 1
 
-    second = runner.invoke(main, ["submit", str(job), "--shards", RANGES[1], "--scheduler", address, "--data-dir", str(hit), "--no-progress"])
+    second = runner.invoke(
+        main,
+        ["submit", str(job), "--shards", RANGES[1], "--scheduler", address, "--data-dir", str(hit), "--no-progress"],
+    )
     assert second.exit_code == 0 and "computed 2," in second.stdout, second.output
 
     for root in (calm, hit):
@@ -160,7 +196,9 @@ def test_lost_scheduler_is_one_line_and_the_resubmission_counts_only_the_rest(tm
     address, scheduler = processes.scheduler()
     port = int(address.rsplit(":", 1)[1])
     workers = processes.workers(address)
-    submit = ctm("submit", str(job), "--shards", "100:104", "--scheduler", address, "--data-dir", str(root), "--no-progress")
+    submit = ctm(
+        "submit", str(job), "--shards", "100:104", "--scheduler", address, "--data-dir", str(root), "--no-progress"
+    )
 
     first = subprocess.Popen(submit, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:

@@ -18,9 +18,20 @@ from dockertools import REPO, check, docker, need_compose, need_engine
 
 pytestmark = pytest.mark.docker
 
-SETTINGS = ("CTM_BIND_ADDRESS", "CTM_SCHEDULER_PORT", "CTM_DASHBOARD_PORT", "CTM_WORKER_CONTAINERS",
-            "CTM_WORKER_PROCESSES", "CTM_DATA_VOLUME", "CTM_IMAGE", "CTM_UID", "CTM_GID", "CTM_CERTS", "COMPOSE_FILE",
-            "COMPOSE_PROFILES")
+SETTINGS = (
+    "CTM_BIND_ADDRESS",
+    "CTM_SCHEDULER_PORT",
+    "CTM_DASHBOARD_PORT",
+    "CTM_WORKER_CONTAINERS",
+    "CTM_WORKER_PROCESSES",
+    "CTM_DATA_VOLUME",
+    "CTM_IMAGE",
+    "CTM_UID",
+    "CTM_GID",
+    "CTM_CERTS",
+    "COMPOSE_FILE",
+    "COMPOSE_PROFILES",
+)
 
 
 def config(*files: str, **settings: str) -> dict:
@@ -28,8 +39,14 @@ def config(*files: str, **settings: str) -> dict:
     the only CTM_* variables."""
     env = {k: v for k, v in os.environ.items() if k not in SETTINGS} | settings
     chosen = [a for f in ("docker-compose.yml", *files) for a in ("-f", f)]
-    result = subprocess.run([*need_compose(), "-p", "ctm-config-test", *chosen, "config"], cwd=REPO, env=env,
-                            capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [*need_compose(), "-p", "ctm-config-test", *chosen, "config"],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     return yaml.safe_load(check(result, "compose config"))
 
 
@@ -37,9 +54,9 @@ def host_addresses(service: dict) -> list[str]:
     """Host address of each published port, in either form Compose prints them."""
     out = []
     for port in service.get("ports", []):
-        if isinstance(port, dict):   # the `docker compose` plugin's long form
+        if isinstance(port, dict):  # the `docker compose` plugin's long form
             out.append(port.get("host_ip", ""))
-        else:                        # docker-compose 1.x: HOST_IP:PUBLISHED:TARGET/PROTO
+        else:  # docker-compose 1.x: HOST_IP:PUBLISHED:TARGET/PROTO
             parts = str(port).split(":")
             out.append(":".join(parts[:-2]) if len(parts) > 2 else "")
     return out
@@ -47,8 +64,10 @@ def host_addresses(service: dict) -> list[str]:
 
 def ports(service: dict) -> list[str]:
     """Container port of each published port."""
-    return [str(p["target"]) if isinstance(p, dict) else str(p).split(":")[-1].split("/")[0]
-            for p in service.get("ports", [])]
+    return [
+        str(p["target"]) if isinstance(p, dict) else str(p).split(":")[-1].split("/")[0]
+        for p in service.get("ports", [])
+    ]
 
 
 def test_only_the_dashboard_is_published_on_loopback_unless_an_address_is_set():
@@ -68,7 +87,7 @@ def test_the_scheduler_port_is_published_only_with_tls_and_client_certificates(t
     assert any("9786" in str(port) for port in scheduler["ports"])
     command = scheduler["command"]
     assert command[command.index("--protocol") + 1] == "tls" and "--tls-ca-file" in command
-    assert "DASK_SCHEDULER_ADDRESS" not in services["calculator"]["environment"]   # it only reads /data
+    assert "DASK_SCHEDULER_ADDRESS" not in services["calculator"]["environment"]  # it only reads /data
     for name, service in services.items():
         if name == "calculator":
             continue
@@ -125,9 +144,12 @@ def shipped_tables() -> list[str]:
 
 def test_every_shipped_table_is_tracked_and_sent_to_the_build():
     shipped = shipped_tables()
-    assert shipped == sorted(f"{p.parent.name}/{p.name}" for p in (REPO / "data" / "tables").glob("*/v*")
-                             if (REPO / "data" / "tables" / p.parent.name / p.name / "manifest.json").is_file()
-                             and f"!/data/tables/{p.parent.name}/{p.name}/" in (REPO / ".gitignore").read_text())
+    assert shipped == sorted(
+        f"{p.parent.name}/{p.name}"
+        for p in (REPO / "data" / "tables").glob("*/v*")
+        if (REPO / "data" / "tables" / p.parent.name / p.name / "manifest.json").is_file()
+        and f"!/data/tables/{p.parent.name}/{p.name}/" in (REPO / ".gitignore").read_text()
+    )
     ignore = (REPO / ".dockerignore").read_text().splitlines()
     assert sorted(line.removeprefix("!data/tables/") for line in ignore if line.startswith("!data/tables/")) == shipped
 
@@ -135,13 +157,29 @@ def test_every_shipped_table_is_tracked_and_sent_to_the_build():
 def test_dockerignore_keeps_data_and_virtual_environments_out(tmp_path):
     """The repository's .dockerignore on a sample tree, as the engine sends the context."""
     need_engine()
-    sent = ["pipeline/cli.py", "jobs/d5x2.toml", "docker/wheelhouse/deps/x.whl",
-            *(f"data/tables/{table}/manifest.json" for table in shipped_tables()),
-            "data/tables/d2x2-s6/v1/table.parquet", "data/tables/d5x2-nocutoff/v1/late_halts.parquet"]
-    kept = ["data/partials/abc/000001.parquet", "data/tables/d5x2-s500/v2/manifest.json",
-            "data/tables/d9x2-s9/v1/manifest.json", "cluster-data/tables/d5x2-s500/v1/manifest.json",
-            ".venv/bin/python", ".venv-other/bin/python", "venv/bin/python", "examples/.venv/x",
-            "tests/test_x.py", ".git/HEAD", "pipeline/__pycache__/x.pyc", "certs/client.key", "certs/ca.key"]
+    sent = [
+        "pipeline/cli.py",
+        "jobs/d5x2.toml",
+        "docker/wheelhouse/deps/x.whl",
+        *(f"data/tables/{table}/manifest.json" for table in shipped_tables()),
+        "data/tables/d2x2-s6/v1/table.parquet",
+        "data/tables/d5x2-nocutoff/v1/late_halts.parquet",
+    ]
+    kept = [
+        "data/partials/abc/000001.parquet",
+        "data/tables/d5x2-s500/v2/manifest.json",
+        "data/tables/d9x2-s9/v1/manifest.json",
+        "cluster-data/tables/d5x2-s500/v1/manifest.json",
+        ".venv/bin/python",
+        ".venv-other/bin/python",
+        "venv/bin/python",
+        "examples/.venv/x",
+        "tests/test_x.py",
+        ".git/HEAD",
+        "pipeline/__pycache__/x.pyc",
+        "certs/client.key",
+        "certs/ca.key",
+    ]
     for path in sent + kept:
         (tmp_path / path).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / path).write_text(path)
@@ -161,6 +199,8 @@ def test_dockerignore_keeps_data_and_virtual_environments_out(tmp_path):
     import tarfile
 
     with tarfile.open(fileobj=io.BytesIO(listing)) as tar:
-        files = {m.name.removeprefix("context/") for m in tar.getmembers() if m.isfile() and m.name.startswith("context/")}
+        files = {
+            m.name.removeprefix("context/") for m in tar.getmembers() if m.isfile() and m.name.startswith("context/")
+        }
     assert set(sent) <= files, f"left out of the build: {sorted(set(sent) - files)}"
     assert not files & set(kept), f"sent to the engine: {sorted(files & set(kept))}"

@@ -62,8 +62,21 @@ stop by hand and leave it stopped."""
 COMPARED = ("row_checksum", "coverage", "machines", "halting", "count_total", "nonhalting", "halting_times")
 """Manifest fields that must agree between the cluster's table and the local one."""
 
-ISOLATE = ("CTM_IMAGE", "CTM_UID", "CTM_GID", "CTM_CERTS", "CTM_BIND_ADDRESS", "CTM_SCHEDULER_PORT", "CTM_DASHBOARD_PORT", "CTM_WORKER_CONTAINERS",
-           "CTM_WORKER_PROCESSES", "CTM_DATA_VOLUME", "COMPOSE_FILE", "COMPOSE_PROFILES", "COMPOSE_PROJECT_NAME")
+ISOLATE = (
+    "CTM_IMAGE",
+    "CTM_UID",
+    "CTM_GID",
+    "CTM_CERTS",
+    "CTM_BIND_ADDRESS",
+    "CTM_SCHEDULER_PORT",
+    "CTM_DASHBOARD_PORT",
+    "CTM_WORKER_CONTAINERS",
+    "CTM_WORKER_PROCESSES",
+    "CTM_DATA_VOLUME",
+    "COMPOSE_FILE",
+    "COMPOSE_PROFILES",
+    "COMPOSE_PROJECT_NAME",
+)
 """Settings of the user's own cluster that must not leak into the test's."""
 
 
@@ -99,8 +112,9 @@ class Project:
 
     def start(self, *args: str) -> subprocess.Popen:
         """``run`` in the background; stdout and stderr apart."""
-        return subprocess.Popen(self.argv(*args), cwd=REPO, env=self.env, stdout=subprocess.PIPE,
-                                stderr=subprocess.PIPE, text=True)
+        return subprocess.Popen(
+            self.argv(*args), cwd=REPO, env=self.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
 
     def client(self, *command: str) -> list[str]:
         """Compose arguments that run ``command`` in a one-off client container."""
@@ -146,19 +160,28 @@ class Project:
             if int(count) > after and running == "true" and (not healthy or health == ["healthy"]):
                 return int(count)
             time.sleep(0.5)
-        raise AssertionError(f"container {container[:12]} was not restarted within {timeout} s: {count} {running} {health}")
+        raise AssertionError(
+            f"container {container[:12]} was not restarted within {timeout} s: {count} {running} {health}"
+        )
 
     def teardown(self) -> None:
         """Print the logs (shown when the test fails), then remove all the project started."""
         self.note("teardown")
         logs = subprocess.run(
-            self.argv("logs", "--no-color", "--tail", "60"), cwd=REPO, env=self.env,
-            capture_output=True, text=True, timeout=120,
+            self.argv("logs", "--no-color", "--tail", "60"),
+            cwd=REPO,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=120,
         )
         print(logs.stdout[-12000:])
         subprocess.run(
             self.argv("--profile", "client", "down", "-v", "--remove-orphans", "-t", "5"),
-            cwd=REPO, env=self.env, capture_output=True, timeout=STEP_TIMEOUT,
+            cwd=REPO,
+            env=self.env,
+            capture_output=True,
+            timeout=STEP_TIMEOUT,
         )
         for listing, removal in (
             (["ps", "-a", "-q"], ["rm", "-f", "-v"]),
@@ -187,8 +210,14 @@ def local_manifest(root: Path) -> dict:
     env = {k: v for k, v in os.environ.items() if k not in ("DASK_SCHEDULER_ADDRESS", "CTM_DATA_DIR")}
 
     def local(*args: str) -> str:
-        result = subprocess.run([*ctm, *args, "--data-dir", str(root), "--no-progress"], cwd=REPO, env=env,
-                                capture_output=True, text=True, timeout=STEP_TIMEOUT)
+        result = subprocess.run(
+            [*ctm, *args, "--data-dir", str(root), "--no-progress"],
+            cwd=REPO,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=STEP_TIMEOUT,
+        )
         return check(result, f"local ctm {' '.join(args)}")
 
     for shards in RANGES:
@@ -212,23 +241,41 @@ def test_cluster_survives_a_killed_worker_and_a_restarted_scheduler(project):
     want = local_manifest(project.data.parent / "local")
     project.note("local reference table published")
 
-    project.run("up", "-d")   # the defaults: two worker containers sharing the cores
+    project.run("up", "-d")  # the defaults: two worker containers sharing the cores
     workers = project.worker_containers()
     assert len(workers) == 2, f"expected two worker containers by default, got {workers}"
     expected = 2 * max(1, (os.cpu_count() or 1) // 2)
-    found = project.run(*project.client("python", "-c", "from distributed import Client; c = Client(timeout=30); "
-                                        f"c.wait_for_workers({expected}, timeout=120); print(len(c.nthreads()))"))
+    found = project.run(
+        *project.client(
+            "python",
+            "-c",
+            "from distributed import Client; c = Client(timeout=30); "
+            f"c.wait_for_workers({expected}, timeout=120); print(len(c.nthreads()))",
+        )
+    )
     assert int(found.strip().splitlines()[-1]) == expected, f"{found} Dask workers, expected {expected}"
     (scheduler,) = project.containers("scheduler")
     published = docker("port", scheduler).strip().splitlines()
-    assert [line.split(" -> ")[0] for line in published] == ["8787/tcp"], f"only the dashboard is published: {published}"
+    assert [line.split(" -> ")[0] for line in published] == ["8787/tcp"], (
+        f"only the dashboard is published: {published}"
+    )
     assert published[0].split(" -> ")[1].startswith("127.0.0.1:"), f"published beyond loopback: {published}"
     for cid in [scheduler, *workers]:
-        user = docker("exec", cid, "sh", "-c", "id -u; id -g; grep -E '^(CapEff|CapBnd|NoNewPrivs)' /proc/1/status").split()
-        assert user == [*(str(i) for i in container_user()), "CapEff:", "0" * 16, "CapBnd:", "0" * 16, "NoNewPrivs:", "1"], (
-            f"container {cid[:12]} runs with {user}"
-        )
-    project.note(f"scheduler and two worker containers up, {expected} Dask workers, no root, only the dashboard on loopback")
+        user = docker(
+            "exec", cid, "sh", "-c", "id -u; id -g; grep -E '^(CapEff|CapBnd|NoNewPrivs)' /proc/1/status"
+        ).split()
+        assert user == [
+            *(str(i) for i in container_user()),
+            "CapEff:",
+            "0" * 16,
+            "CapBnd:",
+            "0" * 16,
+            "NoNewPrivs:",
+            "1",
+        ], f"container {cid[:12]} runs with {user}"
+    project.note(
+        f"scheduler and two worker containers up, {expected} Dask workers, no root, only the dashboard on loopback"
+    )
 
     # A worker container loses its processes in the middle of a shard: the other finishes the
     # range, and Docker restarts the lost one.
@@ -266,7 +313,7 @@ def test_cluster_survives_a_killed_worker_and_a_restarted_scheduler(project):
     assert len(errors) == 1 and "Traceback" not in err, err
     assert errors[0].startswith(f"error: lost the Dask scheduler at {SCHEDULER}; "), errors[0]
     project.note(f"scheduler restarted by Docker ({project.restarted(scheduler, healthy=True)} restart)")
-    for cid, count in before.items():   # a stopping worker may still write the shard it was counting
+    for cid, count in before.items():  # a stopping worker may still write the shard it was counting
         project.restarted(cid, after=count)
     project.note("worker containers restarted by Docker")
     done = sorted(int(p.stem) for p in written.glob("*.parquet") if int(p.stem) in counted[1])

@@ -27,9 +27,23 @@ from pipeline.tables import load_manifest
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
 
-ISOLATE = ("CTM_IMAGE", "CTM_UID", "CTM_GID", "CTM_CERTS", "CTM_BIND_ADDRESS", "CTM_SCHEDULER_PORT",
-           "CTM_DASHBOARD_PORT", "CTM_WORKER_CONTAINERS", "CTM_WORKER_PROCESSES", "CTM_DATA_VOLUME", "COMPOSE_FILE",
-           "COMPOSE_PROFILES", "COMPOSE_PROJECT_NAME", "DASK_SCHEDULER_ADDRESS", "CTM_DATA_DIR")
+ISOLATE = (
+    "CTM_IMAGE",
+    "CTM_UID",
+    "CTM_GID",
+    "CTM_CERTS",
+    "CTM_BIND_ADDRESS",
+    "CTM_SCHEDULER_PORT",
+    "CTM_DASHBOARD_PORT",
+    "CTM_WORKER_CONTAINERS",
+    "CTM_WORKER_PROCESSES",
+    "CTM_DATA_VOLUME",
+    "COMPOSE_FILE",
+    "COMPOSE_PROFILES",
+    "COMPOSE_PROJECT_NAME",
+    "DASK_SCHEDULER_ADDRESS",
+    "CTM_DATA_DIR",
+)
 STEP_TIMEOUT = 300
 
 ATTACK = """
@@ -62,13 +76,19 @@ class Cluster:
         self.compose = [*compose, "-p", self.name, *(a for f in ("docker-compose.yml", *files) for a in ("-f", f))]
         uid, gid = container_user()
         self.env = {k: v for k, v in os.environ.items() if k not in ISOLATE} | {
-            "CTM_IMAGE": IMAGE, "CTM_DATA_VOLUME": str(data), "CTM_UID": str(uid), "CTM_GID": str(gid),
-            "CTM_SCHEDULER_PORT": "0", "CTM_DASHBOARD_PORT": "0", **settings,
+            "CTM_IMAGE": IMAGE,
+            "CTM_DATA_VOLUME": str(data),
+            "CTM_UID": str(uid),
+            "CTM_GID": str(gid),
+            "CTM_SCHEDULER_PORT": "0",
+            "CTM_DASHBOARD_PORT": "0",
+            **settings,
         }
 
     def run(self, *args: str, timeout: float = STEP_TIMEOUT) -> str:
-        result = subprocess.run([*self.compose, *args], cwd=REPO, env=self.env, capture_output=True, text=True,
-                                timeout=timeout)
+        result = subprocess.run(
+            [*self.compose, *args], cwd=REPO, env=self.env, capture_output=True, text=True, timeout=timeout
+        )
         return check(result, f"compose {' '.join(args[:6])}")
 
     def client(self, *command: str) -> str:
@@ -87,11 +107,22 @@ class Cluster:
         return cid
 
     def down(self) -> None:
-        logs = subprocess.run([*self.compose, "logs", "--no-color", "--tail", "40"], cwd=REPO, env=self.env,
-                              capture_output=True, text=True, timeout=120)
+        logs = subprocess.run(
+            [*self.compose, "logs", "--no-color", "--tail", "40"],
+            cwd=REPO,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         print(logs.stdout[-8000:])
-        subprocess.run([*self.compose, "--profile", "client", "down", "-v", "--remove-orphans", "-t", "5"], cwd=REPO,
-                       env=self.env, capture_output=True, timeout=STEP_TIMEOUT)
+        subprocess.run(
+            [*self.compose, "--profile", "client", "down", "-v", "--remove-orphans", "-t", "5"],
+            cwd=REPO,
+            env=self.env,
+            capture_output=True,
+            timeout=STEP_TIMEOUT,
+        )
 
 
 @pytest.fixture
@@ -115,7 +146,7 @@ def tls_context(certs: Path, client: Path | None = None):
     import ssl
 
     context = ssl.create_default_context(ssl.Purpose.SERVER_AUTH, cafile=str(certs / "ca.pem"))
-    context.check_hostname = False   # as Dask's own contexts
+    context.check_hostname = False  # as Dask's own contexts
     if client is not None:
         context.load_cert_chain(f"{client}.pem", f"{client}.key")
     return context
@@ -171,10 +202,14 @@ def test_a_published_tls_port_refuses_clients_without_a_certificate_and_a_host_w
     data, certs = data_folder(tmp_path / "cluster-data"), tmp_path / "certs"
     uid, gid = container_user()
     ctm = [sys.executable, "-c", "from pipeline.cli import main; main()"]
-    check(subprocess.run([*ctm, "certs", str(certs), "--owner", f"{uid}:{gid}"], capture_output=True, text=True,
-                         timeout=60), "ctm certs")
+    check(
+        subprocess.run(
+            [*ctm, "certs", str(certs), "--owner", f"{uid}:{gid}"], capture_output=True, text=True, timeout=60
+        ),
+        "ctm certs",
+    )
     cluster = clusters(data, ("docker-compose.tls.yml",), CTM_CERTS=str(certs))
-    cluster.run("up", "-d", "scheduler")   # no compose worker: the host's worker does all
+    cluster.run("up", "-d", "scheduler")  # no compose worker: the host's worker does all
     scheduler = cluster.healthy("scheduler")
     port = docker("port", scheduler, "8786").strip().splitlines()[0].rsplit(":", 1)[1]
     address = f"tls://127.0.0.1:{port}"
@@ -184,42 +219,108 @@ def test_a_published_tls_port_refuses_clients_without_a_certificate_and_a_host_w
     other = tmp_path / "other"
     check(subprocess.run([*ctm, "certs", str(other)], capture_output=True, text=True, timeout=60), "ctm certs")
     assert handshake(address, tls_context(certs, certs / "client"))["type"] == "Scheduler"
-    for url, context in ((address, tls_context(certs)), (address, tls_context(certs, other / "client")),
-                         (f"tcp://127.0.0.1:{port}", None)):
+    for url, context in (
+        (address, tls_context(certs)),
+        (address, tls_context(certs, other / "client")),
+        (f"tcp://127.0.0.1:{port}", None),
+    ):
         with pytest.raises(OSError) as refusal:
             handshake(url, context)
         assert not isinstance(refusal.value, TimeoutError), f"{url}: no answer rather than a refusal"
-    refused = subprocess.run([*ctm, "submit", str(REPO / "jobs" / "d3x2.toml"), "--scheduler", address,
-                              "--tls-ca-file", str(certs / "ca.pem"), "--tls-cert", str(other / "client.pem"),
-                              "--tls-key", str(other / "client.key"), "--data-dir", str(tmp_path / "none"),
-                              "--connect-timeout", "5"], capture_output=True, text=True, timeout=60)
+    refused = subprocess.run(
+        [
+            *ctm,
+            "submit",
+            str(REPO / "jobs" / "d3x2.toml"),
+            "--scheduler",
+            address,
+            "--tls-ca-file",
+            str(certs / "ca.pem"),
+            "--tls-cert",
+            str(other / "client.pem"),
+            "--tls-key",
+            str(other / "client.key"),
+            "--data-dir",
+            str(tmp_path / "none"),
+            "--connect-timeout",
+            "5",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert refused.returncode == 2 and refused.stderr.startswith(f"error: no Dask scheduler answered at {address}"), (
-        refused.stderr)
+        refused.stderr
+    )
     assert "TLS handshake failed" in refused.stderr and not (tmp_path / "none").exists()
 
     # a worker outside the compose network, as docs/multi-host.md starts one on a second
     # server: the host's network, advertising an address the scheduler can reach
     network = docker("inspect", "-f", "{{range .NetworkSettings.Networks}}{{.Gateway}} {{end}}", scheduler).split()[0]
     worker = docker(
-        "run", "-d", "--network", "host", "--user", f"{uid}:{gid}", "--read-only", "--tmpfs", "/tmp",
-        "--cap-drop", "ALL", "--security-opt", "no-new-privileges:true", "--init",
-        "-v", f"{data}:/data", "-v", f"{certs}:/certs:ro", IMAGE,
-        "dask", "worker", address, "--nworkers", "2", "--nthreads", "1", "--host", network,
-        "--tls-ca-file", "/certs/ca.pem", "--tls-cert", "/certs/worker.pem", "--tls-key", "/certs/worker.key",
+        "run",
+        "-d",
+        "--network",
+        "host",
+        "--user",
+        f"{uid}:{gid}",
+        "--read-only",
+        "--tmpfs",
+        "/tmp",
+        "--cap-drop",
+        "ALL",
+        "--security-opt",
+        "no-new-privileges:true",
+        "--init",
+        "-v",
+        f"{data}:/data",
+        "-v",
+        f"{certs}:/certs:ro",
+        IMAGE,
+        "dask",
+        "worker",
+        address,
+        "--nworkers",
+        "2",
+        "--nthreads",
+        "1",
+        "--host",
+        network,
+        "--tls-ca-file",
+        "/certs/ca.pem",
+        "--tls-cert",
+        "/certs/worker.pem",
+        "--tls-key",
+        "/certs/worker.key",
     ).strip()
     try:
-        with Client(address, timeout=30, security=Security(
-                tls_ca_file=str(certs / "ca.pem"), tls_client_cert=str(certs / "client.pem"),
-                tls_client_key=str(certs / "client.key"), require_encryption=True)) as client:
+        with Client(
+            address,
+            timeout=30,
+            security=Security(
+                tls_ca_file=str(certs / "ca.pem"),
+                tls_client_cert=str(certs / "client.pem"),
+                tls_client_key=str(certs / "client.key"),
+                require_encryption=True,
+            ),
+        ) as client:
             client.wait_for_workers(2, timeout=120)
             joined = sorted(client.scheduler_info()["workers"])
         assert len(joined) == 2 and all(w.startswith(f"tls://{network}:") for w in joined), joined
         out = cluster.client("ctm", "submit", "jobs/d3x2.toml", "--no-progress")
         assert "failed 0" in out and "on 2 worker threads" in out, out
         # two reduces at once, in two containers: one version
-        both = [subprocess.Popen([*cluster.compose, "run", "--rm", "-T", "client", "ctm", "reduce", "jobs/d3x2.toml",
-                                  "--no-progress"], cwd=REPO, env=cluster.env, stdout=subprocess.PIPE,
-                                 stderr=subprocess.PIPE, text=True) for _ in range(2)]
+        both = [
+            subprocess.Popen(
+                [*cluster.compose, "run", "--rm", "-T", "client", "ctm", "reduce", "jobs/d3x2.toml", "--no-progress"],
+                cwd=REPO,
+                env=cluster.env,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            for _ in range(2)
+        ]
         said = [p.communicate(timeout=STEP_TIMEOUT)[0] for p in both]
         assert [p.returncode for p in both] == [0, 0], said
         assert sorted("already holds" in out for out in said) == [False, True], said
@@ -231,4 +332,7 @@ def test_a_published_tls_port_refuses_clients_without_a_certificate_and_a_host_w
     for field in ("row_checksum", "coverage", "halting", "halting_times"):
         assert got[field] == shipped[field], f"{field}: cluster {got[field]!r} != shipped {shipped[field]!r}"
     # the shipped table predates proofs that now decide more machines before the limit
-    assert sum(got["nonhalting"].values()) == sum(shipped["nonhalting"].values()), (got["nonhalting"], shipped["nonhalting"])
+    assert sum(got["nonhalting"].values()) == sum(shipped["nonhalting"].values()), (
+        got["nonhalting"],
+        shipped["nonhalting"],
+    )

@@ -82,13 +82,16 @@ def test_variants_cover_reversal_and_blank_swaps():
     assert {v for v, _ in variants("0012", 3)} == {"0012", "2100", "1102", "2011", "2210", "0122"}
 
 
-@pytest.mark.parametrize("text, message", [
-    ("states = 3\nsymbols = 3\nno_cutoff = true\nshard_depth = 1\n", "no_cutoff needs a proven busy-beaver"),
-    ("states = 3\nsymbols = 2\nmax_steps = 500\nno_cutoff = true\nshard_depth = 1\n", "max_steps should be"),
-    ("states = 5\nsymbols = 2\nno_cutoff = true\nshard_depth = 2\n", "set long_from"),
-    ("states = 3\nsymbols = 2\nmax_steps = 21\nlong_from = 21\nshard_depth = 1\n", "long_from should be"),
-    ("states = 3\nsymbols = 2\nmax_steps = 21\nwitness_after = 30\nshard_depth = 1\n", "witness_after should be"),
-])
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("states = 3\nsymbols = 3\nno_cutoff = true\nshard_depth = 1\n", "no_cutoff needs a proven busy-beaver"),
+        ("states = 3\nsymbols = 2\nmax_steps = 500\nno_cutoff = true\nshard_depth = 1\n", "max_steps should be"),
+        ("states = 5\nsymbols = 2\nno_cutoff = true\nshard_depth = 2\n", "set long_from"),
+        ("states = 3\nsymbols = 2\nmax_steps = 21\nlong_from = 21\nshard_depth = 1\n", "long_from should be"),
+        ("states = 3\nsymbols = 2\nmax_steps = 21\nwitness_after = 30\nshard_depth = 1\n", "witness_after should be"),
+    ],
+)
 def test_bad_no_cutoff_jobs_name_the_rule(tmp_path, text, message):
     path = tmp_path / "job.toml"
     path.write_text(text)

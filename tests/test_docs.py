@@ -31,8 +31,12 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 PAGES = [REPO / "README.md", *sorted((REPO / "docs").glob("*.md"))]
 """The pages whose commands are run."""
-LINKED = [*PAGES, REPO / "data" / "tables" / "README.md", REPO / "datasets" / "README.md",
-          REPO / "tests" / "data" / "REFERENCE.md"]
+LINKED = [
+    *PAGES,
+    REPO / "data" / "tables" / "README.md",
+    REPO / "datasets" / "README.md",
+    REPO / "tests" / "data" / "REFERENCE.md",
+]
 """The pages whose links are checked."""
 FAST = {"query", "bdm", "local", "tables", "count", "plot"}
 TOOLS = {"tail", "head", "cut", "printf", "echo", "cat", "sort", "wc"}
@@ -80,9 +84,9 @@ def is_fast(command: str) -> bool:
 
 
 FAST_BLOCKS = [
-    pytest.param(page, line, [(c, out) for c, out in commands if is_fast(c)],
-                 id=f"{page.relative_to(REPO)}:{line}")
-    for page in PAGES for line, commands in console_commands(page)
+    pytest.param(page, line, [(c, out) for c, out in commands if is_fast(c)], id=f"{page.relative_to(REPO)}:{line}")
+    for page in PAGES
+    for line, commands in console_commands(page)
     if any(is_fast(c) and re.search(r"\bctm\b", c) for c, _ in commands)
 ]
 
@@ -124,18 +128,25 @@ def test_fast_commands_print_what_the_docs_show(page, line, commands, tmp_path):
     bin_dir = Path(sys.executable).parent
     assert shutil.which("ctm", path=str(bin_dir)), f"no ctm beside {sys.executable}: pip install -e . first"
     env = {k: v for k, v in os.environ.items() if not k.startswith(("CTM_", "DASK_"))}
-    env |= {"PATH": f"{bin_dir}{os.pathsep}{env.get('PATH', '')}", "CTM_DATA_DIR": str(tmp_path / "root"),
-            "MPLBACKEND": "Agg"}
+    env |= {
+        "PATH": f"{bin_dir}{os.pathsep}{env.get('PATH', '')}",
+        "CTM_DATA_DIR": str(tmp_path / "root"),
+        "MPLBACKEND": "Agg",
+    }
     for command, shown in commands:
-        result = subprocess.run(["bash", "-c", command], cwd=tmp_path, env=env, capture_output=True,
-                                text=True, timeout=60)
+        result = subprocess.run(
+            ["bash", "-c", command], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60
+        )
         where = f"{page.relative_to(REPO)}:{line}: $ {command}"
         assert result.returncode in (0, 1), f"{where}\nexit {result.returncode}\n{result.stderr}"
         printed = result.stdout.rstrip("\n").splitlines()
         while shown and not shown[-1].strip():
             shown = shown[:-1]
         assert len(printed) == len(shown) and all(map(same_line, shown, printed)), (
-            f"{where}\nthe docs show:\n" + "\n".join(shown) + "\nit prints:\n" + "\n".join(printed)
+            f"{where}\nthe docs show:\n"
+            + "\n".join(shown)
+            + "\nit prints:\n"
+            + "\n".join(printed)
             + (f"\nstderr:\n{result.stderr}" if result.stderr else "")
         )
 
@@ -205,13 +216,19 @@ def test_relative_links_point_to_existing_files_and_headings(page):
 
 def test_the_slugs_are_githubs():
     assert slug("API: which reference each function equals") == "api-which-reference-each-function-equals"
-    assert slug("No cutoff: (5,2) and (2,4) run to their busy beavers") == "no-cutoff-52-and-24-run-to-their-busy-beavers"
+    assert (
+        slug("No cutoff: (5,2) and (2,4) run to their busy beavers") == "no-cutoff-52-and-24-run-to-their-busy-beavers"
+    )
     assert slug("The web calculator: `ctm serve`") == "the-web-calculator-ctm-serve"
 
 
 def test_no_page_sends_readers_outside_the_repository():
     """The definitions are docs/ctm.md; nothing points to the founders' ../shared notes."""
     pages = [*LINKED, *sorted((REPO / "examples").glob("*.py"))]
-    bad = [f"{p.relative_to(REPO)}: {row.strip()}" for p in pages
-           for row in p.read_text(encoding="utf-8").splitlines() if re.search(r"\.\./shared|\bCTM\.md", row)]
+    bad = [
+        f"{p.relative_to(REPO)}: {row.strip()}"
+        for p in pages
+        for row in p.read_text(encoding="utf-8").splitlines()
+        if re.search(r"\.\./shared|\bCTM\.md", row)
+    ]
     assert not bad, "\n".join(bad)

@@ -120,8 +120,12 @@ def test_continuation_equals_brute_force_to_the_busy_beaver(n, m, S, L, start, s
 
 @pytest.mark.parametrize(
     "value,rule",
-    [(0, "exact_upto should be an integer from 1 to 32"), (33, "from 1 to 32"), (True, "exact_upto should be"),
-     ("6", "exact_upto should be")],
+    [
+        (0, "exact_upto should be an integer from 1 to 32"),
+        (33, "from 1 to 32"),
+        (True, "exact_upto should be"),
+        ("6", "exact_upto should be"),
+    ],
 )
 def test_exact_upto_is_checked(value, rule):
     with pytest.raises(SettingsError, match=rule):
@@ -171,7 +175,8 @@ def test_shared_walks_share_out_the_continuation(n, m, S, L, second):
         for got in (one, two):
             assert got.outputs == alone.outputs and got.halting == alone.halting
             assert {k: got.upto[k] for k in ("outputs", "halting", "halting_times")} == {
-                k: alone.upto[k] for k in ("outputs", "halting", "halting_times")}
+                k: alone.upto[k] for k in ("outputs", "halting", "halting_times")
+            }
             assert got.upto["halting"] + got.upto["proven"] + got.upto["limit"] == got.limit
         continued += alone.upto["halting"]
     assert continued > 0

@@ -46,7 +46,9 @@ def damaged(tmp_path_factory):
 def ctm(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-c", "from pipeline.cli import main; main()", *args],
-        capture_output=True, text=True, timeout=300,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
 
 
@@ -58,7 +60,9 @@ def test_damaged_partial_reduce_exits_2_every_time_under_load(damaged):
     busy = [subprocess.Popen([sys.executable, "-c", BUSY.format(seconds=600)]) for _ in range(max(1, cores // 2))]
     try:
         with ThreadPoolExecutor(max_workers=2 * cores) as pool:
-            runs = list(pool.map(lambda _: ctm("reduce", str(JOB), "--data-dir", str(root), "--no-progress"), range(RUNS)))
+            runs = list(
+                pool.map(lambda _: ctm("reduce", str(JOB), "--data-dir", str(root), "--no-progress"), range(RUNS))
+            )
     finally:
         for process in busy:
             process.kill()
@@ -80,7 +84,9 @@ def test_arrow_never_gets_a_python_file_object(tmp_path, monkeypatch):
     seen = []
     real_file, real_write = pq.ParquetFile, pq.write_table
     monkeypatch.setattr(pq, "ParquetFile", lambda source, *a, **k: seen.append(source) or real_file(source, *a, **k))
-    monkeypatch.setattr(pq, "write_table", lambda rows, where, *a, **k: seen.append(where) or real_write(rows, where, *a, **k))
+    monkeypatch.setattr(
+        pq, "write_table", lambda rows, where, *a, **k: seen.append(where) or real_write(rows, where, *a, **k)
+    )
     spec = load_spec(JOB)
     plan = ShardPlan(spec)
     shard = plan.computed()[0]

@@ -38,8 +38,9 @@ def first_counted(n: int) -> str:
 
 def ctm(*args: str, timeout: float = 120) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if k not in ("DASK_SCHEDULER_ADDRESS", "CTM_DATA_DIR")}
-    return subprocess.run([*CTM, *args, "--no-progress"], cwd=REPO, env=env, capture_output=True, text=True,
-                          timeout=timeout)
+    return subprocess.run(
+        [*CTM, *args, "--no-progress"], cwd=REPO, env=env, capture_output=True, text=True, timeout=timeout
+    )
 
 
 def one_error(result: subprocess.CompletedProcess) -> str:
@@ -85,7 +86,10 @@ def full_root(tmp_path):
 def read_only_root(tmp_path):
     """A data root holding the (3,2) job's first two partials, read-only."""
     source = tmp_path / "data"
-    assert ctm("submit", str(JOB), "--shards", first_counted(2), "--data-dir", str(source), "--workers", "1").returncode == 0
+    assert (
+        ctm("submit", str(JOB), "--shards", first_counted(2), "--data-dir", str(source), "--workers", "1").returncode
+        == 0
+    )
     if os.geteuid() == 0:
         view = tmp_path / "view"
         view.mkdir()
@@ -112,8 +116,17 @@ def test_a_port_that_accepts_but_is_not_dask_is_one_line_within_the_connect_time
         port = cluster.scheduler.http_server.port
         address = f"tcp://127.0.0.1:{port}"
         began = time.monotonic()
-        result = ctm("submit", str(JOB), "--scheduler", address, "--connect-timeout", "2",
-                     "--data-dir", str(tmp_path / "data"), timeout=60)
+        result = ctm(
+            "submit",
+            str(JOB),
+            "--scheduler",
+            address,
+            "--connect-timeout",
+            "2",
+            "--data-dir",
+            str(tmp_path / "data"),
+            timeout=60,
+        )
         took = time.monotonic() - began
     line = one_error(result)
     assert line.startswith(f"error: no Dask scheduler answered at {address} within 2 s: "), line
@@ -128,10 +141,13 @@ def test_nothing_listening_is_one_line_naming_the_address(tmp_path):
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         address = f"tcp://127.0.0.1:{sock.getsockname()[1]}"
-    line = one_error(ctm("submit", str(JOB), "--scheduler", address, "--connect-timeout", "1",
-                         "--data-dir", str(tmp_path / "data")))
-    assert line == (f"error: no Dask scheduler answered at {address} within 1 s: nothing answers there "
-                    "(a wrong host or port, a firewall, or no scheduler running)"), line
+    line = one_error(
+        ctm("submit", str(JOB), "--scheduler", address, "--connect-timeout", "1", "--data-dir", str(tmp_path / "data"))
+    )
+    assert line == (
+        f"error: no Dask scheduler answered at {address} within 1 s: nothing answers there "
+        "(a wrong host or port, a firewall, or no scheduler running)"
+    ), line
 
 
 @pytest.mark.parametrize("text", ["", " ", "\t"])
@@ -149,12 +165,17 @@ def test_a_full_disk_is_one_line_before_any_work_and_keeps_the_partials(full_roo
     before = {p.name: p.read_bytes() for p in written.glob("*.parquet")}
     assert len(before) == 3
     fill()
-    for args in (["submit", str(JOB), "--shards", "0:10", "--workers", "1"], ["run", str(JOB), "--workers", "1"],
-                 ["reduce", str(JOB), "--allow-partial"]):
+    for args in (
+        ["submit", str(JOB), "--shards", "0:10", "--workers", "1"],
+        ["run", str(JOB), "--workers", "1"],
+        ["reduce", str(JOB), "--allow-partial"],
+    ):
         result = ctm(*args, "--data-dir", str(root))
         line = one_error(result)
-        assert line == (f"error: cannot write in the data root {root}: its file system is full (no space left on "
-                        "device); free space or choose another --data-dir"), (args, line)
+        assert line == (
+            f"error: cannot write in the data root {root}: its file system is full (no space left on "
+            "device); free space or choose another --data-dir"
+        ), (args, line)
         assert result.stdout.count("computed") == 0, result.stdout
     assert {p.name: p.read_bytes() for p in written.glob("*.parquet")} == before
     assert versions(root, "d3x2-s21") == []
@@ -186,13 +207,24 @@ def test_reduces_running_at_once_publish_one_version(tmp_path):
     assert ctm("submit", str(JOB), "--data-dir", str(root), "--workers", "2").returncode == 0
     assert len(list(partials_dir(root, spec.job_id).glob("*.parquet"))) == len(ShardPlan(spec).computed())
     env = {k: v for k, v in os.environ.items() if k not in ("DASK_SCHEDULER_ADDRESS", "CTM_DATA_DIR")}
-    procs = [subprocess.Popen([*CTM, "reduce", str(JOB), "--data-dir", str(root), "--no-progress"], cwd=REPO, env=env,
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(6)]
+    procs = [
+        subprocess.Popen(
+            [*CTM, "reduce", str(JOB), "--data-dir", str(root), "--no-progress"],
+            cwd=REPO,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(6)
+    ]
     outs = [p.communicate(timeout=180) for p in procs]
     assert all(p.returncode == 0 for p in procs), outs
     assert versions(root, spec.table) == [1]
     published = [out for out, _ in outs if "already holds" not in out]
-    assert len(published) == 1 and published[0].startswith(f"table {spec.table} v1 (full, 128 strings, H = 2147184): "), outs
+    assert len(published) == 1 and published[0].startswith(
+        f"table {spec.table} v1 (full, 128 strings, H = 2147184): "
+    ), outs
     assert sum(out.startswith(f"table {spec.table} v1 already holds this table") for out, _ in outs) == 5, outs
 
 
@@ -214,13 +246,17 @@ def test_a_failed_write_task_reports_only_the_shards_it_did_not_write(tmp_path):
     unwritten = sorted(group[3:])
     assert written == sorted(set(plan.computed()) - set(unwritten)), written
     assert f"invalid partial {group[3]:06d}.parquet: " in result.stdout, result.stdout
-    assert f"computed {len(written)}, skipped 0, derived {plan.shards - len(plan.computed())}, failed {len(unwritten)}" \
-        in result.stdout, result.stdout
+    assert (
+        f"computed {len(written)}, skipped 0, derived {plan.shards - len(plan.computed())}, failed {len(unwritten)}"
+        in result.stdout
+    ), result.stdout
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 2 and lines[0].startswith(f"failed {len(unwritten)} shards ({group[3]}, "), lines
     assert "IsADirectoryError" in lines[0] or "Is a directory" in lines[0], lines[0]
-    assert lines[1] == f"error: {len(unwritten)} shards failed ({', '.join(map(str, unwritten[:10]))}, ... " \
-                       f"({len(unwritten)} in all)); rerun to retry them", lines[1]
+    assert (
+        lines[1] == f"error: {len(unwritten)} shards failed ({', '.join(map(str, unwritten[:10]))}, ... "
+        f"({len(unwritten)} in all)); rerun to retry them"
+    ), lines[1]
 
 
 def test_a_killed_lock_holder_leaves_no_stale_lock(tmp_path):
@@ -230,18 +266,32 @@ def test_a_killed_lock_holder_leaves_no_stale_lock(tmp_path):
 
     root = tmp_path / "data"
     spec = load_spec(JOB)
-    assert ctm("submit", str(JOB), "--shards", first_counted(1), "--data-dir", str(root), "--workers", "1").returncode == 0
+    assert (
+        ctm("submit", str(JOB), "--shards", first_counted(1), "--data-dir", str(root), "--workers", "1").returncode == 0
+    )
     folder = partials_dir(root, spec.job_id)
     holder = subprocess.Popen(
-        [sys.executable, "-c", "import sys, time; from pipeline.rootcheck import reduce_lock\n"
-         f"with reduce_lock({str(folder)!r}):\n    print('held', flush=True); time.sleep(600)"],
-        cwd=REPO, stdout=subprocess.PIPE, text=True)
+        [
+            sys.executable,
+            "-c",
+            "import sys, time; from pipeline.rootcheck import reduce_lock\n"
+            f"with reduce_lock({str(folder)!r}):\n    print('held', flush=True); time.sleep(600)",
+        ],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert holder.stdout.readline().strip() == "held"
-        waiting = subprocess.Popen([*CTM, "reduce", str(JOB), "--allow-partial", "--data-dir", str(root), "--no-progress"],
-                                   cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        waiting = subprocess.Popen(
+            [*CTM, "reduce", str(JOB), "--allow-partial", "--data-dir", str(root), "--no-progress"],
+            cwd=REPO,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         with pytest.raises(subprocess.TimeoutExpired):
-            waiting.communicate(timeout=3)   # it waits for the holder
+            waiting.communicate(timeout=3)  # it waits for the holder
         holder.send_signal(signal.SIGKILL)
         out, err = waiting.communicate(timeout=60)
     finally:
@@ -256,15 +306,41 @@ def test_tls_options_come_all_three_or_the_address_says_what_is_missing(tmp_path
     made = subprocess.run([*CTM, "certs", str(certs)], capture_output=True, text=True, timeout=60)
     assert made.returncode == 0 and made.stdout.startswith(f"wrote 8 files in {certs}: ca.pem, ca.key, "), made.stdout
     assert {p.name: oct(p.stat().st_mode & 0o777) for p in certs.glob("*.key")} == {
-        f"{name}.key": "0o600" for name in ("ca", "scheduler", "worker", "client")}
+        f"{name}.key": "0o600" for name in ("ca", "scheduler", "worker", "client")
+    }
     address = "tls://127.0.0.1:9"
-    line = one_error(ctm("submit", str(JOB), "--scheduler", address, "--tls-ca-file", str(certs / "ca.pem"),
-                         "--data-dir", str(tmp_path / "data")))
-    assert line == "error: TLS needs all of --tls-ca-file, --tls-cert and --tls-key; missing --tls-cert, --tls-key", line
+    line = one_error(
+        ctm(
+            "submit",
+            str(JOB),
+            "--scheduler",
+            address,
+            "--tls-ca-file",
+            str(certs / "ca.pem"),
+            "--data-dir",
+            str(tmp_path / "data"),
+        )
+    )
+    assert line == "error: TLS needs all of --tls-ca-file, --tls-cert and --tls-key; missing --tls-cert, --tls-key", (
+        line
+    )
     line = one_error(ctm("submit", str(JOB), "--scheduler", address, "--data-dir", str(tmp_path / "data")))
     assert line == f"error: {address} is a TLS address: give --tls-ca-file, --tls-cert and --tls-key (or CTM_TLS_*)"
-    line = one_error(ctm("submit", str(JOB), "--scheduler", address, "--tls-ca-file", str(certs / "ca.pem"),
-                         "--tls-cert", str(certs / "client.pem"), "--tls-key", str(certs / "nope.key"),
-                         "--data-dir", str(tmp_path / "data")))
+    line = one_error(
+        ctm(
+            "submit",
+            str(JOB),
+            "--scheduler",
+            address,
+            "--tls-ca-file",
+            str(certs / "ca.pem"),
+            "--tls-cert",
+            str(certs / "client.pem"),
+            "--tls-key",
+            str(certs / "nope.key"),
+            "--data-dir",
+            str(tmp_path / "data"),
+        )
+    )
     assert line == f"error: --tls-key {certs / 'nope.key'}: not a readable file", line
     assert not (tmp_path / "data").exists()

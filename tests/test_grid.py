@@ -29,7 +29,15 @@ def test_2d_space_size_and_numbering_as_in_ctm_md():
     assert space.base == 26 and space.label == "(3,2) 2-D S=10"
     # digit r: r < m halts; else r' = r - m, write r' mod m, direction (r' div m) mod 4, state (r' div m) div 4
     assert [space.decode_digit(r) for r in (0, 1, 2, 3, 4, 6, 8, 10, 25)] == [
-        (0, 0, -1), (1, 0, -1), (0, 1, 0), (1, 1, 0), (0, -1, 0), (0, 2, 0), (0, -2, 0), (0, 1, 1), (1, -2, 2),
+        (0, 0, -1),
+        (1, 0, -1),
+        (0, 1, 0),
+        (1, 1, 0),
+        (0, -1, 0),
+        (0, 2, 0),
+        (0, -2, 0),
+        (0, 1, 1),
+        (1, -2, 2),
     ]
     for r in range(space.base):
         assert space.encode_entry(space.decode_digit(r)) == r
@@ -50,12 +58,14 @@ def test_2d_machine_text_round_trips_and_rejects_bad_moves():
 
 def test_brute_force_lockstep_equals_one_machine_at_a_time(same_counts):
     for n, m, steps, start, stop in [(2, 2, 12, 0, 18**4), (3, 2, 20, 5_000_000, 5_004_000), (2, 3, 15, 9_000, 13_000)]:
-        same_counts(brute_count_2d(n, m, steps, start, stop), brute_count_2d_one_by_one(n, m, steps, start, stop), f"({n},{m})")
+        same_counts(
+            brute_count_2d(n, m, steps, start, stop), brute_count_2d_one_by_one(n, m, steps, start, stop), f"({n},{m})"
+        )
 
 
 def test_output_is_the_visited_rectangle_top_row_first():
     space = grid(3, 2, 100)
-    number = space.number_of_text("1UC1RB_1DA0H-_0RB0LC")   # the (3,2) 2-D busy beaver at 32 steps
+    number = space.number_of_text("1UC1RB_1DA0H-_0RB0LC")  # the (3,2) 2-D busy beaver at 32 steps
     assert simulate_one_2d(3, 2, 100, number) == (True, "0010-0100-0101-0100", 32)
     assert count_range(space, number, number + 1).outputs == {"0010-0100-0101-0100": 1}
     assert shape("0010-0100-0101-0100") == (4, 4)
@@ -96,7 +106,7 @@ def test_symmetries_are_numpys_turns_and_flips():
 
 
 def test_symmetries_form_the_dihedral_group():
-    assert transform("10-11-01", 1) == "011-110"     # a quarter turn anticlockwise
+    assert transform("10-11-01", 1) == "011-110"  # a quarter turn anticlockwise
     assert orbit("1") == {"1"}
     assert orbit("10-00") == {"10-00", "01-00", "00-10", "00-01"}
     assert len(orbit("110-100")) == 8
@@ -124,7 +134,14 @@ def test_whole_2_2_space_is_invariant_under_the_grid_symmetries():
 
 @pytest.mark.parametrize(
     "n, m, steps, size",
-    [(3, 2, 40, 150_000), (4, 2, 60, 80_000), (5, 2, 60, 50_000), (2, 3, 40, 80_000), (3, 2, 300, 30_000), (4, 2, 300, 30_000)],
+    [
+        (3, 2, 40, 150_000),
+        (4, 2, 60, 80_000),
+        (5, 2, 60, 50_000),
+        (2, 3, 40, 80_000),
+        (3, 2, 300, 30_000),
+        (4, 2, 300, 30_000),
+    ],
 )
 def test_random_2d_ranges_equal_brute_force(n, m, steps, size, same_counts):
     space = grid(n, m, steps)
@@ -163,5 +180,5 @@ def test_whole_4_2_2d_space_as_in_ctm_md():
 def test_whole_3_2_2d_space_longest_run_is_the_late_halter():
     space = grid(3, 2, 2000)
     got = count_range(space, 0, space.size)
-    assert max(got.halting_times) == 32 and got.halting_times[32] == 32   # 32 machines, one orbit of renamings and turns
+    assert max(got.halting_times) == 32 and got.halting_times[32] == 32  # 32 machines, one orbit of renamings and turns
     assert got.halting + got.nonhalting == space.size

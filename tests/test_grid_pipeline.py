@@ -85,13 +85,17 @@ def test_a_full_2d_table_is_invariant_under_turns_and_complement(grid_root):
 def test_matrix_queries_as_text_and_arrays(grid_root):
     tab = open_table(NAME, data_dir=grid_root)
     text = tab.strings[10]
-    got = lookup([text, np.array([[int(c) for c in row] for row in text.split("-")])], table=NAME, data_dir=grid_root, ndim=2)
+    got = lookup(
+        [text, np.array([[int(c) for c in row] for row in text.split("-")])], table=NAME, data_dir=grid_root, ndim=2
+    )
     assert got[0].K == got[1].K == float(tab.K[10])
     # one 2-D array is read as a matrix without ndim
     array = np.array([[int(c) for c in row] for row in text.split("-")])
     assert acss(array, table=NAME, data_dir=grid_root).K.iloc[0] == float(tab.K[10])
     # renamed symbols (complement) answer the same
-    assert acss(text.translate(str.maketrans("01", "10")), table=NAME, data_dir=grid_root, ndim=2).K.iloc[0] == float(tab.K[10])
+    assert acss(text.translate(str.maketrans("01", "10")), table=NAME, data_dir=grid_root, ndim=2).K.iloc[0] == float(
+        tab.K[10]
+    )
 
 
 @pytest.mark.parametrize(
@@ -169,15 +173,20 @@ def pybdm_2d_on(tab, block: int, strategy: str, **options):
     pybdm = pytest.importorskip("pybdm")
     from pybdm import partitions
 
-    partition = {"ignore": partitions.PartitionIgnore, "recursive": partitions.PartitionRecursive,
-                 "correlated": partitions.PartitionCorrelated}[strategy]
+    partition = {
+        "ignore": partitions.PartitionIgnore,
+        "recursive": partitions.PartitionRecursive,
+        "correlated": partitions.PartitionCorrelated,
+    }[strategy]
     scorer = pybdm.BDM(ndim=2, shape=(block, block), partition=partition, **options)
     dataset: dict = {}
     for text, K in zip(tab.strings, tab.K.tolist()):
         if normalized(text) == text:
             shape = (text.count("-") + 1, len(text.split("-")[0]))
             dataset.setdefault(shape, {})[text.replace("-", "")] = K
-    scorer._ctm = {shape: OrderedDict(sorted(d.items(), key=lambda kv: kv[1], reverse=True)) for shape, d in dataset.items()}
+    scorer._ctm = {
+        shape: OrderedDict(sorted(d.items(), key=lambda kv: kv[1], reverse=True)) for shape, d in dataset.items()
+    }
     scorer._ctm_missing = {shape: max(d.values()) + 1 for shape, d in dataset.items()}
     scorer.nsymbols = tab.symbols
     return scorer
@@ -185,7 +194,13 @@ def pybdm_2d_on(tab, block: int, strategy: str, **options):
 
 @pytest.mark.parametrize(
     "strategy, options",
-    [("ignore", {}), ("recursive", {}), ("recursive", {"min_length": 1}), ("correlated", {}), ("correlated", {"shift": 2})],
+    [
+        ("ignore", {}),
+        ("recursive", {}),
+        ("recursive", {"min_length": 1}),
+        ("correlated", {}),
+        ("correlated", {"shift": 2}),
+    ],
 )
 def test_2d_bdm_equals_pybdm_on_the_same_table(grid_root, strategy, options):
     tab = open_table(NAME, data_dir=grid_root)
@@ -216,7 +231,7 @@ def test_2d_bdm_equals_pybdm_on_the_same_table(grid_root, strategy, options):
                     floor = 0.0 if strategy == "ignore" else -math.inf
                     assert math.isnan(imputed_nbdm) or floor <= imputed_nbdm <= 1.0, (measure, strategy, text)
                     if na is not None and na.kind == BLOCK_MISSING:
-                        continue   # pybdm imputes a block this table lacks: compared above only
+                        continue  # pybdm imputes a block this table lacks: compared above only
             assert got == pytest.approx(want, rel=1e-12, abs=1e-12, nan_ok=True), (measure, norm, strategy, text)
             compared += not math.isnan(want)
     assert compared >= 10

@@ -33,7 +33,9 @@ def test_numpy_integer_arrays_are_one_string_as_in_pybdm():
 
 def test_lists_of_symbols_inside_a_batch_are_strings():
     assert texts(items([list("OXXO"), [0, 1, 1], ("a", "b")])) == [
-        ("OXXO", "OXXO", None), ("011", "011", None), ("ab", "ab", None)
+        ("OXXO", "OXXO", None),
+        ("011", "011", None),
+        ("ab", "ab", None),
     ]
     bad = items([["ab", "c"], [0, 10], [True]])
     assert [i.na.kind for i in bad] == [SYMBOLS] * 3
@@ -57,7 +59,7 @@ def test_numbers_are_na_with_the_leading_zeros_hint():
 
 def test_a_2d_array_is_a_matrix_that_needs_a_2d_table():
     (found,) = items(np.array([[0, 1, 0], [1, 1, 1]]))
-    assert found.ok and found.text == "010-111"   # one 2-D array is one matrix
+    assert found.ok and found.text == "010-111"  # one 2-D array is one matrix
     (found,) = items(np.array([[0, 1, 0], [1, 1, 1]]), ndim=1)
     assert found.na.kind == MATRIX and found.label == "010-111"
     assert "needs a 2-D table (ndim=2)" in found.na.detail
@@ -95,7 +97,7 @@ def test_matrices_are_read_with_ndim_2():
     got = items(["010-111", "01-1", np.array([[1, 0], [0, 1]]), ["01", "10"], np.zeros((2, 2, 2), dtype=int)], ndim=2)
     assert [g.text for g in got] == ["010-111", None, "10-01", "01-10", None]
     assert "rows of one length" in got[1].na.detail and "3-D array" in got[4].na.detail
-    assert [g.text for g in items(np.array([[1, 1], [0, 1]]))] == ["11-01"]   # one 2-D array: one matrix
+    assert [g.text for g in items(np.array([[1, 1], [0, 1]]))] == ["11-01"]  # one 2-D array: one matrix
 
 
 def test_one_object_as_pybdm_takes_it():
@@ -106,7 +108,9 @@ def test_one_object_as_pybdm_takes_it():
         one(["0101", "0011"])
     with pytest.raises(CTMError, match="needs a 2-D table"):
         one(np.ones((3, 3), dtype=int))
-    with pytest.raises(CTMError, match="should be a string, a list of symbols or a 1-D numpy integer array, got 'None'"):
+    with pytest.raises(
+        CTMError, match="should be a string, a list of symbols or a 1-D numpy integer array, got 'None'"
+    ):
         one(None)
 
 

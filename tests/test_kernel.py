@@ -50,8 +50,13 @@ def test_whole_3_2_equals_brute_force(same_counts):
 
 @pytest.mark.parametrize(
     "states, symbols, max_steps, start, stop",
-    [(3, 2, 500, 2_500_000, 2_560_000), (3, 2, 15, 5_000_000, 5_300_000),
-     (2, 3, 38, 4_000_000, 4_400_000), (2, 3, 500, 9_000_123, 9_080_123), (2, 3, 20, 0, 300_000)],
+    [
+        (3, 2, 500, 2_500_000, 2_560_000),
+        (3, 2, 15, 5_000_000, 5_300_000),
+        (2, 3, 38, 4_000_000, 4_400_000),
+        (2, 3, 500, 9_000_123, 9_080_123),
+        (2, 3, 20, 0, 300_000),
+    ],
 )
 def test_large_ranges_equal_brute_force(states, symbols, max_steps, start, stop, same_counts):
     _versus_brute(Space(states, symbols, max_steps), start, stop, same_counts)
@@ -156,11 +161,17 @@ def test_blocks_that_are_their_own_mirror_equal_brute_force(states, symbols, max
 
 @pytest.mark.parametrize(
     "states, symbols, max_steps, start, stop",
-    [(3, 2, 50, 0, 7_529_536), (3, 2, 500, 14**5, 2 * 14**5), (4, 2, 107, 3 * 18**6, 4 * 18**6),
-     (4, 2, 107, 5_000_000_123, 5_000_900_000), (5, 2, 500, 12_345_678_901, 12_346_000_000),
-     (2, 3, 60, 0, 11_390_625), (3, 3, 500, 210_000_000_000, 210_000_200_000),
-     (2, 4, 500, 25_000_000_000, 25_000_300_000),
-     (4, 4, 2000, 7_613_743_181_873_899_853_170_651, 7_613_743_181_873_899_853_190_651)],
+    [
+        (3, 2, 50, 0, 7_529_536),
+        (3, 2, 500, 14**5, 2 * 14**5),
+        (4, 2, 107, 3 * 18**6, 4 * 18**6),
+        (4, 2, 107, 5_000_000_123, 5_000_900_000),
+        (5, 2, 500, 12_345_678_901, 12_346_000_000),
+        (2, 3, 60, 0, 11_390_625),
+        (3, 3, 500, 210_000_000_000, 210_000_200_000),
+        (2, 4, 500, 25_000_000_000, 25_000_300_000),
+        (4, 4, 2000, 7_613_743_181_873_899_853_170_651, 7_613_743_181_873_899_853_190_651),
+    ],
 )
 def test_proofs_and_symmetry_never_change_counts(states, symbols, max_steps, start, stop, same_counts):
     space = Space(states, symbols, max_steps)
@@ -184,10 +195,14 @@ def test_wide_integers_past_2_64():
 
 @pytest.mark.parametrize(
     "space, start, stop, named",
-    [(Space(2, 2, 6), 5, 3, "start 5 is after stop 3"), (Space(2, 2, 6), 0, 10_001, "10001"),
-     (Space(2, 2, 6), -1, 5, "-1"), (Space(2, 2, 6), 0, 2.5, "2.5"),
-     (Space(4, 6, 10), 0, 2**127, str(2**127)),
-     (Space(4, 6, 10), 5, 5 + 2**127, str(2**127))],
+    [
+        (Space(2, 2, 6), 5, 3, "start 5 is after stop 3"),
+        (Space(2, 2, 6), 0, 10_001, "10001"),
+        (Space(2, 2, 6), -1, 5, "-1"),
+        (Space(2, 2, 6), 0, 2.5, "2.5"),
+        (Space(4, 6, 10), 0, 2**127, str(2**127)),
+        (Space(4, 6, 10), 5, 5 + 2**127, str(2**127)),
+    ],
 )
 def test_bad_ranges_name_the_value(space, start, stop, named):
     with pytest.raises(SpaceError, match=named):
@@ -214,8 +229,7 @@ def test_cli_count_plain_matches_brute_force():
 
 
 def test_cli_count_json_matches_brute_force():
-    args = ["count", "-n", "3", "-m", "3", "-S", "500", "--json",
-            "--start", "213509191113", "--stop", "213509201113"]
+    args = ["count", "-n", "3", "-m", "3", "-S", "500", "--json", "--start", "213509191113", "--stop", "213509201113"]
     result = CliRunner().invoke(main, args)
     assert result.exit_code == 0, result.output
     got = json.loads(result.output)
@@ -236,10 +250,12 @@ def test_cli_count_json_wide_counts_are_integers():
 
 @pytest.mark.parametrize(
     "args, named",
-    [(["-n", "0", "-S", "5"], "states should be at least 1, got 0"),
-     (["-n", "2", "-m", "11", "-S", "5"], "11"),
-     (["-n", "2", "-S", "5", "--start", "7", "--stop", "3"], "start 7 is after stop 3"),
-     (["-n", "2", "-S", "5", "--stop", "10001"], "10001")],
+    [
+        (["-n", "0", "-S", "5"], "states should be at least 1, got 0"),
+        (["-n", "2", "-m", "11", "-S", "5"], "11"),
+        (["-n", "2", "-S", "5", "--start", "7", "--stop", "3"], "start 7 is after stop 3"),
+        (["-n", "2", "-S", "5", "--stop", "10001"], "10001"),
+    ],
 )
 def test_cli_count_errors_are_one_line(args, named):
     result = CliRunner().invoke(main, ["count", *args])

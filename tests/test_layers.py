@@ -19,8 +19,18 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 
 WRITE_SIDE = (
-    "tmsim_ext", "pipeline.kernel", "pipeline.estimate", "pipeline.partials", "pipeline.plan", "pipeline.run",
-    "pipeline.reduce", "pipeline.batches", "pipeline.spec", "pipeline.flow", "dask", "distributed",
+    "tmsim_ext",
+    "pipeline.kernel",
+    "pipeline.estimate",
+    "pipeline.partials",
+    "pipeline.plan",
+    "pipeline.run",
+    "pipeline.reduce",
+    "pipeline.batches",
+    "pipeline.spec",
+    "pipeline.flow",
+    "dask",
+    "distributed",
 )
 """Modules (and their submodules) no query-side import may load."""
 
@@ -28,7 +38,11 @@ WRITE_SIDE = (
 def loaded(statement: str) -> set[str]:
     """The modules a fresh interpreter loads to run ``statement`` (from -X importtime)."""
     done = subprocess.run(
-        [sys.executable, "-X", "importtime", "-c", statement], cwd=ROOT, capture_output=True, text=True, timeout=60,
+        [sys.executable, "-X", "importtime", "-c", statement],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert done.returncode == 0, done.stderr[-2000:]
     return {m.group(1) for m in re.finditer(r"^import time:\s+\d+ \|\s+\d+ \|\s+(\S+)$", done.stderr, re.M)}
@@ -39,7 +53,8 @@ def write_side(modules: set[str]) -> list[str]:
 
 
 @pytest.mark.parametrize(
-    "module", ["pipeline.query", "pipeline.bdm", "pipeline.measures", "pipeline.plot", "pipeline.serve.app", "pipeline.perturb"]
+    "module",
+    ["pipeline.query", "pipeline.bdm", "pipeline.measures", "pipeline.plot", "pipeline.serve.app", "pipeline.perturb"],
 )
 def test_the_query_side_loads_no_write_side(module):
     modules = loaded(f"import {module}")
@@ -86,7 +101,11 @@ def test_the_import_contracts_are_kept():
     "module, line, broken",
     [
         # the query side reaching for the compiled kernel, even inside a function
-        ("patterns.py", "def _turn():\n    from tmsim_ext import count_grid_blocks\n", ("query side", "Only the kernel's Python face")),
+        (
+            "patterns.py",
+            "def _turn():\n    from tmsim_ext import count_grid_blocks\n",
+            ("query side", "Only the kernel's Python face"),
+        ),
         # the reducers are independent of each other (the estimator once imported the reducer back)
         ("reduce.py", "from pipeline.estimate import reduce_sampled\n", ("points one way",)),
         # a cycle: the space reading the job spec that reads it

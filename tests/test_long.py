@@ -172,7 +172,7 @@ def test_a_class_that_outgrows_its_tape_is_listed_undecided():
     """With a tape limit, a class running past it is neither decided nor run to the
     bound: it is listed (entries, steps reached, machines) and counts in limit."""
     space = Space(2, 2, 1000)
-    digits = _digits(space, "1RB1LA_1LA1RB")     # a bouncer: its tape grows by a cell a sweep
+    digits = _digits(space, "1RB1LA_1LA1RB")  # a bouncer: its tape grows by a cell a sweep
     got = count_blocks(2, 2, 1000, digits[None, :], 0, False, long_from=5, long_cells=20)
     assert got["limit"] == 1 and got["halting"] == 0 and got["long"]["bound"] == 0
     ((entries, steps, machines),) = got["undecided"]
@@ -203,7 +203,7 @@ def _cps_reference(n, m, digits, r, k, max_configs=20_000):
     for e, d in enumerate(digits):
         entries[e] = None if d < 0 or d < m else space.decode_digit(int(d))
     blank = (0, ())
-    windows = ({}, {})                      # per side: the r nearest cells -> farther cells seen
+    windows = ({}, {})  # per side: the r nearest cells -> farther cells seen
     for side in windows:
         side.setdefault((blank,) * r, set()).add(blank)
     start = (0, (blank,) * r, blank, (blank,) * r)
@@ -241,8 +241,10 @@ def test_the_kernels_cps_equals_a_plain_reference(n, m):
     space = Space(n, m, 10)
     agree = proved = 0
     for _ in range(150):
-        digits = [rng.randrange(-1, space.base) if rng.random() < 0.15 else rng.randrange(m, space.base)
-                  for _ in range(space.entries)]
+        digits = [
+            rng.randrange(-1, space.base) if rng.random() < 0.15 else rng.randrange(m, space.base)
+            for _ in range(space.entries)
+        ]
         for r, k in ((1, 0), (2, 0), (3, 0), (1, 1), (2, 2), (2, 5), (3, 3)):
             ours = cps_proves(n, m, np.array(digits, dtype=np.int32), r, k, 20_000)
             want = _cps_reference(n, m, digits, r, k, 20_000)
@@ -258,8 +260,11 @@ def test_the_kernels_cps_equals_the_reference_on_hard_classes():
     from pathlib import Path
 
     space = Space(5, 2, 10)
-    rows = [t for t in (Path(__file__).parent / "data" / "d5x2-long-classes.txt").read_text().splitlines()
-            if t and not t.startswith("#")][:40]
+    rows = [
+        t
+        for t in (Path(__file__).parent / "data" / "d5x2-long-classes.txt").read_text().splitlines()
+        if t and not t.startswith("#")
+    ][:40]
     proved = 0
     for text in rows:
         digits = [-1 if d is None else d for d in space.parse_text(text)]
@@ -277,8 +282,20 @@ def test_ctm_count_runs_the_busy_beavers_block_to_the_bound():
 
     from pipeline.cli import main
 
-    args = ["count", "-n", "5", "-S", "47176870", "--long-from", "2000", "--start", "16097445400124",
-            "--stop", "16097445400608", "--json"]
+    args = [
+        "count",
+        "-n",
+        "5",
+        "-S",
+        "47176870",
+        "--long-from",
+        "2000",
+        "--start",
+        "16097445400124",
+        "--stop",
+        "16097445400608",
+        "--json",
+    ]
     result = CliRunner().invoke(main, args)
     assert result.exit_code == 0, result.output
     got = json.loads(result.stdout)

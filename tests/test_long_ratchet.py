@@ -51,8 +51,9 @@ def settled() -> dict[str, tuple[int, list[int]]]:
     for name, (flags, radius, history) in DECIDERS.items():
         done, halting = 0, []
         for digits in classes:
-            got = count_blocks(5, 2, STEPS, digits[None, :], flags, False, long_from=LONG_FROM,
-                               cps_radius=radius, cps_history=history)
+            got = count_blocks(
+                5, 2, STEPS, digits[None, :], flags, False, long_from=LONG_FROM, cps_radius=radius, cps_history=history
+            )
             done += got["limit"] == 0
             halting.append((got["halting"], got["outputs"]))
         out[name] = (done, halting)

@@ -20,7 +20,21 @@ from pipeline.query import open_table
 
 NAME = "d3x2-s7"
 TERNARY = "d2x3-s38"
-TOY3 = {"0": 12, "1": 12, "2": 12, "00": 3, "11": 3, "22": 3, "01": 1, "10": 1, "02": 1, "20": 1, "12": 1, "21": 1, "012": 6}
+TOY3 = {
+    "0": 12,
+    "1": 12,
+    "2": 12,
+    "00": 3,
+    "11": 3,
+    "22": 3,
+    "01": 1,
+    "10": 1,
+    "02": 1,
+    "20": 1,
+    "12": 1,
+    "21": 1,
+    "012": 6,
+}
 """A ternary toy table (total 57): every length-2 string, one length-3 pattern's strings missing but 012."""
 
 
@@ -97,7 +111,10 @@ def test_likelihoods_of_a_ternary_alphabet_by_hand(root):
 
 
 def test_likelihood_na_for_each_reason(opts):
-    with pytest.warns(NAWarning, match=r"4 of 5 strings have NA values \[not produced: 1, longer than any output: 1, missing value: 1, more symbols than the table: 1\]"):
+    with pytest.warns(
+        NAWarning,
+        match=r"4 of 5 strings have NA values \[not produced: 1, longer than any output: 1, missing value: 1, more symbols than the table: 1\]",
+    ):
         values = likelihood_d(["0011", "00000", None, "012", "01"], **opts)
     assert values.isna().tolist() == [True, True, True, True, False]
     assert ["not produced" in r for r in reasons(values)[:1]] == [True]
@@ -117,7 +134,9 @@ def test_prob_random_refuses_a_prior_outside_0_1(opts):
 def test_entropy_first_and_second_order():
     first = entropy(["0011", "0001", "OOOO", "", "abc"])
     assert isinstance(first, pd.Series) and first.index.tolist() == ["0011", "0001", "OOOO", "", "abc"]
-    assert list(first) == pytest.approx([1.0, -(0.75 * math.log2(0.75) + 0.25 * math.log2(0.25)), 0.0, 0.0, math.log2(3)])
+    assert list(first) == pytest.approx(
+        [1.0, -(0.75 * math.log2(0.75) + 0.25 * math.log2(0.25)), 0.0, 0.0, math.log2(3)]
+    )
     second = entropy2(["0101", "0000", "OXXO"])
     assert list(second) == pytest.approx([-(2 / 3 * math.log2(2 / 3) + 1 / 3 * math.log2(1 / 3)), 0.0, math.log2(3)])
 

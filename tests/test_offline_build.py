@@ -39,8 +39,9 @@ def test_offline_script_without_build_tools_fails_loudly_and_exports_nothing(tmp
     bare = tmp_path / "bare"
     subprocess.run(["python3", "-m", "venv", "--without-pip", str(bare)], check=True, timeout=120)
     env = {k: v for k, v in os.environ.items() if k not in SETTINGS} | {"PYTHON": str(bare / "bin" / "python")}
-    result = subprocess.run([str(REPO / "docker" / "prepare-offline.sh")], env=env, capture_output=True,
-                            text=True, timeout=120)
+    result = subprocess.run(
+        [str(REPO / "docker" / "prepare-offline.sh")], env=env, capture_output=True, text=True, timeout=120
+    )
     assert result.returncode != 0 and result.stdout == "", result
     lines = result.stderr.strip().splitlines()
     assert lines[0].startswith(f"build-wheelhouse: {bare}/bin/python lacks ") and "Cython" in lines[0], lines
@@ -56,8 +57,10 @@ def test_the_image_carries_every_shipped_table(readme_image):
     tests/test_compose_config.py, now sends them all to either build)."""
     from pipeline.tables import list_tables
 
-    script = ("import json; from pipeline.tables import list_tables, shipped_root; "
-              "print(json.dumps({f'{i.table}/v{i.version}': i.manifest.get('row_checksum') for i in list_tables(shipped_root())}))")
+    script = (
+        "import json; from pipeline.tables import list_tables, shipped_root; "
+        "print(json.dumps({f'{i.table}/v{i.version}': i.manifest.get('row_checksum') for i in list_tables(shipped_root())}))"
+    )
     inside = json.loads(docker("run", "--rm", readme_image.image, "python", "-c", script).strip().splitlines()[-1])
     here = {f"{i.table}/v{i.version}": i.manifest.get("row_checksum") for i in list_tables(REPO / "data")}
     assert inside == here and len(here) == 16, sorted(set(here) ^ set(inside))

@@ -42,7 +42,11 @@ def test_shard_task_writes_the_kernel_counts(tmp_path):
     want = count_range(SPEC.space, *plan.range(40))
     assert dict(zip(part.rows["string"].to_pylist(), part.rows["count"].to_pylist())) == want.outputs
     meta = part.meta
-    assert (meta["start"], meta["stop"], meta["job_id"], meta["kernel"]) == (*plan.range(40), SPEC.job_id, KERNEL_VERSION)
+    assert (meta["start"], meta["stop"], meta["job_id"], meta["kernel"]) == (
+        *plan.range(40),
+        SPEC.job_id,
+        KERNEL_VERSION,
+    )
     assert (meta["halting"], meta["limit"] + meta["proven"]) == (want.halting, want.nonhalting)
     assert {int(k): v for k, v in meta["halting_times"].items()} == want.halting_times
     assert meta["checksum"] == row_checksum(part.rows["string"], part.rows["count"])
@@ -109,8 +113,15 @@ def test_partials_of_huge_spaces_hold_decimal_counts(tmp_path):
     big = 4 * 36**12
     outputs = {"0": big, "1": big, "2": big, "3": big}
     meta = {
-        "shard": 0, "start": 0, "stop": 4 * big, "job_id": "x", "kernel": "k",
-        "halting": 4 * big, "limit": 0, "proven": 0, "halting_times": {"1": 4 * big},
+        "shard": 0,
+        "start": 0,
+        "stop": 4 * big,
+        "job_id": "x",
+        "kernel": "k",
+        "halting": 4 * big,
+        "limit": 0,
+        "proven": 0,
+        "halting_times": {"1": 4 * big},
     }
     write_partial(path, meta, outputs, pa.decimal128(38, 0))
     part = read_partial(path, job_id="x", shard=0, start=0, stop=4 * big, kernel="k")

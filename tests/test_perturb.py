@@ -28,7 +28,13 @@ from pipeline.query import normalize_one
 
 pytestmark = pytest.mark.filterwarnings("ignore::pipeline.bdm.MissingBlockWarning")
 
-PARTITIONS = [("ignore", {}), ("recursive", {}), ("recursive", {"min_length": 1}), ("correlated", {}), ("correlated", {"shift": 2})]
+PARTITIONS = [
+    ("ignore", {}),
+    ("recursive", {}),
+    ("recursive", {"min_length": 1}),
+    ("correlated", {}),
+    ("correlated", {"shift": 2}),
+]
 # (table, ndim, block, symbols, shape)
 DATA = [
     ("d5x2-s500", 1, 5, 2, (47,)),
@@ -63,7 +69,11 @@ def some_changes(rng, X: np.ndarray, symbols: int, n: int = 25):
 def test_every_delta_equals_full_recomputation(table, ndim, block, symbols, shape, strategy, extra):
     rng = np.random.default_rng(hash((table, strategy, str(extra))) % 2**32)
     bdm = BDM(block=block, strategy=strategy, table=table, ndim=ndim, **extra)
-    for X in (rng.integers(0, symbols, shape), np.zeros(shape, dtype=np.int64), np.arange(np.prod(shape)).reshape(shape) % symbols):
+    for X in (
+        rng.integers(0, symbols, shape),
+        np.zeros(shape, dtype=np.int64),
+        np.arange(np.prod(shape)).reshape(shape) % symbols,
+    ):
         pe = PerturbationExperiment(bdm, X)
         assert pe.value == pytest.approx(bdm.bdm(X), abs=1e-9)
         idx, values = some_changes(rng, X, symbols)
@@ -119,7 +129,9 @@ def test_flip_on_binary_and_errors_elsewhere():
 
 
 @pytest.mark.parametrize("strategy", ["ignore", "recursive", "correlated"])
-@pytest.mark.parametrize("table, ndim, block, symbols, shape", [("d4x2-2d-s2000", 2, 5, 2, (13, 12)), ("d4x9-s4000-sampled", 1, 7, 9, (40,))])
+@pytest.mark.parametrize(
+    "table, ndim, block, symbols, shape", [("d4x2-2d-s2000", 2, 5, 2, (13, 12)), ("d4x9-s4000-sampled", 1, 7, 9, (40,))]
+)
 def test_large_code_spaces_kept_sparse_give_the_same_deltas(table, ndim, block, symbols, shape, strategy):
     """5x5 binary blocks (2^25 codes) and 7 symbols of 9 (9^7): counts and K by sorted keys."""
     rng = np.random.default_rng(4)
@@ -146,11 +158,16 @@ def pybdm_on(tab, ndim: int, block: int, strategy: str):
     pybdm = pytest.importorskip("pybdm")
     from pybdm import partitions
 
-    partition = {"ignore": partitions.PartitionIgnore, "recursive": partitions.PartitionRecursive,
-                 "correlated": partitions.PartitionCorrelated}[strategy]
+    partition = {
+        "ignore": partitions.PartitionIgnore,
+        "recursive": partitions.PartitionRecursive,
+        "correlated": partitions.PartitionCorrelated,
+    }[strategy]
     scorer = pybdm.BDM(ndim=ndim, shape=(block,) * ndim, partition=partition)
     dataset = ctm_dataset(tab, ndim)
-    scorer._ctm = {shape: OrderedDict(sorted(d.items(), key=lambda kv: kv[1], reverse=True)) for shape, d in dataset.items()}
+    scorer._ctm = {
+        shape: OrderedDict(sorted(d.items(), key=lambda kv: kv[1], reverse=True)) for shape, d in dataset.items()
+    }
     scorer._ctm_missing = {shape: max(d.values()) + 1 for shape, d in dataset.items()}
     scorer.nsymbols = tab.symbols
     return scorer
@@ -300,8 +317,10 @@ def test_edge_lists_keep_first_appearance_order_and_binarise_weights(tmp_path):
 def test_cli_on_a_barabasi_albert_graph_of_596_edges(tmp_path):
     G = nx.barabasi_albert_graph(300, 2, seed=7)
     nx.write_edgelist(G, tmp_path / "ba.edges", data=False)
-    result = CliRunner().invoke(main, ["perturb", str(tmp_path / "ba.edges"), "--plot", str(tmp_path / "figs"),
-                                       "--out", str(tmp_path / "edges.csv")])
+    result = CliRunner().invoke(
+        main,
+        ["perturb", str(tmp_path / "ba.edges"), "--plot", str(tmp_path / "figs"), "--out", str(tmp_path / "edges.csv")],
+    )
     assert result.exit_code == 0, result.output
     rows = list(csv.DictReader(open(tmp_path / "edges.csv")))
     assert len(rows) == G.number_of_edges() == 596

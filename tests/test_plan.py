@@ -34,7 +34,9 @@ def transform(space: Space, number: int, mirror: bool, renaming) -> int:
     digits, out = space.digits(number), [0] * space.entries
     for state in range(space.states):
         for symbol in range(space.symbols):
-            out[renaming[state] * space.symbols + symbol] = act(space, digits[state * space.symbols + symbol], mirror, renaming)
+            out[renaming[state] * space.symbols + symbol] = act(
+                space, digits[state * space.symbols + symbol], mirror, renaming
+            )
     return space.number(out)
 
 

@@ -50,7 +50,9 @@ def test_plot_table_writes_three_pngs_of_the_documented_size(root, tmp_path):
 
 def test_ctm_plot_prints_the_paths_it_wrote(root, tmp_path):
     out = tmp_path / "plots"
-    result = CliRunner().invoke(main, ["plot", "--table", NAME, "--version", "1", "--out", str(out), "--data-dir", str(root)])
+    result = CliRunner().invoke(
+        main, ["plot", "--table", NAME, "--version", "1", "--out", str(out), "--data-dir", str(root)]
+    )
     assert result.exit_code == 0, result.output
     written = result.output.split()
     assert len(written) == 3 and all((out / p.split("/")[-1]).is_file() for p in written)
@@ -92,15 +94,22 @@ def test_a_sampled_table_draws_patterns_with_standard_error_bars(shipped):
 
     tab = open_table("d4x4-s2000-sampled")
     (ax,) = draw_length(tab).axes
-    assert texts(ax) == ["patterns", "mean K over strings (pattern weighted by its size)",
-                         f"{SE_LABEL} of each pattern's K", f"{SE_LABEL} of the mean (upper bound)"]
+    assert texts(ax) == [
+        "patterns",
+        "mean K over strings (pattern weighted by its size)",
+        f"{SE_LABEL} of each pattern's K",
+        f"{SE_LABEL} of the mean (upper bound)",
+    ]
     rows = pd.read_parquet(tab.folder / "table.parquet")
     want = (rows.K * rows["size"]).groupby(rows.length).sum() / rows["size"].groupby(rows.length).sum()
     (mean,) = [line for line in ax.get_lines() if line.get_label().startswith("mean K")]
     assert mean.get_xdata().tolist() == want.index.tolist() and mean.get_ydata() == pytest.approx(want.to_numpy())
     assert "patterns" in ax.get_title() and ax.get_xscale() == "linear"
     (ax,) = draw_rank(tab).axes
-    assert texts(ax) == ["D of each string of the pattern", SE_LABEL] and ax.get_xlabel() == "rank (1 = most frequent pattern)"
+    assert (
+        texts(ax) == ["D of each string of the pattern", SE_LABEL]
+        and ax.get_xlabel() == "rank (1 = most frequent pattern)"
+    )
     (ax,) = draw_halting(tab).axes
     assert ax.get_ylabel() == "share of the space (estimated)" and "a share 0.3248" in ax.get_title()
 
@@ -114,7 +123,9 @@ def test_unreliable_rows_are_left_out_and_titles_fit(shipped):
     (line,) = [line for line in ax.get_lines() if line.get_label() == "D of each string of the pattern"]
     assert line.get_xdata().size == int(tab.reliable.sum()) < len(tab.strings)
     title = ax.get_title()
-    assert f"{len(tab.strings) - int(tab.reliable.sum()):,} patterns with K_se > 0.5 bits left out" in title.replace("\n", " ")
+    assert f"{len(tab.strings) - int(tab.reliable.sum()):,} patterns with K_se > 0.5 bits left out" in title.replace(
+        "\n", " "
+    )
     assert all(len(part) <= TITLE_WIDTH for part in title.splitlines()) and "\n" in title
 
 
@@ -133,5 +144,8 @@ def test_plot_out_to_a_file_or_below_one_is_a_one_line_error(root, tmp_path):
     for out, message in ((taken, "is a file, not a folder"), (taken / "sub", "cannot make the folder")):
         result = CliRunner().invoke(main, ["plot", "--table", NAME, "--out", str(out), "--data-dir", str(root)])
         assert result.exit_code == 2 and len(result.stderr.splitlines()) == 1, result.output
-        assert result.stderr.startswith(f"error: --out {out} " if "file" in message else "error: cannot make") and message in result.stderr
+        assert (
+            result.stderr.startswith(f"error: --out {out} " if "file" in message else "error: cannot make")
+            and message in result.stderr
+        )
     assert taken.read_bytes() == b"not a folder"

@@ -71,7 +71,9 @@ def test_symbols_need_not_be_digits(opts):
 
 
 def test_string_not_produced_is_nan_with_a_warning_and_a_reason(opts):
-    with pytest.warns(NAWarning, match=r"1 of 2 strings have NA values.*not produced by this table \(d3x2-s7 v1\).*BDM"):
+    with pytest.warns(
+        NAWarning, match=r"1 of 2 strings have NA values.*not produced by this table \(d3x2-s7 v1\).*BDM"
+    ):
         frame = acss(["0011", "00"], **opts)
     assert math.isnan(frame.loc["0011", "K"]) and math.isnan(frame.loc["0011", "D"])
     assert frame.loc["0011", "count"] == 0 and frame["rank"].isna().tolist() == [True, False]
@@ -133,9 +135,21 @@ def test_a_pandas_column_with_gaps_is_scored_around_them(opts):
     column = pd.Series(["OXXO", None, "XO", np.nan, "X"], name="string")
     with pytest.warns(NAWarning, match="2 of 5 strings have NA values \\[missing value: 2\\]"):
         frame = acss(column, **opts)
-    assert frame["K"].tolist()[::2] == [6.0, 4.0, 2.0] and frame["K"].isna().tolist() == [False, True, False, True, False]
+    assert frame["K"].tolist()[::2] == [6.0, 4.0, 2.0] and frame["K"].isna().tolist() == [
+        False,
+        True,
+        False,
+        True,
+        False,
+    ]
     assert frame.index.tolist() == [0, 1, 2, 3, 4] and frame["string"].tolist() == ["OXXO", None, "XO", None, "X"]
-    assert reasons(frame).tolist() == [None, "missing value: nothing to score", None, "missing value: nothing to score", None]
+    assert reasons(frame).tolist() == [
+        None,
+        "missing value: nothing to score",
+        None,
+        "missing value: nothing to score",
+        None,
+    ]
 
 
 def test_a_dataframe_column_filled_by_acss_aligns_with_its_rows(opts):
@@ -166,7 +180,10 @@ def test_a_numpy_integer_array_is_one_string(opts):
 
 
 def test_an_alphabet_with_no_table_is_na_for_every_input_saying_so(opts, root):
-    with pytest.warns(NAWarning, match=r"2 of 2 strings have NA values \[no table: 2\].*no table for alphabet 7 yet \(tables exist for alphabet 2, 3, 4, 5, 6, 9"):
+    with pytest.warns(
+        NAWarning,
+        match=r"2 of 2 strings have NA values \[no table: 2\].*no table for alphabet 7 yet \(tables exist for alphabet 2, 3, 4, 5, 6, 9",
+    ):
         frame = acss(["01", "0123456"], alphabet=7, data_dir=root)
     assert frame["K"].isna().all() and frame["count"].isna().all()
     with pytest.raises(CTMError, match="no table for alphabet 7"):
@@ -233,8 +250,17 @@ def test_cli_query_lines_json_file_and_stdin(root, tmp_path):
     result = runner.invoke(main, base + ["--json", "X", "0011"])
     record, missing = json.loads(result.output)
     assert record == {
-        "string": "X", "normalized": "0", "produced": True, "K": 2.0, "D": 0.25,
-        "count": 16, "rank": 1, "table": NAME, "version": 1, "source": str(root.resolve()), "reason": None,
+        "string": "X",
+        "normalized": "0",
+        "produced": True,
+        "K": 2.0,
+        "D": 0.25,
+        "count": 16,
+        "rank": 1,
+        "table": NAME,
+        "version": 1,
+        "source": str(root.resolve()),
+        "reason": None,
     }
     assert missing["K"] is None and missing["count"] == 0 and "not produced" in missing["reason"]
 
@@ -249,7 +275,9 @@ def test_cli_query_lines_json_file_and_stdin(root, tmp_path):
 def test_cli_query_reads_files_with_a_bom_and_crlf(root, tmp_path):
     listing = tmp_path / "excel.txt"
     listing.write_bytes("\ufeffOXXO\r\nXO\r\n".encode("utf-8"))
-    result = CliRunner().invoke(main, ["query", "--table", NAME, "--data-dir", str(root), "--json", "--file", str(listing)])
+    result = CliRunner().invoke(
+        main, ["query", "--table", NAME, "--data-dir", str(root), "--json", "--file", str(listing)]
+    )
     assert result.exit_code == 0, result.output
     assert [(r["string"], r["K"]) for r in json.loads(result.output)] == [("OXXO", 6.0), ("XO", 4.0)]
 

@@ -58,7 +58,13 @@ def test_full_2x2_table_matches_brute_force(tmp_path):
     table = pq.read_table(info.path / "table.parquet")
     assert rows_of(table) == want
     assert table.schema.names == ["string", "length", "count", "D", "K"]
-    assert [table.schema.field(c).type for c in table.schema.names] == [pa.string(), pa.int32(), pa.int64(), pa.float64(), pa.float64()]
+    assert [table.schema.field(c).type for c in table.schema.names] == [
+        pa.string(),
+        pa.int32(),
+        pa.int64(),
+        pa.float64(),
+        pa.float64(),
+    ]
     counts = table["count"].to_pylist()
     assert counts == sorted(counts, reverse=True)
     for s, length, c, d, k in zip(*(table[c].to_pylist() for c in table.schema.names)):

@@ -52,13 +52,19 @@ def test_every_consumer_applies_the_one_rule(shaky):
     assert answer.reason.kind == "standard error too large"
     # local complexity: that window is NaN, the others are not
     (windows,) = local_complexity("00123", 4, errors="ignore", **opts)
-    assert math.isnan(windows.iloc[1]) and not math.isnan(windows.iloc[0]) and "standard error" in windows.attrs["reason"]
+    assert (
+        math.isnan(windows.iloc[1]) and not math.isnan(windows.iloc[0]) and "standard error" in windows.attrs["reason"]
+    )
     # BDM: imputed as a block never produced (1 + the largest reliable K of length 4)
     scorer = BDM(block=4, **opts)
     parts = BDM(block=4, table=FOUR).tab
     with pytest.warns(UserWarning, match="not produced"):
         value = scorer.bdm("01230000")
-    largest = max(float(k) for k, n, ok in zip(parts.K, parts.lengths, reliable_mask(open_table(FOUR, data_dir=root))) if n == 4 and ok)
+    largest = max(
+        float(k)
+        for k, n, ok in zip(parts.K, parts.lengths, reliable_mask(open_table(FOUR, data_dir=root)))
+        if n == 4 and ok
+    )
     assert value == pytest.approx(largest + 1 + scorer.ctm("0000"))
     assert value != pytest.approx(K + scorer.ctm("0000"))
     # response distributions leave it out: its 24 strings are the missing share

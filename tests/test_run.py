@@ -84,7 +84,18 @@ def test_interrupted_run_resumes_with_only_the_missing_shards(tmp_path):
     job = write_job(tmp_path, "d4x2", 4, 2, 107, 2)
     plan, root = ShardPlan(load_spec(job)), tmp_path / "data"
     folder = partials_dir(root, plan.spec.job_id)
-    command = [sys.executable, "-c", "from pipeline.cli import main; main()", "run", str(job), "--data-dir", str(root), "--workers", "1", "--no-progress"]
+    command = [
+        sys.executable,
+        "-c",
+        "from pipeline.cli import main; main()",
+        "run",
+        str(job),
+        "--data-dir",
+        str(root),
+        "--workers",
+        "1",
+        "--no-progress",
+    ]
     proc = subprocess.Popen(command, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
     try:
         deadline = time.monotonic() + 60
@@ -153,7 +164,9 @@ def test_failed_shards_are_reported_together(tmp_path):
     computed = ShardPlan(load_spec(job)).computed()
     lines = result.stderr.strip().splitlines()
     # one line per cause, naming its shards (here one cause: a file where the folder goes)
-    assert len(lines) == 2 and lines[0].startswith(f"failed {len(computed)} shards ({', '.join(map(str, computed))}): "), lines
+    assert len(lines) == 2 and lines[0].startswith(
+        f"failed {len(computed)} shards ({', '.join(map(str, computed))}): "
+    ), lines
     assert "FileExistsError" in lines[0] or "NotADirectoryError" in lines[0], lines[0]
     assert result.stderr.strip().splitlines()[-1].startswith("error: ")
     assert "shards failed" in result.stderr.strip().splitlines()[-1]

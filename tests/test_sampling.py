@@ -46,8 +46,11 @@ def exact_pattern_D(space: Space) -> dict[str, float]:
 def shipped_pattern_D(table: str, max_length: int) -> dict[str, float]:
     """Exact D of each pattern of up to ``max_length`` symbols, from a shipped exact table
     (its D column: the same full count, made once by ``ctm run``)."""
-    rows = pq.read_table(shipped_root() / "tables" / table / "v1" / "table.parquet", columns=["string", "D"],
-                         filters=[("length", "<=", max_length)]).to_pydict()
+    rows = pq.read_table(
+        shipped_root() / "tables" / table / "v1" / "table.parquet",
+        columns=["string", "D"],
+        filters=[("length", "<=", max_length)],
+    ).to_pydict()
     return dict(zip(keys(rows["string"], 1), rows["D"]))
 
 
@@ -186,8 +189,9 @@ def test_a_2d_max_length_bounds_rows_and_columns_not_cells():
 
     strings = ["0", "01-10", "010-101-010", "0101", "0-1-0-1", "0110-1001"]
     ones = [1.0] * len(strings)
-    sums = pa.table({"string": strings, "hits": [5] * len(strings), "sum_mass": ones, "sum_mass2": ones,
-                     "sum_mass_h": ones})
+    sums = pa.table(
+        {"string": strings, "hits": [5] * len(strings), "sum_mass": ones, "sum_mass2": ones, "sum_mass_h": ones}
+    )
     rows = estimate_rows(sums, 2, 2.0, 2.0, 2, 2, max_length=3).to_pandas()
     assert sorted(rows.string) == ["0", "01-10", "010-101-010"]
     assert sorted(zip(rows.rows, rows.cols)) == [(1, 1), (2, 2), (3, 3)]
@@ -238,7 +242,9 @@ def test_sampled_job_runs_resumes_and_adds_batches(tmp_path):
     assert m2["sampled"]["batches"] == [[0, 12]] and m2["sampled"]["based_on"]["version"] == 1
     # v2 equals a fresh reduce of all 12 batches in another root (floats to rounding)
     other = tmp_path / "other"
-    fresh = runner.invoke(main, ["run", str(_job(tmp_path, 12)), "--data-dir", str(other), "--no-progress", "--workers", "1"])
+    fresh = runner.invoke(
+        main, ["run", str(_job(tmp_path, 12)), "--data-dir", str(other), "--no-progress", "--workers", "1"]
+    )
     assert fresh.exit_code == 0, fresh.output
     v2b, _ = _table(other)
     merged = v2.merge(v2b, on="string")
@@ -281,7 +287,7 @@ def test_bad_sampled_specs_are_named(fields, message):
 def test_sampled_fields_on_an_exact_job_are_refused(tmp_path):
     path = tmp_path / "j.toml"
     path.write_text("states = 3\nsymbols = 2\nmax_steps = 21\nshard_depth = 2\ndraws = 10\n")
-    with pytest.raises(SpecError, match='draws is for sampled jobs'):
+    with pytest.raises(SpecError, match="draws is for sampled jobs"):
         load_spec(path)
 
 

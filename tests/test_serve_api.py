@@ -87,8 +87,24 @@ def test_health_tables_and_openapi(client):
     assert listed[("d5x2-nocutoff", 1)]["provenance"]["no_cutoff"] is True
     assert listed[("d5x2-2d-s2000", 1)]["dims"] == 2
     paths = client.get("/openapi.json").json()["paths"]
-    for name in ("lookup", "acss", "local_complexity", "likelihood_d", "likelihood_ratio", "prob_random",
-                 "entropy", "entropy2", "acss_bdm", "bdm", "nbdm", "ent", "nent", "score", "matrix", "upload"):
+    for name in (
+        "lookup",
+        "acss",
+        "local_complexity",
+        "likelihood_d",
+        "likelihood_ratio",
+        "prob_random",
+        "entropy",
+        "entropy2",
+        "acss_bdm",
+        "bdm",
+        "nbdm",
+        "ent",
+        "nent",
+        "score",
+        "matrix",
+        "upload",
+    ):
         assert f"/api/{name}" in paths
     assert client.get("/docs").status_code == 404  # its assets would come from the internet
 
@@ -106,7 +122,7 @@ def test_acss_and_lookup_equal_python(client, alphabet):
     assert records == [json.loads(json.dumps(a.record())) for a in lookup(strings, alphabet=alphabet, errors="ignore")]
     if alphabet == 6:
         assert answer["table"]["provenance"]["kind"] == "sampled"
-        assert all(r["K_se"] > 0 for r in answer["results"][len(ODD):])
+        assert all(r["K_se"] > 0 for r in answer["results"][len(ODD) :])
 
 
 def test_matrices_lookup_equals_python(client):
@@ -128,8 +144,13 @@ def test_measures_equal_python(client):
     python = local_complexity("1266116453", 4, 6)[0]
     assert sampled["K_se"] == python.attrs["K_se"].tolist() and sampled["mean_se"] == python.attrs["mean_se"]
     check_series(post(client, "/api/likelihood_d", {"strings": strings}), likelihood_d(strings, errors="ignore"))
-    check_series(post(client, "/api/likelihood_ratio", {"strings": strings}), likelihood_ratio(strings, errors="ignore"))
-    check_series(post(client, "/api/prob_random", {"strings": strings, "prior": 0.3}), prob_random(strings, prior=0.3, errors="ignore"))
+    check_series(
+        post(client, "/api/likelihood_ratio", {"strings": strings}), likelihood_ratio(strings, errors="ignore")
+    )
+    check_series(
+        post(client, "/api/prob_random", {"strings": strings, "prior": 0.3}),
+        prob_random(strings, prior=0.3, errors="ignore"),
+    )
     check_series(post(client, "/api/entropy", {"strings": strings}), entropy(strings, errors="ignore"))
     check_series(post(client, "/api/entropy2", {"strings": strings}), entropy2(strings, errors="ignore"))
     body = {"strings": strings, "alphabet": 2, "blocksize": 12, "delta": 1}
@@ -140,7 +161,9 @@ def test_measures_equal_python(client):
 def test_bdm_1d_equals_python(client, strategy):
     strings = MATTHEWS[:40] + ["0" * 30, "012", None]
     options = {"strategy": strategy, "block": 8 if strategy == "correlated" else None}
-    for name, function in (("bdm", bdm), ("ent", ent)) + ((("nbdm", nbdm), ("nent", nent)) if strategy != "correlated" else ()):
+    for name, function in (("bdm", bdm), ("ent", ent)) + (
+        (("nbdm", nbdm), ("nent", nent)) if strategy != "correlated" else ()
+    ):
         answer = post(client, f"/api/{name}", {"strings": strings, **options})
         check_series(answer, function(strings, errors="ignore", **options))
     assert answer["table"]["name"] == "d5x2-s500"
@@ -316,7 +339,8 @@ def test_ctm_serve_command(tmp_path):
     ctm = Path(sys.executable).with_name("ctm")
     process = subprocess.Popen(
         [str(ctm), "serve", "--host", "127.0.0.2", "--port", str(port), "--data-dir", str(tmp_path)],
-        stderr=subprocess.PIPE, text=True,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     try:
         deadline = time.monotonic() + 30

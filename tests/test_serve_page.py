@@ -89,7 +89,10 @@ def fresh(page):
     """The page, newly loaded, with its table list in."""
     browser, url = page
     browser.get(url)
-    wait(lambda: browser.execute_script("return document.querySelectorAll('#table option').length > 1"), what="the table list")
+    wait(
+        lambda: browser.execute_script("return document.querySelectorAll('#table option').length > 1"),
+        what="the table list",
+    )
     return browser
 
 
@@ -99,7 +102,9 @@ def by_id(browser, name):
 
 def score(browser, button: str = "score", out: str = "summary", message: str = "message") -> str:
     """Click a score button; the results' summary, or the error message shown instead."""
-    browser.execute_script(f"document.getElementById('{out}').textContent = ''; document.getElementById('{message}').textContent = '';")
+    browser.execute_script(
+        f"document.getElementById('{out}').textContent = ''; document.getElementById('{message}').textContent = '';"
+    )
     by_id(browser, button).click()
     wait(
         lambda: browser.execute_script(
@@ -112,7 +117,9 @@ def score(browser, button: str = "score", out: str = "summary", message: str = "
 
 
 def upload(browser, path: Path, expect_error: bool = False) -> str:
-    browser.execute_script("document.getElementById('message').textContent = ''; document.getElementById('file-note').textContent = '';")
+    browser.execute_script(
+        "document.getElementById('message').textContent = ''; document.getElementById('file-note').textContent = '';"
+    )
     by_id(browser, "file").send_keys(str(path))
     wait(lambda: by_id(browser, "file-note").text or by_id(browser, "message").text, what="the upload")
     return by_id(browser, "message").text
@@ -243,7 +250,9 @@ def test_matrix_editor_12x12(page):
     assert by_id(browser, "m-nbdm").text == f"{scorer.nbdm(RING):.6f}"
     assert by_id(browser, "m-ent").text == f"{scorer.ent(RING):.6f}"
     assert by_id(browser, "m-K").text.startswith("NA: is 12x12 but no output")
-    titles = browser.execute_script("return Array.from(document.querySelectorAll('#heatmap-svg g.block title')).map(t => t.textContent)")
+    titles = browser.execute_script(
+        "return Array.from(document.querySelectorAll('#heatmap-svg g.block title')).map(t => t.textContent)"
+    )
     assert len(titles) == 9
     for title in titles:
         block, K = title.split(": K = ")
@@ -272,13 +281,18 @@ def test_bad_input_gets_a_clear_message_and_the_server_keeps_serving(page, tmp_p
     assert upload(browser, tmp_path / "codes.csv") == ""
     assert "dropped leading zeros" in by_id(browser, "warnings").text
     (tmp_path / "million.txt").write_text("0\n" * 1_000_000)
-    assert upload(browser, tmp_path / "million.txt") == "file 'million.txt' has 1,000,000 rows; at most 100,000 per request (HTTP 413)"
+    assert (
+        upload(browser, tmp_path / "million.txt")
+        == "file 'million.txt' has 1,000,000 rows; at most 100,000 per request (HTTP 413)"
+    )
     (tmp_path / "long.txt").write_text("01\n" + "1" * 10**6 + "\n")
     assert upload(browser, tmp_path / "long.txt") == (
         "file 'long.txt': row 2 of column 'line' has 1,000,000 symbols; at most 10,000 per string (HTTP 422)"
     )
     long = "1" * 20_000  # typed in: the API's answer (a 10^6-symbol string pasted is the same answer, slower)
-    browser.execute_script(f"const t = document.getElementById('strings'); t.value = '01\\n{long}'; t.dispatchEvent(new Event('input'));")
+    browser.execute_script(
+        f"const t = document.getElementById('strings'); t.value = '01\\n{long}'; t.dispatchEvent(new Event('input'));"
+    )
     assert score(browser) == "input 2 has 20,000 symbols; at most 10,000 per string (or matrix) (HTTP 422)"
     by_id(browser, "tab-matrices").click()
     field = by_id(browser, "matrix-text")
@@ -288,7 +302,9 @@ def test_bad_input_gets_a_clear_message_and_the_server_keeps_serving(page, tmp_p
     assert "should be rows of one length joined by '-'" in message and "(HTTP 422)" in message
     # still serving
     by_id(browser, "tab-strings").click()
-    browser.execute_script("const t = document.getElementById('strings'); t.value = 'HTHTHTHT'; t.dispatchEvent(new Event('input'));")
+    browser.execute_script(
+        "const t = document.getElementById('strings'); t.value = 'HTHTHTHT'; t.dispatchEvent(new Event('input'));"
+    )
     assert score(browser) == ""
     assert browser.execute_script(ROWS_JS)[0]["K"] == f"{acss('HTHTHTHT')['K'].iloc[0]:.6f}"
     assert not math.isnan(acss("HTHTHTHT")["K"].iloc[0])

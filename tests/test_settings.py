@@ -44,8 +44,16 @@ def test_each_rule_names_the_field(fields, message):
     "space, fields, message",
     [
         (Space(3, 2, 21), {"long_from": 21}, "long_from should be an integer from 1 to max_steps - 1 = 20, got 21"),
-        (Space(3, 2, 21), {"witness_after": 21}, "witness_after should be an integer from 0 to max_steps - 1 = 20, got 21"),
-        (Space(2, 2, WALK_STEPS + 1), {}, f"max_steps {WALK_STEPS + 1} is more than a walk holds ({WALK_STEPS}): set long_from"),
+        (
+            Space(3, 2, 21),
+            {"witness_after": 21},
+            "witness_after should be an integer from 0 to max_steps - 1 = 20, got 21",
+        ),
+        (
+            Space(2, 2, WALK_STEPS + 1),
+            {},
+            f"max_steps {WALK_STEPS + 1} is more than a walk holds ({WALK_STEPS}): set long_from",
+        ),
         (Space(2, 2, 3 * WALK_STEPS), {"long_from": WALK_STEPS + 1}, f"long_from should be at most {WALK_STEPS}"),
         (Space(2, 2, 10, dims=2), {"long_from": 5}, "long_from is for 1-D machines"),
         (Space(2, 2, 6000, dims=2), {}, "max_steps should be at most 5000 for a 2-D space, got 6000"),
@@ -76,10 +84,17 @@ def test_one_object_travels_from_spec_to_kernel():
     assert task.settings is plan.settings
     counted = count_part(task).counts[0]
     start, stop = plan.range(task.shards[0])
-    by_name = count_range(spec.space, start, stop, long_from=6, cps_radius=2, cps_history=3, witness_after=10, max_length=4)
+    by_name = count_range(
+        spec.space, start, stop, long_from=6, cps_radius=2, cps_history=3, witness_after=10, max_length=4
+    )
     as_object = count_range(spec.space, start, stop, plan.settings)
     for got in (by_name, as_object):
-        assert (got.outputs, got.halting, got.limit, got.proven) == (counted.outputs, counted.halting, counted.limit, counted.proven)
+        assert (got.outputs, got.halting, got.limit, got.proven) == (
+            counted.outputs,
+            counted.halting,
+            counted.limit,
+            counted.proven,
+        )
     assert by_name.late == as_object.late and by_name.long == as_object.long
     assert as_object.late and all(steps > 10 for _, steps, _ in as_object.late)
     assert max(map(len, as_object.outputs)) <= 4 and as_object.long["from"] == 6
@@ -120,7 +135,9 @@ def _docstrings_follow(body: list, kind: type) -> list[str]:
     wrong = []
     for i, node in enumerate(body):
         after = body[i + 1] if i + 1 < len(body) else None
-        is_text = isinstance(after, ast.Expr) and isinstance(after.value, ast.Constant) and isinstance(after.value.value, str)
+        is_text = (
+            isinstance(after, ast.Expr) and isinstance(after.value, ast.Constant) and isinstance(after.value.value, str)
+        )
         target = getattr(node, "target", None) or (node.targets[0] if isinstance(node, ast.Assign) else None)
         if isinstance(node, kind) and target.id != "__all__" and not is_text:
             wrong.append(target.id)
@@ -141,6 +158,10 @@ def test_every_setting_and_limit_has_its_own_docstring():
         (body,) = [n.body for n in tree.body if isinstance(n, ast.ClassDef) and n.name == cls]
         assert _docstrings_follow(body[1:], ast.AnnAssign) == [], f"{name}: {cls}"
     settings = ast.parse((root / "settings.py").read_text(encoding="utf-8"))
-    limits = [n for n in settings.body if isinstance(n, ast.Assign) and n.targets[0].id.isupper() and n.targets[0].id != "DEFAULTS"]
+    limits = [
+        n
+        for n in settings.body
+        if isinstance(n, ast.Assign) and n.targets[0].id.isupper() and n.targets[0].id != "DEFAULTS"
+    ]
     assert {n.targets[0].id for n in limits} >= {"MAX_RANGE", "MAX_STEPS", "MAX_STEPS_2D", "WALK_STEPS"}
     assert _docstrings_follow(settings.body, ast.Assign) == []

@@ -29,7 +29,9 @@ def group_ranges(space: Space, low: int, depth: int, tops: list[int]) -> list[tu
 
 def same(got, want, label: str) -> None:
     assert got.outputs == want.outputs, label
-    assert (got.halting, got.nonhalting, got.halting_times) == (want.halting, want.nonhalting, want.halting_times), label
+    assert (got.halting, got.nonhalting, got.halting_times) == (want.halting, want.nonhalting, want.halting_times), (
+        label
+    )
 
 
 def orbits_of(space: Space, ranges, entry: int) -> list[list[int]]:
@@ -48,7 +50,7 @@ def test_each_block_equals_count_range(n, m, S, seed):
     space, rng = Space(n, m, S), random.Random(seed)
     depth = rng.choice([1, 2, 3] if space.entries > 4 else [1, 2])
     if (n, m) in {(4, 2), (3, 3), (2, 4)}:
-        depth = max(depth, 3 if (n, m) == (3, 3) else 2)   # blocks small enough for a quick direct count
+        depth = max(depth, 3 if (n, m) == (3, 3) else 2)  # blocks small enough for a quick direct count
     low = rng.randrange(space.base ** (depth - 1)) * space.base ** (space.entries - depth)
     tops = sorted(rng.sample(range(space.base), rng.randint(1, space.base)))
     ranges = group_ranges(space, low, depth, tops)
@@ -61,7 +63,7 @@ def test_each_block_equals_count_range(n, m, S, seed):
 
 def test_a_3_2_group_equals_brute_force():
     space = Space(3, 2, 21)
-    ranges = group_ranges(space, 7 * 14**4, 2, list(range(14)))   # entry (0,0) = 1RB, (0,1) any
+    ranges = group_ranges(space, 7 * 14**4, 2, list(range(14)))  # entry (0,0) = 1RB, (0,1) any
     shared = count_shared_top(space, ranges)
     for (start, stop), got in zip(ranges, shared.counts):
         same(got, brute_count(3, 2, 21, start, stop), f"[{start}, {stop})")
@@ -115,7 +117,7 @@ def test_bad_groups_are_refused_by_name():
         count_shared_top(space, [(top, top + size), (top, top + size)])
     ranges = group_ranges(space, 7 * size, 2, [2, 3])
     with pytest.raises(SpaceError, match="free entry"):
-        count_shared_top(space, ranges, part=(0, [2]))   # entry (0,0) is fixed here
+        count_shared_top(space, ranges, part=(0, [2]))  # entry (0,0) is fixed here
     four = Space(4, 2, 107)
     with pytest.raises(SpaceError, match="whole renaming orbits"):
         # with (0,0) = 1RB, states C and D are free: 0RC (10) needs its twin 0RD (14)

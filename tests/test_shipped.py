@@ -58,7 +58,11 @@ def test_shipped_tables_answer_from_any_directory(tmp_path):
     env = {k: v for k, v in os.environ.items() if k != "CTM_DATA_DIR"}
     result = subprocess.run(
         [sys.executable, "-c", "from pipeline.cli import main; main()", "query", "--json", "010110"],
-        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120,
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert result.returncode == 0, result.stderr
     assert '"table": "d5x2-s500"' in result.stdout and '"produced": true' in result.stdout
@@ -179,10 +183,15 @@ def with_pybdm_missing_strings(root) -> None:
     """Publish the shipped (5,2) table plus pybdm's two extra strings as d5x2-s500 under root."""
     data = pq.read_table(open_table("d5x2-s500").folder / "table.parquet")
     K = list(PYBDM_MISSING.values())
-    extra = pa.table({
-        "string": list(PYBDM_MISSING), "length": pa.array([12, 12], pa.int32()), "count": [1, 1],
-        "D": [2.0**-k for k in K], "K": K,
-    }).cast(data.schema)
+    extra = pa.table(
+        {
+            "string": list(PYBDM_MISSING),
+            "length": pa.array([12, 12], pa.int32()),
+            "count": [1, 1],
+            "D": [2.0**-k for k in K],
+            "K": K,
+        }
+    ).cast(data.schema)
     publish(root, "d5x2-s500", pa.concat_tables([data, extra]), dict(open_table("d5x2-s500").manifest))
 
 

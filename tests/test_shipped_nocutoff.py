@@ -32,7 +32,7 @@ def test_a_no_cutoff_table_is_exact_and_says_why(full, steps):
     manifest = load_manifest(shipped_root(), full)
     assert manifest["status"] == "exact" and manifest["undecided"]["machines"] == 0
     assert manifest["max_steps"] == steps and manifest["coverage"] == "full"
-    assert max(int(k) for k in manifest["halting_times"]) == steps   # the busy beaver is counted
+    assert max(int(k) for k in manifest["halting_times"]) == steps  # the busy beaver is counted
     assert "busy-beaver step count" in manifest["cutoff"]
 
 
@@ -57,11 +57,15 @@ def test_every_score_function_takes_the_no_cutoff_table():
     got = bdm(strings, table="d5x2-nocutoff")
     assert got.tolist() == pytest.approx([33.50960997549629, 30.28941176757275], rel=1e-12)
     assert bdm(strings).tolist() != pytest.approx(got.tolist(), rel=1e-12)
-    assert likelihood_d(["01011100"], table="d5x2-nocutoff").tolist() == pytest.approx([0.0023087248530631868], rel=1e-12)
+    assert likelihood_d(["01011100"], table="d5x2-nocutoff").tolist() == pytest.approx(
+        [0.0023087248530631868], rel=1e-12
+    )
     assert prob_random(["01011100"], table="d5x2-nocutoff").tolist() == pytest.approx([0.6285222534850191], rel=1e-12)
     (windows,) = local_complexity("0101100111", span=5, table="d5x2-nocutoff")
     assert list(windows.index) == ["01011", "10110", "01100", "11001", "10011", "00111"]
-    assert windows.tolist() == pytest.approx([11.558487, 11.508974, 11.680262, 11.680262, 11.680262, 11.623520], abs=5e-7)
+    assert windows.tolist() == pytest.approx(
+        [11.558487, 11.508974, 11.680262, 11.680262, 11.680262, 11.623520], abs=5e-7
+    )
 
 
 def test_its_halting_times_plot_on_log_axes(tmp_path):

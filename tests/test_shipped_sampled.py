@@ -44,7 +44,11 @@ def test_a_sampled_table_says_what_it_is(name):
     m = tab.manifest
     assert m["coverage"] == "sampled" and tab.sampled
     sampled = m["sampled"]
-    assert sampled["seed"] == 2014 and sampled["batch_count"] >= 20 and sampled["estimator"].startswith("ratio of stratified means")
+    assert (
+        sampled["seed"] == 2014
+        and sampled["batch_count"] >= 20
+        and sampled["estimator"].startswith("ratio of stratified means")
+    )
     assert m["subset"]["max_length"] == sampled["max_length"] <= 12
     assert 0 < m["halting_fraction"] < 1 and m["halting_fraction_se"] < 1e-3
     frame = pd.read_parquet(tab.folder / "table.parquet")
@@ -138,7 +142,7 @@ def test_the_sampled_2d_table_agrees_with_the_exact_one():
     sampled = open_table("d5x2-2d-s2000-sampled")
     keys = [k for k in exact.index if k.count("-") < 4 and len(k.split("-")[0]) <= 4]
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore")   # the rarest 4x4 matrices are NA in the sample
+        warnings.simplefilter("ignore")  # the rarest 4x4 matrices are NA in the sample
         ours = acss(keys, table="d5x2-2d-s2000-sampled", ndim=2, errors="ignore")
     truth = acss(keys, table="d5x2-2d-s2000", ndim=2)
     seen = ours.K.notna()

@@ -10,8 +10,18 @@ from pipeline.brute import simulate_one
 from pipeline.errors import CTMError
 from pipeline.space import Entry, Space, SpaceError
 
-SPACES = [Space(1, 2, 5), Space(2, 2, 6), Space(3, 2, 21), Space(2, 3, 38), Space(5, 2, 500),
-          Space(3, 3, 500), Space(2, 4, 500), Space(4, 4, 2000), Space(4, 6, 2000), Space(3, 10, 9)]
+SPACES = [
+    Space(1, 2, 5),
+    Space(2, 2, 6),
+    Space(3, 2, 21),
+    Space(2, 3, 38),
+    Space(5, 2, 500),
+    Space(3, 3, 500),
+    Space(2, 4, 500),
+    Space(4, 4, 2000),
+    Space(4, 6, 2000),
+    Space(3, 10, 9),
+]
 
 
 def _samples(space: Space) -> list[int]:
@@ -56,7 +66,14 @@ def test_digit_values_decode_as_in_ctm_md():
     assert space.decode_digit(1) == Entry(1, 0, -1) and space.decode_digit(1).halts
     three = Space(2, 3, 10)  # b = 15: 3 halts, then 0RA 1RA 2RA 0LA ... 2LB
     assert [three.text_of_digits([d] + [0] * 5)[:3] for d in (0, 2, 3, 5, 6, 8, 14)] == [
-        "0H-", "2H-", "0RA", "2RA", "0LA", "2LA", "2LB"]
+        "0H-",
+        "2H-",
+        "0RA",
+        "2RA",
+        "0LA",
+        "2LA",
+        "2LB",
+    ]
 
 
 def test_busy_beaver_2_by_hand():
@@ -108,8 +125,13 @@ def test_free_entries_print_as_dashes():
 
 @pytest.mark.parametrize(
     "text, named",
-    [("1RB1LB", "1 state groups"), ("1RB1LB_1LA", "'1LA'"), ("1RB1LB_1LA1XC", "1XC"),
-     ("1RB1LB_1LA2H-", "2H-"), ("1RC1LB_1LA1H-", "1RC")],
+    [
+        ("1RB1LB", "1 state groups"),
+        ("1RB1LB_1LA", "'1LA'"),
+        ("1RB1LB_1LA1XC", "1XC"),
+        ("1RB1LB_1LA2H-", "2H-"),
+        ("1RC1LB_1LA1H-", "1RC"),
+    ],
 )
 def test_bad_machine_text_names_the_entry(text, named):
     with pytest.raises(SpaceError, match=named):
@@ -118,10 +140,18 @@ def test_bad_machine_text_names_the_entry(text, named):
 
 @pytest.mark.parametrize(
     "args, field, value",
-    [((0, 2, 5), "states", "0"), ((-1, 2, 5), "states", "-1"), ((2, 1, 5), "symbols", "1"),
-     ((2, 11, 5), "symbols", "11"), ((2, 2, 0), "max_steps", "0"), ((2, 2, -3), "max_steps", "-3"),
-     ((2.0, 2, 5), "states", "2.0"), (("2", 2, 5), "states", "'2'"), ((2, 2, 5.5), "max_steps", "5.5"),
-     ((True, 2, 5), "states", "True")],
+    [
+        ((0, 2, 5), "states", "0"),
+        ((-1, 2, 5), "states", "-1"),
+        ((2, 1, 5), "symbols", "1"),
+        ((2, 11, 5), "symbols", "11"),
+        ((2, 2, 0), "max_steps", "0"),
+        ((2, 2, -3), "max_steps", "-3"),
+        ((2.0, 2, 5), "states", "2.0"),
+        (("2", 2, 5), "states", "'2'"),
+        ((2, 2, 5.5), "max_steps", "5.5"),
+        ((True, 2, 5), "states", "True"),
+    ],
 )
 def test_bad_spaces_name_the_field_and_value(args, field, value):
     with pytest.raises(SpaceError, match=rf"{field}.*{value}"):
@@ -140,8 +170,14 @@ def test_numbers_outside_the_space_are_refused(number):
 
 @pytest.mark.parametrize(
     "start, stop, named",
-    [(5, 3, "start 5 is after stop 3"), (-1, 3, "-1"), (0, 10_001, "10001"), (10_001, 10_002, "10002"),
-     (0.0, 3, "start"), (0, "3", "stop")],
+    [
+        (5, 3, "start 5 is after stop 3"),
+        (-1, 3, "-1"),
+        (0, 10_001, "10001"),
+        (10_001, 10_002, "10002"),
+        (0.0, 3, "start"),
+        (0, "3", "stop"),
+    ],
 )
 def test_bad_ranges_are_refused(start, stop, named):
     with pytest.raises(SpaceError, match=named):

@@ -66,7 +66,10 @@ def test_commands_remove_stale_temporaries(litter, args):
     root, _, paths = litter
     result = CliRunner().invoke(main, [args[0], str(JOB), "--data-dir", str(root), *args[1:]])
     assert result.exit_code == 0, result.output
-    assert "removed 2 temporaries of dead writers (older than 60 min): .000003.parquet.tmp-deadbeef, .v1.tmp-0badf00d" in result.stdout
+    assert (
+        "removed 2 temporaries of dead writers (older than 60 min): .000003.parquet.tmp-deadbeef, .v1.tmp-0badf00d"
+        in result.stdout
+    )
     assert not any(p.exists() for p in paths["stale"])
     assert all(p.exists() for p in paths["kept"])
     again = CliRunner().invoke(main, [args[0], str(JOB), "--data-dir", str(root), *args[1:]])

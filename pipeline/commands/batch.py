@@ -19,8 +19,12 @@ FILE = click.option(
     default=None,
     help="Also read inputs from F, one a line ('-' for stdin); UTF-8 with or without BOM, LF or CRLF.",
 )
-TABLE = click.option("--table", "-t", default=None, help="Table name, e.g. d4x2-s107 [default: d5x2-s500 for --alphabet 2].")
-VERSION = click.option("--version", "version", type=click.IntRange(1), default=None, help="Table version, e.g. 1 [default: latest].")
+TABLE = click.option(
+    "--table", "-t", default=None, help="Table name, e.g. d4x2-s107 [default: d5x2-s500 for --alphabet 2]."
+)
+VERSION = click.option(
+    "--version", "version", type=click.IntRange(1), default=None, help="Table version, e.g. 1 [default: latest]."
+)
 ALPHABET = click.option(
     "--alphabet",
     "-a",
@@ -35,7 +39,9 @@ DATA_DIR = click.option(
     default=None,
     help="Data root searched before the shipped tables, e.g. /scratch/ctm [default: ./data].",
 )
-JSON = click.option("--json", "as_json", is_flag=True, help="One JSON list, a record per input (null and a reason for NA).")
+JSON = click.option(
+    "--json", "as_json", is_flag=True, help="One JSON list, a record per input (null and a reason for NA)."
+)
 GRID = click.option(
     "--2d/--1d",
     "grid",
@@ -53,9 +59,9 @@ def looks_2d(inputs: list[str]) -> bool:
         if not re.fullmatch(r"[0-9]+(-[0-9]+)+", text) or len({len(r) for r in text.split("-")}) != 1:
             return False
     return True
-STRICT = click.option(
-    "--strict", is_flag=True, help="Exit 1 when any input is NA [default: only when every input is]."
-)
+
+
+STRICT = click.option("--strict", is_flag=True, help="Exit 1 when any input is NA [default: only when every input is].")
 
 
 def gather(strings: tuple[str, ...], source) -> list[str]:
@@ -64,7 +70,9 @@ def gather(strings: tuple[str, ...], source) -> list[str]:
 
     found = list(strings) + (read_lines(source) if source is not None else [])
     if not found:
-        raise CTMError("no inputs: give them as arguments or with --file F (or - for stdin); a string starting with '-' goes after --")
+        raise CTMError(
+            "no inputs: give them as arguments or with --file F (or - for stdin); a string starting with '-' goes after --"
+        )
     return found
 
 
@@ -81,7 +89,9 @@ def stream(strings: tuple[str, ...], source):
     lines = iter_lines(source) if source is not None else iter(())
     first = list(strings) + list(itertools.islice(lines, CHUNK))
     if not first:
-        raise CTMError("no inputs: give them as arguments or with --file F (or - for stdin); a string starting with '-' goes after --")
+        raise CTMError(
+            "no inputs: give them as arguments or with --file F (or - for stdin); a string starting with '-' goes after --"
+        )
     yield first
     while chunk := list(itertools.islice(lines, CHUNK)):
         yield chunk

@@ -21,11 +21,20 @@ def _owner(text: str | None) -> tuple[int, int] | None:
 
 @click.command()
 @click.argument("folder", type=click.Path(file_okay=False, path_type=Path))
-@click.option("--host", "hosts", multiple=True, metavar="NAME",
-              help="Scheduler/worker host name or IP in the certificates, repeatable, e.g. 10.0.0.5 "
-                   "[default: scheduler, localhost, 127.0.0.1].")
-@click.option("--owner", default=None, metavar="UID:GID",
-              help="Give the files to this user, e.g. the containers' CTM_UID:CTM_GID 1000:1000 [default: you].")
+@click.option(
+    "--host",
+    "hosts",
+    multiple=True,
+    metavar="NAME",
+    help="Scheduler/worker host name or IP in the certificates, repeatable, e.g. 10.0.0.5 "
+    "[default: scheduler, localhost, 127.0.0.1].",
+)
+@click.option(
+    "--owner",
+    default=None,
+    metavar="UID:GID",
+    help="Give the files to this user, e.g. the containers' CTM_UID:CTM_GID 1000:1000 [default: you].",
+)
 def certs(folder, hosts, owner):
     """Make a CA and the scheduler's, workers' and clients' certificates in FOLDER.
 

@@ -67,17 +67,27 @@ CONNECT_TIMEOUT = click.option(
 
 
 def _tls_option(name: str, env: str, what: str):
-    return click.option(name, envvar=env, show_envvar=True, default=None, type=click.Path(dir_okay=False),
-                        help=f"With a tls:// --scheduler: {what}.")
+    return click.option(
+        name,
+        envvar=env,
+        show_envvar=True,
+        default=None,
+        type=click.Path(dir_okay=False),
+        help=f"With a tls:// --scheduler: {what}.",
+    )
 
 
 def TLS(command):
     """--tls-ca-file, --tls-cert and --tls-key (CTM_TLS_CA_FILE, CTM_TLS_CERT, CTM_TLS_KEY)."""
-    for option in reversed((
-        _tls_option("--tls-ca-file", "CTM_TLS_CA_FILE", "the cluster's CA certificate, e.g. certs/ca.pem (`ctm certs`)"),
-        _tls_option("--tls-cert", "CTM_TLS_CERT", "this client's certificate, e.g. certs/client.pem"),
-        _tls_option("--tls-key", "CTM_TLS_KEY", "this client's private key, e.g. certs/client.key"),
-    )):
+    for option in reversed(
+        (
+            _tls_option(
+                "--tls-ca-file", "CTM_TLS_CA_FILE", "the cluster's CA certificate, e.g. certs/ca.pem (`ctm certs`)"
+            ),
+            _tls_option("--tls-cert", "CTM_TLS_CERT", "this client's certificate, e.g. certs/client.pem"),
+            _tls_option("--tls-key", "CTM_TLS_KEY", "this client's private key, e.g. certs/client.key"),
+        )
+    ):
         command = option(command)
     return command
 
@@ -110,8 +120,18 @@ def _quiet_client():
         log.setLevel(level)
 
 
-def _compute(spec, root, scheduler, workers, processes, shards, progress, timeout, connect_timeout=CONNECT_TIMEOUT_S,
-             tls: TLSFiles = TLSFiles()) -> RunReport:
+def _compute(
+    spec,
+    root,
+    scheduler,
+    workers,
+    processes,
+    shards,
+    progress,
+    timeout,
+    connect_timeout=CONNECT_TIMEOUT_S,
+    tls: TLSFiles = TLSFiles(),
+) -> RunReport:
     """Count on the scheduler (once it answers) or a local cluster, after the data root's
     write probe: nothing is counted for a root that cannot take the result."""
     from pipeline.run import connect, run, run_with_client
@@ -144,7 +164,7 @@ def _report(spec, report: RunReport) -> None:
     click.echo(f"job {spec.table} ({spec.job_id}): {'batches' if spec.sampled else 'shards'} {r.start}:{r.stop}")
     if spec.sampled and spec.enumerable:
         click.echo(
-            f"note: {spec.space.label} can also be counted exactly (mode = \"exact\" with a shard_depth), "
+            f'note: {spec.space.label} can also be counted exactly (mode = "exact" with a shard_depth), '
             f"which gives its D with no sampling error"
         )
     for shard, reason in sorted(report.invalid.items()):
@@ -160,7 +180,7 @@ def _report(spec, report: RunReport) -> None:
     causes: dict[str, list[int]] = {}
     for shard, error in sorted(report.failed.items()):
         causes.setdefault(error, []).append(shard)
-    for error, shards in causes.items():   # one line per cause, naming its shards
+    for error, shards in causes.items():  # one line per cause, naming its shards
         click.echo(f"failed {len(shards)} shards ({_ids(shards)}): {error}", err=True)
     if report.failed:
         raise CTMError(f"{len(report.failed)} shards failed ({_ids(report.failed)}); rerun to retry them")
@@ -211,8 +231,20 @@ def _published(reduced: Reduced) -> None:
 @CONNECT_TIMEOUT
 @TLS
 @FORCE
-def run_cmd(job, data_dir, scheduler, workers, processes, progress, timeout, connect_timeout, tls_ca_file, tls_cert,
-            tls_key, force):
+def run_cmd(
+    job,
+    data_dir,
+    scheduler,
+    workers,
+    processes,
+    progress,
+    timeout,
+    connect_timeout,
+    tls_ca_file,
+    tls_cert,
+    tls_key,
+    force,
+):
     """Count a whole job, then reduce it into a new table version (none when the latest
     version in the data root already holds the same table).
 
@@ -238,8 +270,20 @@ def run_cmd(job, data_dir, scheduler, workers, processes, progress, timeout, con
 @TIMEOUT
 @CONNECT_TIMEOUT
 @TLS
-def submit(job, shard_text, data_dir, scheduler, workers, processes, progress, timeout, connect_timeout, tls_ca_file,
-           tls_cert, tls_key):
+def submit(
+    job,
+    shard_text,
+    data_dir,
+    scheduler,
+    workers,
+    processes,
+    progress,
+    timeout,
+    connect_timeout,
+    tls_ca_file,
+    tls_cert,
+    tls_key,
+):
     """Count some shards of a job, on a cluster or locally; no reduce.
 
     \b
@@ -303,7 +347,7 @@ def reduce_cmd(job, data_dir, allow_partial, progress, force):
       ctm reduce jobs/d5x2.toml --allow-partial
     """
     spec, root = load_spec(job), data_root(data_dir)
-    if root.exists():   # a missing root has no partials: reduce says so and creates nothing
+    if root.exists():  # a missing root has no partials: reduce says so and creates nothing
         probe_writable(root)
     _tidy(spec, root)
     _published(_reduce(spec, root, allow_partial, progress, force))
@@ -345,8 +389,12 @@ def tables(data_dir):
 @click.command()
 @JOB
 @click.option("--from", "from_dir", required=True, help="Data root holding the job's table, e.g. scratch/root.")
-@click.option("--to", "to_dir", default="data", show_default=True, help="Data root to copy it into (the package's data/).")
-@click.option("--version", "version", type=click.IntRange(1), default=None, help="Version to ship [default: the latest].")
+@click.option(
+    "--to", "to_dir", default="data", show_default=True, help="Data root to copy it into (the package's data/)."
+)
+@click.option(
+    "--version", "version", type=click.IntRange(1), default=None, help="Version to ship [default: the latest]."
+)
 @click.option(
     "--max-length",
     type=click.IntRange(1),

@@ -70,33 +70,101 @@ def _graph(path: Path, directed: bool):
 
 @click.command()
 @click.argument("source")
-@click.option("--format", "form", type=click.Choice(FORMATS), default="auto", show_default=True,
-              help="How SOURCE is written; auto: digits joined by '-' (or one row a line) are matrix text, "
-                   "comma-separated lines of more than 3 numbers (or as many as lines) a CSV matrix, else an edge list.")
-@click.option("--element", type=click.Choice(["cell", "edge", "vertex"]), default=None,
-              help="What to change: every cell (to --value), every edge (deleted), every vertex (row and column deleted) "
-                   "[default: cell for a matrix, edge for an edge list].")
-@click.option("--directed", is_flag=True, help="An edge list's edges are directed (u -> v); a matrix is directed unless symmetric.")
-@click.option("--value", type=int, default=-1, show_default=True, help="New value of each cell; -1 flips 0 <-> 1 (binary only).")
-@click.option("--metric", type=click.Choice(["bdm", "ent"]), default="bdm", show_default=True, help="BDM or block entropy (bits).")
-@click.option("--block", "-b", type=click.IntRange(1), default=None, help="Side of the square block [default: 4; strings 12].")
-@click.option("--strategy", "-s", type=click.Choice(["ignore", "recursive", "correlated"]), default="ignore", show_default=True,
-              help="pybdm's partition.")
+@click.option(
+    "--format",
+    "form",
+    type=click.Choice(FORMATS),
+    default="auto",
+    show_default=True,
+    help="How SOURCE is written; auto: digits joined by '-' (or one row a line) are matrix text, "
+    "comma-separated lines of more than 3 numbers (or as many as lines) a CSV matrix, else an edge list.",
+)
+@click.option(
+    "--element",
+    type=click.Choice(["cell", "edge", "vertex"]),
+    default=None,
+    help="What to change: every cell (to --value), every edge (deleted), every vertex (row and column deleted) "
+    "[default: cell for a matrix, edge for an edge list].",
+)
+@click.option(
+    "--directed",
+    is_flag=True,
+    help="An edge list's edges are directed (u -> v); a matrix is directed unless symmetric.",
+)
+@click.option(
+    "--value", type=int, default=-1, show_default=True, help="New value of each cell; -1 flips 0 <-> 1 (binary only)."
+)
+@click.option(
+    "--metric", type=click.Choice(["bdm", "ent"]), default="bdm", show_default=True, help="BDM or block entropy (bits)."
+)
+@click.option(
+    "--block", "-b", type=click.IntRange(1), default=None, help="Side of the square block [default: 4; strings 12]."
+)
+@click.option(
+    "--strategy",
+    "-s",
+    type=click.Choice(["ignore", "recursive", "correlated"]),
+    default="ignore",
+    show_default=True,
+    help="pybdm's partition.",
+)
 @click.option("--shift", type=click.IntRange(1), default=1, show_default=True, help="Step of the correlated window.")
-@click.option("--min-length", type=click.IntRange(1), default=2, show_default=True, help="Shortest leftover recursive keeps.")
-@click.option("--missing", type=click.Choice(["impute", "error"]), default="impute", show_default=True,
-              help="A block the table never produced: 1 + the largest K of its shape (pybdm), or NaN.")
-@click.option("--band", type=click.FloatRange(0), default=0.0, show_default=True, help="Bits of change still counted neutral.")
-@click.option("--z", type=click.FloatRange(0), default=2.0, show_default=True,
-              help="Standard errors of change still counted neutral (sampled tables).")
-@click.option("--out", "-o", type=click.Path(dir_okay=False, writable=True), default=None, help="CSV file to write [default: stdout].")
-@click.option("--plot", type=click.Path(file_okay=False), default=None,
-              help="Folder for heatmap.png (cells, or edges at their cells) and signature.png.")
+@click.option(
+    "--min-length", type=click.IntRange(1), default=2, show_default=True, help="Shortest leftover recursive keeps."
+)
+@click.option(
+    "--missing",
+    type=click.Choice(["impute", "error"]),
+    default="impute",
+    show_default=True,
+    help="A block the table never produced: 1 + the largest K of its shape (pybdm), or NaN.",
+)
+@click.option(
+    "--band", type=click.FloatRange(0), default=0.0, show_default=True, help="Bits of change still counted neutral."
+)
+@click.option(
+    "--z",
+    type=click.FloatRange(0),
+    default=2.0,
+    show_default=True,
+    help="Standard errors of change still counted neutral (sampled tables).",
+)
+@click.option(
+    "--out",
+    "-o",
+    type=click.Path(dir_okay=False, writable=True),
+    default=None,
+    help="CSV file to write [default: stdout].",
+)
+@click.option(
+    "--plot",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="Folder for heatmap.png (cells, or edges at their cells) and signature.png.",
+)
 @TABLE
 @VERSION
 @DATA_DIR
-def perturb(source, form, element, directed, value, metric, block, strategy, shift, min_length, missing, band, z, out, plot,
-            table, version, data_dir):
+def perturb(
+    source,
+    form,
+    element,
+    directed,
+    value,
+    metric,
+    block,
+    strategy,
+    shift,
+    min_length,
+    missing,
+    band,
+    z,
+    out,
+    plot,
+    table,
+    version,
+    data_dir,
+):
     """Perturbation analysis of SOURCE: change each element, measure C(X') - C(X).
 
     SOURCE is a file (CSV matrix, edge list "u v [weight]", or matrix text) or matrix
@@ -132,15 +200,25 @@ def perturb(source, form, element, directed, value, metric, block, strategy, shi
     if element != "cell" and (A.ndim != 2 or A.shape[0] != A.shape[1]):
         raise CTMError(f"--element {element} needs a square adjacency matrix, got shape {A.shape}")
     ndim = A.ndim
-    options = {"strategy": strategy, "shift": shift, "min_length": min_length, "missing": missing, "table": table,
-               "version": version, "data_dir": data_dir, "ndim": ndim}
+    options = {
+        "strategy": strategy,
+        "shift": shift,
+        "min_length": min_length,
+        "missing": missing,
+        "table": table,
+        "version": version,
+        "data_dir": data_dir,
+        "ndim": ndim,
+    }
     if block is not None:
         options["block"] = block
     top = int(A.max()) if A.size else 0
     if table is None and top >= 2:
         if ndim == 2:
-            raise CTMError(f"{source[:40]} has {top + 1} symbols (0 .. {top}) and the default 2-D table is binary: "
-                           f"give --table of a 2-D table with {top + 1} symbols, or map the matrix to 0/1")
+            raise CTMError(
+                f"{source[:40]} has {top + 1} symbols (0 .. {top}) and the default 2-D table is binary: "
+                f"give --table of a 2-D table with {top + 1} symbols, or map the matrix to 0/1"
+            )
         options["alphabet"] = top + 1
     scorer = BDM(**options)
     with warnings.catch_warnings(record=True) as caught:
@@ -177,8 +255,12 @@ def perturb(source, form, element, directed, value, metric, block, strategy, shi
         if out:
             stream.close()
     counts = {name: int((classes == name).sum()) for name in ("negative", "neutral", "positive")}
-    click.echo(f"{metric} = {pe.value:.6f} bits ({scorer.tab.label}, block {scorer.block}, {scorer.strategy}); "
-               f"{len(delta)} {'vertices' if element == 'vertex' else element + 's'}: " + ", ".join(f"{n} {name}" for name, n in counts.items()), err=True)
+    click.echo(
+        f"{metric} = {pe.value:.6f} bits ({scorer.tab.label}, block {scorer.block}, {scorer.strategy}); "
+        f"{len(delta)} {'vertices' if element == 'vertex' else element + 's'}: "
+        + ", ".join(f"{n} {name}" for name, n in counts.items()),
+        err=True,
+    )
     if plot:
         _plots(Path(plot), element, A, delta, se, band, z, keys if element == "edge" else None, directed)
 
@@ -191,7 +273,9 @@ def _plots(folder: Path, element: str, A: np.ndarray, delta, se, band: float, z:
     from pipeline.aidplot import heatmap, signature_plot
 
     folder.mkdir(parents=True, exist_ok=True)
-    signature_plot(delta, folder / "signature.png", se, band, z, title=f"information signature ({len(delta)} {element}s)")
+    signature_plot(
+        delta, folder / "signature.png", se, band, z, title=f"information signature ({len(delta)} {element}s)"
+    )
     if element == "cell":
         heatmap(delta.reshape(A.shape), folder / "heatmap.png")
     elif element == "edge":
@@ -201,4 +285,7 @@ def _plots(folder: Path, element: str, A: np.ndarray, delta, se, band: float, z:
             if not directed:
                 grid[j, i] = d
         heatmap(grid, folder / "heatmap.png", title=f"delta of deleting each edge, at its cells ({len(delta)} edges)")
-    click.echo(f"wrote {folder / 'signature.png'}" + ("" if element == "vertex" else f" and {folder / 'heatmap.png'}"), err=True)
+    click.echo(
+        f"wrote {folder / 'signature.png'}" + ("" if element == "vertex" else f" and {folder / 'heatmap.png'}"),
+        err=True,
+    )

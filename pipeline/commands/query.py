@@ -44,7 +44,8 @@ def _text(a: Answer) -> str:
     shown += [f"{k}={a.values[k]}" for k in ("count", "rank") if a.values.get(k) is not None]
     shown += [
         f"{k}={v:.6g}" if isinstance(v, float) else f"{k}={v}"
-        for k, v in a.values.items() if k not in ("K", "D", "count", "rank", "K_se")
+        for k, v in a.values.items()
+        if k not in ("K", "D", "count", "rank", "K_se")
     ]
     return "  ".join(shown) + f"  ({a.table} v{a.version}, {a.source})"
 

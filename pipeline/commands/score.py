@@ -50,7 +50,12 @@ def _scores(inputs: list[str], options: dict, measure: str, ndim: int = 1):
         where = {k: options[k] for k in ("table", "version", "data_dir")}
         values = acss_bdm(inputs, block, alphabet, shift, errors="ignore", **where)
         tab, _ = open_or_na(options["table"], options["version"], alphabet, options["data_dir"])
-        settings = {"table": tab.label if tab else None, "block": block, "delta": shift, "alphabet": alphabet or tab.symbols}
+        settings = {
+            "table": tab.label if tab else None,
+            "block": block,
+            "delta": shift,
+            "alphabet": alphabet or tab.symbols,
+        }
         none = [None] * len(inputs)
         return values.tolist(), values.attrs["reasons"], none, none, settings
     from pipeline.bdm import BDM, _warn_imputed
@@ -97,7 +102,10 @@ def _value(measure: str, value: float, se: float | None, share: float | None, sa
 @STRINGS
 @FILE
 @click.option(
-    "--block", "-b", type=click.IntRange(1), default=None,
+    "--block",
+    "-b",
+    type=click.IntRange(1),
+    default=None,
     help="Block length, e.g. 8, or side of a square block with --2d [default: 12; 4 with --2d; 10 with --acss].",
 )
 @click.option(
@@ -107,16 +115,30 @@ def _value(measure: str, value: float, se: float | None, share: float | None, sa
     default=None,
     help="pybdm's partition: drop a short tail, keep it, or slide a window [default: ignore].",
 )
-@click.option("--shift", type=click.IntRange(1), default=None, help="Step of the correlated window (acss's delta with --acss) [default: 1; the block with --acss].")
-@click.option("--min-length", type=click.IntRange(1), default=None, help="Shortest tail kept by recursive [default: 2].")
+@click.option(
+    "--shift",
+    type=click.IntRange(1),
+    default=None,
+    help="Step of the correlated window (acss's delta with --acss) [default: 1; the block with --acss].",
+)
+@click.option(
+    "--min-length", type=click.IntRange(1), default=None, help="Shortest tail kept by recursive [default: 2]."
+)
 @click.option(
     "--missing",
     type=click.Choice(["impute", "error"]),
     default=None,
     help="A block the table never produced: 1 + the largest K of its length (pybdm), or NA [default: impute].",
 )
-@click.option("--normalized", "-n", is_flag=True, help="Normalised to [0, 1]: pybdm's bounds over the values BDM uses, imputed blocks included (ignore, recursive).")
-@click.option("--entropy", "-e", is_flag=True, help="Block entropy (pybdm's ent; nent with --normalized) instead of BDM.")
+@click.option(
+    "--normalized",
+    "-n",
+    is_flag=True,
+    help="Normalised to [0, 1]: pybdm's bounds over the values BDM uses, imputed blocks included (ignore, recursive).",
+)
+@click.option(
+    "--entropy", "-e", is_flag=True, help="Block entropy (pybdm's ent; nent with --normalized) instead of BDM."
+)
 @click.option(
     "--acss",
     is_flag=True,
@@ -129,8 +151,25 @@ def _value(measure: str, value: float, se: float | None, share: float | None, sa
 @JSON
 @STRICT
 @DATA_DIR
-def bdm(strings, source, block, strategy, shift, min_length, missing, normalized, entropy, acss, grid, table, version,
-        alphabet, as_json, strict, data_dir):
+def bdm(
+    strings,
+    source,
+    block,
+    strategy,
+    shift,
+    min_length,
+    missing,
+    normalized,
+    entropy,
+    acss,
+    grid,
+    table,
+    version,
+    alphabet,
+    as_json,
+    strict,
+    data_dir,
+):
     """Block Decomposition Method (pybdm's definitions) of each STRING.
 
     Strings of any length: each is cut into blocks whose K the table gives, and
@@ -151,13 +190,24 @@ def bdm(strings, source, block, strategy, shift, min_length, missing, normalized
     if acss and grid:
         raise CTMError("--acss scores strings (acss's bdm() has no 2-D form); leave out --2d")
     if acss and (strategy or min_length or missing or normalized or entropy):
-        raise CTMError("--acss takes --block, --shift and --alphabet only (acss's bdm() has no strategy, normalisation or entropy)")
+        raise CTMError(
+            "--acss takes --block, --shift and --alphabet only (acss's bdm() has no strategy, normalisation or entropy)"
+        )
     measure = _measure(normalized, entropy, acss)
     inputs = gather(strings, source)
     if grid is None:
         grid = not acss and looks_2d(inputs)
-    options = {"block": block, "strategy": strategy, "shift": shift, "min_length": min_length, "missing": missing,
-               "alphabet": alphabet, "table": table, "version": version, "data_dir": data_dir}
+    options = {
+        "block": block,
+        "strategy": strategy,
+        "shift": shift,
+        "min_length": min_length,
+        "missing": missing,
+        "alphabet": alphabet,
+        "table": table,
+        "version": version,
+        "data_dir": data_dir,
+    }
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         values, reasons, se, share, settings = _scores(inputs, options, measure, 2 if grid else 1)
@@ -165,17 +215,29 @@ def bdm(strings, source, block, strategy, shift, min_length, missing, normalized
     for warning in caught:  # imputed blocks (pybdm's rule), pybdm's block: said once, as a note
         click.echo(f"note: {warning.message}", err=True)
     if as_json:
-        click.echo(json.dumps([
-            {"string": s, measure: None if r else v, "reason": r, "settings": settings,
-             **({"se_bound": e, "imputed_share": f} if "bdm" in measure and measure != "acss_bdm" else {})}
-            for s, v, r, e, f in zip(inputs, values, reasons, se, share)
-        ], indent=1))
+        click.echo(
+            json.dumps(
+                [
+                    {
+                        "string": s,
+                        measure: None if r else v,
+                        "reason": r,
+                        "settings": settings,
+                        **({"se_bound": e, "imputed_share": f} if "bdm" in measure and measure != "acss_bdm" else {}),
+                    }
+                    for s, v, r, e, f in zip(inputs, values, reasons, se, share)
+                ],
+                indent=1,
+            )
+        )
     else:
         width, shown = max(map(len, inputs)), ", ".join(f"{k} {v}" for k, v in settings.items())
-        click.echo("\n".join(
-            line(s, width, na(r) if r else f"{_value(measure, v, e, f, sampled)}  ({shown})")
-            for s, v, r, e, f in zip(inputs, values, reasons, se, share)
-        ))
+        click.echo(
+            "\n".join(
+                line(s, width, na(r) if r else f"{_value(measure, v, e, f, sampled)}  ({shown})")
+                for s, v, r, e, f in zip(inputs, values, reasons, se, share)
+            )
+        )
     finish(reasons, strict)
 
 
@@ -214,18 +276,38 @@ def local(strings, source, span, table, version, alphabet, as_json, strict, data
     reasons = [None if r is None else r.detail for *_, r in found]
     sampled = tab is not None and tab.sampled
     if as_json:
-        click.echo(json.dumps([
-            {"string": text, "span": span, "mean": None if r else sum(K) / len(K), "windows": windows,
-             "K": [None if math.isnan(k) else k for k in K], "reason": r,
-             **({"mean_se": None if r else mean_se(errors)} if sampled else {})}
-            for text, (windows, K, errors, _), r in zip(inputs, found, reasons)
-        ], indent=1))
+        click.echo(
+            json.dumps(
+                [
+                    {
+                        "string": text,
+                        "span": span,
+                        "mean": None if r else sum(K) / len(K),
+                        "windows": windows,
+                        "K": [None if math.isnan(k) else k for k in K],
+                        "reason": r,
+                        **({"mean_se": None if r else mean_se(errors)} if sampled else {}),
+                    }
+                    for text, (windows, K, errors, _), r in zip(inputs, found, reasons)
+                ],
+                indent=1,
+            )
+        )
     else:
         width = max(map(len, inputs))
-        click.echo("\n".join(
-            line(text, width, na(r) if r else f"mean={sum(K) / len(K):.6f}"
-                 + (f" (se <= {mean_se(errors):.6f}, an upper bound)" if sampled else "")
-                 + "  K=" + " ".join(f"{k:.4f}" for k in K))
-            for text, (_, K, errors, _), r in zip(inputs, found, reasons)
-        ))
+        click.echo(
+            "\n".join(
+                line(
+                    text,
+                    width,
+                    na(r)
+                    if r
+                    else f"mean={sum(K) / len(K):.6f}"
+                    + (f" (se <= {mean_se(errors):.6f}, an upper bound)" if sampled else "")
+                    + "  K="
+                    + " ".join(f"{k:.4f}" for k in K),
+                )
+                for text, (_, K, errors, _), r in zip(inputs, found, reasons)
+            )
+        )
     finish(reasons, strict)

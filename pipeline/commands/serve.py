@@ -10,7 +10,9 @@ LOOPBACK_HOSTS = ("127.0.0.1", "localhost")
 
 
 @click.command()
-@click.option("--port", "-p", type=click.IntRange(1, 65535), default=8000, show_default=True, help="TCP port, e.g. 8080.")
+@click.option(
+    "--port", "-p", type=click.IntRange(1, 65535), default=8000, show_default=True, help="TCP port, e.g. 8080."
+)
 @click.option(
     "--host",
     default="127.0.0.1",
@@ -45,7 +47,9 @@ def serve(port, host, extra_hosts, data_dir):
     from pipeline.serve.app import allowed_hosts, create_app
 
     if ":" in host:
-        raise CTMError(f"--host {host}: IPv6 addresses are not supported (the Host check reads IPv4 and names); use 127.0.0.1 or 0.0.0.0")
+        raise CTMError(
+            f"--host {host}: IPv6 addresses are not supported (the Host check reads IPv4 and names); use 127.0.0.1 or 0.0.0.0"
+        )
     hosts = allowed_hosts(host, tuple(extra_hosts))
     if host not in LOOPBACK_HOSTS:
         click.echo(

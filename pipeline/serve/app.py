@@ -63,7 +63,9 @@ class TableChoice(BaseModel):
 
 
 class Batch(TableChoice):
-    strings: list[str | None] = Field(..., description="Inputs, at most 100,000, each at most 10,000 symbols; null is a missing value.")
+    strings: list[str | None] = Field(
+        ..., description="Inputs, at most 100,000, each at most 10,000 symbols; null is a missing value."
+    )
 
 
 class LookupBody(Batch):
@@ -98,8 +100,12 @@ class BdmBody(Batch):
 
 
 class ScoreBody(Batch):
-    alphabet: int | None = Field(None, ge=2, le=10, description="null: the distinct symbols of all the inputs (at least 2).")
-    block: int | None = Field(None, description="BDM block for inputs longer than any output; null: 12, or the table's longest output.")
+    alphabet: int | None = Field(
+        None, ge=2, le=10, description="null: the distinct symbols of all the inputs (at least 2)."
+    )
+    block: int | None = Field(
+        None, description="BDM block for inputs longer than any output; null: 12, or the table's longest output."
+    )
     strategy: Literal["ignore", "recursive", "correlated"] = "ignore"
 
 
@@ -127,7 +133,11 @@ class BodyLimit:
             return await self.app(scope, receive, send)
         upload = scope["path"].startswith("/api/upload")
         limit = MAX_UPLOAD + 65536 if upload else MAX_BODY
-        what = f"uploads are at most {MAX_UPLOAD // 2**20} MiB" if upload else f"request bodies are at most {MAX_BODY // 2**20} MiB"
+        what = (
+            f"uploads are at most {MAX_UPLOAD // 2**20} MiB"
+            if upload
+            else f"request bodies are at most {MAX_BODY // 2**20} MiB"
+        )
         declared = dict(scope["headers"]).get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > limit:
             return await _error(send, 413, f"request of {int(declared) / 2**20:.1f} MiB: {what}")
@@ -160,7 +170,13 @@ class _TooBig(Exception):
 
 async def _error(send, status: int, message: str) -> None:
     body = json.dumps({"error": message}).encode()
-    await send({"type": "http.response.start", "status": status, "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
+        }
+    )
     await send({"type": "http.response.body", "body": body})
 
 
@@ -202,7 +218,9 @@ def create_app(data_dir: str | Path | None = None, hosts: list[str] | None = Non
 
     @app.exception_handler(Exception)
     async def crash(request: Request, exc: Exception):
-        return JSONResponse({"error": f"the calculator failed on this request ({type(exc).__name__}: {exc})"}, status_code=500)
+        return JSONResponse(
+            {"error": f"the calculator failed on this request ({type(exc).__name__}: {exc})"}, status_code=500
+        )
 
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, exc: HTTPException):
@@ -268,7 +286,9 @@ def create_app(data_dir: str | Path | None = None, hosts: list[str] | None = Non
                 result = getattr(measures, function)(body.strings, errors="ignore", **kwargs)
                 out = {"results": results.series_records(body.strings, result)}
                 if isinstance(body, Batch):
-                    out["table"] = results.described(results.table_or_none(body.table, body.version, body.alphabet, data_dir))
+                    out["table"] = results.described(
+                        results.table_or_none(body.table, body.version, body.alphabet, data_dir)
+                    )
                 return out
 
             return await scored(work, strings=body.strings)
@@ -278,11 +298,20 @@ def create_app(data_dir: str | Path | None = None, hosts: list[str] | None = Non
         app.post(path, summary=summary)(endpoint)
 
     series_endpoint("/api/likelihood_d", "measures.likelihood_d: P(s | deterministic)", "likelihood_d", Batch)
-    series_endpoint("/api/likelihood_ratio", "measures.likelihood_ratio: P(s | random) / P(s | deterministic)", "likelihood_ratio", Batch)
-    series_endpoint("/api/prob_random", "measures.prob_random: P(random | s) for a prior", "prob_random", PriorBody, ("prior",))
+    series_endpoint(
+        "/api/likelihood_ratio",
+        "measures.likelihood_ratio: P(s | random) / P(s | deterministic)",
+        "likelihood_ratio",
+        Batch,
+    )
+    series_endpoint(
+        "/api/prob_random", "measures.prob_random: P(random | s) for a prior", "prob_random", PriorBody, ("prior",)
+    )
     series_endpoint("/api/entropy", "measures.entropy: Shannon entropy of the symbols (acss)", "entropy", EntropyBody)
     series_endpoint("/api/entropy2", "measures.entropy2: entropy of overlapping pairs (acss)", "entropy2", EntropyBody)
-    series_endpoint("/api/acss_bdm", "measures.acss_bdm: acss's own bdm()", "acss_bdm", AcssBdmBody, ("blocksize", "delta"))
+    series_endpoint(
+        "/api/acss_bdm", "measures.acss_bdm: acss's own bdm()", "acss_bdm", AcssBdmBody, ("blocksize", "delta")
+    )
 
     def bdm_endpoint(name: str, summary: str):
         async def endpoint(body: BdmBody):
@@ -291,8 +320,15 @@ def create_app(data_dir: str | Path | None = None, hosts: list[str] | None = Non
             def work():
                 o = options(body)
                 result = getattr(bdm_module, name)(
-                    body.strings, errors="ignore", block=body.block, strategy=body.strategy, shift=body.shift,
-                    min_length=body.min_length, missing=body.missing, ndim=body.ndim, **o,
+                    body.strings,
+                    errors="ignore",
+                    block=body.block,
+                    strategy=body.strategy,
+                    shift=body.shift,
+                    min_length=body.min_length,
+                    missing=body.missing,
+                    ndim=body.ndim,
+                    **o,
                 )
                 tab = results.table_or_none(body.table, body.version, body.alphabet, data_dir, body.ndim)
                 return {"table": results.described(tab), "results": results.series_records(body.strings, result)}
@@ -309,11 +345,19 @@ def create_app(data_dir: str | Path | None = None, hosts: list[str] | None = Non
 
     def score_of(body: ScoreBody) -> dict:
         return results.score(
-            body.strings, alphabet=body.alphabet, table=body.table, version=body.version,
-            block=body.block, strategy=body.strategy, data_dir=data_dir,
+            body.strings,
+            alphabet=body.alphabet,
+            table=body.table,
+            version=body.version,
+            block=body.block,
+            strategy=body.strategy,
+            data_dir=data_dir,
         )
 
-    @app.post("/api/score", summary="The page's results: acss() per input, BDM, NBDM and entropy past the table's longest output")
+    @app.post(
+        "/api/score",
+        summary="The page's results: acss() per input, BDM, NBDM and entropy past the table's longest output",
+    )
     async def score(body: ScoreBody):
         return await scored(lambda: score_of(body), body)
 
@@ -323,7 +367,10 @@ def create_app(data_dir: str | Path | None = None, hosts: list[str] | None = Non
         headers = {"Content-Disposition": f'attachment; filename="{name}.{suffix}"'}
         return Response(content, media_type=media, headers=headers)
 
-    @app.post("/api/score.csv", summary="The page's results as CSV (strings kept as text; table, version, source, software on each row)")
+    @app.post(
+        "/api/score.csv",
+        summary="The page's results as CSV (strings kept as text; table, version, source, software on each row)",
+    )
     async def score_csv(body: ScoreBody):
         check_batch(body.strings)
         answer = await run_in_threadpool(score_of, body)
@@ -341,8 +388,14 @@ def create_app(data_dir: str | Path | None = None, hosts: list[str] | None = Non
         check_batch([body.matrix.replace("-", "")], "matrices")
         return await scored(
             lambda: results.matrix(
-                body.matrix, table=body.table, version=body.version, block=body.block, strategy=body.strategy,
-                shift=body.shift, min_length=body.min_length, data_dir=data_dir,
+                body.matrix,
+                table=body.table,
+                version=body.version,
+                block=body.block,
+                strategy=body.strategy,
+                shift=body.shift,
+                min_length=body.min_length,
+                data_dir=data_dir,
             )
         )
 

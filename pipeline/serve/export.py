@@ -32,7 +32,18 @@ def table_rows(scored: dict) -> tuple[list[str], list[list[object]]]:
     """Header and rows of a ``results.score`` answer, with the table and software on each row."""
     columns = [c for c in VALUE_COLUMNS if c in scored["columns"] or any(c in r for r in scored["rows"])]
     tab = scored["table"] or {}
-    header = ["string", *columns, "reason", "bdm_reason", "bdm_block", "bdm_strategy", "table", "table_version", "table_source", "software"]
+    header = [
+        "string",
+        *columns,
+        "reason",
+        "bdm_reason",
+        "bdm_block",
+        "bdm_strategy",
+        "table",
+        "table_version",
+        "table_source",
+        "software",
+    ]
     rows = []
     for r in scored["rows"]:
         rows.append(

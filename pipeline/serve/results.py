@@ -214,7 +214,9 @@ def score(
         long = [i for i, s in enumerate(strings) if s is not None and len(s) > chosen]
         if long:
             subset = [strings[i] for i in long]
-            options = dict(block=chosen, strategy=strategy, table=tab.name, version=tab.version, data_dir=data_dir, errors="ignore")
+            options = dict(
+                block=chosen, strategy=strategy, table=tab.name, version=tab.version, data_dir=data_dir, errors="ignore"
+            )
             measures = {"bdm": bdm(subset, **options), "ent": ent(subset, **options)}
             if strategy != "correlated":
                 measures["nbdm"] = nbdm(subset, **options)
@@ -327,7 +329,16 @@ def matrix(
     if len(rows) > 24 or len(rows[0]) > 24:
         raise CTMError(f"matrix is {len(rows)}x{len(rows[0])}; the calculator takes at most 24x24")
     tab = open_table(table, version, ndim=2, data_dir=data_dir)
-    scorer = BDM(block=block, strategy=strategy, shift=shift, min_length=min_length, table=tab.name, version=tab.version, data_dir=data_dir, ndim=2)
+    scorer = BDM(
+        block=block,
+        strategy=strategy,
+        shift=shift,
+        min_length=min_length,
+        table=tab.name,
+        version=tab.version,
+        data_dir=data_dir,
+        ndim=2,
+    )
     checked = scorer.checked(entry.text)
     if isinstance(checked, NA):
         raise CTMError(f"matrix {checked.detail}")
@@ -345,7 +356,9 @@ def matrix(
     for (top, left, h, w), piece in zip(places, scorer._cut(checked)):
         found = scorer._ctm(piece)
         K, imputed, K_se = (None, False, None) if isinstance(found, NA) else found
-        blocks.append({"top": top, "left": left, "rows": h, "cols": w, "block": piece, "K": K, "K_se": K_se, "imputed": imputed})
+        blocks.append(
+            {"top": top, "left": left, "rows": h, "cols": w, "block": piece, "K": K, "K_se": K_se, "imputed": imputed}
+        )
     return {
         "matrix": entry.text,
         "shape": [len(rows), len(rows[0])],

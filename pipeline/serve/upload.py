@@ -25,13 +25,19 @@ def _text(name: str, raw: bytes) -> str:
     if not raw:
         raise LimitError(422, f"file {name!r} is empty: upload a CSV, TSV or text file with one string per line")
     if len(raw) > MAX_UPLOAD:
-        raise LimitError(413, f"file {name!r} is {len(raw) / 2**20:.1f} MiB; uploads are at most {MAX_UPLOAD // 2**20} MiB")
+        raise LimitError(
+            413, f"file {name!r} is {len(raw) / 2**20:.1f} MiB; uploads are at most {MAX_UPLOAD // 2**20} MiB"
+        )
     if b"\x00" in raw[:65536]:
-        raise LimitError(422, f"file {name!r} is not text (it holds NUL bytes: a binary file?); upload a CSV, TSV or text file")
+        raise LimitError(
+            422, f"file {name!r} is not text (it holds NUL bytes: a binary file?); upload a CSV, TSV or text file"
+        )
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise LimitError(422, f"file {name!r} is not UTF-8 text ({exc.reason} at byte {exc.start}); save it as UTF-8 CSV") from None
+        raise LimitError(
+            422, f"file {name!r} is not UTF-8 text ({exc.reason} at byte {exc.start}); save it as UTF-8 CSV"
+        ) from None
 
 
 def _delimiter(name: str, lines: list[str]) -> str | None:
