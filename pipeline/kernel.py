@@ -80,7 +80,17 @@ class RangeCounts:
     """Classes halting after ``witness_after`` steps: (entry digits, -1 free; steps; output)."""
     undecided: list[tuple[tuple[int, ...], int, int]] = field(default_factory=list)
     """Classes neither decided nor run to max_steps (their tape outgrew the kernel's
-    limit): (entry digits, -1 free; steps reached; machines). They count in ``limit``."""
+    limit; with ``exact_upto``: wider than it): (entry digits, -1 free; steps reached;
+    machines), at most 1,000. They count in ``limit``."""
+    upto: dict = field(default_factory=dict)
+    """With ``exact_upto`` = L: what the machines in ``limit`` did after max_steps. outputs
+    (late halts, every output at most L symbols), halting_times, halting (they halted:
+    H_low = halting + upto halting), proven (never halt), limit (wider than L at or
+    after max_steps: not known to halt or not; H_high = H_low + upto limit); the three
+    add up to ``limit``. ``classes_by``: classes continued, wide_at_limit, halted,
+    widened, undecided (wide and not proven; undecided_lost of them not listed), steps,
+    and per proof (closed, cps, cycle, shift, pigeonhole) the classes it settled. Empty
+    without exact_upto."""
 
     @property
     def machines(self) -> int:
@@ -223,6 +233,13 @@ def long_args(settings: KernelSettings) -> dict:
         out.update(long_from=settings.long_from, cps_radius=settings.cps_radius, cps_history=settings.cps_history)
     if settings.witness_after is not None:
         out["witness_after"] = settings.witness_after
+    if settings.exact_upto is not None:
+        out.update(
+            exact_upto=settings.exact_upto,
+            cps_radius=settings.cps_radius,
+            cps_history=settings.cps_history,
+            settle_wide=settings.settle_wide,
+        )
     return out
 
 
@@ -285,12 +302,22 @@ class SharedCounts:
     """Undecided classes of the walk (``RangeCounts.undecided``)."""
     late: list = field(default_factory=list)
     """Late-halting classes of the walk (``RangeCounts.late``)."""
+    upto_work: dict[str, int] = field(default_factory=dict)
+    """With exact_upto: the walk's continuation classes by reason (``RangeCounts.upto``'s
+    classes_by); each count's own continuation is in its ``upto``."""
 
     def __add__(self, other: "SharedCounts") -> "SharedCounts":
         """Counts of two parts of the same blocks (their machines split by a part entry)."""
         if [(c.start, c.stop) for c in self.counts] != [(c.start, c.stop) for c in other.counts]:
             raise ValueError("parts of different blocks cannot be added")
         counts = [_add_into(_raw(a), _raw(b), a.space, a.start, a.stop) for a, b in zip(self.counts, other.counts)]
+        for total, a, b in zip(counts, self.counts, other.counts):
+            if a.upto or b.upto:
+                empty = {"outputs": {}, "halting_times": {}, "halting": 0, "limit": 0, "proven": 0}
+                total.upto = _upto_of(_add_into(a.upto or empty, b.upto or empty, a.space, a.start, a.stop))
+        upto_work = {
+            k: self.upto_work.get(k, 0) + other.upto_work.get(k, 0) for k in {*self.upto_work, *other.upto_work}
+        }
         proven_by = {
             k: self.proven_by.get(k, 0) + other.proven_by.get(k, 0) for k in {*self.proven_by, *other.proven_by}
         }
@@ -307,6 +334,7 @@ class SharedCounts:
             long,
             self.undecided + other.undecided,
             self.late + other.late,
+            upto_work,
         )
 
 
@@ -442,6 +470,11 @@ def count_shared_top(
             _accumulate(own, raw["by_digit"][d])
         share = _divide(own, len(orbits[t]))
         counts.append(_add_into(raw, share, space, start, stop))
+        if "upto" in raw:
+            own = {"outputs": {}, "halting_times": {}, "halting": 0, "limit": 0, "proven": 0}
+            for d in orbits[t]:
+                _accumulate(own, raw["upto_by_digit"][d])
+            counts[-1].upto = _upto_of(_add_into(raw["upto"], _divide(own, len(orbits[t])), space, start, stop))
     seconds = time.perf_counter() - began
     return SharedCounts(
         counts,
@@ -453,7 +486,13 @@ def count_shared_top(
         raw.get("long", {}),
         raw.get("undecided", []),
         raw.get("late", []),
+        raw.get("upto", {}).get("classes_by", {}),
     )
+
+
+def _upto_of(counts: RangeCounts) -> dict:
+    """A continuation's counts (``RangeCounts.upto`` without classes_by) from their RangeCounts form."""
+    return {key: getattr(counts, key) for key in ("outputs", "halting_times", "halting", "limit", "proven")}
 
 
 def _accumulate(into: dict, part: dict) -> None:
@@ -557,8 +596,8 @@ def sample_space(
         A seed, batch, draws or depth that is not an integer in its range, or a step limit
         the kernel cannot hold (``MAX_STEPS``, ``MAX_STEPS_2D``).
     SettingsError
-        ``long_from`` or ``witness_after`` set (they are for exact counts), or a setting
-        that breaks its rule.
+        ``long_from``, ``witness_after`` or ``exact_upto`` set (they are for exact
+        counts), or a setting that breaks its rule.
     """
     settings = settings_of(settings, changes)
     for name, value, low in (
@@ -569,7 +608,7 @@ def sample_space(
     ):
         if isinstance(value, bool) or not isinstance(value, int) or value < low or value >= 2**63:
             raise SpaceError(f"{name} should be an integer from {low} to 2**63 - 1, got {value!r}")
-    for name in ("long_from", "witness_after"):
+    for name in ("long_from", "witness_after", "exact_upto"):
         if getattr(settings, name) is not None:
             raise SettingsError(f"{name} is for exact counts, not for sampling; got {name} = {getattr(settings, name)}")
     check_steps(space)

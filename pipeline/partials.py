@@ -176,7 +176,11 @@ def count_part(task: ShardTask, part: tuple[int, list[int]] | None = None) -> Sh
             runs["from"] = counts[0].long["from"]
         undecided = [u for c in counts for u in c.undecided]
         late = [u for c in counts for u in c.late]
-        return SharedCounts(counts, *work, proven_by, time.perf_counter() - began, runs, undecided, late)
+        upto_work: dict[str, int] = {}
+        for c in counts:
+            for name, value in c.upto.get("classes_by", {}).items():
+                upto_work[name] = upto_work.get(name, 0) + value
+        return SharedCounts(counts, *work, proven_by, time.perf_counter() - began, runs, undecided, late, upto_work)
     return count_shared_top(space, list(task.ranges), task.settings, part=part)
 
 
@@ -225,6 +229,7 @@ def write_counts(task: ShardTask, *parts: SharedCounts) -> ShardDone:
     }
     proven_by = {name: _shares(value, n) for name, value in shared.proven_by.items()}
     runs = {name: _shares(value, n) for name, value in shared.long.items() if name != "from"}
+    upto_work = {name: _shares(value, n) for name, value in shared.upto_work.items()}
     undecided = [
         {"machine": space.text_of_digits([d if d >= 0 else None for d in digits]), "steps": steps, "machines": machines}
         for digits, steps, machines in shared.undecided
@@ -249,7 +254,16 @@ def write_counts(task: ShardTask, *parts: SharedCounts) -> ShardDone:
             "max_length": task.settings.max_length,
             "proven_by": {name: shares[i] for name, shares in proven_by.items()},
         }
-        if task.settings.witness_after is not None:
+        if task.settings.exact_upto is not None:
+            # the continuation after max_steps: this shard's machines, the walk's work shared out
+            meta["upto"] = {
+                "outputs": dict(sorted(counts.upto["outputs"].items())),
+                "halting_times": {str(k): v for k, v in sorted(counts.upto["halting_times"].items())},
+                **{key: counts.upto[key] for key in ("halting", "limit", "proven")},
+                "classes_by": {name: shares[i] for name, shares in upto_work.items()},
+            }
+            meta["undecided"] = undecided if i == 0 else []
+        if task.settings.witness_after is not None or task.settings.exact_upto is not None:
             # classes halting after witness_after steps, once per walk (first shard)
             meta["late"] = (
                 [
@@ -404,6 +418,16 @@ def read_partial(path: Path, *, job_id: str, shard: int, start: int, stop: int, 
     complete = meta.get("max_length") is None  # else longer outputs are in the totals only
     if sum(totals) != stop - start or times != totals[0] or (listed != totals[0] if complete else listed > totals[0]):
         raise InvalidPartial("totals do not add up to the shard's machines")
+    if "upto" in meta:
+        try:
+            up = meta["upto"]
+            late = [int(up[k]) for k in ("halting", "limit", "proven")]
+            late_times = sum(int(v) for v in up["halting_times"].values())
+            late_listed = sum(int(v) for v in up["outputs"].values())
+        except (KeyError, TypeError, ValueError, AttributeError):
+            raise InvalidPartial("metadata lacks the continuation's totals (upto)") from None
+        if sum(late) != totals[1] or late_times != late[0] or late_listed != late[0]:
+            raise InvalidPartial("the continuation's totals (upto) do not add up to the machines at the limit")
     return Partial(meta, rows)
 
 

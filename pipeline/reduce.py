@@ -29,6 +29,9 @@ from pipeline.tables import TableInfo, count_type, list_tables, made_with, publi
 LATE_FILE = "late_halts.parquet"
 """Beside a table whose job sets witness_after: its late-halting classes."""
 
+MAX_LISTED = 1_000
+"""Undecided classes an exact_upto table's manifest lists at most."""
+
 BATCH_ROWS = 2_000_000
 """Rows gathered per weight class before they are summed, bounding memory."""
 
@@ -75,6 +78,11 @@ class _Totals:
     undecided: list[dict] = field(default_factory=list)
     late: list[list] = field(default_factory=list)
     """Classes halting after the job's witness_after steps: [machine, steps, output]."""
+    upto: dict[str, int] = field(default_factory=lambda: dict.fromkeys(("halting", "limit", "proven"), 0))
+    """exact_upto: what the machines at the limit did after it (``RangeCounts.upto``), weighted."""
+    upto_times: dict[int, int] = field(default_factory=dict)
+    upto_work: dict[str, int] = field(default_factory=dict)
+    """exact_upto: the continuation's classes by reason (counted shards only, not weighted)."""
 
     def add(self, part: Partial, weight: int) -> None:
         meta = part.meta
@@ -97,6 +105,14 @@ class _Totals:
         for item in meta.get("undecided", []):
             self.undecided.append(dict(item, weight=weight))
         self.late.extend(meta.get("late", []))
+        if "upto" in meta:
+            up = meta["upto"]
+            for key in self.upto:
+                self.upto[key] += weight * up[key]
+            for steps, count in up["halting_times"].items():
+                self.upto_times[int(steps)] = self.upto_times.get(int(steps), 0) + weight * count
+            for name, classes in up["classes_by"].items():
+                self.upto_work[name] = self.upto_work.get(name, 0) + classes
 
     def add_closed(self, machines: int, halts: bool) -> None:
         """A closed unit: all halt at step 1, or none ever halts (proven by entry (0, 0))."""
@@ -163,6 +179,8 @@ class _Merge:
         self.plan, self.root = plan, root
         self.present = present_shards(root, plan.spec.job_id)
         self.sums: dict[tuple[int, int], _Sums] = {}
+        self.upto_sums: dict[tuple[int, int], _Sums] = {}
+        """The same for the late halts of exact_upto's continuation."""
         """Images of a canonical unit per symmetry (on a tape: plain, mirrored) -> sums of
         its partials' rows."""
         self.closed_outputs: dict[str, int] = {}
@@ -194,17 +212,28 @@ class _Merge:
         weight = plan.images(unit) if complete else (1,) + (0,) * (len(symmetries(plan.space.dims)) - 1)
         for shard, part in parts.items():
             self.sums.setdefault(weight, _Sums()).add(part.rows)
+            if "upto" in part.meta:
+                late = part.meta["upto"]["outputs"]
+                self.upto_sums.setdefault(weight, _Sums()).add(
+                    pa.table(
+                        {
+                            "string": pa.array(list(late), pa.string()),
+                            "count": pa.array([Decimal(v) for v in late.values()], pa.decimal128(38)),
+                        }
+                    )
+                )
             self.totals.add(part, sum(weight))
             self.ranges.append(plan.range(shard))
         if complete:
             self.ranges.extend(plan.unit_range(derived) for derived in plan.derived_from.get(unit, ()))
         self.merged += len(parts)
 
-    def outputs(self) -> dict[str, int]:
-        """Blank-0 output counts of everything covered, as exact ints."""
-        out = dict(self.closed_outputs)
+    def outputs(self, late: bool = False) -> dict[str, int]:
+        """Blank-0 output counts of everything covered (``late``: of the exact_upto
+        continuation's late halts instead), as exact ints."""
+        out = {} if late else dict(self.closed_outputs)
         dims = self.plan.space.dims
-        for images, sums in self.sums.items():
+        for images, sums in (self.upto_sums if late else self.sums).items():
             total = sums.total()
             strings, counts = total["string"].to_pylist(), [int(c) for c in total["count"].to_pylist()]
             for g, times in enumerate(images):
@@ -285,17 +314,23 @@ def reduce_exact(
     covered = _merge_ranges(merge.ranges)
     full = covered == [(0, spec.space.size)]
     outputs = merge.outputs()
+    if spec.exact_upto is not None:
+        outputs = _short_outputs(outputs, merge.outputs(late=True), spec.exact_upto)
     counts = blank_symbol_sum(outputs, spec.symbols) if full else outputs
-    denominator = spec.symbols * merge.totals.halting if full else merge.totals.halting
+    halting = merge.totals.halting + merge.totals.upto["halting"]  # H, or H_low with exact_upto
+    denominator = spec.symbols * halting if full else halting
     rows = table_rows(counts, denominator, spec.space.size, spec.dims)
     manifest = _manifest(spec, plan, merge.totals, covered, full, sum(counts.values()), rows.num_rows)
+    if spec.exact_upto is not None:
+        rows, manifest = _exact_reading(spec, merge.totals, rows, manifest, full)
     checksum = row_checksum(rows.column("string"), rows.column("count"))
     existing = None if force else same_as_latest(root, spec.table, dict(manifest, row_checksum=checksum))
     if existing is not None:
         return Reduced(existing, merge.invalid, published=False)
     extra = None
-    if spec.witness_after is not None:
+    if spec.witness_after is not None or spec.exact_upto is not None:
         late = sorted(merge.totals.late, key=lambda item: (item[1], item[0]))
+        after = spec.witness_after if spec.witness_after is not None else spec.max_steps
         extra = {
             LATE_FILE: pa.table(
                 {
@@ -307,12 +342,76 @@ def reduce_exact(
         }
         manifest["late_halts"] = {
             "file": LATE_FILE,
-            "after": spec.witness_after,
+            "after": after,
             "classes": len(late),
             "note": "blank-0 classes of the counted shards halting after that many steps ('---': an entry never read); "
             "derived shards' machines are their mirror images and renamings",
         }
     return Reduced(publish(root, spec.table, rows, manifest, extra), merge.invalid)
+
+
+def _short_outputs(outputs: dict[str, int], late: dict[str, int], upto: int) -> dict[str, int]:
+    """Blank-0 counts of outputs of at most ``upto`` symbols: halts within max_steps plus
+    the continuation's late halts (every late halt has such an output)."""
+    out = {s: c for s, c in outputs.items() if len(s) <= upto}
+    for string, count in late.items():
+        out[string] = out.get(string, 0) + count
+    return out
+
+
+def _exact_reading(spec: JobSpec, totals: _Totals, rows: pa.Table, manifest: dict, full: bool) -> tuple[pa.Table, dict]:
+    """The rows and manifest of an exact_upto job's table: every output of at most L
+    symbols with its exact count (no step cutoff); H bracketed by [H_low, H_high], so K
+    by [K_low, K_high] (D and K are the H_low reading: D an upper bound, K = K_low)."""
+    m, L, up = spec.symbols, spec.exact_upto, totals.upto
+    low = totals.halting + up["halting"]
+    high = low + up["limit"]
+    scale = m if full else 1
+    counts = [int(c) for c in rows["count"].to_pylist()]
+    rows = rows.append_column("K_low", rows["K"]).append_column(
+        "K_high", pa.array([math.log2(scale * high) - math.log2(c) for c in counts], pa.float64())
+    )
+    times = dict(totals.halting_times)
+    for steps, count in totals.upto_times.items():
+        times[steps] = times.get(steps, 0) + count
+    blank = "blank-0 machines" if not full else "machines (blank 0; D and K use m*H)"
+    manifest = dict(
+        manifest,
+        halting=low,
+        halting_times={str(k): v for k, v in sorted(times.items())},
+        nonhalting={"not_settled": up["limit"], "proven": totals.proven + up["proven"]},
+        listed=f"outputs of at most {L} symbols, each count exact with no step cutoff; D = count / ({'m*' if full else ''}H_low) "
+        f"and K = K_low, K_high = -log2(count / ({'m*' if full else ''}H_high))",
+        exact_upto={
+            "L": L,
+            "H_low": low,
+            "H_high": high,
+            "bracket_bits": math.log2(high / low) if low else None,
+            "H": f"{blank}: H_low halted (within max_steps {spec.max_steps}: {totals.halting}; after it: {up['halting']}); "
+            f"H_high adds the {up['limit']} machines wider than {L} cells at or after max_steps that no proof settled",
+            "after_limit": {
+                "machines": {
+                    "reached_limit": totals.limit,
+                    "halted_short": up["halting"],
+                    "halted_long": None,
+                    "proven": up["proven"],
+                    "not_settled": up["limit"],
+                },
+                "classes": totals.upto_work,
+                "note": "a class is followed after max_steps only while at most L cells wide, so halts with longer "
+                "outputs are not seen (halted_long: unknown, inside not_settled); proven: closed, cps, cycle, shift "
+                "and pigeonhole (n*w*m**w steps at width w) classes; machine counts include derived shards",
+            },
+            "undecided": {
+                "machines": up["limit"],
+                "classes": totals.upto_work.get("undecided", 0),
+                "listed": totals.undecided[:MAX_LISTED],
+                "note": f"classes (counted shards only) wider than L at or after max_steps that no proof settled; "
+                f"at most {MAX_LISTED} listed (machine, steps reached, machines, weight: the shard's images)",
+            },
+        },
+    )
+    return rows, manifest
 
 
 def _manifest(spec, plan, totals, covered, full, count_total, strings) -> dict:

@@ -31,6 +31,12 @@ MAX_CPS_RADIUS = 8
 MAX_CPS_HISTORY = 12
 """The most updates per cell the 'cps' proof remembers."""
 
+MAX_EXACT_UPTO = 32
+"""The longest outputs ``exact_upto`` makes exact."""
+
+MAX_UPTO_BOUND = 2**40
+"""The most steps n*L*m**L the continuation of ``exact_upto`` may need (the pigeonhole bound)."""
+
 
 class SettingsError(SpaceError):
     """A kernel setting that breaks its rule; the message names the setting."""
@@ -73,6 +79,15 @@ class KernelSettings:
     """1-D long runs: then windows remembering each cell's last 1, 2, 3, 4, 6, 8, 10, 12 updates up to this (0: none)."""
     witness_after: int | None = None
     """1-D: list the classes that halt after this many steps (machine, steps, output); None: none."""
+    exact_upto: int | None = None
+    """1-D, no long_from: classes still running at max_steps and at most this many cells wide
+    run on until they halt, widen past it or are proven never to halt (the pigeonhole
+    bound n*w*m**w at width w among the proofs), so every output of at most this many
+    symbols is counted exactly with no cutoff (``RangeCounts.upto``); None: off. The
+    plain counts are unchanged."""
+    settle_wide: bool = True
+    """exact_upto: let the closed graph and 'cps' try classes wider than exact_upto at
+    max_steps (they are not followed): each one proven narrows H_high; no count changes."""
 
     def __post_init__(self) -> None:
         """Check every setting, raising SettingsError naming it and its rule."""
@@ -81,16 +96,32 @@ class KernelSettings:
             if isinstance(proofs, str) or not all(isinstance(p, str) for p in _iterable(proofs, "proofs")):
                 raise SettingsError(f"proofs should be a list of proof names (or None: all of them), got {proofs!r}")
             object.__setattr__(self, "proofs", tuple(proofs))
-        if not isinstance(self.symmetry, bool):
-            raise SettingsError(f"symmetry should be true or false, got {self.symmetry!r}")
+        for name in ("symmetry", "settle_wide"):
+            if not isinstance(getattr(self, name), bool):
+                raise SettingsError(f"{name} should be true or false, got {getattr(self, name)!r}")
         for name, low, rule in (
             ("max_length", 1, "a positive integer (or None: list every output)"),
             ("long_from", 1, "a positive integer (or None: every class stays in the walk)"),
             ("witness_after", 0, "an integer from 0 (or None: list no late halts)"),
+            ("exact_upto", 1, f"an integer from 1 to {MAX_EXACT_UPTO} (or None: no continuation)"),
         ):
             value = getattr(self, name)
             if value is not None and (not _integer(value) or value < low):
                 raise SettingsError(f"{name} should be {rule}, got {value!r}")
+        if self.exact_upto is not None:
+            if self.exact_upto > MAX_EXACT_UPTO:
+                raise SettingsError(
+                    f"exact_upto should be an integer from 1 to {MAX_EXACT_UPTO} (or None: no continuation), "
+                    f"got {self.exact_upto!r}"
+                )
+            if self.long_from is not None:
+                raise SettingsError(
+                    f"exact_upto takes no long_from: its continuation starts at max_steps, got long_from = {self.long_from}"
+                )
+            if self.max_length is not None and self.max_length < self.exact_upto:
+                raise SettingsError(
+                    f"max_length should be at least exact_upto ({self.exact_upto}) or None, got {self.max_length}"
+                )
         for name, top, zero in (
             ("cps_radius", MAX_CPS_RADIUS, "off"),
             ("cps_history", MAX_CPS_HISTORY, "plain windows"),
@@ -112,7 +143,7 @@ class KernelSettings:
         max_steps and only in 1-D, and long_from where a walk would outgrow WALK_STEPS."""
         check_steps(space)
         if space.dims != 1:
-            for name in ("long_from", "witness_after"):
+            for name in ("long_from", "witness_after", "exact_upto"):
                 if getattr(self, name) is not None:
                     raise SettingsError(
                         f"{name} is for 1-D machines, got {name} = {getattr(self, name)} for {space.label}"
@@ -132,6 +163,13 @@ class KernelSettings:
             raise SettingsError(
                 f"long_from should be at most {WALK_STEPS} (the walk keeps that many steps), got {self.long_from}"
             )
+        if self.exact_upto is not None:
+            bound = space.states * self.exact_upto * space.symbols**self.exact_upto
+            if bound > MAX_UPTO_BOUND:
+                raise SettingsError(
+                    f"exact_upto = {self.exact_upto} lets a run of {space.label} go on for n*L*m**L = {bound} steps, "
+                    f"more than {MAX_UPTO_BOUND}: choose a smaller exact_upto"
+                )
         if self.witness_after is not None and not self.witness_after < space.max_steps:
             raise SettingsError(
                 f"witness_after should be an integer from 0 to max_steps - 1 = {space.max_steps - 1}, got {self.witness_after}"
@@ -159,6 +197,7 @@ DEFAULTS = KernelSettings()
 __all__ = [
     "DEFAULTS",
     "KernelSettings",
+    "MAX_EXACT_UPTO",
     "MAX_RANGE",
     "MAX_STEPS",
     "MAX_STEPS_2D",

@@ -100,6 +100,12 @@ class JobSpec:
     """1-D exact jobs: list every class that halts after this many steps (its machine,
     steps and output) beside the table, in ``late_halts.parquet``: e.g. 500 names a
     machine for each string a 500-step table lacks. Part of the job id when set."""
+    exact_upto: int | None = DEFAULTS.exact_upto
+    """1-D exact jobs without no_cutoff: classes still running at max_steps and at most this
+    many cells wide run on until they halt, widen past it or are proven never to halt, so
+    every output of at most this many symbols is exact with no cutoff and H is bracketed
+    (``KernelSettings.exact_upto``; table ``d{n}x{m}-s{S}-upto{L}``). Part of the job id
+    when set."""
 
     def __post_init__(self) -> None:
         """Check every field, raising SpecError naming it and its rule."""
@@ -170,7 +176,16 @@ class JobSpec:
                 )
             if self.mode != "exact":
                 raise SpecError("no_cutoff is for exact jobs: a sampled job cannot run every long class to the bound")
-        for name in ("long_from", "witness_after"):
+        if self.exact_upto is not None and self.no_cutoff:
+            raise SpecError(
+                f"exact_upto is for jobs with a step cutoff: a no_cutoff job is exact for every output already, "
+                f"got exact_upto = {self.exact_upto!r}"
+            )
+        if self.exact_upto is not None and self.max_length is not None and self.max_length < self.exact_upto:
+            raise SpecError(
+                f"max_length should be at least exact_upto ({self.exact_upto}) or left out, got {self.max_length}"
+            )
+        for name in ("long_from", "witness_after", "exact_upto"):
             if getattr(self, name) is not None and (self.dims != 1 or self.mode != "exact"):
                 raise SpecError(f"{name} is for exact 1-D jobs, got {name} = {getattr(self, name)!r}")
 
@@ -199,6 +214,7 @@ class JobSpec:
                 cps_radius=self.cps_radius,
                 cps_history=self.cps_history,
                 witness_after=self.witness_after,
+                exact_upto=self.exact_upto,
             )
         except CTMError as exc:
             raise SpecError(str(exc)) from None
@@ -225,6 +241,8 @@ class JobSpec:
         sampled = "-sampled" if self.sampled else ""
         if self.no_cutoff:
             return f"d{self.states}x{self.symbols}{grid}-nocutoff"
+        if self.exact_upto is not None:
+            return f"d{self.states}x{self.symbols}-s{self.max_steps}-upto{self.exact_upto}"
         return f"d{self.states}x{self.symbols}{grid}-s{self.max_steps}{sampled}"
 
     @property
@@ -240,6 +258,8 @@ class JobSpec:
             del identity["no_cutoff"]
         if self.witness_after is None:
             del identity["witness_after"]
+        if self.exact_upto is None:
+            del identity["exact_upto"]
         if self.dims == 1:
             del identity["dims"]
         if self.max_length is None:

@@ -38,6 +38,8 @@ from tmsim_ext._watch cimport Watch, watch_start, watch_due, at_edge, watch_deci
 from tmsim_ext._line_types cimport Move, Ctx
 from tmsim_ext._steps cimport Head, plain_steps
 from tmsim_ext._line_long cimport long_start
+from tmsim_ext._line_upto cimport upto_at_limit
+from tmsim_ext._line_pigeon cimport pigeon_bound
 from tmsim_ext._line_witness cimport witness_note
 from tmsim_ext._line_read cimport read_entry, unread_entry
 from tmsim_ext._line_cps cimport cps_closed
@@ -128,7 +130,9 @@ cdef void walk(Ctx* c, pos_t h0, int q0, step_t t0, pos_t lo, pos_t hi) noexcept
         if watch_decides(c, &w, proof, at.qm, h, q, t):
             break
         if t >= c.T:
-            if c.T < c.S:
+            if c.upto > 0:
+                upto_at_limit(c, c.tape, h, q, t, lo, hi)
+            elif c.T < c.S:
                 long_start(c, c.tape, h, q, t, lo, hi)
             else:
                 count_limit(c)
@@ -300,7 +304,7 @@ cdef int count_block(Ctx* c, const digit_t* digits) noexcept nogil:
 cdef void free_ctx(Ctx* c) noexcept nogil:
     cdef int i
     if c.accs != NULL:
-        for i in range(c.nacc):
+        for i in range(c.nacc + c.long_acc):
             acc_free(&c.accs[i])
         free(c.accs)
     free_partial(c)
@@ -337,7 +341,7 @@ cdef int alloc_ctx(Ctx* c) noexcept nogil:
     c.undecided_digits = <digit_t*>calloc(c.max_undecided * c.E + 1, sizeof(digit_t))
     c.undecided_steps = <step_t*>calloc(c.max_undecided + 1, sizeof(step_t))
     c.undecided_weight = <u128*>calloc(c.max_undecided + 1, sizeof(u128))
-    c.accs = <Acc*>calloc(c.nacc, sizeof(Acc))
+    c.accs = <Acc*>calloc(c.nacc + c.long_acc, sizeof(Acc))
     c.restricted = <uint8_t*>calloc(c.E, sizeof(uint8_t))
     c.allow = <uint8_t*>calloc(c.E * c.b, sizeof(uint8_t))
     c.allow_to = <uint8_t*>calloc(c.E * c.n, sizeof(uint8_t))
@@ -346,7 +350,7 @@ cdef int alloc_ctx(Ctx* c) noexcept nogil:
             and c.collected_digits and c.collected_steps and c.undecided_digits and c.undecided_steps
             and c.undecided_weight and c.accs and c.restricted and c.allow and c.allow_to and c.choices):
         return -1
-    for k in range(c.nacc):
+    for k in range(c.nacc + c.long_acc):
         if acc_init(&c.accs[k], c.T, c.sampled) != 0:
             return -1
     return 0
@@ -381,7 +385,7 @@ def count_blocks(int n, int m, step_t max_steps, const digit_t[:, ::1] blocks,
                  int sample_depth=0, int draws=1, uint64_t seed=0, uint64_t batch=0, int64_t keep_len=-1,
                  bint pool=False, step_t long_from=0, int cps_radius=4, int cps_history=12, int64_t long_cells=0,  # no-cython-lint
                  int64_t collect=0, int64_t max_undecided=1000, step_t witness_after=-1,
-                 int64_t max_witness=1000000):
+                 int64_t max_witness=1000000, int64_t exact_upto=0, bint settle_wide=True):
     """Count every machine of each block (row: digit per entry, -1 free) of space (n, m).
 
     Returns a dict of Python ints: outputs (str -> count), halting, limit, proven,
@@ -411,27 +415,47 @@ def count_blocks(int n, int m, step_t max_steps, const digit_t[:, ::1] blocks,
     lists (entries, steps, machines) of classes whose tape outgrew ``long_cells`` cells
     (0: no limit), which count in ``limit`` too. ``witness_after`` (>= 0): ``late`` lists
     up to ``max_witness`` classes halting after that many steps as (entries, steps,
-    output), and ``late_lost`` how many more there were. Callers validate inputs.
+    output), and ``late_lost`` how many more there were.
+
+    ``exact_upto`` = L (> 0, no long_from): classes still running at max_steps count in
+    ``limit`` as ever, then those at most L cells wide run on (tmsim_ext/_line_upto.pxd)
+    to a halt, past L cells or a proof (the pigeonhole bound n*w*m**w at width w among
+    them); ``upto`` reports that continuation: its outputs (all of at most L symbols),
+    halting, halting_times, proven (never halting) and limit (wider than L: undecided),
+    which add up to ``limit``, and its classes by reason; ``settle_wide``: the closed
+    graph and 'cps' may prove classes wider than L at max_steps never halt (H_high
+    narrows; no count changes); ``undecided`` lists classes wider than L, ``late`` the
+    late halts (from max_steps unless ``witness_after`` says otherwise). Callers
+    validate inputs.
     """
     cdef Ctx c
     cdef Py_ssize_t i
     cdef int bad = 0
+    if exact_upto > 0 and (long_from > 0 or sampled):
+        raise ValueError("exact_upto takes no long_from and no sampling")
     ctx_init(&c, n, m, max_steps, long_from if 0 < long_from < max_steps else max_steps, flags, symmetry)
     ctx_sampling(&c, sampled, sample_depth, draws, seed, batch, keep_len)
     c.cps_radius = cps_radius
     c.cps_history = cps_history
     c.long_cells = long_cells
+    if exact_upto > 0:
+        # long runs stop past L cells; a run's limit is its width's pigeonhole bound
+        c.upto = exact_upto
+        c.upto_settle = settle_wide
+        c.long_cells = exact_upto
+        c.S = max(<step_t>max_steps, pigeon_bound(&c, exact_upto))
     c.collect = collect
     c.max_undecided = max_undecided
-    c.witness_after = witness_after if witness_after >= 0 else max_steps + 1
+    c.witness_after = witness_after if witness_after >= 0 else (max_steps if exact_upto > 0 else max_steps + 1)
     c.max_witness = max_witness
     c.split_e = split_entry
     c.nacc = 1 + c.b if split_entry >= 0 else 2
+    c.long_acc = c.nacc if exact_upto > 0 else 0
     c.pool = pool
     if sampled and c.T < c.S:
         raise ValueError("a sampled count takes no long_from: long runs are counted exactly")
-    if collect < 0 or max_undecided < 0 or long_cells < 0:
-        raise ValueError("collect, max_undecided and long_cells should be at least 0")
+    if collect < 0 or max_undecided < 0 or long_cells < 0 or exact_upto < 0:
+        raise ValueError("collect, max_undecided, long_cells and exact_upto should be at least 0")
     if not 0 <= cps_radius <= 8 or not 0 <= cps_history <= 12:
         raise ValueError(f"cps_radius should be 0..8 and cps_history 0..12, got {cps_radius} and {cps_history}")
     if sampled and (split_entry >= 0 or part_entry >= 0):
@@ -504,24 +528,7 @@ cdef dict _results(Ctx* c):
     if c.sampled and c.pool:
         if pool_patterns(c) != 0:
             raise MemoryError("the kernel ran out of memory pooling patterns")
-    out = acc_results(&c.accs[0], _DIGITS)
-    if c.split_e < 0:
-        # the root's right moves, as they are and mirrored for the left moves
-        mirrored = acc_results(&c.accs[1], _DIGITS)
-        outputs = out["outputs"]
-        for string, count in mirrored["outputs"].items():
-            for key in (string, string[::-1]):
-                if key not in outputs:
-                    outputs[key] = count
-                elif c.sampled:
-                    outputs[key] = (outputs[key][0] + count[0], outputs[key][1] + count[1])
-                else:
-                    outputs[key] += count
-        for steps, count in mirrored["halting_times"].items():
-            out["halting_times"][steps] = out["halting_times"].get(steps, 0) + 2 * count
-        out["halting_times"] = dict(sorted(out["halting_times"].items()))
-        for key in ("halting", "limit", "proven"):
-            out[key] += 2 * mirrored[key]
+    out = _merged(c, 0)
     out.update(
         classes=c.classes,
         nodes=c.nodes,
@@ -536,7 +543,21 @@ cdef dict _results(Ctx* c):
             for i in range(c.nwitness)
         ]
         out["late_lost"] = c.witness_lost
-    if c.T < c.S:
+    if c.upto > 0:
+        out["upto"] = _merged(c, c.long_acc)
+        out["upto"]["classes_by"] = {
+            "continued": c.upto_classes, "wide_at_limit": c.upto_wide_at_s, "halted": c.long_halted,
+            "widened": c.upto_widened, "steps": c.long_steps,
+            "undecided": c.nundecided + c.undecided_lost, "undecided_lost": c.undecided_lost,
+            **{name: c.long_by[i] for i, name in enumerate(("closed", "cps", "cycle", "shift", "pigeonhole"))},
+        }
+    if c.T < c.S or c.upto > 0:
+        out["undecided"] = [
+            (tuple(c.undecided_digits[i * c.E + e] for e in range(c.E)), c.undecided_steps[i],
+             to_int(c.undecided_weight[i]))
+            for i in range(c.nundecided)
+        ]
+    if c.T < c.S and c.upto == 0:
         out["long"] = {
             "from": c.T, "classes": c.long_classes, "bound": c.long_bound, "halted": c.long_halted,
             "steps": c.long_steps, "undecided_lost": c.undecided_lost,
@@ -546,17 +567,40 @@ cdef dict _results(Ctx* c):
             (tuple(c.collected_digits[i * c.E + e] for e in range(c.E)), c.collected_steps[i])
             for i in range(c.ncollected)
         ]
-        out["undecided"] = [
-            (tuple(c.undecided_digits[i * c.E + e] for e in range(c.E)), c.undecided_steps[i],
-             to_int(c.undecided_weight[i]))
-            for i in range(c.nundecided)
-        ]
     if c.sampled:
         out["draws"] = c.ndraws
     if c.split_e >= 0:
         out["by_digit"] = {
             r: acc_results(&c.accs[1 + r], _DIGITS) for r in range(c.b) if c.allow[c.split_e * c.b + r]
         }
+        if c.upto > 0:
+            out["upto_by_digit"] = {
+                r: acc_results(&c.accs[c.long_acc + 1 + r], _DIGITS) for r in range(c.b) if c.allow[c.split_e * c.b + r]
+            }
+    return out
+
+
+cdef dict _merged(Ctx* c, int base):
+    """The results of accs[base] (and without a split entry, accs[base + 1] as it is and
+    mirrored)."""
+    out = acc_results(&c.accs[base], _DIGITS)
+    if c.split_e < 0:
+        # the root's right moves, as they are and mirrored for the left moves
+        mirrored = acc_results(&c.accs[base + 1], _DIGITS)
+        outputs = out["outputs"]
+        for string, count in mirrored["outputs"].items():
+            for key in (string, string[::-1]):
+                if key not in outputs:
+                    outputs[key] = count
+                elif c.sampled:
+                    outputs[key] = (outputs[key][0] + count[0], outputs[key][1] + count[1])
+                else:
+                    outputs[key] += count
+        for steps, count in mirrored["halting_times"].items():
+            out["halting_times"][steps] = out["halting_times"].get(steps, 0) + 2 * count
+        out["halting_times"] = dict(sorted(out["halting_times"].items()))
+        for key in ("halting", "limit", "proven"):
+            out[key] += 2 * mirrored[key]
     return out
 
 

@@ -22,12 +22,13 @@ from tmsim_ext._closed cimport graph_closed, graph_update
 from tmsim_ext._line_types cimport Ctx, Move
 from tmsim_ext._proofs cimport (
     P_CPS, P_CLOSED, P_CYCLE, P_SHIFT, BY_CLOSED, BY_CPS, BY_CYCLE, BY_SHIFT, LONG_BY_CLOSED, LONG_BY_CPS,
-    LONG_BY_CYCLE, LONG_BY_SHIFT,
+    LONG_BY_CYCLE, LONG_BY_SHIFT, LONG_BY_PIGEONHOLE,
 )
 from tmsim_ext._long_proofs cimport (
     LongWatch, LONG_WINDOW, watch_start, watch_free, cycle_checkpoint, cycle_repeats, shift_record,
 )
 from tmsim_ext._line_cps cimport cps_any
+from tmsim_ext._line_pigeon cimport pigeon_bound
 from tmsim_ext._line_witness cimport witness_note
 from tmsim_ext._line_read cimport read_entry, unread_entry
 from tmsim_ext._partial cimport fresh_state
@@ -75,7 +76,7 @@ cdef inline void long_note(Ctx* c, step_t t, bint undecided) noexcept nogil:
         into = c.undecided_digits + k * c.E
         c.undecided_steps[k] = t
         # a class of the mirrored accumulator stands for its mirror image too
-        c.undecided_weight[k] = c.w * <u128>(2 if c.split_e < 0 and c.acc == &c.accs[1] else 1)
+        c.undecided_weight[k] = c.w * <u128>(2 if c.split_e < 0 and c.acc == &c.accs[c.long_acc + 1] else 1)
     else:
         if c.ncollected >= c.collect:
             return
@@ -134,13 +135,25 @@ cdef inline void long_proven(Ctx* c, int which) noexcept nogil:
                else BY_CYCLE if which == LONG_BY_CYCLE else BY_SHIFT] += 1
 
 
+cdef inline void long_limit(Ctx* c) noexcept nogil:
+    """The current class reached the run's limit: S (it counts in ``limit``) or, with
+    exact_upto, the pigeonhole bound of its width (it never halts)."""
+    c.classes += 1
+    if c.upto > 0:
+        c.acc.proven += c.w
+        c.long_by[LONG_BY_PIGEONHOLE] += 1
+    else:
+        c.acc.limit += c.w
+        c.long_bound += 1
+
+
 cdef inline void long_run(Ctx* c, LongTape* tp, pos_t h, int q, step_t t, pos_t lo, pos_t hi) noexcept nogil:
     """Run the current class from step t to a halt, a free entry (then branch), a proof
     or S. ``tp`` holds the visited cells lo..hi and is the caller's to free.
 
     The proofs 'cycle' and 'shift' watch the run (_long_proofs.pxd) when switched on.
     """
-    cdef step_t S = c.S, t0 = t, due, run, k
+    cdef step_t S = c.S, t0 = t, due, run, k, stop = c.S
     cdef int m = c.m, qm = q * m, e, ck_qm
     cdef symbol_t s
     cdef symbol_t* tape
@@ -167,10 +180,14 @@ cdef inline void long_run(Ctx* c, LongTape* tp, pos_t h, int q, step_t t, pos_t 
             long_note(c, t, True)
             c.acc.limit += c.w
             c.classes += 1
+            if c.upto > 0:
+                c.upto_widened += 1
             break
+        if c.upto > 0:
+            stop = min(S, pigeon_bound(c, hi - lo + 1))
         tape = tp.base + tp.off
         width = <uint32_t>(hi - lo)
-        due = min(S, wt.ck_t + wt.ck_span) if cycles else S
+        due = min(stop, wt.ck_t + wt.ck_span) if cycles else stop
         ck_qm = wt.ck_qm if cycles else -1
         ck_h = wt.ck_h
         rmin = wt.reach[0]
@@ -228,17 +245,13 @@ cdef inline void long_run(Ctx* c, LongTape* tp, pos_t h, int q, step_t t, pos_t 
         e = qm + tape[h]
         a = c.act[e]
         if a >= m:
-            if t >= S:
-                c.acc.limit += c.w
-                c.classes += 1
-                c.long_bound += 1
+            if t >= stop:
+                long_limit(c)
                 break
             continue
         # a halting or free entry; a halt on step S + 1 would be past the limit
-        if t >= S:
-            c.acc.limit += c.w
-            c.classes += 1
-            c.long_bound += 1
+        if t >= stop:
+            long_limit(c)
         elif a >= 0:
             long_halt(c, tp, e, h, <symbol_t>a, t, lo, hi, c.w)
         else:
@@ -266,7 +279,7 @@ cdef inline void long_branch(Ctx* c, LongTape* tp, int e, pos_t h, int q, step_t
         if limited and not ok[r]:
             continue
         if split:
-            c.acc = &c.accs[1 + r]
+            c.acc = &c.accs[c.long_acc + 1 + r]
         long_halt(c, tp, e, h, <symbol_t>r, t, lo, hi, wbase)
     c.acc = shared
     fresh = fresh_state(c, &nfresh)
@@ -286,7 +299,7 @@ cdef inline void long_branch(Ctx* c, LongTape* tp, int e, pos_t h, int q, step_t
             if limited and not ok[r]:
                 continue
             if split:
-                c.acc = &c.accs[1 + r]
+                c.acc = &c.accs[c.long_acc + 1 + r]
             c.act[e] = r
             c.mv[e] = c.dig_mv[r]
             c.nx[e] = c.dig_nx[r]

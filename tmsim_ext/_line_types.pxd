@@ -82,7 +82,13 @@ cdef struct LineCtx:
     int cps_history     # ... then with each cell's last 1 to cps_history updates
     int64_t long_cells  # a long run's tape may hold this many cells (0: no limit)
     uint64_t long_classes, long_bound, long_halted, long_steps
-    uint64_t long_by[4]   # long-run classes decided per proof (_proofs.pxd LONG_BY_*)
+    uint64_t long_by[5]   # long-run classes decided per proof (_proofs.pxd LONG_BY_*)
+    int long_acc        # long runs count into accs[long_acc + i] (0; nacc with exact_upto)
+    # exact short outputs (_line_upto.pxd): classes still running at S = T that are at
+    # most ``upto`` cells wide run on to a halt, past upto cells, or a proof
+    int64_t upto        # L (0: off)
+    bint upto_settle    # try the closed graph and 'cps' on classes wider than L at S
+    uint64_t upto_classes, upto_wide_at_s, upto_widened
     int64_t collect, ncollected       # list up to ``collect`` classes reaching T
     digit_t* collected_digits
     step_t* collected_steps

@@ -25,6 +25,7 @@ cdef enum:
     LONG_BY_CPS = 1
     LONG_BY_CYCLE = 2
     LONG_BY_SHIFT = 3
+    LONG_BY_PIGEONHOLE = 4  # exact_upto only: the run stayed w cells wide for n*w*m**w steps (_line_pigeon.pxd)
 
 
 cdef inline dict proof_flags(bint long_runs):
