@@ -283,3 +283,23 @@ def readme_image(tmp_path_factory) -> ReadmeBuild:
     record.parent.mkdir(parents=True, exist_ok=True)
     record.write_text(json.dumps(asdict(built)))
     return built
+
+
+ISOLATE = (
+    "CTM_IMAGE",
+    "CTM_UID",
+    "CTM_GID",
+    "CTM_CERTS",
+    "CTM_BIND_ADDRESS",
+    "CTM_SCHEDULER_PORT",
+    "CTM_DASHBOARD_PORT",
+    "CTM_WORKER_CONTAINERS",
+    "CTM_WORKER_PROCESSES",
+    "CTM_DATA_VOLUME",
+    "COMPOSE_FILE",
+    "COMPOSE_PROFILES",
+    "COMPOSE_PROJECT_NAME",
+    "DASK_SCHEDULER_ADDRESS",
+    "CTM_DATA_DIR",
+)
+"""Settings of the user's own cluster that must not leak into the test's."""

@@ -22,7 +22,7 @@ import uuid
 from pathlib import Path
 
 import pytest
-from dockertools import IMAGE, REPO, check, container_user, data_folder, docker, need_compose
+from dockertools import IMAGE, ISOLATE, REPO, check, container_user, data_folder, docker, need_compose
 
 from pipeline.partials import partials_dir
 from pipeline.plan import ShardPlan
@@ -66,23 +66,6 @@ stop by hand and leave it stopped."""
 
 COMPARED = ("row_checksum", "coverage", "machines", "halting", "count_total", "nonhalting", "halting_times")
 """Manifest fields that must agree between the cluster's table and the local one."""
-
-ISOLATE = (
-    "CTM_IMAGE",
-    "CTM_UID",
-    "CTM_GID",
-    "CTM_CERTS",
-    "CTM_BIND_ADDRESS",
-    "CTM_SCHEDULER_PORT",
-    "CTM_DASHBOARD_PORT",
-    "CTM_WORKER_CONTAINERS",
-    "CTM_WORKER_PROCESSES",
-    "CTM_DATA_VOLUME",
-    "COMPOSE_FILE",
-    "COMPOSE_PROFILES",
-    "COMPOSE_PROJECT_NAME",
-)
-"""Settings of the user's own cluster that must not leak into the test's."""
 
 
 class Project:

@@ -23,29 +23,12 @@ import uuid
 from pathlib import Path
 
 import pytest
-from dockertools import IMAGE, REPO, check, container_user, data_folder, docker, need_compose
+from dockertools import IMAGE, ISOLATE, REPO, check, container_user, data_folder, docker, need_compose
 
 from pipeline.tables import load_manifest
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
 
-ISOLATE = (
-    "CTM_IMAGE",
-    "CTM_UID",
-    "CTM_GID",
-    "CTM_CERTS",
-    "CTM_BIND_ADDRESS",
-    "CTM_SCHEDULER_PORT",
-    "CTM_DASHBOARD_PORT",
-    "CTM_WORKER_CONTAINERS",
-    "CTM_WORKER_PROCESSES",
-    "CTM_DATA_VOLUME",
-    "COMPOSE_FILE",
-    "COMPOSE_PROFILES",
-    "COMPOSE_PROJECT_NAME",
-    "DASK_SCHEDULER_ADDRESS",
-    "CTM_DATA_DIR",
-)
 STEP_TIMEOUT = 300
 
 ATTACK = """
