@@ -223,7 +223,7 @@ def test_the_slugs_are_githubs():
 
 
 def test_no_page_sends_readers_outside_the_repository():
-    """The definitions are docs/ctm.md; nothing points to the founders' ../shared notes."""
+    """The definitions are docs/ctm.md; nothing points outside the repository (the founders' shared notes)."""
     pages = [*LINKED, *sorted((REPO / "examples").glob("*.py"))]
     bad = [
         f"{p.relative_to(REPO)}: {row.strip()}"
