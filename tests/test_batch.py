@@ -13,9 +13,7 @@ import pandas as pd
 import pytest
 from toytable import TOY, write_table
 
-from pipeline import bdm as B
-from pipeline import measures as M
-from pipeline import query as Q
+from pipeline import bdm as B, measures as M, query as Q
 from pipeline.batch import NAWarning, reasons
 from pipeline.errors import CTMError
 

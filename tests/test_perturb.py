@@ -21,8 +21,7 @@ from pipeline.aid import adjacency, classify, edge_knockout, edges_of, read_edge
 from pipeline.bdm import BDM
 from pipeline.cli import main
 from pipeline.errors import CTMError
-from pipeline.patterns import keys
-from pipeline.patterns import normalized as normalize_matrix
+from pipeline.patterns import keys, normalized as normalize_matrix
 from pipeline.perturb import PerturbationExperiment
 from pipeline.query import normalize_one
 

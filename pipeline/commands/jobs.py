@@ -8,8 +8,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from pipeline.certs import CONNECT_TIMEOUT as CONNECT_TIMEOUT_S
-from pipeline.certs import TLSFiles
+from pipeline.certs import CONNECT_TIMEOUT as CONNECT_TIMEOUT_S, TLSFiles
 from pipeline.errors import CTMError
 from pipeline.flow import reduce_job
 from pipeline.reduced import Reduced
