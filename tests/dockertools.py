@@ -147,21 +147,23 @@ def readme_sequence(compose: list[str]) -> list[str]:
     return [" && ".join(install)] + [re.sub(r"^docker compose\b", " ".join(compose), line) for line in offline]
 
 
+def checkout_files() -> list[str]:
+    """Paths, relative to the repository, of the files git would commit from this working
+    tree: tracked ones and untracked ones it does not ignore."""
+    listed = subprocess.run(
+        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+        cwd=REPO,
+        capture_output=True,
+        check=True,
+        timeout=60,
+    )
+    return [name for name in listed.stdout.decode().split("\0") if name]
+
+
 def fresh_checkout(dest: Path) -> None:
     """The files git would commit from this working tree, nothing it ignores (no venv,
     wheelhouse, data or build output): what a fresh clone of it holds."""
-    listed = (
-        subprocess.run(
-            ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-            cwd=REPO,
-            capture_output=True,
-            check=True,
-            timeout=60,
-        )
-        .stdout.decode()
-        .split("\0")
-    )
-    for name in filter(None, listed):
+    for name in checkout_files():
         source = REPO / name
         if source.is_file():
             (dest / name).parent.mkdir(parents=True, exist_ok=True)
@@ -175,19 +177,8 @@ def sources_hash() -> str:
     hashes, equal inputs to the README's build."""
     import hashlib
 
-    listed = (
-        subprocess.run(
-            ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-            cwd=REPO,
-            capture_output=True,
-            check=True,
-            timeout=60,
-        )
-        .stdout.decode()
-        .split("\0")
-    )
     digest = hashlib.sha256()
-    for name in sorted(filter(None, listed)):
+    for name in sorted(checkout_files()):
         if (REPO / name).is_file() and (not name.startswith(("tests/", "docs/")) or name == "docs/cluster.md"):
             digest.update(name.encode() + b"\0" + hashlib.sha256((REPO / name).read_bytes()).digest())
     return digest.hexdigest()
