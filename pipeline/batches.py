@@ -21,7 +21,8 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from pipeline.kernel import kernel_version, sample_space
-from pipeline.partials import META_KEY, InvalidPartial, Partial, partial_name, partials_dir, write_atomically
+from pipeline.partials import META_KEY, InvalidPartial, Partial, ShardStatus, partial_name, partials_dir
+from pipeline.payload import Bundle, Counted, pack, worker_address
 from pipeline.settings import KernelSettings
 from pipeline.space import Space
 from pipeline.spec import JobSpec, SpecError
@@ -81,7 +82,7 @@ class BatchPlan:
 
 @dataclass(frozen=True)
 class BatchTask:
-    """Everything a worker needs to draw one batch and write its partial."""
+    """Everything a worker needs to draw one batch and pack its partial."""
 
     states: int
     symbols: int
@@ -95,22 +96,14 @@ class BatchTask:
     """How the kernel draws (``JobSpec.kernel_settings``: max_length is what it lists)."""
     shards: tuple[int, ...]
     """The batch, as a one-element tuple (the driver's tasks name their shards)."""
-    paths: tuple[str, ...]
 
 
-@dataclass(frozen=True)
-class BatchDone:
-    """What a batch worker reports: the batches it wrote, and the kernel's seconds."""
-
-    shards: tuple[int, ...]
-    kernel_seconds: float
-
-
-def batch_task(plan: BatchPlan, root: Path, shards: list[int]) -> BatchTask:
-    """The task of one batch of ``plan``'s job; its partial goes under ``root``."""
+def batch_task(plan: BatchPlan, shards: list[int], index: int = 0) -> BatchTask:
+    """The task of one batch of ``plan``'s job (drawn whole: ``index`` is 0)."""
     (batch,) = shards
+    if index != 0:
+        raise IndexError(f"batch {batch} is drawn whole: it has part 0 only, not {index}")
     spec = plan.spec
-    path = (partials_dir(root, spec.job_id) / partial_name(batch)).resolve()
     return BatchTask(
         spec.states,
         spec.symbols,
@@ -122,7 +115,6 @@ def batch_task(plan: BatchPlan, root: Path, shards: list[int]) -> BatchTask:
         spec.draws,
         spec.kernel_settings,
         (batch,),
-        (str(path),),
     )
 
 
@@ -133,10 +125,10 @@ def pooled(outputs: dict[str, tuple[int, float]]) -> tuple[list[str], list[int],
     return order, [outputs[k][0] for k in order], [outputs[k][1] for k in order]
 
 
-def sample_batch(task: BatchTask) -> BatchDone:
-    """Draw the task's batch and write its partial atomically."""
-    space = Space(task.states, task.symbols, task.max_steps, task.dims)
-    (batch,), (path,) = task.shards, task.paths
+def sample_batch(task: BatchTask) -> Counted:
+    """Draw the task's batch and hand back its partial as bytes (nothing is written)."""
+    space, worker = Space(task.states, task.symbols, task.max_steps, task.dims), worker_address()
+    (batch,) = task.shards
     got = sample_space(space, task.seed, batch, task.settings, sample_depth=task.sample_depth, draws=task.draws)
     patterns, hits, masses = pooled(got.outputs)
     rows = pa.table(
@@ -150,6 +142,7 @@ def sample_batch(task: BatchTask) -> BatchDone:
         "batch": batch,
         "job_id": task.job_id,
         "kernel": kernel_version(space),
+        "worker": worker,
         "seed": task.seed,
         "halting": got.halting,
         "limit": got.limit,
@@ -165,8 +158,8 @@ def sample_batch(task: BatchTask) -> BatchDone:
         "rows": rows.num_rows,
         "checksum": row_checksum(rows["pattern"], rows["hits"]),
     }
-    write_atomically(Path(path), rows.replace_schema_metadata({META_KEY: json.dumps(meta)}))
-    return BatchDone(task.shards, got.seconds)
+    main = pack(partial_name(batch), rows.replace_schema_metadata({META_KEY: json.dumps(meta)}))
+    return Counted(task.shards, 0, (Bundle(batch, main),), meta["kernel"], worker, got.seconds)
 
 
 def read_batch(path: Path, *, job_id: str, batch: int, kernel: str) -> Partial:
@@ -232,3 +225,22 @@ def open_batch(plan: BatchPlan, root: Path, batch: int) -> Partial:
     """The validated partial of ``batch`` of ``plan``'s job (FileNotFoundError if absent)."""
     path = partials_dir(root, plan.spec.job_id) / partial_name(batch)
     return read_batch(path, job_id=plan.spec.job_id, batch=batch, kernel=kernel_version(plan.space))
+
+
+def batch_status(plan: BatchPlan, root: Path, batch: int) -> ShardStatus:
+    """Whether ``batch`` has a valid partial under ``root`` (one part: the whole batch)."""
+    status = ShardStatus([partial_name(batch)])
+    try:
+        open_batch(plan, root, batch)
+    except FileNotFoundError:
+        status.todo.append(0)
+    except InvalidPartial as exc:
+        status.invalid[status.names[0]] = str(exc)
+        status.todo.append(0)
+    return status
+
+
+def batch_checker(plan: BatchPlan, batch: int, index: int = 0):
+    """The driver's check of a batch's bundle before it is written (``payload.store``)."""
+    kernel = kernel_version(plan.space)
+    return lambda path, name, beside: read_batch(path, job_id=plan.spec.job_id, batch=batch, kernel=kernel)

@@ -13,14 +13,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from pipeline.batches import BatchPlan, batch_task, open_batch, sample_batch
+from pipeline.batches import BatchPlan, batch_checker, batch_status, batch_task, sample_batch
 from pipeline.estimate import reduce_sampled
-from pipeline.partials import compute_shard, open_partial, partials_dir, shard_task
+from pipeline.partials import partials_dir, shard_status
 from pipeline.plan import ShardPlan
 from pipeline.reduce import reduce_exact
 from pipeline.reduced import Reduced
 from pipeline.rootcheck import reduce_lock
 from pipeline.spec import JobSpec
+from pipeline.tasks import checker, count_task, shard_task
 
 
 @dataclass(frozen=True)
@@ -32,18 +33,21 @@ class Flow:
     plan: Callable[[JobSpec], ShardPlan | BatchPlan]
     """The job's shards: machine ranges (ShardPlan) or replicate batches (BatchPlan)."""
     task: Callable
-    """(plan, root, shards) -> what a worker needs to count the shards (one walk or batch)."""
+    """(plan, shards, part) -> what a worker needs to count part ``part`` of the shards'
+    cut (``plan.tasks``: one walk or batch is part 0 of 1)."""
     count: Callable
-    """task -> done: count the task in one go and write its partials atomically."""
-    open: Callable
-    """(plan, root, shard) -> the shard's validated partial (FileNotFoundError, InvalidPartial)."""
+    """task -> ``payload.Counted``: count it on a worker and hand back its partials as bytes."""
+    status: Callable
+    """(plan, root, shard) -> ``partials.ShardStatus``: which of its parts have a valid file."""
+    checker: Callable
+    """(plan, shard, part) -> the check ``payload.store`` makes of that part's file before writing it."""
     reduce: Callable[..., Reduced]
     """(spec, root, allow_partial, progress, force) -> the new (or same) table version."""
 
 
 FLOWS = {
-    "exact": Flow("exact", ShardPlan, shard_task, compute_shard, open_partial, reduce_exact),
-    "sample": Flow("sample", BatchPlan, batch_task, sample_batch, open_batch, reduce_sampled),
+    "exact": Flow("exact", ShardPlan, shard_task, count_task, shard_status, checker, reduce_exact),
+    "sample": Flow("sample", BatchPlan, batch_task, sample_batch, batch_status, batch_checker, reduce_sampled),
 }
 """Mode -> its steps."""
 

@@ -19,7 +19,7 @@ from tqdm import tqdm
 
 from pipeline.errors import CTMError
 from pipeline.kernel import kernel_version
-from pipeline.partials import InvalidPartial, Partial, open_partial, partial_name, partials_dir, present_shards
+from pipeline.partials import InvalidPartial, Partial, open_shard, partial_name, partials_dir, present_shards
 from pipeline.plan import ShardPlan, apply_symmetry, symmetries
 from pipeline.reduced import Reduced
 from pipeline.space import BUSY_BEAVER_SOURCES
@@ -86,7 +86,7 @@ class _Totals:
 
     def add(self, part: Partial, weight: int) -> None:
         meta = part.meta
-        self.machines += weight * (meta["stop"] - meta["start"])
+        self.machines += weight * (meta["halting"] + meta["limit"] + meta["proven"])  # this part's machines
         self.halting += weight * meta["halting"]
         self.limit += weight * meta["limit"]
         self.proven += weight * meta["proven"]
@@ -104,7 +104,8 @@ class _Totals:
                 self.long[name] = self.long.get(name, 0) + value
         for item in meta.get("undecided", []):
             self.undecided.append(dict(item, weight=weight))
-        self.late.extend(meta.get("late", []))
+        if part.late_rows is not None:
+            self.late.extend(map(list, zip(*(part.late_rows[c].to_pylist() for c in ("machine", "steps", "output")))))
         if "upto" in meta:
             up = meta["upto"]
             for key in self.upto:
@@ -203,26 +204,21 @@ class _Merge:
             if shard not in self.present:
                 continue
             try:
-                parts[shard] = open_partial(plan, self.root, shard)
+                parts[shard] = open_shard(plan, self.root, shard)  # its parts, adding up to the shard
             except FileNotFoundError:
                 continue
             except InvalidPartial as exc:
                 self.invalid[shard] = str(exc)
         complete = len(parts) == plan.shards_per_unit
         weight = plan.images(unit) if complete else (1,) + (0,) * (len(symmetries(plan.space.dims)) - 1)
-        for shard, part in parts.items():
-            self.sums.setdefault(weight, _Sums()).add(part.rows)
-            if "upto" in part.meta:
-                late = part.meta["upto"]["outputs"]
-                self.upto_sums.setdefault(weight, _Sums()).add(
-                    pa.table(
-                        {
-                            "string": pa.array(list(late), pa.string()),
-                            "count": pa.array([Decimal(v) for v in late.values()], pa.decimal128(38)),
-                        }
+        for shard, found in parts.items():
+            for part in found:
+                self.sums.setdefault(weight, _Sums()).add(part.rows)
+                if part.upto_rows is not None:
+                    self.upto_sums.setdefault(weight, _Sums()).add(
+                        part.upto_rows.cast(pa.schema({"string": pa.string(), "count": pa.decimal128(38)}))
                     )
-                )
-            self.totals.add(part, sum(weight))
+                self.totals.add(part, sum(weight))
             self.ranges.append(plan.range(shard))
         if complete:
             self.ranges.extend(plan.unit_range(derived) for derived in plan.derived_from.get(unit, ()))

@@ -1,9 +1,12 @@
-"""Count a job's shards on Dask: pending = planned counted shards minus valid partials.
+"""Count a job's parts on Dask: pending = the planned parts minus the valid partials.
 
-``run`` makes its own LocalCluster; ``run_with_client`` reuses any client. Resume is a
-set difference: a rerun counts only the shards without a valid partial. While tasks run,
-the driver watches the cluster: a cluster with no worker is reported (and given up on
-after a timeout), and a lost scheduler ends the run with one line.
+``run`` makes its own LocalCluster; ``run_with_client`` reuses any client. Each task
+counts one part of a group's walk (or a batch) on a worker and hands its partials back
+as bytes; this process, the driver, checks them and writes them into the data root as
+they come in, so no worker needs to see the data root. Resume is a set difference: a
+rerun counts only the parts without a valid partial. While tasks run, the driver
+watches the cluster: a cluster with no worker is reported (and given up on after a
+timeout), and a lost scheduler ends the run with one line.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ import sys
 import time
 from collections.abc import Iterator
 from concurrent.futures import CancelledError
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from dask.distributed import Client, Future, LocalCluster, wait
@@ -25,9 +28,13 @@ from pipeline.batches import BatchPlan
 from pipeline.certs import CONNECT_TIMEOUT
 from pipeline.errors import CTMError
 from pipeline.flow import flow_of, plan_of  # noqa: F401 (plan_of: its old home, pipeline.run, still names it)
-from pipeline.partials import InvalidPartial, count_part, present_shards, write_counts
+from pipeline.kernel import kernel_version
+from pipeline.partials import partials_dir
+from pipeline.payload import Counted, Rejected, store
 from pipeline.plan import ShardPlan
+from pipeline.runlog import Pace, left_line, utc, write_report
 from pipeline.spec import JobSpec
+from pipeline.survey import Survey as Survey, survey
 
 NO_WORKER_GRACE = 20.0
 """Seconds a cluster may have no worker before a run says so (it keeps waiting)."""
@@ -43,75 +50,55 @@ SCHEDULER_BACK = (
 
 
 @dataclass
-class Survey:
-    """Where each shard of a range stands."""
-
-    done: list[int] = field(default_factory=list)
-    derived: list[int] = field(default_factory=list)
-    missing: list[int] = field(default_factory=list)
-    invalid: dict[int, str] = field(default_factory=dict)
-    """Shard -> why its partial fails validation."""
-
-
-def survey(plan: ShardPlan | BatchPlan, root: Path, shards: range | None = None) -> Survey:
-    """Sort the shards (default all) into done, derived, missing and invalid.
-
-    Parameters
-    ----------
-    plan : ShardPlan or BatchPlan
-        The job's plan.
-    root : Path
-        The data root holding ``partials/<job_id>/``.
-    shards : range, optional
-        The shards to sort; None for all of the plan's.
-
-    Returns
-    -------
-    Survey
-        Each shard in one list: derived (by symmetry, never counted), done (a valid
-        partial), missing, or invalid (with why its partial fails validation).
-
-    Raises
-    ------
-    SpecError
-        A shard outside the plan.
-    """
-    out, present = Survey(), present_shards(root, plan.spec.job_id)
-    opener = flow_of(plan.spec).open
-    for shard in range(plan.shards) if shards is None else shards:
-        if plan.is_derived(shard):
-            out.derived.append(shard)
-            continue
-        if shard not in present:
-            out.missing.append(shard)
-            continue
-        try:
-            opener(plan, root, shard)
-            out.done.append(shard)
-        except FileNotFoundError:
-            out.missing.append(shard)
-        except InvalidPartial as exc:
-            out.invalid[shard] = str(exc)
-    return out
-
-
-@dataclass
 class RunReport:
-    """What a run did with each requested shard."""
+    """What a run did with each requested shard and its parts."""
 
     requested: range
     computed: list[int] = field(default_factory=list)
+    """Shards whose parts left were all counted and written by this run."""
     skipped: list[int] = field(default_factory=list)
-    """Shards that already had a valid partial."""
+    """Shards that already had every part valid."""
     derived: list[int] = field(default_factory=list)
-    invalid: dict[int, str] = field(default_factory=dict)
-    """Shards whose partial failed validation before the run (recomputed), with why."""
+    """Shards derived by symmetry (the JSON report gives their number)."""
+    invalid: dict[str, str] = field(default_factory=dict)
+    """Partial files that failed validation before the run (recomputed), with why."""
     failed: dict[int, str] = field(default_factory=dict)
-    """Shards whose task raised, with the error."""
+    """Shards a part of which failed (its task raised, or its result was rejected), with the error."""
     kernel_seconds: float = 0.0
     wall_seconds: float = 0.0
     threads: int = 0
     """Worker threads in the cluster (the most seen at the run's start or end)."""
+    partials: int = 0
+    """Partial files of the requested shards in the plan's cut."""
+    reused: int = 0
+    """Of them, valid before the run."""
+    parts: int = 0
+    """Tasks (parts of a group's walk, or batches) this run submitted."""
+    counted: int = 0
+    """Of them, counted and written."""
+    workers: set[str] = field(default_factory=set)
+    """Addresses of the workers that counted the parts written."""
+    started: float = 0.0
+    """``time.time()`` at the start."""
+    stopped: str | None = None
+    """Why the run stopped before its end (the cluster's fault), or None."""
+    report_path: Path | None = None
+    """The JSON report written under the data root (``runlog.write_report``)."""
+
+    def as_dict(self, spec: JobSpec) -> dict:
+        """The report as JSON-ready data, with the job's table and id."""
+        out = asdict(self)
+        out.pop("report_path")
+        return dict(
+            out,
+            derived=len(self.derived),
+            table=spec.table,
+            job_id=spec.job_id,
+            requested=[self.requested.start, self.requested.stop],
+            started=utc(self.started).isoformat(),
+            finished=utc(self.started + self.wall_seconds).isoformat(),
+            workers=sorted(self.workers),
+        )
 
 
 def task_key(spec: JobSpec, tag: str, what: str, group: list[int]) -> str:
@@ -120,52 +107,81 @@ def task_key(spec: JobSpec, tag: str, what: str, group: list[int]) -> str:
     return f"ctm-{spec.job_id}-{tag}-{what}-{'+'.join(f'{s:06d}' for s in group)}"
 
 
+def pending_tasks(plan: ShardPlan | BatchPlan, todo: dict[int, list[int]]) -> list[tuple[list[int], int]]:
+    """The tasks that count the parts left: (group, part) for each part number, the
+    shards missing it grouped as they share a walk (``plan.groups``)."""
+    by_part: dict[int, list[int]] = {}
+    for shard, parts in todo.items():
+        for part in parts:
+            by_part.setdefault(part, []).append(shard)
+    return [(group, part) for part, shards in sorted(by_part.items()) for group in plan.groups(shards)]
+
+
+def work_share(plan: ShardPlan | BatchPlan, tasks: list[tuple[list[int], int]], shards: list[int]) -> float | None:
+    """The share of the expected work (``plan.expected_cost``, its first figure) of
+    ``tasks`` in all the parts of ``shards``; None when the plan expects no work."""
+    total = sum(plan.expected_cost(g, part)[0] for g in plan.groups(shards) for part in plan.tasks(g))
+    left = sum(plan.expected_cost(g, plan.tasks(g)[p])[0] for g, p in tasks)
+    return left / total if total else None
+
+
 def submit_tasks(
-    plan: ShardPlan | BatchPlan, client: Client, data_root: Path, tag: str, pending: list[int]
-) -> tuple[dict, dict]:
-    """Submit the tasks that count ``pending``: per group, one walk that also writes, or
-    parts and a write that adds them up. Heaviest counts get the highest priority.
+    plan: ShardPlan | BatchPlan, client: Client, tag: str, tasks: list[tuple[list[int], int]]
+) -> dict[Future, tuple[list[int], int]]:
+    """Submit the tasks, heaviest expected cost first (the highest priority).
 
     Parameters
     ----------
     plan : ShardPlan or BatchPlan
-        The job's plan, which groups the shards and cuts the tasks.
+        The job's plan, which cuts the groups into parts.
     client : distributed.Client
         The cluster to submit to.
-    data_root : Path
-        The data root the partials go under.
     tag : str
         A short tag of the data root in the tasks' keys (``task_key``), so two roots'
         runs of one job do not share keys.
-    pending : list of int
-        The shards to count.
+    tasks : list of (group, part)
+        The parts to count (``pending_tasks``).
 
     Returns
     -------
-    parts : dict
-        Part future -> its group of shards (empty for one-walk groups).
-    writes : dict
-        Write future (a ``ShardDone`` or ``BatchDone``) -> its group of shards.
+    dict
+        Future (its result a ``payload.Counted``) -> its (group, part).
     """
-    spec, counts = plan.spec, []
-    flow = flow_of(spec)
-    for group in plan.groups(pending):
-        task = flow.task(plan, data_root, group)
-        for i, part in enumerate(plan.tasks(group)):
-            counts.append((plan.expected_cost(group, part), group, task, i, part))
-    counts.sort(key=lambda c: tuple(-x for x in c[0]) + (c[1][0], c[3]))
-    parts, writes, of_group = {}, {}, {}
-    for rank, (_, group, task, i, part) in enumerate(counts):
-        priority = len(counts) - rank
-        if part is None:
-            writes[client.submit(flow.count, task, key=task_key(spec, tag, "count", group), priority=priority)] = group
-            continue
-        future = client.submit(count_part, task, part, key=task_key(spec, tag, f"part{i}", group), priority=priority)
-        parts[future] = group
-        of_group.setdefault(group[0], (task, group, []))[2].append(future)
-    for task, group, futures in of_group.values():
-        writes[client.submit(write_counts, task, *futures, key=task_key(spec, tag, "write", group))] = group
-    return parts, writes
+    spec, flow = plan.spec, flow_of(plan.spec)
+    ranked = sorted(
+        tasks, key=lambda t: tuple(-x for x in plan.expected_cost(t[0], plan.tasks(t[0])[t[1]])) + (t[0][0], t[1])
+    )
+    futures = {}
+    for rank, (group, part) in enumerate(ranked):
+        task = flow.task(plan, group, part)
+        key = task_key(spec, tag, f"part{part}", group)
+        futures[client.submit(flow.count, task, key=key, priority=len(ranked) - rank)] = (group, part)
+    return futures
+
+
+def write_counted(plan: ShardPlan | BatchPlan, root: Path, counted: Counted, group: list[int], part: int) -> None:
+    """Check a task's result and write its partials into the data root (``payload.store``).
+
+    Raises
+    ------
+    Rejected
+        A result of another kernel version or for other shards, bytes that do not match
+        their SHA-256, or a partial that fails validation: one line naming the file.
+    OSError
+        A partial that cannot be written.
+    """
+    flow, mine, first = flow_of(plan.spec), kernel_version(plan.space), counted.bundles[0].main.name
+    if counted.kernel != mine:
+        raise Rejected(
+            f"{first}: counted by kernel {counted.kernel!r} on worker {counted.worker}, this client has kernel "
+            f"{mine!r}; install the same ctm-pipeline on the client and every worker"
+        )
+    if list(counted.shards) != list(group) or counted.part != part:
+        raise Rejected(
+            f"{first}: the result is for shards {counted.shards} part {counted.part}, not {group} part {part}"
+        )
+    for bundle in counted.bundles:
+        store(partials_dir(root, plan.spec.job_id), bundle, flow.checker(plan, bundle.shard, part))
 
 
 class _Stopped(Exception):
@@ -176,9 +192,9 @@ class _Stopped(Exception):
         self.advice = advice
 
 
-def _say(message: str) -> None:
-    """A line on stderr that leaves the progress bar intact."""
-    tqdm.write(message, file=sys.stderr)
+def _say(message: str, out=None) -> None:
+    """A line on stderr (or ``out``) that leaves the progress bar intact."""
+    tqdm.write(message, file=out or sys.stderr)
 
 
 def _finished(
@@ -235,21 +251,27 @@ def run_with_client(
     timeout: float | None = None,
     grace: float = NO_WORKER_GRACE,
 ) -> RunReport:
-    """Count the pending shards of ``shards`` (default all) on ``client``'s cluster.
+    """Count the parts left of ``shards`` (default all) on ``client``'s cluster.
 
-    Pending shards are those with no valid partial (missing or invalid) that no symmetry
-    derives; each task writes its shards' partials itself, so a rerun counts only the
-    rest. A task that raises is reported with its shards (``RunReport.failed``), never
-    raised here.
+    Parts left are those with no valid partial (missing or invalid) of shards that no
+    symmetry derives. Each task hands its partials back as bytes; this process checks
+    them (SHA-256, kernel version, validation) and writes them into ``data_root`` as
+    they come in, releasing each result once written, so the workers need not see the
+    data root and a rerun counts only the rest. It says at the start how much is left,
+    shows the rate and estimated finish (the bar's postfix, or a line every few
+    minutes), and writes a JSON report under ``data_root/runs/<job_id>/`` at the end.
+    A task that raises, or a result rejected, is reported with its shards
+    (``RunReport.failed``), never raised here.
 
     Parameters
     ----------
     spec : JobSpec
         The job: exact (shards are machine ranges) or sampled (shards are batches).
     client : distributed.Client
-        The cluster to count on; its workers must see ``data_root`` at the same path.
+        The cluster to count on; its workers need not see ``data_root``.
     data_root : Path
-        The data root; partials go under ``data_root/partials/<job_id>/``.
+        The data root, local to this process; partials go under
+        ``data_root/partials/<job_id>/``.
     shards : range, optional
         The shards to count; None for all of the plan's (``spec.batches`` batches for a
         sampled job).
@@ -263,62 +285,99 @@ def run_with_client(
     Returns
     -------
     RunReport
-        The shards computed, skipped (already valid), derived, invalid before the run
-        and failed (with the error), the kernel's and the wall seconds, and the threads.
+        The shards computed, skipped (already valid), derived, the files invalid before
+        the run, the shards failed (with the error), the parts and partials, the
+        kernel's and the wall seconds, the threads and the workers, and the report's path.
 
     Raises
     ------
     CTMError
         No worker for ``timeout`` s, or the scheduler lost: one line that says how many
-        shards were counted and kept, and what to do.
+        parts were counted and kept, and what to do (the report is written first).
     SpecError
         A shard outside the plan.
     """
     plan = plan_of(spec)
     requested = range(plan.shards) if shards is None else shards
+    began = time.time()
     before = survey(plan, data_root, requested)
-    report = RunReport(requested, skipped=before.done, derived=before.derived, invalid=before.invalid)
-    pending = before.missing + list(before.invalid)
+    report = RunReport(requested, skipped=before.done, derived=before.derived, invalid=before.invalid, started=began)
+    report.partials, report.reused = before.parts, before.parts - before.parts_left
+    tasks = pending_tasks(plan, before.todo)
+    report.parts = len(tasks)
+    counted = [s for s in requested if not plan.is_derived(s)]
+    _say(left_line(len(tasks), before.parts_left, before.parts, work_share(plan, tasks, counted)), sys.stdout)
     report.threads = sum(client.nthreads().values())
-    began = time.perf_counter()
     tag = hashlib.sha256(str(Path(data_root).resolve()).encode()).hexdigest()[:8]
-    parts, writes = submit_tasks(plan, client, data_root, tag, pending)
-    grouped = {group[0] for group in parts.values()}
-    bar = tqdm(total=len(parts) + len(writes) - len(grouped), desc=f"{'count':<8}", unit="task", disable=not progress)
+    futures = submit_tasks(plan, client, tag, tasks)
+    bar = tqdm(total=len(futures), desc=f"{'count':<8}", unit="part", disable=not progress)
+    left = {shard: len(parts) for shard, parts in before.todo.items()}
     try:
         with bar:
-            _collect(_finished(client, [*parts, *writes], timeout, grace), parts, writes, grouped, report, bar)
+            finished = _finished(client, list(futures), timeout, grace)
+            _collect(plan, data_root, finished, futures, left, report, bar, Pace(len(futures), began))
     except _Stopped as stop:
+        report.stopped = str(stop)
+        _close(spec, data_root, report, began)
         raise CTMError(
-            f"{stop}; {len(report.computed)} of {len(pending)} shards were counted and are kept: "
-            f"{stop.advice}, run the same command again (it counts only the missing shards)"
+            f"{stop}; {report.counted} of {len(tasks)} parts were counted and are kept: "
+            f"{stop.advice}, run the same command again (it counts only the parts left)"
         ) from None
-    report.wall_seconds = time.perf_counter() - began
     # a cluster that was just started may have had no workers when the run began
     report.threads = max(report.threads, sum(client.nthreads().values()))
-    report.computed.sort()
+    _close(spec, data_root, report, began)
     return report
 
 
-def _collect(futures: Iterator[Future], parts: dict, writes: dict, grouped: set, report: RunReport, bar) -> None:
-    """Record each finished task in ``report``: a write's shards as computed or failed."""
-    for future in futures:
-        if future in parts:
-            bar.update()
-            future.release()
-            continue
-        group = writes[future]
+def _close(spec: JobSpec, root: Path, report: RunReport, began: float) -> None:
+    """Finish the report: its wall time, computed shards in order, and its JSON file
+    (a root that cannot take it is said on stderr, not raised: the partials are written)."""
+    report.wall_seconds = time.time() - began
+    report.computed.sort()
+    try:
+        report.report_path = write_report(root, spec.job_id, report.as_dict(spec), began + report.wall_seconds)
+    except OSError as exc:
+        _say(f"cannot write the run's report under {root}/runs: {exc}")
+
+
+def _collect(
+    plan: ShardPlan | BatchPlan,
+    root: Path,
+    finished: Iterator[Future],
+    futures: dict,
+    left: dict[int, int],
+    report: RunReport,
+    bar,
+    pace: Pace,
+) -> None:
+    """Write each finished task's partials and record it in ``report``; a shard is
+    computed once its last part left is written, failed if any part fails."""
+    for future in finished:
+        group, part = futures[future]
         try:
-            done = future.result()
+            counted = future.result()
+            write_counted(plan, root, counted, group, part)
         except Exception as exc:  # a failed task is reported with its shards, never raised
+            error = str(exc) if isinstance(exc, Rejected) else f"{type(exc).__name__}: {exc}"
             for shard in group:
-                report.failed[shard] = f"{type(exc).__name__}: {exc}"
+                report.failed.setdefault(shard, error)
         else:
-            report.computed.extend(group)
-            report.kernel_seconds += done.kernel_seconds
-        if group[0] not in grouped:  # a one-walk task: its write is its count
-            bar.update()
-        future.release()
+            report.counted += 1
+            report.kernel_seconds += counted.kernel_seconds
+            report.workers.add(counted.worker)
+            for shard in group:
+                left[shard] -= 1
+                if not left[shard] and shard not in report.failed:
+                    report.computed.append(shard)
+            del counted
+        future.release()  # the result leaves the worker's memory and this one's
+        pace.tick()
+        now = time.time()
+        bar.set_postfix_str(pace.postfix(now), refresh=False)
+        bar.update()
+        line = None if not bar.disable else pace.line(now)
+        if line:
+            _say(line, sys.stdout)
 
 
 def run(
@@ -329,7 +388,7 @@ def run(
     shards: range | None = None,
     progress: bool = True,
 ) -> RunReport:
-    """Count the job's pending shards on a new LocalCluster of ``workers`` one-thread
+    """Count the job's parts left on a new LocalCluster of ``workers`` one-thread
     workers, closed at the end (``run_with_client`` on a cluster of its own).
 
     Parameters

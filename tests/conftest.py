@@ -52,14 +52,13 @@ def ternary_root(tmp_path_factory):
     """A data root holding the exact (2,3) S=38 table (jobs/d2x3.toml; no cutoff), counted
     and reduced here in about a second: a real multi-symbol table for query and BDM tests."""
     from pipeline.flow import reduce_job
-    from pipeline.partials import compute_shard, shard_task
     from pipeline.plan import ShardPlan
     from pipeline.spec import load_spec
+    from pipeline.tasks import count_here
 
     root = tmp_path_factory.mktemp("ternary")
     spec = load_spec(Path(__file__).resolve().parent.parent / "jobs" / "d2x3.toml")
     plan = ShardPlan(spec)
-    for shard in plan.computed():
-        compute_shard(shard_task(plan, root, shard))
+    count_here(plan, root, plan.computed())
     reduce_job(spec, root, progress=False)
     return root

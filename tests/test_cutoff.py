@@ -11,19 +11,18 @@ import pytest
 from pipeline.cutoff import compare, variants
 from pipeline.errors import CTMError
 from pipeline.flow import reduce_job
-from pipeline.partials import compute_shard, shard_task
 from pipeline.plan import ShardPlan
 from pipeline.reduce import LATE_FILE
 from pipeline.spec import JobSpec, SpecError, load_spec
 from pipeline.tables import load_manifest, load_table, table_path
+from pipeline.tasks import count_here
 
 REPO = Path(__file__).resolve().parent.parent
 
 
 def _run(spec: JobSpec, root: Path) -> None:
     plan = ShardPlan(spec)
-    for shard in plan.computed():
-        compute_shard(shard_task(plan, root, shard))
+    count_here(plan, root, plan.computed())
     reduce_job(spec, root, progress=False)
 
 

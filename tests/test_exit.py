@@ -16,11 +16,13 @@ import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import pyarrow as pa
 import pytest
 
-from pipeline.partials import compute_shard, partial_name, partials_dir, shard_task
+from pipeline.partials import partial_name, partials_dir
 from pipeline.plan import ShardPlan
 from pipeline.spec import load_spec
+from pipeline.tasks import count_here
 
 JOB = Path(__file__).resolve().parent.parent / "jobs" / "d3x2.toml"
 RUNS = int(os.environ.get("CTM_EXIT_RUNS", "30"))
@@ -35,8 +37,7 @@ def damaged(tmp_path_factory):
     root = tmp_path_factory.mktemp("damaged")
     spec = load_spec(JOB)
     plan = ShardPlan(spec)
-    for shard in plan.computed():
-        compute_shard(shard_task(plan, root, shard))
+    count_here(plan, root, plan.computed())
     victim = plan.computed()[len(plan.computed()) // 2]
     path = partials_dir(root, spec.job_id) / partial_name(victim)
     path.write_bytes(path.read_bytes()[:40])
@@ -75,8 +76,9 @@ def test_damaged_partial_reduce_exits_2_every_time_under_load(damaged):
 
 
 def test_arrow_never_gets_a_python_file_object(tmp_path, monkeypatch):
-    """The cause itself: Arrow reads and writes partials by path (a Python file object's
-    buffers are released by Arrow's threads, which abort if the interpreter is exiting)."""
+    """The cause itself: Arrow reads and writes partials by path, or packs them into a
+    buffer of its own (a Python file object's buffers are released by Arrow's threads,
+    which abort if the interpreter is exiting)."""
     import pyarrow.parquet as pq
 
     from pipeline import partials
@@ -90,9 +92,9 @@ def test_arrow_never_gets_a_python_file_object(tmp_path, monkeypatch):
     spec = load_spec(JOB)
     plan = ShardPlan(spec)
     shard = plan.computed()[0]
-    compute_shard(shard_task(plan, tmp_path, shard))
-    partials.open_partial(plan, tmp_path, shard)
-    assert len(seen) == 2 and all(isinstance(s, (str, os.PathLike)) for s in seen), seen
+    count_here(plan, tmp_path, [shard])  # packed into Arrow's own buffer, checked and written by path
+    partials.open_shard(plan, tmp_path, shard)
+    assert len(seen) == 3 and all(isinstance(s, (str, os.PathLike, pa.BufferOutputStream)) for s in seen), seen
 
 
 def test_status_and_query_error_paths_exit_with_their_own_codes(damaged):

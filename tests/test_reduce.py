@@ -19,19 +19,19 @@ from pipeline.brute import brute_count
 from pipeline.errors import CTMError
 from pipeline.flow import reduce_job
 from pipeline.kernel import count_range
-from pipeline.partials import compute_shard, partial_name, partials_dir, shard_task
+from pipeline.partials import partial_name, partials_dir
 from pipeline.plan import ShardPlan
 from pipeline.reduce import _merge_ranges, blank_symbol_sum
 from pipeline.spec import JobSpec
 from pipeline.tables import file_sha256, list_tables, load_manifest, load_table, table_path
+from pipeline.tasks import count_here
 
 D2X2 = JobSpec(2, 2, 6, 2)
 
 
 def compute(root, spec, shards=None):
     plan = ShardPlan(spec)
-    for shard in plan.computed(shards):
-        compute_shard(shard_task(plan, root, shard))
+    count_here(plan, root, plan.computed(shards))
     return plan
 
 

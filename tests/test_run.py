@@ -3,6 +3,8 @@ off, resume after an interruption, and damaged partials recomputed."""
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import os
 import re
 import signal
@@ -15,12 +17,16 @@ import pytest
 from click.testing import CliRunner
 
 from pipeline.cli import main
-from pipeline.kernel import count_range
-from pipeline.partials import partial_name, partials_dir
+from pipeline.flow import reduce_job
+from pipeline.kernel import count_range, kernel_version
+from pipeline.partials import open_shard, part_name, partial_name, partials_dir
+from pipeline.payload import Rejected, store
 from pipeline.plan import ShardPlan
 from pipeline.reduce import blank_symbol_sum
+from pipeline.run import write_counted
 from pipeline.spec import JobSpec, load_spec
 from pipeline.tables import load_manifest, load_table
+from pipeline.tasks import checker, count_task, shard_task
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -72,6 +78,8 @@ def test_run_equals_direct_count_with_derivation_on_and_off(tmp_path, n, S):
         assert (reported(out, "derived") > 0) == derive
         name = f"d{n}x2-s{S}"
         assert table_of(root, name) == want, f"{label}: table differs from the direct count"
+        files = [p.name for p in partials_dir(root, plan.spec.job_id).iterdir()]
+        assert any(re.fullmatch(r"\d{6}\.p\d{4}of\d{4}\.parquet", f) for f in files) == (parts > 1), label
         m = load_manifest(root, name)
         assert (m["halting"], m["machines"], m["coverage"]) == (direct.halting, direct.space.size, "full")
         assert sum(m["nonhalting"].values()) == direct.nonhalting
@@ -215,3 +223,123 @@ def test_a_run_waits_for_workers_that_come_late(tmp_path, no_workers, capsys):
     assert report.computed and not report.failed
     assert "still waiting" in capsys.readouterr().err
     assert ok("status", str(tmp_path / "d2x2.toml"), "--data-dir", str(tmp_path / "data")).count("missing 0") == 1
+
+
+def test_a_2d_job_in_parts_persists_each_part_and_gives_the_whole_count(tmp_path):
+    job = tmp_path / "grid.toml"
+    job.write_text("states = 3\nsymbols = 2\nmax_steps = 60\ndims = 2\nshard_depth = 1\nparts = 3\n")
+    root = tmp_path / "data"
+    out = ok("run", str(job), "--data-dir", str(root))
+    plan = ShardPlan(load_spec(job))
+    assert out.splitlines()[1].startswith(f"left: {3 * len(plan.computed())} parts ({3 * len(plan.computed())} of ")
+    assert reported(out, "computed") == len(plan.computed())
+    names = sorted(p.name for p in partials_dir(root, plan.spec.job_id).glob("*.parquet"))
+    assert names == sorted(part_name(s, i, 3) for s in plan.computed() for i in range(3))
+    whole = count_range(plan.space, 0, plan.space.size)
+    assert table_of(root, "d3x2-2d-s60") == blank_symbol_sum(whole.outputs, 2)
+    assert load_manifest(root, "d3x2-2d-s60")["halting"] == whole.halting
+
+
+def _count_parts(plan: ShardPlan, root: Path, parts: set[int]) -> int:
+    """Count and write parts ``parts`` of every group, as a run stopped part way would
+    have; the files written."""
+    written = 0
+    for group in plan.groups(plan.computed()):
+        for index in parts & set(range(len(plan.tasks(group)))):
+            for bundle in count_task(shard_task(plan, group, index)).bundles:
+                store(partials_dir(root, plan.spec.job_id), bundle, checker(plan, bundle.shard, index))
+                written += 1
+    return written
+
+
+def test_a_rerun_counts_only_the_parts_left_and_reports_them(tmp_path):
+    job = write_job(tmp_path, "parts", 3, 2, 21, 2, parts=4)
+    plan, root = ShardPlan(load_spec(job)), tmp_path / "data"
+    written = _count_parts(plan, root, {0, 2})
+    cuts = {len(plan.tasks(g)) for g in plan.groups(plan.computed())}
+    assert cuts == {4}, "every group is cut into 4 parts"
+    files = 4 * len(plan.computed())
+    assert written == files // 2
+    status = ok("status", str(job), "--data-dir", str(root))
+    assert "partly counted " + str(len(plan.computed())) in status
+    assert f"parts: {written} of {files} partials valid" in status
+    out = ok("run", str(job), "--data-dir", str(root))
+    groups = len(plan.groups(plan.computed()))
+    assert out.splitlines()[1].startswith(f"left: {2 * groups} parts ({files - written} of {files} partials, about ")
+    assert f"parts: counted {2 * groups} of {2 * groups} ({written} of {files} partials reused)" in out
+    assert reported(out, "computed") == len(plan.computed()) and reported(out, "skipped") == 0
+    direct = count_range(plan.space, 0, plan.space.size)
+    assert table_of(root, "d3x2-s21") == blank_symbol_sum(direct.outputs, 2)
+    (report,) = (root / "runs" / plan.spec.job_id).glob("*.json")
+    assert f"run report: {report}" in out
+    saved = json.loads(report.read_text())
+    assert (saved["table"], saved["counted"], saved["reused"], saved["partials"]) == (
+        "d3x2-s21",
+        2 * groups,
+        written,
+        files,
+    )
+    assert saved["computed"] == plan.computed() and saved["failed"] == {} and saved["stopped"] is None
+    again = ok("submit", str(job), "--data-dir", str(root))
+    assert again.splitlines()[1].startswith(f"left: 0 parts (0 of {files} partials, about 0 % of the expected work)")
+
+
+def test_results_of_another_kernel_or_damaged_on_the_way_are_rejected_in_one_line(tmp_path):
+    plan = ShardPlan(JobSpec(3, 2, 21, 2, parts=4))
+    group = plan.groups(plan.computed())[0]
+    counted = count_task(shard_task(plan, group, 1))
+    name = part_name(group[0], 1, 4)
+    foreign = dataclasses.replace(counted, kernel="0-old")
+    with pytest.raises(Rejected) as caught:
+        write_counted(plan, tmp_path, foreign, group, 1)
+    assert str(caught.value) == (
+        f"{name}: counted by kernel '0-old' on worker {counted.worker}, this client has kernel "
+        f"'{kernel_version(plan.space)}'; install the same ctm-pipeline on the client and every worker"
+    )
+    main = counted.bundles[0].main
+    damaged = dataclasses.replace(main, data=main.data[:-1] + bytes([main.data[-1] ^ 1]))
+    bad = dataclasses.replace(counted, bundles=(dataclasses.replace(counted.bundles[0], main=damaged),))
+    with pytest.raises(Rejected, match=rf"^{name}: its bytes do not match the SHA-256"):
+        write_counted(plan, tmp_path, bad, group, 1)
+    assert not (tmp_path / "partials").exists() or not any(partials_dir(tmp_path, plan.spec.job_id).iterdir())
+
+
+def test_workers_in_processes_that_cannot_see_the_data_root(tmp_path, monkeypatch):
+    """Worker processes start in one folder; the driver then runs in another with a
+    relative data root, so a worker that wrote would write where the driver never looks.
+    Every partial comes back as bytes and names the worker that counted it."""
+    from distributed import Client, LocalCluster
+
+    from pipeline.run import run_with_client
+
+    spec = JobSpec(3, 2, 21, 2, parts=2)
+    workers_dir, driver_dir = tmp_path / "workers", tmp_path / "driver"
+    workers_dir.mkdir()
+    driver_dir.mkdir()
+    monkeypatch.chdir(workers_dir)
+    with (
+        LocalCluster(
+            n_workers=2,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=None,
+            local_directory=str(tmp_path / "scratch"),
+        ) as cluster,
+        Client(cluster) as client,
+    ):
+        addresses = set(cluster.scheduler_info["workers"])
+        monkeypatch.chdir(driver_dir)
+        report = run_with_client(spec, client, Path("data"), progress=False)
+    assert not report.failed and report.computed == ShardPlan(spec).computed()
+    assert list(workers_dir.iterdir()) == [], "no worker wrote into its own folder"
+    plan = ShardPlan(spec)
+    seen = set()
+    for shard in plan.computed():
+        for part in open_shard(plan, driver_dir / "data", shard):
+            assert part.meta["worker"] in addresses
+            seen.add(part.meta["worker"])
+    assert seen == report.workers and seen <= addresses
+    assert json.loads(report.report_path.read_text())["workers"] == sorted(seen)
+    reduce_job(spec, driver_dir / "data", progress=False)
+    direct = count_range(plan.space, 0, plan.space.size)
+    assert table_of(driver_dir / "data", "d3x2-s21") == blank_symbol_sum(direct.outputs, 2)

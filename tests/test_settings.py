@@ -14,11 +14,11 @@ import pytest
 from pipeline.batches import batch_task
 from pipeline.flow import FLOWS, flow_of, plan_of
 from pipeline.kernel import count_range, count_shared_top, sample_space
-from pipeline.partials import count_part, shard_task
 from pipeline.plan import ShardPlan
 from pipeline.settings import DEFAULTS, WALK_STEPS, KernelSettings, SettingsError
 from pipeline.space import Space, SpaceError
 from pipeline.spec import JobSpec, SpecError
+from pipeline.tasks import count_part, shard_task
 
 
 @pytest.mark.parametrize(
@@ -80,7 +80,7 @@ def test_one_object_travels_from_spec_to_kernel():
     spec = JobSpec(3, 2, 21, 2, long_from=6, cps_radius=2, cps_history=3, witness_after=10, max_length=4)
     plan = plan_of(spec)
     assert isinstance(plan, ShardPlan) and plan.settings == spec.kernel_settings
-    task = shard_task(plan, "/tmp/unused", [s for s in plan.computed()][:1])
+    task = shard_task(plan, [s for s in plan.computed()][:1])
     assert task.settings is plan.settings
     counted = count_part(task).counts[0]
     start, stop = plan.range(task.shards[0])
@@ -126,7 +126,7 @@ def test_the_mode_picks_the_flow_once():
     assert flow_of(exact) is FLOWS["exact"] and flow_of(sampled) is FLOWS["sample"]
     assert set(FLOWS) == {"exact", "sample"} and {f.mode for f in FLOWS.values()} == set(FLOWS)
     plan = plan_of(sampled)
-    assert plan.shards == 1 and batch_task(plan, "/tmp/unused", [0]).settings == sampled.kernel_settings
+    assert plan.shards == 1 and batch_task(plan, [0]).settings == sampled.kernel_settings
 
 
 def _docstrings_follow(body: list, kind: type) -> list[str]:

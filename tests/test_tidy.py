@@ -11,9 +11,10 @@ import pytest
 from click.testing import CliRunner
 
 from pipeline.cli import main
-from pipeline.partials import compute_shard, partials_dir, shard_task
+from pipeline.partials import partials_dir
 from pipeline.plan import ShardPlan
 from pipeline.spec import load_spec
+from pipeline.tasks import count_here
 from pipeline.tidy import STALE_AFTER, stale
 
 JOB = Path(__file__).resolve().parent.parent / "jobs" / "d2x2.toml"
@@ -30,8 +31,7 @@ def litter(tmp_path):
     """A data root with d2x2's partials, and temporaries: two stale, one live, two not ours."""
     spec = load_spec(JOB)
     plan = ShardPlan(spec)
-    for shard in plan.computed():
-        compute_shard(shard_task(plan, tmp_path, shard))
+    count_here(plan, tmp_path, plan.computed())
     parts, versions = partials_dir(tmp_path, spec.job_id), tmp_path / "tables" / spec.table
     versions.mkdir(parents=True)
     old_partial = parts / ".000003.parquet.tmp-deadbeef"

@@ -144,8 +144,8 @@ def _compute(
 
 
 def _settled(spec, root, report: RunReport) -> RunReport:
-    """A shard whose task failed but whose partial is there and valid (the task wrote it
-    before failing on a later shard of its walk, e.g. when the disk filled) counts as
+    """A shard whose task failed but whose partials are all there and valid (written
+    before a later one of its task failed, e.g. when the disk filled) counts as
     computed, not failed."""
     if report.failed:
         from pipeline.run import plan_of, survey
@@ -158,24 +158,36 @@ def _settled(spec, root, report: RunReport) -> RunReport:
     return report
 
 
-def _report(spec, report: RunReport) -> None:
-    r = report.requested
+def _header(spec, shards) -> None:
+    """The job and the shards a run is about to count (before it says how much is left)."""
+    from pipeline.flow import plan_of
+
+    r = range(plan_of(spec).shards) if shards is None else shards
     click.echo(f"job {spec.table} ({spec.job_id}): {'batches' if spec.sampled else 'shards'} {r.start}:{r.stop}")
     if spec.sampled and spec.enumerable:
         click.echo(
             f'note: {spec.space.label} can also be counted exactly (mode = "exact" with a shard_depth), '
             f"which gives its D with no sampling error"
         )
-    for shard, reason in sorted(report.invalid.items()):
-        click.echo(f"invalid partial {shard:06d}.parquet: {reason}; recomputed")
+
+
+def _report(spec, report: RunReport) -> None:
+    for name, reason in sorted(report.invalid.items()):
+        click.echo(f"invalid partial {name}: {reason}; recomputed")
     click.echo(
         f"computed {len(report.computed)}, skipped {len(report.skipped)}, derived {len(report.derived)}, "
         f"failed {len(report.failed)}"
     )
+    if report.parts:
+        click.echo(
+            f"parts: counted {report.counted} of {report.parts} ({report.reused} of {report.partials} partials reused)"
+        )
     if report.computed:
         click.echo(
             f"kernel {report.kernel_seconds:.1f} s in {report.wall_seconds:.1f} s wall on {report.threads} worker threads"
         )
+    if report.report_path is not None:
+        click.echo(f"run report: {report.report_path}")
     causes: dict[str, list[int]] = {}
     for shard, error in sorted(report.failed.items()):
         causes.setdefault(error, []).append(shard)
@@ -195,7 +207,7 @@ def _tidy(spec, root) -> None:
 
 def _published(reduced: Reduced) -> None:
     for shard, reason in sorted(reduced.invalid.items()):
-        click.echo(f"left out invalid partial {shard:06d}.parquet: {reason}", err=True)
+        click.echo(f"left out invalid partials of shard {shard}: {reason}", err=True)
     info, manifest = reduced.table, reduced.table.manifest
     sampled = manifest.get("sampled")
     if not reduced.published:
@@ -253,6 +265,7 @@ def run_cmd(
     """
     spec, root, tls = load_spec(job), data_root(data_dir), TLSFiles(tls_ca_file, tls_cert, tls_key)
     _tidy(spec, root)
+    _header(spec, None)
     report = _compute(spec, root, scheduler, workers, processes, None, progress, timeout, connect_timeout, tls)
     _report(spec, report)
     _published(_reduce(spec, root, progress=progress, force=force))
@@ -294,6 +307,7 @@ def submit(
     spec, root, tls = load_spec(job), data_root(data_dir), TLSFiles(tls_ca_file, tls_cert, tls_key)
     shards = plan_of(spec).parse_shards(shard_text) if shard_text is not None else None
     _tidy(spec, root)
+    _header(spec, shards)
     _report(spec, _compute(spec, root, scheduler, workers, processes, shards, progress, timeout, connect_timeout, tls))
 
 
@@ -301,7 +315,7 @@ def submit(
 @JOB
 @DATA_DIR
 def status(job, data_dir):
-    """Shards of a job that are done, derived, missing or invalid.
+    """Shards of a job that are done, derived, missing, partly counted or invalid.
 
     \b
     Example:
@@ -319,12 +333,16 @@ def status(job, data_dir):
         click.echo(f"job {spec.table} ({spec.job_id}): {plan.shards} shards of {plan.shard_size} machines")
     click.echo(
         f"done {len(found.done)}, derived {len(found.derived)}, missing {len(found.missing)}, "
-        f"invalid {len(found.invalid)}"
+        f"invalid {len(found.invalid)}" + (f", partly counted {len(found.partly)}" if found.partly else "")
     )
+    if found.parts > len(found.done) + len(found.todo):  # shards cut into parts
+        click.echo(f"parts: {found.parts - found.parts_left} of {found.parts} partials valid")
     if found.missing:
         click.echo(f"missing: {_ids(found.missing)}")
-    for shard, reason in sorted(found.invalid.items()):
-        click.echo(f"invalid partial {shard:06d}.parquet: {reason}")
+    if found.partly:
+        click.echo(f"partly counted: {_ids(found.partly)}")
+    for name, reason in sorted(found.invalid.items()):
+        click.echo(f"invalid partial {name}: {reason}")
 
 
 @click.command("reduce")
