@@ -88,6 +88,7 @@ def _register() -> None:
         {
             "count": "pipeline.commands.count:count",
             "run": "pipeline.commands.jobs:run_cmd",
+            "forecast": "pipeline.commands.forecast:forecast",
             "submit": "pipeline.commands.jobs:submit",
             "status": "pipeline.commands.jobs:status",
             "reduce": "pipeline.commands.jobs:reduce_cmd",

@@ -19,11 +19,21 @@ costs can break (the docs say so beside every figure).
 
 from __future__ import annotations
 
+import json
 import math
 from dataclasses import dataclass
+from pathlib import Path
 from statistics import NormalDist
 
 import numpy as np
+import pyarrow.parquet as pq
+
+from pipeline.partials import META_KEY, part_names, partials_dir
+from pipeline.plan import ShardPlan
+
+MEASURES = ("kernel_seconds", "classes", "steps")
+"""What a part's metadata gives of its cost: the kernel's seconds, the classes walked and
+the steps simulated (shared out over the group's shards: summed back here)."""
 
 
 @dataclass(frozen=True)
@@ -142,3 +152,29 @@ def estimate_total(sample: Sample, values: dict[int, float], level: float = 0.9)
     z = NormalDist().inv_cdf(0.5 + level / 2)
     seen = sum(values[i] for i in sample.tasks)
     return Total(total, se, max(total - z * se, seen), total + z * se, level)
+
+
+def job_tasks(plan: ShardPlan) -> list[tuple[list[int], int]]:
+    """Every task of an exact job's plan, as a run submits them: (group, part number) for
+    each group of counted shards (``ShardPlan.groups``) and each of its parts."""
+    return [(group, part) for group in plan.groups(plan.computed()) for part in range(len(plan.tasks(group)))]
+
+
+def task_costs(plan: ShardPlan, tasks: list[tuple[list[int], int]]) -> list[tuple]:
+    """Each task's expected cost (``ShardPlan.expected_cost``), the key ``draw`` ranks by."""
+    return [plan.expected_cost(group, plan.tasks(group)[part]) for group, part in tasks]
+
+
+def measured(plan: ShardPlan, root: Path, task: tuple[list[int], int]) -> dict[str, float] | None:
+    """A counted task's cost (MEASURES, summed over its shards' partials of that part),
+    read from the partials' metadata only; None while any of them is missing."""
+    group, part = task
+    folder, out = partials_dir(root, plan.spec.job_id), dict.fromkeys(MEASURES, 0.0)
+    for shard in group:
+        path = folder / part_names(plan, shard)[part]
+        if not path.exists():
+            return None
+        meta = json.loads(pq.read_schema(str(path)).metadata[META_KEY])
+        for key in MEASURES:
+            out[key] += meta[key]
+    return out

@@ -250,6 +250,7 @@ def run_with_client(
     progress: bool = True,
     timeout: float | None = None,
     grace: float = NO_WORKER_GRACE,
+    only: list[tuple[list[int], int]] | None = None,
 ) -> RunReport:
     """Count the parts left of ``shards`` (default all) on ``client``'s cluster.
 
@@ -281,6 +282,9 @@ def run_with_client(
         Seconds with no worker in the cluster before giving up; None waits.
     grace : float
         Seconds with no worker before saying so (once).
+    only : list of (group, part), optional
+        Count only these tasks of the plan (``ShardPlan.groups`` x part number), e.g. a
+        sample of them (``pipeline.forecast``); None counts every part left.
 
     Returns
     -------
@@ -304,6 +308,9 @@ def run_with_client(
     report = RunReport(requested, skipped=before.done, derived=before.derived, invalid=before.invalid, started=began)
     report.partials, report.reused = before.parts, before.parts - before.parts_left
     tasks = pending_tasks(plan, before.todo)
+    if only is not None:
+        chosen = {(shard, part) for group, part in only for shard in group}
+        tasks = [(g, p) for g, p in tasks if all((s, p) in chosen for s in g)]
     report.parts = len(tasks)
     counted = [s for s in requested if not plan.is_derived(s)]
     _say(left_line(len(tasks), before.parts_left, before.parts, work_share(plan, tasks, counted)), sys.stdout)
@@ -387,6 +394,7 @@ def run(
     processes: bool = False,
     shards: range | None = None,
     progress: bool = True,
+    only: list[tuple[list[int], int]] | None = None,
 ) -> RunReport:
     """Count the job's parts left on a new LocalCluster of ``workers`` one-thread
     workers, closed at the end (``run_with_client`` on a cluster of its own).
@@ -406,6 +414,8 @@ def run(
         The shards to count; None for all of the plan's.
     progress : bool
         Show a progress bar over the tasks.
+    only : list of (group, part), optional
+        Count only these tasks (``run_with_client``).
 
     Returns
     -------
@@ -428,7 +438,7 @@ def run(
         ) as cluster,
         Client(cluster) as client,
     ):
-        return run_with_client(spec, client, data_root, shards, progress)
+        return run_with_client(spec, client, data_root, shards, progress, only=only)
 
 
 async def _speaks_dask(address: str, connection_args: dict) -> None:

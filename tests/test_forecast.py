@@ -52,3 +52,31 @@ def test_the_interval_holds_the_drawn_sum_and_the_normal_quantile():
     assert est.low == pytest.approx(max(est.total - 1.6448536 * se, 44.0), rel=1e-6)
     with pytest.raises(ValueError, match="task 1 was drawn"):
         estimate_total(Sample(strata, ((0, 1), (3, 4)), 0), {0: 1.0, 3: 1.0, 4: 1.0})
+
+
+JOB = "states = 4\nsymbols = 2\nmax_steps = 107\nshard_depth = 2\nparts = 8\n"
+
+
+def test_forecast_of_every_part_is_the_jobs_own_total_and_the_run_reuses_its_parts(tmp_path):
+    from click.testing import CliRunner
+
+    from pipeline.cli import main
+    from pipeline.tables import load_manifest
+
+    job = tmp_path / "d4p.toml"
+    job.write_text(JOB)
+    root = tmp_path / "root"
+    args = ["forecast", str(job), "--strata", "2", "--data-dir", str(root), "--workers", "2", "--no-progress"]
+    some = CliRunner().invoke(main, [*args, "--sample", "6"])
+    assert some.exit_code == 0, some.output
+    assert "16 parts in 2 strata" in some.output and "6 to count, 0 counted already" in some.output
+    ran = CliRunner().invoke(main, ["run", str(job), "--data-dir", str(root), "--workers", "2", "--no-progress"])
+    assert ran.exit_code == 0, ran.output
+    assert "parts: counted 10 of 10" in ran.output
+    every = CliRunner().invoke(main, [*args, "--sample", "16"])
+    assert every.exit_code == 0, every.output
+    assert "0 to count, 16 counted already" in every.output
+    work = load_manifest(root, "d4x2-s107")["work"]
+    for name in ("classes", "steps"):
+        line = next(x for x in every.output.splitlines() if x.startswith(f"{name}:"))
+        assert line.startswith(f"{name}: {work[name]:.4g} (90% interval {work[name]:.4g} to {work[name]:.4g}; se 0)")

@@ -130,6 +130,7 @@ def _compute(
     timeout,
     connect_timeout=CONNECT_TIMEOUT_S,
     tls: TLSFiles = TLSFiles(),
+    only=None,
 ) -> RunReport:
     """Count on the scheduler (once it answers) or a local cluster, after the data root's
     write probe: nothing is counted for a root that cannot take the result."""
@@ -138,9 +139,9 @@ def _compute(
     if scheduler:
         with _quiet_client(), connect(scheduler, connect_timeout, tls.security()) as client:
             probe_writable(root)
-            return _settled(spec, root, run_with_client(spec, client, root, shards, progress, timeout))
+            return _settled(spec, root, run_with_client(spec, client, root, shards, progress, timeout, only=only))
     probe_writable(root)
-    return _settled(spec, root, run(spec, root, workers, processes, shards, progress))
+    return _settled(spec, root, run(spec, root, workers, processes, shards, progress, only=only))
 
 
 def _settled(spec, root, report: RunReport) -> RunReport:
