@@ -25,6 +25,7 @@ import pyarrow.parquet as pq
 
 from pipeline.kernel import SharedCounts, count_range, count_shared_top, kernel_version
 from pipeline.plan import NodeParts, ShardPlan
+from pipeline.rows import sorted_rows
 from pipeline.settings import KernelSettings
 from pipeline.space import Space
 from pipeline.tables import count_type, row_checksum
@@ -138,18 +139,18 @@ def _shares(total: int | float, parts: int) -> list:
     return [share + rest] + [share] * (parts - 1)
 
 
-def count_part(task: ShardTask, part: tuple[int, list[int]] | None = None) -> SharedCounts:
-    """Count the task's shards, or only their machines whose ``part`` entry takes one of
-    its digits (``ShardPlan.tasks``), in one walk; nothing is written.
+def count_part(task: ShardTask, part: NodeParts | tuple[int, list[int]] | None = None) -> SharedCounts:
+    """Count the task's shards, or one part of their walk (``ShardPlan.tasks``), in one
+    walk; nothing is written.
 
     Parameters
     ----------
     task : ShardTask
         The shards to count.
-    part : (entry, digits) or NodeParts, optional
-        1-D: count only machines whose free ``entry`` takes one of ``digits`` (whole
-        renaming orbits, ``count_shared_top``); 2-D: part p of each walk cut at the
-        branch points of a depth (``plan.NodeParts``). None counts everything.
+    part : NodeParts or (entry, digits), optional
+        Part p of each walk cut at the branch points of a depth (``plan.NodeParts``), or,
+        1-D, only machines whose free ``entry`` takes one of ``digits`` (whole renaming
+        orbits, ``count_shared_top``). None counts everything.
 
     Returns
     -------
@@ -163,11 +164,11 @@ def count_part(task: ShardTask, part: tuple[int, list[int]] | None = None) -> Sh
         As ``count_range`` and ``count_shared_top``: ranges or settings the kernel refuses.
     """
     space = Space(task.states, task.symbols, task.max_steps, task.dims)
-    if (len(task.shards) == 1 and task.ranges[0] == (0, space.size) and part is None) or space.dims == 2:
-        # the whole space, or 2-D shards: the 2-D kernel counts each one in its own walk
-        # (or in parts: NodeParts)
+    cut = (part.depth, part.parts, part.part) if isinstance(part, NodeParts) else None
+    whole = len(task.shards) == 1 and task.ranges[0] == (0, space.size)
+    if (whole and not isinstance(part, tuple)) or space.dims == 2:
+        # the whole space, or 2-D shards: each counted in its own walk (or in parts: NodeParts)
         began = time.perf_counter()
-        cut = (part.depth, part.parts, part.part) if isinstance(part, NodeParts) else None
         counts = [count_range(space, start, stop, task.settings, part=cut) for start, stop in task.ranges]
         proven_by = {k: sum(c.proven_by.get(k, 0) for c in counts) for k in counts[0].proven_by}
         work = [sum(getattr(c, k) for c in counts) for k in ("classes", "nodes", "steps")]
@@ -181,6 +182,8 @@ def count_part(task: ShardTask, part: tuple[int, list[int]] | None = None) -> Sh
             for name, value in c.upto.get("classes_by", {}).items():
                 upto_work[name] = upto_work.get(name, 0) + value
         return SharedCounts(counts, *work, proven_by, time.perf_counter() - began, runs, undecided, late, upto_work)
+    if cut is not None:
+        return count_shared_top(space, list(task.ranges), task.settings, cut=cut)
     return count_shared_top(space, list(task.ranges), task.settings, part=part)
 
 
@@ -282,7 +285,7 @@ def write_counts(task: ShardTask, *parts: SharedCounts) -> ShardDone:
                 cps_history=task.settings.cps_history,
             )
             meta["undecided"] = undecided if i == 0 else []
-        write_partial(Path(path), meta, counts.outputs, count_type(space.size))
+        write_partial(Path(path), meta, counts.rows, count_type(space.size))
     return ShardDone(task.shards, shared.seconds)
 
 
@@ -291,7 +294,7 @@ def compute_shard(task: ShardTask) -> ShardDone:
     return write_counts(task, count_part(task))
 
 
-def write_partial(path: Path, meta: dict, outputs: dict[str, int], counts_as: pa.DataType) -> None:
+def write_partial(path: Path, meta: dict, outputs: pa.Table | dict[str, int], counts_as: pa.DataType) -> None:
     """Write rows and metadata (plus the rows' checksum) under ``path`` atomically.
 
     Parameters
@@ -301,8 +304,9 @@ def write_partial(path: Path, meta: dict, outputs: dict[str, int], counts_as: pa
     meta : dict
         The shard's metadata (range, totals, work), stored as JSON under META_KEY with
         ``rows`` and ``checksum`` (``tables.row_checksum``) added.
-    outputs : dict of str to int
-        Output string -> machines halting with it; written sorted by string.
+    outputs : pyarrow.Table or dict of str to int
+        Rows (string, count) as ``RangeCounts.rows`` holds them, or a dict of output
+        string -> machines halting with it; written sorted by string.
     counts_as : pyarrow.DataType
         The count column's type: int64, or decimal128(38, 0) for spaces of 2**63 machines
         or more (``tables.count_type``).
@@ -312,12 +316,16 @@ def write_partial(path: Path, meta: dict, outputs: dict[str, int], counts_as: pa
     OSError
         The file or its folder cannot be written.
     """
-    strings = sorted(outputs)
-    values = [outputs[s] for s in strings]
-    if pa.types.is_decimal(counts_as):
-        values = [Decimal(v) for v in values]
-    rows = pa.table({"string": pa.array(strings, pa.string()), "count": pa.array(values, counts_as)})
-    meta = dict(meta, rows=len(strings), checksum=row_checksum(rows["string"], rows["count"]))
+    if isinstance(outputs, dict):
+        strings = sorted(outputs)
+        values = [outputs[s] for s in strings]
+        if pa.types.is_decimal(counts_as):
+            values = [Decimal(v) for v in values]
+        rows = pa.table({"string": pa.array(strings, pa.string()), "count": pa.array(values, counts_as)})
+    else:
+        rows = sorted_rows(outputs)
+        rows = pa.table({"string": rows["string"].cast(pa.string()), "count": rows["count"].cast(counts_as)})
+    meta = dict(meta, rows=rows.num_rows, checksum=row_checksum(rows["string"], rows["count"]))
     write_atomically(path, rows.replace_schema_metadata({META_KEY: json.dumps(meta)}))
 
 
