@@ -115,8 +115,16 @@ def workloads() -> dict:
 
 
 def _key(result: dict):
-    """What must agree between builds: everything but the work figures' timing."""
-    return repr(sorted((k, repr(v)) for k, v in result.items()))
+    """What must agree between builds: everything but the work figures' timing (outputs
+    read as dicts, whether a build hands back dicts or columns)."""
+    from pipeline.rows import with_dicts
+
+    def canonical(value):
+        if isinstance(value, dict):
+            return sorted((repr(k), canonical(v)) for k, v in value.items())
+        return repr(value)
+
+    return repr(canonical(with_dicts(result)))
 
 
 @click.command()

@@ -21,7 +21,7 @@ import click
 
 from pipeline.brute2d import brute_count_2d
 from pipeline.kernel import count_range
-from pipeline.plan import PART_DEPTH_2D
+from pipeline.plan import PART_DEPTH
 from pipeline.space import Space
 
 
@@ -53,7 +53,7 @@ def main(parts: int, brute: int) -> None:
     times = []
     for p in random.Random(2).sample(range(64), parts):
         began = time.perf_counter()
-        counted = count_range(big, 0, big.size, part=(PART_DEPTH_2D, 64, p), max_length=5)
+        counted = count_range(big, 0, big.size, part=(PART_DEPTH, 64, p), max_length=5)
         times.append(time.perf_counter() - began)
         print(
             f"| (5,2) 2-D S=2000 part {p} of 64 | - | {counted.classes:,} | {counted.steps:,} | {times[-1]:.1f} | - |",

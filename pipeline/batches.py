@@ -23,6 +23,7 @@ import pyarrow.parquet as pq
 from pipeline.kernel import kernel_version, sample_space
 from pipeline.partials import META_KEY, InvalidPartial, Partial, ShardStatus, partial_name, partials_dir
 from pipeline.payload import Bundle, Counted, pack, worker_address
+from pipeline.rows import sorted_rows
 from pipeline.settings import KernelSettings
 from pipeline.space import Space
 from pipeline.spec import JobSpec, SpecError
@@ -118,26 +119,12 @@ def batch_task(plan: BatchPlan, shards: list[int], index: int = 0) -> BatchTask:
     )
 
 
-def pooled(outputs: dict[str, tuple[int, float]]) -> tuple[list[str], list[int], list[float]]:
-    """A batch's patterns (the kernel pools them: pipeline.patterns.keys), sorted: (keys,
-    hits, masses)."""
-    order = sorted(outputs)
-    return order, [outputs[k][0] for k in order], [outputs[k][1] for k in order]
-
-
 def sample_batch(task: BatchTask) -> Counted:
     """Draw the task's batch and hand back its partial as bytes (nothing is written)."""
     space, worker = Space(task.states, task.symbols, task.max_steps, task.dims), worker_address()
     (batch,) = task.shards
     got = sample_space(space, task.seed, batch, task.settings, sample_depth=task.sample_depth, draws=task.draws)
-    patterns, hits, masses = pooled(got.outputs)
-    rows = pa.table(
-        {
-            "pattern": pa.array(patterns, pa.string()),
-            "hits": pa.array(hits, pa.int64()),
-            "mass": pa.array(masses, pa.float64()),
-        }
-    )
+    rows = sorted_rows(got.rows).rename_columns(["pattern", "hits", "mass"])  # the kernel pools patterns
     meta = {
         "batch": batch,
         "job_id": task.job_id,

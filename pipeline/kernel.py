@@ -4,7 +4,8 @@ The range [start, stop) is cut into aligned blocks (fixed high digits, free low 
 the kernel walks each block's lazy tree, choosing an entry only when a run first reads
 it, so one simulation stands for every machine that agrees on the entries it read.
 Validation and every message live in Python (here, and the settings' own rules in
-``pipeline.settings``); the kernel only counts.
+``pipeline.settings``); the kernel only counts. Its outputs come back as columns and
+become Arrow rows (``pipeline.rows``) with no Python object per output.
 """
 
 from __future__ import annotations
@@ -14,8 +15,10 @@ from dataclasses import dataclass, field
 from typing import Iterable
 
 import numpy as np
+import pyarrow as pa
 
 from pipeline.renaming import renamable_states, renaming_orbit
+from pipeline.rows import add, as_dict, empty, empty_sampled, sampled_table, share, table_of
 from pipeline.settings import (  # the limits' public home stays pipeline.kernel too
     MAX_RANGE,
     MAX_STEPS,
@@ -27,6 +30,7 @@ from pipeline.settings import (  # the limits' public home stays pipeline.kernel
     settings_of,
 )
 from pipeline.space import Space, SpaceError
+from pipeline.tables import count_type
 from tmsim_ext import (
     GRID_KERNEL_VERSION,
     GRID_PROOF_FLAGS,
@@ -56,8 +60,9 @@ class RangeCounts:
     space: Space
     start: int
     stop: int
-    outputs: dict[str, int] = field(default_factory=dict)
-    """Output string -> number of machines that halt with it."""
+    rows: pa.Table | None = None
+    """(string, count): each output and the number of machines that halt with it, in no
+    order; the count column is ``tables.count_type`` of the space (None: no rows)."""
     halting: int = 0
     limit: int = 0
     """Machines still running after max_steps steps (not proven non-halting)."""
@@ -91,6 +96,17 @@ class RangeCounts:
     widened, undecided (wide and not proven; undecided_lost of them not listed), steps,
     and per proof (closed, cps, cycle, shift, pigeonhole) the classes it settled. Empty
     without exact_upto."""
+
+    def __post_init__(self) -> None:
+        """An empty table of the space's count type when no rows are given."""
+        if self.rows is None:
+            self.rows = empty(count_type(self.space.size))
+
+    @property
+    def outputs(self) -> dict[str, int]:
+        """Output string -> number of machines that halt with it: a dict built from
+        ``rows`` on each call, for callers that read one (the write path takes ``rows``)."""
+        return as_dict(self.rows)
 
     @property
     def machines(self) -> int:
@@ -168,8 +184,8 @@ def count_range(
         ``cps_radius``, then histories of 1 to ``cps_history`` updates; ``witness_after``
         (1-D) lists in ``late`` the classes halting after that many steps.
     part : (depth, parts, p), optional
-        2-D only: count part p of each block's walk cut at the branch points of that
-        depth (``plan.NodeParts``); the parts add up to the whole.
+        Count part p of each block's walk cut at the branch points of that depth
+        (``plan.NodeParts``); the parts add up to the whole.
 
     Returns
     -------
@@ -199,8 +215,6 @@ def count_range(
     digits = np.empty((len(blocks), space.entries), dtype=np.int32)
     for i, (first, free) in enumerate(blocks):
         digits[i] = block_digits(space, first, free)
-    if part is not None and space.dims != 2:
-        raise SpaceError("a walk is cut into parts by branch points only in 2-D")
     keep = _keep(settings)
     if space.dims == 2:
         raw = grid_counts(space, digits, mask, settings.symmetry, part, keep)
@@ -214,10 +228,32 @@ def count_range(
             settings.symmetry,
             keep_len=keep,
             **long_args(settings),
+            **cut_args(part),
         )
         raw.pop("collected", None)
         raw.pop("late_lost", None)
+    counts_as = count_type(space.size)
+    raw["rows"] = table_of(raw.pop("outputs"), counts_as)
+    if "upto" in raw:
+        raw["upto"]["outputs"] = as_dict(table_of(raw["upto"]["outputs"], counts_as))
     return RangeCounts(space=space, start=start, stop=stop, **raw)
+
+
+def cut_args(part: tuple[int, int, int] | None) -> dict:
+    """The kernel's arguments for part p of parts of each walk cut at depth d (``part`` =
+    (d, parts, p), ``plan.NodeParts``; None: the whole walk).
+
+    Raises
+    ------
+    SpaceError
+        A depth below 0, fewer than 1 part, or p outside 0..parts-1.
+    """
+    if part is None:
+        return {}
+    depth, parts, p = part
+    if depth < 0 or parts < 1 or not 0 <= p < parts:
+        raise SpaceError(f"part {part} should be (depth >= 0, parts >= 1, p in 0..parts-1)")
+    return {"part_depth": depth, "parts": parts, "part": p}
 
 
 def _keep(settings: KernelSettings) -> int:
@@ -264,10 +300,9 @@ def grid_counts(space: Space, digits: np.ndarray, mask: int, symmetry: bool, par
     Returns
     -------
     dict
-        The kernel's raw counts: outputs, halting, limit, proven, halting times and the
-        work (classes, nodes, steps, proven_by), as ``RangeCounts`` takes them.
+        The kernel's raw counts: outputs (columns, ``rows.table_of``), halting, limit,
+        proven, halting times and the work (classes, nodes, steps, proven_by).
     """
-    depth, parts, p = part if part is not None else (-1, 1, 0)
     raw = count_grid_blocks(
         space.states,
         space.symbols,
@@ -275,10 +310,8 @@ def grid_counts(space: Space, digits: np.ndarray, mask: int, symmetry: bool, par
         digits,
         mask,
         symmetry,
-        part_depth=depth,
-        parts=parts,
-        part=p,
         keep_len=keep,
+        **cut_args(part),
     )
     raw.pop("draws")
     return raw
@@ -307,21 +340,17 @@ class SharedCounts:
     classes_by); each count's own continuation is in its ``upto``."""
 
     def __add__(self, other: "SharedCounts") -> "SharedCounts":
-        """Counts of two parts of the same blocks (their machines split by a part entry)."""
+        """Counts of two parts of the same blocks (their machines split by a part entry or
+        a cut of the walk)."""
         if [(c.start, c.stop) for c in self.counts] != [(c.start, c.stop) for c in other.counts]:
             raise ValueError("parts of different blocks cannot be added")
-        counts = [_add_into(_raw(a), _raw(b), a.space, a.start, a.stop) for a, b in zip(self.counts, other.counts)]
-        for total, a, b in zip(counts, self.counts, other.counts):
+        counts = []
+        for a, b in zip(self.counts, other.counts):
+            total = _counts_of(_plus(_raw(a), _raw(b)), a.space, a.start, a.stop)
             if a.upto or b.upto:
-                empty = {"outputs": {}, "halting_times": {}, "halting": 0, "limit": 0, "proven": 0}
-                total.upto = _upto_of(_add_into(a.upto or empty, b.upto or empty, a.space, a.start, a.stop))
-        upto_work = {
-            k: self.upto_work.get(k, 0) + other.upto_work.get(k, 0) for k in {*self.upto_work, *other.upto_work}
-        }
-        proven_by = {
-            k: self.proven_by.get(k, 0) + other.proven_by.get(k, 0) for k in {*self.proven_by, *other.proven_by}
-        }
-        long = {k: self.long.get(k, 0) + other.long.get(k, 0) for k in {*self.long, *other.long} if k != "from"}
+                total.upto = _plus(a.upto or _nothing({}), b.upto or _nothing({}))
+            counts.append(total)
+        long = _summed(self.long, other.long, skip=("from",))
         if "from" in self.long or "from" in other.long:
             long["from"] = self.long.get("from", other.long.get("from"))
         return SharedCounts(
@@ -329,39 +358,85 @@ class SharedCounts:
             self.classes + other.classes,
             self.nodes + other.nodes,
             self.steps + other.steps,
-            proven_by,
+            _summed(self.proven_by, other.proven_by),
             self.seconds + other.seconds,
             long,
             self.undecided + other.undecided,
             self.late + other.late,
-            upto_work,
+            _summed(self.upto_work, other.upto_work),
         )
 
 
+TOTALS = ("halting", "limit", "proven")
+
+
+def _summed(a: dict, b: dict, skip: tuple[str, ...] = ()) -> dict:
+    """Two dicts of numbers added key by key (keys in ``skip`` left out)."""
+    return {k: a.get(k, 0) + b.get(k, 0) for k in {*a, *b} if k not in skip}
+
+
+def _nothing(outputs) -> dict:
+    """No machines: counts (``_plus``'s form) with these (empty) outputs."""
+    return {"outputs": outputs, "halting_times": {}, "halting": 0, "limit": 0, "proven": 0}
+
+
 def _raw(counts: RangeCounts) -> dict:
-    """A block's counts in the kernel's own form (dicts and totals)."""
-    keys = ("outputs", "halting_times", "halting", "limit", "proven")
-    return {key: getattr(counts, key) for key in keys}
+    """A block's counts in ``_plus``'s form (rows, halting times and totals)."""
+    return {"outputs": counts.rows, "halting_times": counts.halting_times, **{k: getattr(counts, k) for k in TOTALS}}
 
 
-def _add_into(base: dict, extra: dict, space: Space, start: int, stop: int) -> RangeCounts:
-    """A block's counts: what every block of the group shares plus its own."""
-    outputs = dict(base["outputs"])
-    for string, count in extra["outputs"].items():
-        outputs[string] = outputs.get(string, 0) + count
-    times = dict(base["halting_times"])
-    for steps, count in extra["halting_times"].items():
-        times[steps] = times.get(steps, 0) + count
+def _plus(a: dict, b: dict) -> dict:
+    """Two counts added: outputs (Arrow rows, or a dict for a continuation's few outputs),
+    halting times (sorted) and totals."""
+    if isinstance(a["outputs"], pa.Table):
+        outputs = add([a["outputs"], b["outputs"]])
+    else:
+        outputs = _summed(a["outputs"], b["outputs"])
+    times = dict(sorted(_summed(a["halting_times"], b["halting_times"]).items()))
+    return {"outputs": outputs, "halting_times": times, **{k: a[k] + b[k] for k in TOTALS}}
+
+
+def _over(counts: dict, parts: int) -> dict:
+    """Counts split evenly over ``parts`` digits; symmetry makes every division exact
+    (AssertionError otherwise)."""
+
+    def exact(value: int) -> int:
+        whole, rest = divmod(value, parts)
+        if rest:
+            raise AssertionError(f"a renaming orbit of {parts} digits got {value} machines, not a multiple")
+        return whole
+
+    outputs = counts["outputs"]
+    return {
+        "outputs": share(outputs, parts)
+        if isinstance(outputs, pa.Table)
+        else {k: exact(v) for k, v in outputs.items()},
+        "halting_times": {k: exact(v) for k, v in counts["halting_times"].items()},
+        **{key: exact(counts[key]) for key in TOTALS},
+    }
+
+
+def _counts_of(counts: dict, space: Space, start: int, stop: int) -> RangeCounts:
+    """A block's RangeCounts from ``_plus``'s form."""
     return RangeCounts(
         space=space,
         start=start,
         stop=stop,
-        outputs=outputs,
-        halting=base["halting"] + extra["halting"],
-        limit=base["limit"] + extra["limit"],
-        proven=base["proven"] + extra["proven"],
-        halting_times=dict(sorted(times.items())),
+        rows=counts["outputs"],
+        halting_times=counts["halting_times"],
+        **{k: counts[k] for k in TOTALS},
     )
+
+
+def _kernel_counts(raw: dict, counts_as: pa.DataType, table: bool) -> dict:
+    """The kernel's counts of an accumulator in ``_plus``'s form: outputs as Arrow rows
+    (``table``) or as a dict (a continuation's few outputs)."""
+    rows = table_of(raw["outputs"], counts_as)
+    return {
+        "outputs": rows if table else as_dict(rows),
+        "halting_times": raw["halting_times"],
+        **{k: raw[k] for k in TOTALS},
+    }
 
 
 def count_shared_top(
@@ -370,6 +445,7 @@ def count_shared_top(
     settings: KernelSettings | None = None,
     *,
     part: tuple[int, list[int]] | None = None,
+    cut: tuple[int, int, int] | None = None,
     **changes,
 ) -> SharedCounts:
     """Count aligned blocks that differ only in the most significant digit, all at once.
@@ -385,7 +461,9 @@ def count_shared_top(
 
     ``part`` = (entry, digits) counts only the machines whose free ``entry`` takes one of
     ``digits`` (whole renaming orbits): the parts of a partition of an entry's digits add
-    up to the whole count, and each walks only its own share of the tree.
+    up to the whole count, and each walks only its own share of the tree. ``cut`` =
+    (depth, parts, p) counts part p of the walk cut at its branch points of that depth
+    (``plan.NodeParts``): the parts add up to the whole too.
 
     Parameters
     ----------
@@ -397,6 +475,8 @@ def count_shared_top(
         How to count, and any of its fields by name (as for ``count_range``).
     part : (entry, digits), optional
         Count only the machines whose free ``entry`` takes one of ``digits``.
+    cut : (depth, parts, p), optional
+        Count only part p of the walk cut at depth ``depth`` into ``parts``.
 
     Returns
     -------
@@ -407,7 +487,8 @@ def count_shared_top(
     ------
     SpaceError
         Ranges that are not such blocks, share a top digit or are too large; a part that
-        is not a free entry's whole orbits; a setting that breaks its rule.
+        is not a free entry's whole orbits; a cut outside its rule; a setting that breaks
+        its rule.
     """
     settings = settings_of(settings, changes)
     began = time.perf_counter()
@@ -462,19 +543,24 @@ def count_shared_top(
         part_digits,
         keep_len=_keep(settings),
         **long_args(settings),
+        **cut_args(cut),
     )
+    counts_as = count_type(space.size)
     counts = []
-    for t, (start, stop) in zip(tops, ranges):
-        own = {"outputs": {}, "halting_times": {}, "halting": 0, "limit": 0, "proven": 0}
-        for d in orbits[t]:
-            _accumulate(own, raw["by_digit"][d])
-        share = _divide(own, len(orbits[t]))
-        counts.append(_add_into(raw, share, space, start, stop))
-        if "upto" in raw:
-            own = {"outputs": {}, "halting_times": {}, "halting": 0, "limit": 0, "proven": 0}
-            for d in orbits[t]:
-                _accumulate(own, raw["upto_by_digit"][d])
-            counts[-1].upto = _upto_of(_add_into(raw["upto"], _divide(own, len(orbits[t])), space, start, stop))
+    for whole, digit, table in ((raw, raw["by_digit"], True), (raw.get("upto"), raw.get("upto_by_digit"), False)):
+        if whole is None:
+            continue  # no exact_upto: no continuation
+        shared = _kernel_counts(whole, counts_as, table)
+        by_digit = {d: _kernel_counts(c, counts_as, table) for d, c in digit.items()}
+        for i, (t, (start, stop)) in enumerate(zip(tops, ranges)):
+            own = by_digit[orbits[t][0]]
+            for d in orbits[t][1:]:
+                own = _plus(own, by_digit[d])
+            total = _plus(shared, _over(own, len(orbits[t])))
+            if table:
+                counts.append(_counts_of(total, space, start, stop))
+            else:
+                counts[i].upto = total
     seconds = time.perf_counter() - began
     return SharedCounts(
         counts,
@@ -490,35 +576,6 @@ def count_shared_top(
     )
 
 
-def _upto_of(counts: RangeCounts) -> dict:
-    """A continuation's counts (``RangeCounts.upto`` without classes_by) from their RangeCounts form."""
-    return {key: getattr(counts, key) for key in ("outputs", "halting_times", "halting", "limit", "proven")}
-
-
-def _accumulate(into: dict, part: dict) -> None:
-    for key in ("outputs", "halting_times"):
-        for k, v in part[key].items():
-            into[key][k] = into[key].get(k, 0) + v
-    for key in ("halting", "limit", "proven"):
-        into[key] += part[key]
-
-
-def _divide(counts: dict, parts: int) -> dict:
-    """Counts split evenly over ``parts`` digits; symmetry makes every division exact."""
-
-    def exact(value: int) -> int:
-        share, rest = divmod(value, parts)
-        if rest:
-            raise AssertionError(f"a renaming orbit of {parts} digits got {value} machines, not a multiple")
-        return share
-
-    return {
-        "outputs": {k: exact(v) for k, v in counts["outputs"].items()},
-        "halting_times": {k: exact(v) for k, v in counts["halting_times"].items()},
-        **{key: exact(counts[key]) for key in ("halting", "limit", "proven")},
-    }
-
-
 @dataclass
 class SampleCounts:
     """One batch of a sampled space (blank symbol 0): what its draws saw, as masses.
@@ -532,8 +589,9 @@ class SampleCounts:
     space: Space
     seed: int
     batch: int
-    outputs: dict[str, tuple[int, float]] = field(default_factory=dict)
-    """Pattern key (pipeline.patterns) -> (hits: sampled leaves whose output is in it, mass)."""
+    rows: pa.Table = field(default_factory=empty_sampled)
+    """(string, hits, mass): each pattern key (pipeline.patterns), the sampled leaves whose
+    output is in it and their mass, in no order."""
     halting: float = 0.0
     limit: float = 0.0
     """Mass still running after max_steps (not proven non-halting)."""
@@ -547,6 +605,11 @@ class SampleCounts:
     steps: int = 0
     proven_by: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
+
+    @property
+    def outputs(self) -> dict[str, tuple[int, float]]:
+        """Pattern key -> (hits, mass): a dict built from ``rows`` on each call."""
+        return as_dict(self.rows)
 
 
 def sample_space(
@@ -631,7 +694,7 @@ def sample_space(
         space,
         seed,
         batch,
-        raw["outputs"],
+        sampled_table(raw["outputs"]),
         raw["halting"],
         raw["limit"],
         raw["proven"],

@@ -33,6 +33,7 @@ import pyarrow.parquet as pq
 from pipeline.kernel import kernel_version
 from pipeline.payload import COMPRESSION, InvalidPartial as InvalidPartial, commit, temporary
 from pipeline.plan import NodeParts, ShardPlan
+from pipeline.rows import sorted_rows
 from pipeline.tables import row_checksum
 
 META_KEY = b"ctm"
@@ -121,8 +122,12 @@ class Partial:
     output (string); None when the job collects none."""
 
 
-def output_rows(outputs: dict[str, int], counts_as: pa.DataType) -> pa.Table:
-    """Rows (string, count) of output -> machines, sorted by string; ``counts_as`` int64 or decimal."""
+def output_rows(outputs: pa.Table | dict[str, int], counts_as: pa.DataType) -> pa.Table:
+    """Rows (string, count) sorted by string, ``counts_as`` int64 or decimal, of the
+    kernel's rows (``RangeCounts.rows``) or of a dict output -> machines."""
+    if isinstance(outputs, pa.Table):
+        rows = sorted_rows(outputs)
+        return pa.table({"string": rows["string"].cast(pa.string()), "count": rows["count"].cast(counts_as)})
     strings = sorted(outputs)
     values = [outputs[s] for s in strings]
     if pa.types.is_decimal(counts_as):

@@ -18,10 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 
-import numpy as np
-
 from pipeline.grid import DIRECTIONS, SYMMETRIES, transform_all
-from pipeline.renaming import renamable_states, renaming_orbit
 from pipeline.settings import KernelSettings
 from pipeline.space import Space
 from pipeline.spec import JobSpec, SpecError
@@ -55,16 +52,17 @@ def apply_symmetry(dims: int, texts: list[str], g: int) -> list[str]:
     return transform_all(texts, g)
 
 
-PART_DEPTH_2D = 3
-"""2-D walks are cut into parts at the branch points of this depth (hundreds of them for
-(5,2), so parts dealt round-robin come out about even)."""
+PART_DEPTH = 3
+"""Walks are cut into parts at the branch points of this depth unless a job says
+otherwise (``JobSpec.part_depth``): hundreds of them for (5,2), so parts dealt
+round-robin come out about even."""
 
 
 @dataclass(frozen=True)
 class NodeParts:
-    """Part ``part`` of ``parts`` of a 2-D walk: the branch points at ``depth``, numbered in
-    walk order, that are ``part`` modulo ``parts`` (part 0 also counts what is decided
-    above them); the parts of a walk add up to the whole walk."""
+    """Part ``part`` of ``parts`` of a walk: the branch points at ``depth``, numbered in walk
+    order, that are ``part`` modulo ``parts`` (part 0 also counts what is decided above
+    them); the parts of a walk add up to the whole walk (tmsim_ext/_cut.pxd)."""
 
     depth: int
     parts: int
@@ -233,66 +231,32 @@ class ShardPlan:
             groups.setdefault(shard % below, []).append(shard)
         return sorted(groups.values(), key=lambda g: (-len(g), g[0]))
 
-    def second_entry(self, group: list[int]) -> int | None:
-        """The entry every run of the group reads second, when the group leaves it free.
+    @property
+    def part_depth(self) -> int:
+        """The branch depth walks are cut at (``JobSpec.part_depth``, else ``PART_DEPTH``)."""
+        return PART_DEPTH if self.spec.part_depth is None else self.spec.part_depth
 
-        With entry (0, 0) fixed to a move to state q, the first step lands on a blank
-        cell in state q, so entry (q, 0) is read next by every machine of the group.
-        """
-        space, depth = self.space, self.spec.shard_depth
-        fixed = range(space.entries - depth, space.entries - 1)  # below the top digit
-        first_pos = space.entries - space.symbols  # entry (0, 0)
-        if first_pos not in fixed or self.spec.parts == 1:
-            return None
-        first = space.decode_digit(space.digits(self.range(group[0])[0])[0])
-        if first.halts or first.goto == 0:
-            return None
-        second = first.goto * space.symbols
-        return None if space.position(first.goto, 0) in fixed else second
+    def tasks(self, group: list[int]) -> list[NodeParts | None]:
+        """How one group is counted: ``[None]`` (one walk, when the job has ``parts`` = 1) or
+        its walk's ``parts`` parts, cut at the branch points of depth ``part_depth``
+        (``NodeParts``), part 0 first."""
+        parts = self.spec.parts
+        return [None] if parts == 1 else [NodeParts(self.part_depth, parts, p) for p in range(parts)]
 
-    def tasks(self, group: list[int]) -> list[tuple[int, list[int]] | NodeParts | None]:
-        """How one group is counted: ``[None]`` (one walk) or parts (entry, digits) that
-        cut its walk at the second entry read, each a set of whole renaming orbits of
-        that entry's digits; at most ``parts`` parts, heaviest first (orbits of
-        moves before single moves before halts, which end every run at step 2). A 2-D
-        walk is cut into ``NodeParts`` instead."""
-        if self.space.dims == 2:
-            parts = self.spec.parts
-            return [None] if parts == 1 else [NodeParts(PART_DEPTH_2D, parts, p) for p in range(parts)]
-        entry = self.second_entry(group)
-        if entry is None:
-            return [None]
-        space, depth = self.space, self.spec.shard_depth
-        digits = np.asarray(space.digits(self.range(group[0])[0]), dtype=np.int32)
-        for pos in range(space.entries - depth):
-            digits[space.entry_at(pos)] = -1
-        digits[space.entry_at(space.entries - 1)] = -1
-        free = renamable_states(space, digits)
-        orbits = sorted(
-            {tuple(renaming_orbit(space, r, free)) for r in range(space.base)},
-            key=lambda o: (-len(o), space.decode_digit(o[0]).halts, o),
-        )
-        parts = min(self.spec.parts, len(orbits))
-        return [(entry, sorted(d for orbit in orbits[i::parts] for d in orbit)) for i in range(parts)]
-
-    def expected_cost(self, group: list[int], part: tuple[int, list[int]] | None) -> tuple[int, ...]:
+    def expected_cost(self, group: list[int], part: NodeParts | None) -> tuple[int, ...]:
         """A rough rank of a task's cost, to start the heaviest first and so finish together.
 
-        Shards times the part's digits that move; then the group's and the part's digit
-        values, which grow with moves to the left, writes of non-blank symbols and new
-        states (on (5,2) the heaviest parts are those of entry (1,0) = 1L*).
+        The group's fixed entries that move; then its digit values, which grow with moves
+        to the left, writes of non-blank symbols and new states; then part 0 (which also
+        counts above the cut) before the rest.
         """
         space = self.space
-        if isinstance(part, NodeParts):
-            return (len(group), 0, -part.part)
         first = space.digits(self.range(group[0])[0])
         lower = sum(
             first[space.entry_at(pos)] for pos in range(space.entries - self.spec.shard_depth, space.entries - 1)
         )
-        if part is None:
-            return (sum(map(self._moving_entries, group)), lower, 0)
-        moving = sum(not space.decode_digit(d).halts for d in part[1])
-        return (len(group) * moving, lower, sum(part[1]))
+        p = part.part if isinstance(part, NodeParts) else 0
+        return (sum(map(self._moving_entries, group)), lower, -p)
 
     def _moving_entries(self, shard: int) -> int:
         """How many of the shard's fixed entries move rather than halt."""

@@ -7,7 +7,7 @@ a valid estimate on its own; docs/ctm.md, "Sampled tables").
 A job's identity (``job_id``) is a hash of what changes its counts and the layout of its
 partials: n, m, S, the geometry, shard depth and derivation (exact), seed, strata and
 draws (sampled), and the schema version; never the file name, nor how a walk is cut into
-tasks (``parts``), nor how many batches a sampled job has run so far (``batches``).
+tasks (``parts``, ``part_depth``), nor how many batches a sampled job has run so far (``batches``).
 """
 
 from __future__ import annotations
@@ -59,9 +59,14 @@ class JobSpec:
     derive: bool = True
     """Derive shards that are mirror images or state renamings of others instead of counting them."""
     parts: int = 1
-    """Counted shards that differ only in their top digit are counted in one walk of their
-    common tree; that walk is cut into at most this many parts (tasks) at the second
-    entry every run reads, so several workers share it with nothing walked twice."""
+    """Each walk (1-D: of the counted shards that differ only in their top digit, counted
+    together; 2-D: of a shard) is cut into this many parts (tasks) at its branch points of
+    depth ``part_depth``, dealt round-robin, so that several workers share it with nothing
+    walked twice. Not part of the job id: a cut changes no count."""
+    part_depth: int | None = None
+    """The branch depth a walk is cut at into ``parts`` (None: ``plan.PART_DEPTH``, 3); a
+    deeper cut has more, smaller branch points to deal, so its parts come out more even.
+    Not part of the job id."""
     dims: int = 1
     """1 for machines on a tape, 2 for machines on a grid (docs/ctm.md, "Two-dimensional machines")."""
     mode: str = "exact"
@@ -119,6 +124,10 @@ class JobSpec:
             raise SpecError(f"derive should be true or false, got {self.derive!r}")
         if self.parts < 1:
             raise SpecError(f"parts should be at least 1, got {self.parts}")
+        if self.part_depth is not None and (
+            isinstance(self.part_depth, bool) or not isinstance(self.part_depth, int) or self.part_depth < 0
+        ):
+            raise SpecError(f"part_depth should be an integer of at least 0 (or left out), got {self.part_depth!r}")
         self._check_long()
         try:
             space = self.space
@@ -252,7 +261,7 @@ class JobSpec:
         Fields at their defaults that a 1-D exact job never set are left out, so the ids
         of the first jobs (and of their shipped tables) stay as they were."""
         identity = dict(asdict(self), schema=SCHEMA_VERSION)
-        for name in ("parts", "batches", "long_from", "cps_radius", "cps_history"):
+        for name in ("parts", "part_depth", "batches", "long_from", "cps_radius", "cps_history"):
             del identity[name]
         if not self.no_cutoff:
             del identity["no_cutoff"]

@@ -124,10 +124,10 @@ def count_part(task: ShardTask) -> SharedCounts:
     Parameters
     ----------
     task : ShardTask
-        The shards to count and the part: 1-D (entry, digits) counts only machines whose
-        free ``entry`` takes one of ``digits`` (whole renaming orbits,
-        ``count_shared_top``); 2-D ``NodeParts`` count part p of each walk cut at the
-        branch points of a depth; None counts everything.
+        The shards to count and the part: ``NodeParts`` count part p of each walk cut at
+        the branch points of a depth (``ShardPlan.tasks``); 1-D (entry, digits) counts
+        only machines whose free ``entry`` takes one of ``digits`` (whole renaming orbits,
+        ``count_shared_top``); None counts everything.
 
     Returns
     -------
@@ -141,11 +141,11 @@ def count_part(task: ShardTask) -> SharedCounts:
         As ``count_range`` and ``count_shared_top``: ranges or settings the kernel refuses.
     """
     space, part = Space(task.states, task.symbols, task.max_steps, task.dims), task.part
-    if (len(task.shards) == 1 and task.ranges[0] == (0, space.size) and part is None) or space.dims == 2:
-        # the whole space, or 2-D shards: the 2-D kernel counts each one in its own walk
-        # (or in parts: NodeParts)
+    cut = (part.depth, part.parts, part.part) if isinstance(part, NodeParts) else None
+    whole = len(task.shards) == 1 and task.ranges[0] == (0, space.size)
+    if (whole and not isinstance(part, tuple)) or space.dims == 2:
+        # the whole space, or 2-D shards: each counted in its own walk (or in parts: NodeParts)
         began = time.perf_counter()
-        cut = (part.depth, part.parts, part.part) if isinstance(part, NodeParts) else None
         counts = [count_range(space, start, stop, task.settings, part=cut) for start, stop in task.ranges]
         proven_by = {k: sum(c.proven_by.get(k, 0) for c in counts) for k in counts[0].proven_by}
         work = [sum(getattr(c, k) for c in counts) for k in ("classes", "nodes", "steps")]
@@ -159,6 +159,8 @@ def count_part(task: ShardTask) -> SharedCounts:
             for name, value in c.upto.get("classes_by", {}).items():
                 upto_work[name] = upto_work.get(name, 0) + value
         return SharedCounts(counts, *work, proven_by, time.perf_counter() - began, runs, undecided, late, upto_work)
+    if cut is not None:
+        return count_shared_top(space, list(task.ranges), task.settings, cut=cut)
     return count_shared_top(space, list(task.ranges), task.settings, part=part)
 
 
@@ -249,7 +251,7 @@ def partial_files(task: ShardTask, shared: SharedCounts, worker: str) -> list[tu
             meta["undecided"] = undecided if i == 0 else []
         # classes halting after witness_after steps, once per walk (first shard)
         collects = settings.witness_after is not None or settings.exact_upto is not None
-        rows, late_set = output_rows(counts.outputs, counts_as), late_rows(late if i == 0 else [])
+        rows, late_set = output_rows(counts.rows, counts_as), late_rows(late if i == 0 else [])
         out.append((shard, partial_tables(name, meta, rows, upto, late_set if collects else None)))
     return out
 

@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from pipeline.rows import with_dicts
 from pipeline.space import Space
 from tmsim_ext import PROOF_FLAGS, count_blocks
 
@@ -55,7 +56,7 @@ def settled() -> dict[str, tuple[int, list[int]]]:
                 5, 2, STEPS, digits[None, :], flags, False, long_from=LONG_FROM, cps_radius=radius, cps_history=history
             )
             done += got["limit"] == 0
-            halting.append((got["halting"], got["outputs"]))
+            halting.append((got["halting"], with_dicts(got["outputs"])))
         out[name] = (done, halting)
     return out
 

@@ -72,7 +72,7 @@ def test_a_whole_walk_writes_the_kernel_counts(tmp_path):
     assert part.upto_rows is None and part.late_rows is None
 
 
-@pytest.mark.parametrize("spec", [PARTS, GRID], ids=["1-D entry cut", "2-D branch points"])
+@pytest.mark.parametrize("spec", [PARTS, GRID], ids=["1-D branch points", "2-D branch points"])
 def test_each_part_is_its_own_file_and_they_add_up_to_the_shard(tmp_path, spec):
     plan = ShardPlan(spec)
     shards = plan.computed()[:3] if spec.dims == 1 else plan.computed()
@@ -86,17 +86,8 @@ def test_each_part_is_its_own_file_and_they_add_up_to_the_shard(tmp_path, spec):
     for shard in shards:
         parts = open_shard(plan, tmp_path, shard)
         assert [p.meta["cut"]["part"] for p in parts] == list(range(P))
-        if spec.dims == 2:
-            assert parts[0].meta["cut"] == {"kind": "nodes", "parts": 3, "part": 0, "depth": cut[0].depth}
-            assert isinstance(cut[0], NodeParts)
-        else:
-            entry, digits = cut[1]
-            assert parts[1].meta["cut"] == {"kind": "entry", "parts": 4, "part": 1, "entry": entry, "digits": digits}
-            # a cut at an entry fixes each part's machines: its digits' share
-            start, stop = plan.range(shard)
-            assert parts[1].meta["halting"] + parts[1].meta["limit"] + parts[1].meta["proven"] == (
-                (stop - start) // spec.space.base * len(digits)
-            )
+        assert parts[0].meta["cut"] == {"kind": "nodes", "parts": P, "part": 0, "depth": cut[0].depth}
+        assert isinstance(cut[0], NodeParts)
         want = count_range(spec.space, *plan.range(shard))
         assert added(parts) == want.outputs
         assert sum(p.meta["halting"] for p in parts) == want.halting
@@ -179,7 +170,7 @@ def test_damaged_partials_are_refused_with_a_reason(tmp_path, damage, reason):
     "damage, reason",
     [
         ("cut", r"part 1 of 4 \(.*\): has cut"),
-        ("machines", r"part 1 of 4 \(.*\): totals do not add up to the shard's machines in this part"),
+        ("machines", r"its 4 parts add up to \d+ machines, not the shard's \d+"),
     ],
 )
 def test_a_part_must_have_the_plans_cut_and_its_machines(tmp_path, damage, reason):
@@ -189,7 +180,7 @@ def test_a_part_must_have_the_plans_cut_and_its_machines(tmp_path, damage, reaso
     path = partials_dir(tmp_path, PARTS.job_id) / part_name(shard, 1, 4)
     meta = json.loads(pq.read_table(path).schema.metadata[META_KEY])
     if damage == "cut":
-        _rewrite(path, cut=dict(meta["cut"], digits=meta["cut"]["digits"][:-1]))
+        _rewrite(path, cut=dict(meta["cut"], depth=meta["cut"]["depth"] + 1))
     else:  # a part that claims machines of another: its totals grow, the others' do not shrink
         _rewrite(path, proven=meta["proven"] + 1)
     with pytest.raises(InvalidPartial, match=reason):

@@ -10,7 +10,7 @@ import pytest
 
 from pipeline.brute import brute_count, simulate_one
 from pipeline.kernel import count_range
-from pipeline.plan import ShardPlan, canonical_unit, read_order_key
+from pipeline.plan import PART_DEPTH, NodeParts, ShardPlan, canonical_unit, read_order_key
 from pipeline.space import Entry, Space
 from pipeline.spec import JobSpec, SpecError
 
@@ -166,20 +166,31 @@ def test_closed_units_are_what_entry_0_0_says(n, m, S, depth):
 
 
 def test_groups_and_parts_of_the_5_2_job():
-    """The (5,2) job: two groups (entry (0,0) = 0RB or 1RB) of 14 shards; each walk is cut at
-    entry (1,0), read second by every run, into parts whose digits partition its 22 digits."""
-    plan = ShardPlan(JobSpec(5, 2, 500, 2, parts=16))
+    """The (5,2) job: two groups (entry (0,0) = 0RB or 1RB) of 14 shards; each walk is cut
+    at its branch points of depth 3 (or the job's part_depth) into ``parts`` parts."""
+    plan = ShardPlan(JobSpec(5, 2, 500, 2, parts=32))
     groups = plan.groups(plan.computed())
     assert [len(g) for g in groups] == [14, 14]
     for group in groups:
         assert len({s % 22 for s in group}) == 1, "one entry (0,0) per group"
-        parts = plan.tasks(group)
-        assert len(parts) == 14 and {entry for entry, _ in parts} == {2}
-        assert sorted(d for _, digits in parts for d in digits) == list(range(22))
-        assert [len(d) for _, d in parts][:4] == [3, 3, 3, 3], "orbits of moves to C, D, E first"
+        assert plan.tasks(group) == [NodeParts(PART_DEPTH, 32, p) for p in range(32)]
     assert ShardPlan(JobSpec(5, 2, 500, 2)).tasks(groups[0]) == [None], "parts = 1: one walk"
-    few = ShardPlan(JobSpec(5, 2, 500, 2, parts=3)).tasks(groups[0])
-    assert len(few) == 3 and sorted(d for _, ds in few for d in ds) == list(range(22))
+    deep = ShardPlan(JobSpec(5, 2, 500, 2, parts=3, part_depth=5))
+    assert deep.tasks(groups[0]) == [NodeParts(5, 3, 0), NodeParts(5, 3, 1), NodeParts(5, 3, 2)]
     shallow = ShardPlan(JobSpec(5, 2, 500, 1, parts=8))
     assert shallow.groups(shallow.computed()) == [shallow.computed()]
-    assert shallow.tasks(shallow.computed()) == [None], "entry (0,0) free: no second entry to cut at"
+    assert len(shallow.tasks(shallow.computed())) == 8, "entry (0,0) free: cut all the same"
+    grid = ShardPlan(JobSpec(5, 2, 2000, 0, dims=2, parts=64, max_length=5))
+    assert grid.tasks([0]) == [NodeParts(3, 64, p) for p in range(64)]
+
+
+def test_a_cut_is_not_part_of_the_job_id():
+    """A cut changes no count: jobs that differ only in parts or part_depth share an id (and
+    so their partials); part_depth is an integer of at least 0."""
+    ids = {JobSpec(5, 2, 500, 2, parts=k, part_depth=d).job_id for k in (1, 16, 32) for d in (None, 0, 4)}
+    assert ids == {JobSpec(5, 2, 500, 2).job_id}
+    for bad in (-1, 1.5, True, "3"):
+        with pytest.raises(
+            SpecError, match=f"part_depth should be an integer of at least 0 \\(or left out\\), got {bad!r}"
+        ):
+            JobSpec(5, 2, 500, 2, part_depth=bad)

@@ -2,9 +2,11 @@
 
 Laid out as scikit-learn's ``sklearn/tree``: a geometry-free core of ``.pxd`` files (types,
 count maps, accumulators, journal, records, generator, patterns; the partial machine and the
-step loop, fused over the geometry; the proof flags and when a walk asks each proof), and per
-geometry only what differs: ``_kernel.pyx`` with ``_line_*.pxd`` (a tape, long runs, 'cps'),
-``_grid.pyx`` with ``_grid_*.pxd`` (a grid, its symmetries and parts).
+step loop, fused over the geometry; the cut of a walk into parts; the proof flags and when a
+walk asks each proof), and per geometry only what differs: ``_kernel.pyx`` with
+``_line_*.pxd`` (a tape, long runs, 'cps'), ``_grid.pyx`` with ``_grid_*.pxd`` (a grid, its
+symmetries). Outputs come back as columns (``_acc.pxd``'s ``map_columns``), not as one
+Python object each.
 
 A new proof of walks is a file, a flag in ``_proofs.pxd``, one call in ``_watch.pxd`` and
 rows in ``tests/test_proofs.py``. A new geometry is its ``.pyx`` (a line in ``setup.py``)

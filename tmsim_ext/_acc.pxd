@@ -1,5 +1,6 @@
 # What the machines of a block do: the results that a walk's leaves add to, exact or
-# sampled, and their conversion to Python objects. Shared by the 1-D and 2-D kernels.
+# sampled, and their conversion to Python objects (the outputs as columns, with no object
+# per output). Shared by the 1-D and 2-D kernels.
 #
 # Exact counts are 128-bit machine counts. A sampled accumulator counts *hits* (leaves
 # of sampled classes) in the map's counts and their *mass* (the fraction of the block
@@ -8,7 +9,8 @@
 # Halting times are a dense histogram up to the walk's step limit and a sparse list
 # beyond it (a no-cutoff job's long runs halt at a few scattered times up to 47 million;
 # a dense array would take 16 bytes per step).
-from libc.stdint cimport uint64_t, int64_t
+from cpython.bytearray cimport PyByteArray_AS_STRING, PyByteArray_FromStringAndSize
+from libc.stdint cimport uint8_t, uint64_t, int64_t
 from libc.stdlib cimport calloc, free, realloc
 
 from tmsim_ext._types cimport u128, step_t
@@ -103,22 +105,56 @@ cdef inline object to_int(u128 x):
     return (int(<uint64_t>(x >> 64)) << 64) | int(<uint64_t>x)
 
 
+cdef inline dict map_columns(const CountMap* m, bytes digits):
+    """A map's outputs as columns, with no Python object per output: ``text``, every
+    output's bytes back to back, translated by ``digits`` (tape bytes to text);
+    ``offsets``, n + 1 int64 (output i is text[offsets[i]:offsets[i + 1]]); and ``lo`` and
+    ``hi``, n uint64, each count's low and high 64 bits, or, for a map with masses,
+    ``hits`` (n uint64) and ``mass`` (n float64). Each is a bytearray in native byte
+    order, in the map's slot order (``pipeline.rows`` makes Arrow columns of them)."""
+    cdef int64_t n = <int64_t>m.size, i = 0, at = 0, k, length
+    cdef uint64_t j
+    cdef bint sampled = m.mass != NULL
+    cdef const uint8_t* tr = digits
+    cdef const uint8_t* src
+    text = PyByteArray_FromStringAndSize(NULL, m.arena_len)
+    offsets = PyByteArray_FromStringAndSize(NULL, (n + 1) * sizeof(int64_t))
+    low = PyByteArray_FromStringAndSize(NULL, n * sizeof(uint64_t))
+    other = PyByteArray_FromStringAndSize(NULL, n * sizeof(uint64_t))
+    cdef uint8_t* out = <uint8_t*>PyByteArray_AS_STRING(text)
+    cdef int64_t* off = <int64_t*>PyByteArray_AS_STRING(offsets)
+    cdef uint64_t* lo = <uint64_t*>PyByteArray_AS_STRING(low)
+    cdef uint64_t* hi = <uint64_t*>PyByteArray_AS_STRING(other)
+    cdef double* mass = <double*>PyByteArray_AS_STRING(other)
+    with nogil:
+        for j in range(m.cap):
+            if m.hashes[j] == 0:
+                continue
+            off[i] = at
+            src = m.arena + m.offsets[j]
+            length = m.lengths[j]
+            for k in range(length):
+                out[at + k] = tr[src[k]]
+            at += length
+            lo[i] = <uint64_t>m.counts[j]
+            if sampled:
+                mass[i] = m.mass[j]
+            else:
+                hi[i] = <uint64_t>(m.counts[j] >> 64)
+            i += 1
+        off[n] = at
+    if sampled:
+        return {"text": text, "offsets": offsets, "hits": low, "mass": other}
+    return {"text": text, "offsets": offsets, "lo": low, "hi": other}
+
+
 cdef inline dict acc_results(Acc* acc, bytes digits):
-    """A Python view: outputs (text -> count, or -> (hits, mass) when sampled), totals
-    and halting times; ``digits`` translates tape bytes to text."""
+    """A Python view: outputs as columns (``map_columns``), totals and halting times
+    (steps -> count or mass); ``digits`` translates tape bytes to text."""
     cdef uint64_t j
     cdef step_t t
-    cdef bytes key
     cdef bint sampled = acc.outputs.mass != NULL
-    outputs = {}
-    for j in range(acc.outputs.cap):
-        if acc.outputs.hashes[j] != 0:
-            key = (acc.outputs.arena + acc.outputs.offsets[j])[:acc.outputs.lengths[j]]
-            text = key.translate(digits).decode("ascii")
-            if sampled:
-                outputs[text] = (to_int(acc.outputs.counts[j]), acc.outputs.mass[j])
-            else:
-                outputs[text] = to_int(acc.outputs.counts[j])
+    outputs = map_columns(&acc.outputs, digits)
     times = {}
     for t in range(min(acc.max_time + 1, acc.dense)):
         if sampled:

@@ -15,9 +15,11 @@
 # transforms applied to its outputs when the results are read). States no entry names
 # are renamed as in 1-D.
 #
-# Parts: a walk can be cut into parts with nothing walked twice. The branch points at
-# depth ``part_depth`` are numbered in walk order (the same in every part); part p of P
-# walks those numbered p mod P, and only part 0 counts what is decided above them.
+# Parts: a walk can be cut into parts with nothing walked twice, as the 1-D walk is: the
+# branch points at depth ``part_depth`` are numbered in walk order (the same in every
+# part); part p of P walks those numbered p mod P, and only part 0 counts what is decided
+# above them (_cut.pxd). The 2-D work figures of a part (GRID_KERNEL_VERSION 1) count
+# what it walked above the cut too; only the 1-D walk rolls them back.
 #
 # Sampling: below ``sample_depth`` branch points a branch draws one moving digit
 # uniformly (counter-based generator) instead of trying all, and counts its halting
@@ -38,7 +40,7 @@ from tmsim_ext._proofs cimport BY_CLOSED, proof_flags
 from tmsim_ext._partial cimport (
     put_digit, set_entry, halt_time, decide, count_limit, fresh_state, close_row, take_target, drop_target,
     sample_start, draw, sample_end, block_start, block_names, alloc_partial, free_partial, raise_stopped,
-    ctx_init, ctx_sampling,
+    ctx_init, ctx_sampling, cut_set, cut_block, cut_enter, cut_leave, cut_block_end, cut_free,
 )
 from tmsim_ext._watch cimport Watch, watch_start, watch_due, at_edge, watch_decides
 from tmsim_ext._grid_types cimport Move, Rect, Ctx, NSYM, SEP
@@ -112,20 +114,13 @@ _tables()
 
 
 cdef inline Acc* acc_of(Ctx* c, uint8_t tmask) noexcept nogil:
-    """The accumulator of a transform set, made when first used."""
+    """The accumulator of a transform set (the part's own, or its spare twin above the
+    cut), made when first used."""
     cdef Acc* acc = &c.accs[tmask]
     if not acc.ready:
         if acc_init(acc, c.S, c.sampled) != 0:
             c.failed = 1
     return acc
-
-
-cdef inline Acc* acc_for(Ctx* c, uint8_t tmask) noexcept nogil:
-    """Where the current class counts: its transform set's accumulator, or the discard
-    while the walk is above another part's branch points."""
-    if c.discarding:
-        return &c.discard
-    return acc_of(c, tmask)
 
 
 cdef inline void halt_output(Ctx* c, pos_t h, symbol_t w, Rect r, u128 k) noexcept nogil:
@@ -271,19 +266,17 @@ cdef void branch(Ctx* c, int e, Head at, Rect r) noexcept nogil:
     cdef u128 mult = c.mult, w = c.w, wbase
     cdef double fw = c.fw, fwbase
     cdef uint8_t group = c.group, tmask = c.tmask, inner
-    cdef Acc* shared = c.acc
-    cdef bint discarding = c.discarding
-    if c.depth == c.part_depth:
-        c.node_seq += 1
-        if (c.node_seq - 1) % c.parts != <uint64_t>c.part:
+    cdef Acc* shared
+    cdef bint discarding = c.cut.discarding
+    if c.depth == c.cut.depth:
+        if not cut_enter(c):
             return
-        c.discarding = False
-        shared = acc_for(c, tmask)
-        c.acc = shared
+        c.acc = acc_of(c, tmask)
+    shared = c.acc
     c.nodes += 1
     if c.sampled and c.depth >= c.sample_depth:
         descend(c, e, at, r)
-        c.discarding = discarding
+        cut_leave(c, discarding)
         return
     c.nfree -= 1
     wbase = mult * c.powb[c.nfree]
@@ -303,7 +296,7 @@ cdef void branch(Ctx* c, int e, Head at, Rect r) noexcept nogil:
             inner = SETPROD[tmask][REPS[group][d]]
             c.group = STAB[group][d]
             c.tmask = inner
-            c.acc = acc_for(c, inner)
+            c.acc = acc_of(c, inner)
             if c.failed:
                 break
             if dead_end and not (live >> x) & 1:
@@ -319,8 +312,8 @@ cdef void branch(Ctx* c, int e, Head at, Rect r) noexcept nogil:
         if drop_target(c, x, mult, wbase, fwbase):
             break
     c.depth -= 1
-    c.discarding = discarding
-    c.acc = acc_for(c, tmask) if not c.failed else shared
+    c.acc = shared
+    cut_leave(c, discarding)
     c.group = group
     c.tmask = tmask
     c.mult = mult
@@ -347,26 +340,29 @@ cdef int start_block(Ctx* c, const digit_t* digits) noexcept nogil:
                 if PERM[g][c.dirn[e]] != c.dirn[e]:
                     c.group &= ~(1 << g)
     c.w = c.mult * c.powb[c.nfree]
-    acc_of(c, 1)
-    c.discarding = c.part_depth >= 0 and c.part != 0
-    c.acc = acc_for(c, 1)
+    cut_block(c)
+    c.acc = acc_of(c, 1)
     return 0
 
 
 cdef void free_ctx(Ctx* c) noexcept nogil:
     cdef int i
+    cut_free(c, 256)
+    if c.cut.kept != NULL:
+        c.accs = c.cut.kept
     if c.accs != NULL:
         for i in range(256):
             acc_free(&c.accs[i])
         free(c.accs)
-    acc_free(&c.discard)
     free_partial(c)
     free(c.tape_base)
     free(c.key)
     free(c.before_base)
 
 
-cdef int alloc_ctx(Ctx* c) noexcept nogil:
+cdef int alloc_ctx(Ctx* c, int part_depth, int parts, int part) noexcept nogil:
+    """Allocate the walk's arrays and accumulators, for part ``part`` of ``parts`` of
+    each walk cut at branch ``part_depth`` (-1: whole); -1 when memory runs out."""
     cdef int64_t cells = <int64_t>c.W * c.W, centre = (<int64_t>c.S + 1) * c.W + c.S + 1
     c.tape_base = <symbol_t*>calloc(cells, sizeof(symbol_t))
     c.before_base = <symbol_t*>calloc(cells, sizeof(symbol_t))
@@ -375,7 +371,7 @@ cdef int alloc_ctx(Ctx* c) noexcept nogil:
     c.key = <uint8_t*>calloc((c.S // 2 + 2) * (c.S // 2 + 2) + c.S + 2, 1)
     c.accs = <Acc*>calloc(256, sizeof(Acc))
     if not (alloc_partial(c, 4 * c.n) and c.tape_base and c.before_base and c.key and c.accs
-            and marks_alloc(&c.marks, cells, centre) == 0 and acc_init(&c.discard, c.S, c.sampled) == 0):
+            and marks_alloc(&c.marks, cells, centre) == 0 and cut_set(c, part_depth, parts, part, 256) == 0):
         return -1
     c.tape = c.tape_base + centre
     c.before = c.before_base + centre
@@ -496,8 +492,8 @@ def count_grid_blocks(int n, int m, step_t max_steps, const digit_t[:, ::1] bloc
     """Count (or sample) every machine of each block (row: digit per entry, -1 free) of the
     2-D space (n, m).
 
-    Returns a dict of outputs (row texts "010-111" -> count, or -> (hits, mass) when
-    sampled), halting, limit, proven, halting_times, and the work figures classes,
+    Returns a dict of outputs (columns of row texts "010-111" and counts, or hits and
+    masses when sampled: ``map_columns`` in _acc.pxd), halting, limit, proven, halting_times, and the work figures classes,
     nodes, steps, draws and proven_by. Sampled masses are fractions of one block
     (blocks are added). With ``part_depth`` >= 0 only part ``part`` of ``parts`` is
     counted: the parts of a walk add up to the whole. Outputs with more than ``keep_len``
@@ -510,9 +506,6 @@ def count_grid_blocks(int n, int m, step_t max_steps, const digit_t[:, ::1] bloc
     ctx_init(&c, n, m, max_steps, max_steps, flags, symmetry)
     ctx_sampling(&c, sampled, sample_depth, draws, seed, batch, keep_len)
     c.W = 2 * <int>max_steps + 3
-    c.part_depth = part_depth
-    c.parts = parts
-    c.part = part
     if part_depth >= 0 and not (parts >= 1 and 0 <= part < parts):
         raise ValueError(f"part should be in 0..{parts - 1}, got {part}")
     if blocks.shape[0] > 0 and blocks.shape[1] != c.E:
@@ -521,7 +514,7 @@ def count_grid_blocks(int n, int m, step_t max_steps, const digit_t[:, ::1] bloc
         raise ValueError(f"the 2-D kernel handles at most 15 states, got {n}")
     try:
         with nogil:
-            if alloc_ctx(&c) != 0:
+            if alloc_ctx(&c, part_depth, parts, part) != 0:
                 c.failed = 1
             else:
                 for i in range(blocks.shape[0]):
@@ -556,6 +549,7 @@ cdef int count_block(Ctx* c, const digit_t* digits) noexcept nogil:
     r.ylo = 0
     r.yhi = 0
     walk(c, at, r)
+    cut_block_end(c)
     return 0
 
 

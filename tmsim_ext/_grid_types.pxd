@@ -5,6 +5,7 @@ from libc.stdint cimport int8_t, int32_t, int64_t, uint8_t, uint32_t, uint64_t
 
 from tmsim_ext._types cimport u128, symbol_t, digit_t, pos_t, step_t
 from tmsim_ext._acc cimport Acc
+from tmsim_ext._cut cimport Cut
 from tmsim_ext._journal cimport Marks
 from tmsim_ext._records cimport Rec
 from tmsim_ext._rng cimport Rng
@@ -63,12 +64,9 @@ cdef struct GridCtx:
     int32_t* rec_last   # per key: the latest record (checked before use)
     int32_t nrec
     uint8_t* key        # an output being written out, rows joined by SEP
-    Acc* accs           # one per transform set, made when first used
+    Acc* accs           # one per transform set, made when first used (cut.kept, or cut.spare)
     Acc* acc
-    Acc discard         # where another part's counts go (never read)
-    bint discarding
-    int part_depth, parts, part
-    uint64_t node_seq
+    Cut cut             # which part of the walk is counted (_cut.pxd)
     bint sampled
     int sample_depth
     int draws

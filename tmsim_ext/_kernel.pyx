@@ -19,20 +19,24 @@
 # uniformly (counter-based generator, tmsim_ext/_rng.pxd) instead of trying all, and
 # counts its halting digits exactly; every leaf adds its mass, the fraction of the block
 # it stands for over the chance of its path (Knuth 1975's estimator, unbiased).
+#
+# Parts: a walk can be cut at its branch points of depth ``part_depth`` into parts with
+# nothing walked twice (_cut.pxd), as the 2-D walk is; with a split entry, a restricted
+# one, long runs or exact_upto alike.
 
 from libc.stdint cimport int8_t, int32_t, int64_t, uint8_t, uint64_t
-from libc.stdlib cimport calloc, free
+from libc.stdlib cimport calloc, free, malloc
 
 from tmsim_ext._types cimport u128, symbol_t, digit_t, pos_t, step_t
 from tmsim_ext._countmap cimport CountMap, cmap_add_mass, cmap_init, cmap_free
-from tmsim_ext._acc cimport Acc, acc_init, acc_free, acc_results, to_int
+from tmsim_ext._acc cimport Acc, acc_init, acc_free, acc_results, acc_far_time, to_int
 from tmsim_ext._journal cimport marks_alloc, journal_undo
 from tmsim_ext._patterns cimport line_key
 from tmsim_ext._proofs cimport BY_CLOSED, proof_flags
 from tmsim_ext._partial cimport (
     decode_digits, put_digit, set_entry, halt_time, decide, count_limit, fresh_state, close_row, take_target,
     drop_target, sample_start, draw, sample_end, block_start, block_names, alloc_partial, free_partial,
-    raise_stopped, ctx_init, ctx_sampling,
+    raise_stopped, ctx_init, ctx_sampling, cut_set, cut_block, cut_enter, cut_leave, cut_block_end, cut_free,
 )
 from tmsim_ext._watch cimport Watch, watch_start, watch_due, at_edge, watch_decides
 from tmsim_ext._line_types cimport Move, Ctx
@@ -130,7 +134,9 @@ cdef void walk(Ctx* c, pos_t h0, int q0, step_t t0, pos_t lo, pos_t hi) noexcept
         if watch_decides(c, &w, proof, at.qm, h, q, t):
             break
         if t >= c.T:
-            if c.upto > 0:
+            if c.cut.discarding:
+                pass    # above the cut, for part 0 to count: not run on here
+            elif c.upto > 0:
                 upto_at_limit(c, c.tape, h, q, t, lo, hi)
             elif c.T < c.S:
                 long_start(c, c.tape, h, q, t, lo, hi)
@@ -187,7 +193,11 @@ cdef void branch(Ctx* c, int e, pos_t h, int q, step_t t, pos_t lo, pos_t hi) no
     # the mirror image of the right move's, so only right moves are walked (into accs[1])
     cdef bint mirror = c.mirror_root and t == 0
     cdef const uint8_t* ok = c.allow + e * c.b
-    cdef Acc* shared = c.acc
+    cdef Acc* shared
+    cdef bint discarding = c.cut.discarding
+    if c.depth == c.cut.depth and not cut_enter(c):
+        return
+    shared = c.acc
     c.nodes += 1
     if c.sampled and c.depth >= c.sample_depth:
         descend(c, e, h, q, t, lo, hi)
@@ -247,6 +257,7 @@ cdef void branch(Ctx* c, int e, pos_t h, int q, step_t t, pos_t lo, pos_t hi) no
     c.w = w
     c.fw = fw
     set_entry(c, e, -1)
+    cut_leave(c, discarding)
 
 
 cdef void descend(Ctx* c, int e, pos_t h, int q, step_t t, pos_t lo, pos_t hi) noexcept nogil:
@@ -270,6 +281,7 @@ cdef int start_block(Ctx* c, const digit_t* digits) noexcept nogil:
     cdef int e
     if block_start(c, digits, 2 * c.n) != 0:
         return -1
+    cut_block(c)
     c.acc = &c.accs[0]
     for e in range(c.E):
         set_entry(c, e, digits[e])
@@ -298,11 +310,15 @@ cdef int count_block(Ctx* c, const digit_t* digits) noexcept nogil:
     if start_block(c, digits) != 0:
         return -1
     walk(c, 0, 0, 0, 0, 0)
+    cut_block_end(c)
     return 0
 
 
 cdef void free_ctx(Ctx* c) noexcept nogil:
     cdef int i
+    cut_free(c, c.nacc + c.long_acc)
+    if c.cut.kept != NULL:
+        c.accs = c.cut.kept
     if c.accs != NULL:
         for i in range(c.nacc + c.long_acc):
             acc_free(&c.accs[i])
@@ -327,7 +343,9 @@ cdef void free_ctx(Ctx* c) noexcept nogil:
     free(c.wit_arena)
 
 
-cdef int alloc_ctx(Ctx* c) noexcept nogil:
+cdef int alloc_ctx(Ctx* c, int part_depth, int parts, int part) noexcept nogil:
+    """Allocate the walk's arrays and accumulators, for part ``part`` of ``parts`` of
+    each walk cut at branch ``part_depth`` (-1: whole); -1 when memory runs out."""
     cdef int64_t cells = 2 * c.T + 3
     cdef int k
     c.tape = <symbol_t*>calloc(cells, sizeof(symbol_t))
@@ -350,8 +368,12 @@ cdef int alloc_ctx(Ctx* c) noexcept nogil:
             and c.collected_digits and c.collected_steps and c.undecided_digits and c.undecided_steps
             and c.undecided_weight and c.accs and c.restricted and c.allow and c.allow_to and c.choices):
         return -1
+    if cut_set(c, part_depth, parts, part, c.nacc + c.long_acc) != 0:
+        return -1
     for k in range(c.nacc + c.long_acc):
         if acc_init(&c.accs[k], c.T, c.sampled) != 0:
+            return -1
+        if part_depth >= 0 and acc_init(&c.cut.spare[k], c.T, c.sampled) != 0:
             return -1
     return 0
 
@@ -385,11 +407,12 @@ def count_blocks(int n, int m, step_t max_steps, const digit_t[:, ::1] blocks,
                  int sample_depth=0, int draws=1, uint64_t seed=0, uint64_t batch=0, int64_t keep_len=-1,
                  bint pool=False, step_t long_from=0, int cps_radius=4, int cps_history=12, int64_t long_cells=0,  # no-cython-lint
                  int64_t collect=0, int64_t max_undecided=1000, step_t witness_after=-1,
-                 int64_t max_witness=1000000, int64_t exact_upto=0, bint settle_wide=True):
+                 int64_t max_witness=1000000, int64_t exact_upto=0, bint settle_wide=True, int part_depth=-1,
+                 int parts=1, int part=0):
     """Count every machine of each block (row: digit per entry, -1 free) of space (n, m).
 
-    Returns a dict of Python ints: outputs (str -> count), halting, limit, proven,
-    halting_times (steps -> count), classes, nodes, steps, proven_by.
+    Returns a dict: outputs (columns of texts and counts), halting, limit, proven,
+    halting_times (steps -> count), classes, nodes, steps, proven_by (Python ints).
 
     Two entries, free in every row, may be restricted to sorted, distinct digits closed
     under renaming the block's free states. The *part* entry is simply restricted: only
@@ -427,6 +450,15 @@ def count_blocks(int n, int m, step_t max_steps, const digit_t[:, ::1] blocks,
     narrows; no count changes); ``undecided`` lists classes wider than L, ``late`` the
     late halts (from max_steps unless ``witness_after`` says otherwise). Callers
     validate inputs.
+
+    ``part_depth`` >= 0: count only part ``part`` of ``parts`` of each walk, cut at its
+    branch points of that depth (_cut.pxd; exact counts only): the parts of a walk add
+    up to the whole (outputs, halting times, halting and non-halting machines, late
+    halts; the split of limit and proven, the work and the classes listed too where no
+    proof's verdict depends on the walk's history, tests/test_cut.py).
+
+    Outputs come as columns (``map_columns`` in _acc.pxd), in the counts and in each of
+    ``by_digit``, ``upto`` and ``upto_by_digit``.
     """
     cdef Ctx c
     cdef Py_ssize_t i
@@ -458,8 +490,10 @@ def count_blocks(int n, int m, step_t max_steps, const digit_t[:, ::1] blocks,
         raise ValueError("collect, max_undecided, long_cells and exact_upto should be at least 0")
     if not 0 <= cps_radius <= 8 or not 0 <= cps_history <= 12:
         raise ValueError(f"cps_radius should be 0..8 and cps_history 0..12, got {cps_radius} and {cps_history}")
-    if sampled and (split_entry >= 0 or part_entry >= 0):
-        raise ValueError("a sampled count takes no split or part entry")
+    if sampled and (split_entry >= 0 or part_entry >= 0 or part_depth >= 0):
+        raise ValueError("a sampled count takes no split or part entry and no parts")
+    if part_depth >= 0 and not (parts >= 1 and 0 <= part < parts):
+        raise ValueError(f"part should be in 0..{parts - 1}, got {part}")
     if blocks.shape[0] > 0 and blocks.shape[1] != c.E:
         raise ValueError(f"blocks should have {c.E} columns, got {blocks.shape[1]}")
     if n > 31:
@@ -472,7 +506,7 @@ def count_blocks(int n, int m, step_t max_steps, const digit_t[:, ::1] blocks,
             raise ValueError("the part entry should differ from the split entry")
     try:
         with nogil:
-            if alloc_ctx(&c) != 0:
+            if alloc_ctx(&c, part_depth, parts, part) != 0:
                 c.failed = 1
             else:
                 if split_entry >= 0:
@@ -580,28 +614,63 @@ cdef dict _results(Ctx* c):
     return out
 
 
+cdef int fold_mirror(Ctx* c, int base) noexcept nogil:
+    """Without a split entry: add accs[base + 1] (the root's right moves) into accs[base]
+    twice, as it is and mirrored (outputs reversed) for the left moves; -1 when memory
+    runs out. Outputs are added in the map's slot order, each as it is, then reversed."""
+    cdef Acc* dst = &c.accs[base]
+    cdef Acc* src = &c.accs[base + 1]
+    cdef uint64_t j
+    cdef int64_t n, i, longest = 1
+    cdef step_t t
+    cdef u128 halting = dst.halting
+    cdef uint8_t* key
+    cdef const uint8_t* out
+    for j in range(src.outputs.cap):
+        if src.outputs.hashes[j] != 0 and src.outputs.lengths[j] > longest:
+            longest = src.outputs.lengths[j]
+    key = <uint8_t*>malloc(longest)
+    if key == NULL:
+        return -1
+    for j in range(src.outputs.cap):
+        if src.outputs.hashes[j] == 0:
+            continue
+        n = src.outputs.lengths[j]
+        out = src.outputs.arena + src.outputs.offsets[j]
+        for i in range(n):
+            key[i] = out[n - 1 - i]
+        if (cmap_add_mass(&dst.outputs, out, n, src.outputs.counts[j], src.outputs.mass[j] if c.sampled else 0.0) != 0
+                or cmap_add_mass(&dst.outputs, key, n, src.outputs.counts[j],
+                                 src.outputs.mass[j] if c.sampled else 0.0) != 0):
+            free(key)
+            return -1
+    free(key)
+    for t in range(min(src.max_time + 1, src.dense)):
+        if c.sampled:
+            dst.ftimes[t] += 2 * src.ftimes[t]
+        else:
+            dst.times[t] += 2 * src.times[t]
+    if src.max_time > dst.max_time:
+        dst.max_time = src.max_time
+    for i in range(src.nfar):
+        if acc_far_time(dst, src.far_t[i], 2 * src.far_k[i]) != 0:
+            return -1
+    dst.halting = halting + 2 * src.halting
+    dst.limit += 2 * src.limit
+    dst.proven += 2 * src.proven
+    dst.fhalting += 2 * src.fhalting
+    dst.flimit += 2 * src.flimit
+    dst.fproven += 2 * src.fproven
+    acc_free(src)
+    return 0
+
+
 cdef dict _merged(Ctx* c, int base):
     """The results of accs[base] (and without a split entry, accs[base + 1] as it is and
     mirrored)."""
-    out = acc_results(&c.accs[base], _DIGITS)
-    if c.split_e < 0:
-        # the root's right moves, as they are and mirrored for the left moves
-        mirrored = acc_results(&c.accs[base + 1], _DIGITS)
-        outputs = out["outputs"]
-        for string, count in mirrored["outputs"].items():
-            for key in (string, string[::-1]):
-                if key not in outputs:
-                    outputs[key] = count
-                elif c.sampled:
-                    outputs[key] = (outputs[key][0] + count[0], outputs[key][1] + count[1])
-                else:
-                    outputs[key] += count
-        for steps, count in mirrored["halting_times"].items():
-            out["halting_times"][steps] = out["halting_times"].get(steps, 0) + 2 * count
-        out["halting_times"] = dict(sorted(out["halting_times"].items()))
-        for key in ("halting", "limit", "proven"):
-            out[key] += 2 * mirrored[key]
-    return out
+    if c.split_e < 0 and fold_mirror(c, base) != 0:
+        raise MemoryError("the kernel ran out of memory adding the mirrored walk")
+    return acc_results(&c.accs[base], _DIGITS)
 
 
 _DIGITS = bytes((48 + i) if i < 10 else i for i in range(256))

@@ -6,6 +6,7 @@ from libc.stdint cimport int8_t, int32_t, int64_t, uint8_t, uint32_t, uint64_t
 
 from tmsim_ext._types cimport u128, symbol_t, digit_t, pos_t, step_t
 from tmsim_ext._acc cimport Acc
+from tmsim_ext._cut cimport Cut
 from tmsim_ext._journal cimport Marks
 from tmsim_ext._records cimport Rec
 from tmsim_ext._rng cimport Rng
@@ -18,7 +19,18 @@ cdef struct Move:
     uint8_t go          # 1 for a fixed move; 0 for a free or halting entry (a stop)
 
 
-# A tape-edge record: the head reached a new cell at the edge of the visited tape.
+# What a walk tallies beside its counts (work figures, lengths of the lists of classes):
+# kept when a part's walk goes above the cut, and put back when it comes down to its own
+# branch points (_cut.pxd), so that what it walked for other parts leaves no trace.
+cdef struct LineTally:
+    uint64_t classes, nodes, steps, ndraws
+    uint64_t by_proof[5]
+    uint64_t long_classes, long_bound, long_halted, long_steps
+    uint64_t long_by[5]
+    uint64_t upto_classes, upto_wide_at_s, upto_widened
+    int64_t ncollected, nundecided, undecided_lost, nwitness, witness_lost, arena_len
+
+
 cdef struct LineCtx:
     int n, m, b, E
     step_t S            # the step limit
@@ -65,8 +77,10 @@ cdef struct LineCtx:
     # results: the accumulator leaves add to now, one of accs (without a split entry,
     # accs[1] takes the root's right moves, counted again mirrored for its left moves)
     Acc* acc
-    Acc* accs
+    Acc* accs           # cut.kept, or cut.spare while a part walks above the cut
     int nacc
+    Cut cut             # which part of the walk is counted (_cut.pxd)
+    LineTally tally     # the tallies when the walk went above the cut
     # sampling (sampled: masses in c.fw instead of machine counts in c.w)
     bint sampled
     double fw

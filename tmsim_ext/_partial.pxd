@@ -8,12 +8,15 @@
 # once per geometry with no indirect call, and the few lines where geometries differ
 # are branches on the type, settled by the compiler. A new geometry adds its context to
 # AnyCtx and its branch where a helper has one.
+#
+# A walk may be cut into parts (_cut.pxd): the cut_* helpers below number the branch
+# points at the cut, skip other parts' and switch the accumulators a part counts into.
 from libc.stdint cimport int8_t, int32_t, int64_t, uint32_t, uint64_t
 from libc.stdlib cimport calloc, free
 from libc.string cimport memset
 
 from tmsim_ext._types cimport u128, symbol_t, digit_t, pos_t, step_t
-from tmsim_ext._acc cimport acc_halt_time
+from tmsim_ext._acc cimport Acc, acc_free, acc_halt_time
 from tmsim_ext._closed cimport graph_live, graph_row, graph_update
 from tmsim_ext._journal cimport marks_free
 from tmsim_ext._records cimport Rec
@@ -21,6 +24,7 @@ from tmsim_ext._rng cimport rng_start, rng_below
 from tmsim_ext._proofs cimport P_CLOSED
 from tmsim_ext._line_types cimport LineCtx, Move as LineMove
 from tmsim_ext._grid_types cimport GridCtx, Move as GridMove
+from tmsim_ext._line_tally cimport tally_keep, tally_put_back
 
 ctypedef fused AnyCtx:
     LineCtx
@@ -330,3 +334,84 @@ cdef inline void free_partial(AnyCtx* c) noexcept nogil:
     free(c.rec)
     free(c.rec_last)
     marks_free(&c.marks)
+
+
+cdef inline int cut_set(AnyCtx* c, int depth, int parts, int part, int nacc) noexcept nogil:
+    """Count part ``part`` of ``parts`` of each walk cut at branch ``depth`` (-1: the
+    whole walk), into ``nacc`` accumulators at ``c.accs`` (allocated, and made ready by
+    the caller unless made when first used); the spare twins are allocated here
+    (zeroed: not ready). Returns -1 when memory runs out."""
+    c.cut.depth = depth
+    c.cut.parts = parts
+    c.cut.part = part
+    c.cut.seq = 0
+    c.cut.discarding = False
+    c.cut.kept = c.accs
+    c.cut.spare = NULL
+    if depth >= 0:
+        c.cut.spare = <Acc*>calloc(nacc, sizeof(Acc))
+        if c.cut.spare == NULL:
+            return -1
+    return 0
+
+
+cdef inline void _cut_switch(AnyCtx* c, Acc* to) noexcept nogil:
+    """Count into the accumulators ``to`` (kept or spare) from here: the current one is
+    the same one of ``to``."""
+    c.acc = to + (c.acc - c.accs)
+    c.accs = to
+
+
+cdef inline void cut_block(AnyCtx* c) noexcept nogil:
+    """A block's walk begins (before its accumulator is chosen): part 0 or a whole walk
+    counts from the root; any other part walks above the cut until its first branch point."""
+    c.accs = c.cut.kept
+    c.cut.discarding = c.cut.depth >= 0 and c.cut.part != 0
+    if c.cut.discarding:
+        if AnyCtx is LineCtx:
+            tally_keep(c)
+        c.accs = c.cut.spare
+
+
+cdef inline bint cut_enter(AnyCtx* c) noexcept nogil:
+    """A branch point at the cut's depth: number it. Returns False when another part walks
+    it (skip it); else the walk counts from here on, into the part's own accumulators."""
+    c.cut.seq += 1
+    if (c.cut.seq - 1) % <uint64_t>c.cut.parts != <uint64_t>c.cut.part:
+        return False
+    if c.cut.discarding:
+        c.cut.discarding = False
+        if AnyCtx is LineCtx:
+            tally_put_back(c)
+        _cut_switch(c, c.cut.kept)
+    return True
+
+
+cdef inline void cut_leave(AnyCtx* c, bint discarding) noexcept nogil:
+    """Leave a branch point (any depth) that the walk entered while ``discarding``: above
+    the cut again, go back to the spare accumulators (``c.acc`` is the branch's own)."""
+    if discarding and not c.cut.discarding:
+        c.cut.discarding = True
+        if AnyCtx is LineCtx:
+            tally_keep(c)
+        _cut_switch(c, c.cut.spare)
+
+
+cdef inline void cut_block_end(AnyCtx* c) noexcept nogil:
+    """A block's walk ended: drop what was tallied above the cut since the last branch point
+    of the part, and count into the part's own accumulators again (to read them)."""
+    if c.cut.discarding:
+        c.cut.discarding = False
+        if AnyCtx is LineCtx:
+            tally_put_back(c)
+    c.accs = c.cut.kept
+
+
+cdef inline void cut_free(AnyCtx* c, int nacc) noexcept nogil:
+    """Free the spare accumulators (``nacc`` of them) that ``cut_set`` allocated."""
+    cdef int i
+    if c.cut.spare != NULL:
+        for i in range(nacc):
+            acc_free(&c.cut.spare[i])
+        free(c.cut.spare)
+        c.cut.spare = NULL
