@@ -84,7 +84,7 @@ def query(strings, table, version, alphabet, grid, as_json, source, strict, data
       ctm query -- -++-+
     """
     from pipeline.inputs import item
-    from pipeline.query import find, open_or_na
+    from pipeline.query import Answer, answers, look, open_or_na
 
     chunks = stream(strings, source)
     first = next(chunks)
@@ -93,36 +93,37 @@ def query(strings, table, version, alphabet, grid, as_json, source, strict, data
     ndim = 2 if grid else 1
     tab, no_table = open_or_na(table, version, alphabet, data_dir, ndim)
     width = max(map(len, first))
-    shown: dict[int, str] = {}  # row -> its text, worked out once per row
+    shown: dict[str, str] = {}  # normalised input -> its text, worked out once per row
     missing = total = 0
     if as_json:
         click.echo("[")
     for chunk in itertools.chain([first], chunks):
         out = []
-        for text in chunk:
-            entry = item(text, ndim)
-            _, row, reason = find(tab, entry, no_table, ndim)
-            missing += reason is not None
-            if as_json:
-                out.append(textwrap.indent(json.dumps(_answer(tab, entry, no_table, ndim).record(), indent=1), " "))
-            elif row is None:
-                out.append(line(entry.label, width, na(reason.detail)))
-            else:
-                if row not in shown:
-                    shown[row] = _text(_answer(tab, entry, no_table, ndim))
-                out.append(line(entry.label, width, shown[row]))
+        entries = [item(text, ndim) for text in chunk]
+        # one lookup per chunk: a table with a lookup index reads only the rows it needs
+        if as_json:
+            for a in answers(tab, entries, no_table, ndim):
+                missing += a.reason is not None
+                out.append(textwrap.indent(json.dumps(a.record(), indent=1), " "))
+        else:
+            looked = look(tab, entries, no_table, ndim)
+            for entry, normalized, j, reason in zip(entries, looked.normalized, looked.at, looked.reasons):
+                missing += reason is not None
+                if reason is not None:
+                    out.append(line(entry.label, width, na(reason.detail)))
+                    continue
+                if normalized not in shown:
+                    values = looked.rows.values(int(j))
+                    shown[normalized] = _text(
+                        Answer(entry.label, normalized, values, tab.name, tab.version, None, tab.source)
+                    )
+                out.append(line(entry.label, width, shown[normalized]))
         # JSON: records joined by ",\n" across chunks, as one json.dumps(list, indent=1) prints them
         click.echo((",\n" if as_json and total else "") + (",\n" if as_json else "\n").join(out), nl=not as_json)
         total += len(chunk)
     if as_json:
         click.echo("\n]")
     finish_counts(missing, total, strict)
-
-
-def _answer(tab, entry, no_table, ndim):
-    from pipeline.query import answer
-
-    return answer(tab, entry, no_table, ndim)
 
 
 @click.command()
