@@ -311,7 +311,8 @@ def alphabets(data_dir: str | Path | None = None) -> list[int]:
 
 def _default_name(alphabet: int, roots: list[Path], ndim: int = 1) -> str:
     """The table for ``alphabet`` symbols (strings) or for matrices: the default when it
-    exists, else the largest exact, then sampled, table available."""
+    exists, else the largest exact, then sampled, table available; an exact_upto table
+    (which lists only short outputs) only when there is no other."""
     present = {info.table for root in roots for info in list_tables(root)}
     if ndim == 2:
         for name in DEFAULT_MATRIX_TABLES:
@@ -320,7 +321,7 @@ def _default_name(alphabet: int, roots: list[Path], ndim: int = 1) -> str:
     elif alphabet == 2 or DEFAULT_TABLES.get(alphabet) in present:
         return DEFAULT_TABLES[alphabet]
     found = sorted(
-        (not p[4], p[0], p[3], name)
+        (p[5] is None, not p[4], p[0], p[3], name)
         for name in present
         if (p := name_parts(name)) and p[1] == alphabet and p[2] == ndim
     )
@@ -331,7 +332,7 @@ def _default_name(alphabet: int, roots: list[Path], ndim: int = 1) -> str:
             f"no table for {kind} yet (tables exist for alphabet {', '.join(map(str, have)) or 'none'}): "
             f"use one of those, name a table, or compute one with `ctm run` (a job like jobs/d4x6.toml with symbols = {alphabet})"
         )
-    return found[-1][3]
+    return found[-1][-1]
 
 
 def _locate(name: str, version: int | None, roots: list[Path]) -> Path:
@@ -375,8 +376,10 @@ def open_table(
     Parameters
     ----------
     table : str, optional
-        Table name, e.g. ``d5x2-s500``, ``d4x2-2d-s2000`` or ``d4x4-s2000-sampled``; None
-        for the default table of ``alphabet`` and ``ndim``.
+        Table name, e.g. ``d5x2-s500``, ``d4x2-2d-s2000``, ``d4x4-s2000-sampled`` or
+        ``d3x2-s10-upto6`` (an exact reading of the outputs of at most 6 symbols, K in
+        [K_low, K_high]: docs/no-cutoff.md); None for the default table of ``alphabet``
+        and ``ndim``.
     version : int, optional
         Version number (1, 2, ...); None for the latest.
     alphabet : int, optional
@@ -410,7 +413,8 @@ def open_table(
     parts = name_parts(name)
     if parts is None:
         raise CTMError(
-            f"table name should look like d5x2-s500, d5x2-nocutoff, d4x2-2d-s2000 or d4x4-s2000-sampled, got {name!r}"
+            "table name should look like d5x2-s500, d5x2-nocutoff, d4x2-2d-s2000, d4x4-s2000-sampled or "
+            f"d3x2-s10-upto6, got {name!r}"
         )
     if alphabet is not None and parts[1] != alphabet:
         raise CTMError(f"table {name} has {parts[1]} symbols but alphabet={alphabet}; pass alphabet={parts[1]}")

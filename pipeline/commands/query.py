@@ -43,7 +43,7 @@ def _text(a: Answer) -> str:
     shown = [f"K={a.K:.6f}" + (f" (se {se:.6f})" if se is not None else ""), f"D={a.D:.6e}"]
     shown += [f"{k}={a.values[k]}" for k in ("count", "rank") if a.values.get(k) is not None]
     shown += [
-        f"{k}={v:.6g}" if isinstance(v, float) else f"{k}={v}"
+        f"{k}={v:.6f}" if k in ("K_low", "K_high") else f"{k}={v:.6g}" if isinstance(v, float) else f"{k}={v}"
         for k, v in a.values.items()
         if k not in ("K", "D", "count", "rank", "K_se")
     ]
@@ -71,7 +71,9 @@ def query(strings, table, version, alphabet, grid, as_json, source, strict, data
     (alphabets 4, 5, 6, 9) also gives K_se, D_se, hits and the pattern's size, and
     answers NA where K_se is above 0.5 bits (docs/sampled-tables.md). --file is read and
     answered 10,000 lines at a time, so answers start at once; columns line up to the
-    longest input of the first 10,000, and --2d/--1d is guessed from them.
+    longest input of the first 10,000, and --2d/--1d is guessed from them. An exact_upto
+    table (d3x2-s10-upto6: outputs of at most 6 symbols, counts exact with no cutoff)
+    also gives K_low and K_high, and answers NA for strings longer than 6.
 
     \b
     Examples:
@@ -79,6 +81,7 @@ def query(strings, table, version, alphabet, grid, as_json, source, strict, data
       ctm query --alphabet 6 1266116453 6154256554
       ctm query 010-101-010 000-010-000      (matrices: rows joined by '-')
       ctm query --table d4x2-s107 --json 0000
+      ctm query --table d3x2-s10-upto6 --data-dir /tmp/ctm 0110
       ctm query --alphabet 2 --file strings.txt
       tail -n +2 ratings.csv | cut -d, -f1 | ctm query --file -
       ctm query -- -++-+
