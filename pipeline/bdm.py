@@ -382,8 +382,8 @@ class BDM:
 
     @cached_property
     def _known(self) -> dict:
-        """Row key -> (K, K's standard error, K_high) of the blocks looked up so far; None
-        for a key the table has no row for, False for an unreliable row."""
+        """Block -> (K, K's standard error, K_high) of the blocks looked up so far (by their
+        row key); None for a block the table has no row for, False for an unreliable row."""
         return {}
 
     def _row_key(self, block: str) -> str | None:
@@ -393,23 +393,27 @@ class BDM:
 
     def _fetch(self, blocks) -> None:
         """Look every block not yet known up in one batch (``Table.rows``)."""
-        keys = list(dict.fromkeys(k for b in blocks if (k := self._row_key(b)) is not None and k not in self._known))
-        if not keys:
+        new = [b for b in dict.fromkeys(blocks) if b not in self._known]
+        keyed = {b: k for b in new if (k := self._row_key(b)) is not None}
+        for b in new:
+            if b not in keyed:  # more than 10 symbols: no row key
+                self._known[b] = None
+        if not keyed:
             return
+        keys = list(dict.fromkeys(keyed.values()))
         rows = self.tab.rows(keys)
         K, se, high = rows.columns["K"], rows.columns.get("K_se"), rows.columns.get("K_high")
+        found: dict = {}
         for j, key in enumerate(keys):
             if not rows.found[j]:
-                self._known[key] = None
+                found[key] = None
             elif not rows.reliable[j]:
-                self._known[key] = False
+                found[key] = False
             else:
                 value = float(K[j])
-                self._known[key] = (
-                    value,
-                    0.0 if se is None else float(se[j]),
-                    value if high is None else float(high[j]),
-                )
+                found[key] = (value, 0.0 if se is None else float(se[j]), value if high is None else float(high[j]))
+        for b, key in keyed.items():
+            self._known[b] = found[key]
 
     def prefetch(self, texts: list[str]) -> None:
         """Look up every block of ``texts`` (each in the table's symbols, normalised: as
@@ -421,10 +425,9 @@ class BDM:
         """(K, whether it was imputed, K's standard error, K_high) of one block, or the NA
         of ``missing="error"``; K_high is K except on an exact_upto table. A block whose
         row is unreliable (pipeline.reliable) counts as one the table never produced."""
-        key = self._row_key(block)
-        if key is not None and key not in self._known:
+        if block not in self._known:
             self._fetch([block])
-        found = None if key is None else self._known[key]
+        found = self._known[block]
         if found:
             return found[0], False, found[1], found[2]
         if self.missing == "error":

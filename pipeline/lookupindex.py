@@ -28,6 +28,7 @@ import bisect
 import hashlib
 import json
 import os
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -146,6 +147,7 @@ class LookupIndex:
     def __init__(self, folder: Path, dims: int, table_file: Path):
         self.folder, self.dims = Path(folder), dims
         self.file = pq.ParquetFile(self.folder / LOOKUP_FILE, pre_buffer=False)  # less memory for scattered groups
+        self._reading = threading.Lock()  # one read at a time: the web app answers from threads
         meta = json.loads((self.file.metadata.metadata or {}).get(META_KEY, b"{}"))
         rebuild = f"rebuild it with `ctm index {self.folder.parent.name} --version {self.folder.name[1:]}`"
         if meta.get("format") != FORMAT:
@@ -206,7 +208,8 @@ class LookupIndex:
         for start in range(0, wanted.size, READ_GROUPS):
             chunk = wanted[start : start + READ_GROUPS]
             mine = np.flatnonzero(np.isin(group, chunk))
-            rows = self.file.read_row_groups(chunk.tolist(), columns=["string", *self.value_columns])
+            with self._reading:
+                rows = self.file.read_row_groups(chunk.tolist(), columns=["string", *self.value_columns])
             hit = rows.filter(pc.is_in(rows["string"], value_set=pa.array([keys[i] for i in mine], pa.string())))
             where = dict(zip(hit["string"].to_pylist(), range(seen, seen + hit.num_rows)))
             for i in mine:
@@ -239,7 +242,8 @@ class LookupIndex:
         groups of that shape only. Returns their strings and value columns."""
         width = len(shape_columns(self.dims))
         groups = [g for g, first in enumerate(self._first) if tuple(first[:width]) == tuple(shape)]
-        rows = self.file.read_row_groups(groups) if groups else self.file.schema_arrow.empty_table()
+        with self._reading:
+            rows = self.file.read_row_groups(groups) if groups else self.file.schema_arrow.empty_table()
         return rows.column("string").to_pylist(), self._arrays(rows)
 
     def shapes(self) -> list[tuple[int, ...]]:

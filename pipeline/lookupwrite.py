@@ -33,7 +33,7 @@ from pipeline.lookupindex import (
     shape_columns,
 )
 
-MEMORY = "1GB"
+MEMORY = "512MB"
 """DuckDB's memory limit while it sorts; past it, it spills to disk beside the version."""
 
 BATCH_ROWS = 1 << 16
@@ -171,7 +171,7 @@ def write_lookup(folder: Path, table_file: str = "table.parquet", force: bool = 
     dims = 2 if "rows" in names else 1
     figures = _whole_table_figures(source, dims)
     tmp = folder / f".{LOOKUP_FILE}.tmp-{secrets.token_hex(4)}"
-    spill = folder / f".lookup-spill-{secrets.token_hex(4)}"
+    spill = folder / f".lookup-spill.tmp-{secrets.token_hex(4)}"  # the hidden names of pipeline.tidy
     con = duckdb.connect()
     try:
         con.execute(f"SET memory_limit = '{MEMORY}'")

@@ -294,13 +294,13 @@ def look(tab: Table | None, entries: list[Item], no_table: NA | None = None, ndi
     texts = [normalized[i] for i in wanted]
     rows = tab.rows(keys(texts, tab.dims) if tab.sampled else texts)
     seen = "the sample never saw it (its K is more than the table can tell)" if tab.sampled else "no machine outputs it"
-    for j, i in enumerate(wanted):
+    ok = rows.reliable  # found, and reliable
+    at[np.asarray(wanted, dtype=np.int64)[ok]] = np.flatnonzero(ok)
+    for j in np.flatnonzero(~ok).tolist():
         if not rows.found[j]:
-            reasons[i] = NA(NOT_PRODUCED, f"not produced by this table ({tab.label}): {seen}; {BDM_HINT}")
-        elif not rows.reliable[j]:
-            reasons[i] = NA(RARE, f"not answered: {why_unreliable(tab, rows.values(j))}")
+            reasons[wanted[j]] = NA(NOT_PRODUCED, f"not produced by this table ({tab.label}): {seen}; {BDM_HINT}")
         else:
-            at[i] = j
+            reasons[wanted[j]] = NA(RARE, f"not answered: {why_unreliable(tab, rows.values(j))}")
     return Looked(normalized, at, reasons, rows)
 
 

@@ -1,7 +1,9 @@
 """One version of a CTM table opened for lookups: which table answers (by name, by
 alphabet, the defaults), where it is (the user's data root first, then the shipped
-tables), and its columns loaded once per version (``Table``). ``pipeline.query`` answers
-from it; the names here are re-exported there, their public home.
+tables), and its rows (``Table``): loaded whole once per version, or, for a table of
+INDEX_ROWS rows or more with a lookup index, read a batch at a time from the row groups
+it needs (pipeline.lookupindex). ``pipeline.query`` answers from it; the names here are
+re-exported there, their public home.
 """
 
 from __future__ import annotations
@@ -175,7 +177,7 @@ class Table:
         """Rank of each row: 1 + the number of rows with a larger count (or D)."""
         return self.columns["rank"]
 
-    @property
+    @cached_property
     def max_length(self) -> int:
         """Longest output length in the table (the size of ``masses`` less one)."""
         return self.masses.size - 1
