@@ -42,7 +42,7 @@ def copied(tmp_path, name: str):
     return root
 
 
-def reopen(monkeypatch=None):
+def reopen():
     """Forget opened tables (and the BDM parts derived from them)."""
     pipeline.table._load.cache_clear()
     table_parts.cache_clear()
@@ -245,3 +245,15 @@ def test_ctm_index_adds_the_index_and_refuses_shipped_versions(tmp_path):
     assert set(after["files"]) == {"table.parquet", LOOKUP_FILE}
     done = CliRunner().invoke(main, ["index", "d4x2-s107", "--data-dir", str(shipped_root())])
     assert done.exit_code == 2 and "ships with the package and is loaded whole" in done.output
+
+
+def test_ship_leaves_the_index_behind(tmp_path):
+    """A shipped copy is a new version: its index, if it needs one, is written for it."""
+    from pipeline.ship import ship
+    from pipeline.tables import list_tables
+
+    root = copied(tmp_path, "d4x2-s107")
+    info = next(i for i in list_tables(root) if i.table == "d4x2-s107")
+    assert LOOKUP_FILE in info.manifest["files"]
+    copy = ship(info, tmp_path / "to", 8)
+    assert set(copy.manifest["files"]) == {"table.parquet"} and not (copy.path / LOOKUP_FILE).exists()
