@@ -20,6 +20,16 @@ except that BDM's maximum also counts the strings it would impute, so nbdm lies 
 [0, 1] (see ``BDM._bounds`` and docs/sampled-tables.md). ``BDM.details`` gives a value
 with an upper bound on its standard error and the share of it from imputed blocks. acss's different ``bdm()`` is ``pipeline.measures.acss_bdm``.
 
+On an exact_upto table (``d{n}x{m}-s{S}-upto{L}``: every output of at most L symbols
+with its exact count, the normaliser H known only within [H_low, H_high], docs/no-cutoff.md)
+each block's K lies in [K_low, K_high] = [-log2(count/(m·H_low)), -log2(count/(m·H_high))],
+and every block shares the one H. So BDM lies in [BDM_low, BDM_high]:
+BDM_low = sum over distinct blocks of K_low(block) + log2(n), BDM_high the same with
+K_high, which is BDM_low + (distinct blocks) x log2(H_high/H_low); a missing block is
+imputed 1 + the largest K_low (K_high) of its length. The value given is BDM_low (the
+table's K is its K_low), the interval is ``Score.interval`` and the attrs ``BDM_low`` and
+``BDM_high`` of ``bdm``; normalised BDM and block entropy have none.
+
 ``BDM`` scores one object at a time, as pybdm's class does (a string, a list of symbols
 or a 1-D integer array), and raises a CTMError when it cannot; the module's ``bdm``,
 ``nbdm``, ``ent`` and ``nent`` score batches, with NA and a reason per input (pipeline.batch).
@@ -37,6 +47,7 @@ from __future__ import annotations
 import math
 import warnings
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from pathlib import Path
@@ -49,6 +60,7 @@ from pipeline.errors import CTMError
 from pipeline.inputs import NA, NDIMS, auto_ndim, items, one, show
 from pipeline.patterns import normalized as normalize_matrix
 from pipeline.query import Table, normalize_one, open_table, symbols_na
+from pipeline.reliable import reliable_values
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -90,11 +102,19 @@ class Parts:
     """Distinct strings each normalised one stands for: symbols! / (symbols - its distinct symbols)!."""
     missing: int = 0
     """Strings of this length (or shape) that the table has no reliable value for."""
+    K_high: np.ndarray | None = None
+    """An exact_upto table's K_high of the same strings (in the order of ``K``); else None."""
 
     @property
     def imputed(self) -> float:
         """Pybdm's value of a missing block: 1 + the largest K of its length."""
         return float(self.K[0]) + 1.0
+
+    @property
+    def imputed_high(self) -> float:
+        """The same with K_high on an exact_upto table (1 + the largest K_high of its
+        length); ``imputed`` on any other."""
+        return self.imputed if self.K_high is None else float(self.K_high.max()) + 1.0
 
     @cached_property
     def total(self) -> int:
@@ -135,6 +155,9 @@ class Score:
     exact table; imputed blocks add none (their value is a rule, not an estimate)."""
     imputed_share: float
     """Share of the (unnormalised) value that comes from imputed blocks, 0 to 1."""
+    interval: tuple[float, float] | None = None
+    """(BDM_low, BDM_high) of unnormalised BDM on an exact_upto table: the sum with every
+    block's K_low, and with every block's K_high (``BDM``'s docstring); None otherwise."""
 
 
 @dataclass(frozen=True)
@@ -339,7 +362,7 @@ class BDM:
     # -- the table's values ----------------------------------------------------------
 
     @property
-    def _parts(self) -> dict[int, Parts]:
+    def _parts(self) -> Mapping:
         return table_parts(self.tab)
 
     def _of_length(self, length) -> Parts | NA:
@@ -357,28 +380,65 @@ class BDM:
             raise CTMError(str(value))
         return value[0]
 
-    def _ctm(self, block: str) -> tuple[float, bool, float] | NA:
-        """(K, whether it was imputed, K's standard error) of one block, or the NA of
-        ``missing="error"``. A block whose row is unreliable (pipeline.reliable) counts as
-        one the table never produced."""
+    @cached_property
+    def _known(self) -> dict:
+        """Block -> (K, K's standard error, K_high) of the blocks looked up so far (by their
+        row key); None for a block the table has no row for, False for an unreliable row."""
+        return {}
+
+    def _row_key(self, block: str) -> str | None:
+        """A block's row key: its normalised form (a sampled table's pattern), or None."""
         normalized = normalize_one(block) if self.ndim == 1 else normalize_matrix(block)
-        row = self.tab.index.get(self.tab.key(normalized)) if isinstance(normalized, str) else None
-        if row is not None and self.tab.reliable[row]:
-            return float(self.tab.K[row]), False, float(self._se[row]) if self._se is not None else 0.0
+        return self.tab.key(normalized) if isinstance(normalized, str) else None
+
+    def _fetch(self, blocks) -> None:
+        """Look every block not yet known up in one batch (``Table.rows``)."""
+        new = [b for b in dict.fromkeys(blocks) if b not in self._known]
+        keyed = {b: k for b in new if (k := self._row_key(b)) is not None}
+        for b in new:
+            if b not in keyed:  # more than 10 symbols: no row key
+                self._known[b] = None
+        if not keyed:
+            return
+        keys = list(dict.fromkeys(keyed.values()))
+        rows = self.tab.rows(keys)
+        K, se, high = rows.columns["K"], rows.columns.get("K_se"), rows.columns.get("K_high")
+        found: dict = {}
+        for j, key in enumerate(keys):
+            if not rows.found[j]:
+                found[key] = None
+            elif not rows.reliable[j]:
+                found[key] = False
+            else:
+                value = float(K[j])
+                found[key] = (value, 0.0 if se is None else float(se[j]), value if high is None else float(high[j]))
+        for b, key in keyed.items():
+            self._known[b] = found[key]
+
+    def prefetch(self, texts: list[str]) -> None:
+        """Look up every block of ``texts`` (each in the table's symbols, normalised: as
+        ``checked`` gives them) in one batch, so that scoring them reads the table once; a
+        table with a lookup index reads only the rows of those blocks."""
+        self._fetch(b for text in texts for b in self._cut(text))
+
+    def _ctm(self, block: str) -> tuple[float, bool, float, float] | NA:
+        """(K, whether it was imputed, K's standard error, K_high) of one block, or the NA
+        of ``missing="error"``; K_high is K except on an exact_upto table. A block whose
+        row is unreliable (pipeline.reliable) counts as one the table never produced."""
+        if block not in self._known:
+            self._fetch([block])
+        found = self._known[block]
+        if found:
+            return found[0], False, found[1], found[2]
         if self.missing == "error":
-            why = "was not produced by" if row is None else "is too uncertain (K_se above 0.5 bits) in"
+            why = "was not produced by" if found is None else "is too uncertain (K_se above 0.5 bits) in"
             return NA(
                 BLOCK_MISSING,
                 f"block {show(block)} {why} table {self.tab.label}; "
                 f"use missing='impute' (pybdm's rule) or a smaller block",
             )
         parts = self._of_length(self._key(block))
-        return parts if isinstance(parts, NA) else (parts.imputed, True, 0.0)
-
-    @cached_property
-    def _se(self) -> np.ndarray | None:
-        found = self.tab.columns.get("K_se")
-        return None if found is None else np.asarray(found, dtype=float)
+        return parts if isinstance(parts, NA) else (parts.imputed, True, 0.0, parts.imputed_high)
 
     # -- measures --------------------------------------------------------------------
 
@@ -410,10 +470,11 @@ class BDM:
             )
         counted = Counter(blocks)
         imputed: list[str] = []
-        se = from_imputed = 0.0
+        se = from_imputed = high = 0.0
         if measure == "ent":
             value = _entropy((n, 1) for n in counted.values())
         else:
+            self._fetch(counted)
             value = 0.0
             for block, n in counted.items():
                 found = self._ctm(block)
@@ -425,9 +486,11 @@ class BDM:
                     from_imputed += term
                 value += term
                 se += found[2]
+                high += found[3] + math.log2(n)
         share = from_imputed / value if value else 0.0
         if not normalized:
-            return Score(value, None, imputed, se, share)
+            interval = (value, high) if measure == "bdm" and self.tab.exact_upto is not None else None
+            return Score(value, None, imputed, se, share, interval)
         bounds = self._bounds(self._shapes(text), measure)
         if isinstance(bounds, NA):
             return Score(math.nan, bounds, imputed, math.nan, share)
@@ -505,26 +568,36 @@ class BDM:
 
 
 @lru_cache(maxsize=8)
-def table_parts(tab: Table) -> dict:
+def table_parts(tab: Table) -> Mapping:
     """Length (or 2-D shape) -> the table's normalised strings (matrices) of it: pybdm's
     CTM dataset, reliable rows only (pipeline.reliable). A sampled table's row is a
-    pattern and stands for its |P| strings."""
-    reliable = tab.reliable
+    pattern and stands for its |P| strings. A table read through its lookup index reads
+    each shape's rows when first asked for it (``Table.of_shape``)."""
+    if tab.lookups is not None:
+        return _ShapeParts(tab)
+    return _parts_of(tab, tab.strings, tab.columns)
+
+
+def _parts_of(tab: Table, strings: list[str], columns: dict[str, np.ndarray]) -> dict:
+    """``table_parts`` of some of the table's rows (all of them, or one shape's), given
+    in table order: ``strings`` and their value ``columns``."""
+    reliable = reliable_values(columns, len(strings))
     if tab.sampled:
-        rows = [i for i in range(len(tab.strings)) if reliable[i]]
+        rows = [i for i in range(len(strings)) if reliable[i]]
     else:
         normal = normalize_one if tab.dims == 1 else normalize_matrix
-        rows = [i for i, s in enumerate(tab.strings) if reliable[i] and normal(s) == s]
-    K = tab.K[rows]
+        rows = [i for i, s in enumerate(strings) if reliable[i] and normal(s) == s]
+    K = columns["K"][rows]
+    high = columns["K_high"][rows] if "K_high" in columns else None
     if tab.dims == 1:
-        shapes = [len(tab.strings[i]) for i in rows]
+        shapes = [len(strings[i]) for i in rows]
     else:
-        shapes = [(tab.strings[i].count("-") + 1, len(tab.strings[i].split("-", 1)[0])) for i in rows]
+        shapes = [(strings[i].count("-") + 1, len(strings[i].split("-", 1)[0])) for i in rows]
     if tab.sampled:
-        multiplicity = tab.columns["size"][rows].astype(np.int64)
+        multiplicity = columns["size"][rows].astype(np.int64)
     else:
         perms = np.array([math.perm(tab.symbols, k) for k in range(tab.symbols + 1)], dtype=np.int64)
-        distinct = np.array([len(set(tab.strings[i]) - {"-"}) for i in rows], dtype=np.int64)
+        distinct = np.array([len(set(strings[i]) - {"-"}) for i in rows], dtype=np.int64)
         multiplicity = perms[distinct]
     by_shape: dict = {}
     for j, shape in enumerate(shapes):
@@ -535,8 +608,35 @@ def table_parts(tab: Table) -> dict:
         order = members[np.argsort(-K[members], kind="stable")]
         cells = shape if tab.dims == 1 else shape[0] * shape[1]
         every = tab.symbols**cells
-        out[shape] = Parts(K[order], multiplicity[order], max(every - int(multiplicity[order].sum()), 0))
+        missing = max(every - int(multiplicity[order].sum()), 0)
+        out[shape] = Parts(K[order], multiplicity[order], missing, None if high is None else high[order])
     return out
+
+
+class _ShapeParts(Mapping):
+    """``table_parts`` of a table read through its lookup index: a shape's parts are read
+    (its row groups only) when first asked for, and kept."""
+
+    def __init__(self, tab: Table):
+        self.tab = tab
+        self.found: dict = {}
+        self.shapes = [s[0] if tab.dims == 1 else s for s in tab.lookups.shapes()]
+
+    def __getitem__(self, shape) -> Parts:
+        if shape not in self.found:
+            if shape not in self.shapes:
+                raise KeyError(shape)
+            strings, columns = self.tab.of_shape((shape,) if self.tab.dims == 1 else shape)
+            self.found[shape] = _parts_of(self.tab, strings, columns).get(shape)
+        if self.found[shape] is None:  # rows, but none reliable and normalised
+            raise KeyError(shape)
+        return self.found[shape]
+
+    def __iter__(self):
+        return (shape for shape in self.shapes if shape in self)
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
 
 
 def _entropy(groups) -> float:
@@ -564,25 +664,29 @@ def _batch(strings: object, measure: str, normalized: bool, errors: str, options
         options = dict(options, ndim=auto_ndim(strings, None))
     scorer = BDM(**options)
     entries = items(strings, ndim=scorer.ndim)
-    values, reasons, imputed, se, share = [], [], {}, [], []
-    for entry in entries:
-        found = Score(math.nan, entry.na, [], math.nan, math.nan)
-        if entry.na is None:
-            checked = scorer.checked(entry.text)
-            if isinstance(checked, NA):
-                found = Score(math.nan, checked, [], math.nan, math.nan)
-            else:
-                found = scorer.details(checked, measure, normalized)
-                imputed[show(entry.label)] = found.imputed
+    checked = [scorer.checked(entry.text) if entry.na is None else entry.na for entry in entries]
+    if measure == "bdm":  # every block of the batch in one lookup
+        scorer.prefetch([c for c in checked if not isinstance(c, NA)])
+    values, reasons, imputed, se, share, low, high = [], [], {}, [], [], [], []
+    for entry, text in zip(entries, checked):
+        if isinstance(text, NA):
+            found = Score(math.nan, text, [], math.nan, math.nan)
+        else:
+            found = scorer.details(text, measure, normalized)
+            imputed[show(entry.label)] = found.imputed
         values.append(found.value)
         reasons.append(found.na)
         se.append(math.nan if found.na else found.se)
         share.append(math.nan if found.na else found.imputed_share)
+        low.append(found.interval[0] if found.interval and not found.na else math.nan)
+        high.append(found.interval[1] if found.interval and not found.na else math.nan)
     _warn_imputed(imputed, scorer.tab, stacklevel=4)
     out = series(entries, values, reasons, errors, stacklevel=5)
     if measure == "bdm":
         out.attrs["se_bound"] = se
         out.attrs["imputed_share"] = share
+        if scorer.tab.exact_upto is not None and not normalized:
+            out.attrs["BDM_low"], out.attrs["BDM_high"] = low, high
     out.attrs["table"] = scorer.tab.label
     out.attrs["block"] = scorer.block
     return out
@@ -616,7 +720,10 @@ def bdm(strings: object, normalized: bool = False, *, errors: str = "warn", **op
         K_se on a sampled table, 0 on an exact one; ``Score.se``),
         ``attrs["imputed_share"]`` the share of each value that comes from imputed blocks
         (never produced, or too uncertain: pipeline.reliable); both NaN for an NA.
-        ``attrs["table"]`` and ``attrs["block"]`` name the table and block used.
+        ``attrs["table"]`` and ``attrs["block"]`` name the table and block used. On an
+        exact_upto table (unnormalised BDM only), ``attrs["BDM_low"]`` and
+        ``attrs["BDM_high"]`` hold each value's interval (the module's docstring; NaN for
+        an NA): the values themselves are BDM_low.
 
     Raises
     ------

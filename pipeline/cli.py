@@ -94,6 +94,7 @@ def _register() -> None:
             "reduce": "pipeline.commands.jobs:reduce_cmd",
             "tables": "pipeline.commands.jobs:tables",
             "ship": "pipeline.commands.jobs:ship",
+            "index": "pipeline.commands.index:index",
             "query": "pipeline.commands.query:query",
             "bdm": "pipeline.commands.score:bdm",
             "local": "pipeline.commands.score:local",

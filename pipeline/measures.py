@@ -22,7 +22,8 @@ import numpy as np
 from pipeline.batch import check_errors, series, settle
 from pipeline.errors import CTMError
 from pipeline.inputs import NA, Item, items, show
-from pipeline.query import NOT_PRODUCED, Table, answer, open_or_na, symbols_na
+from pipeline.query import NOT_PRODUCED, Table, answers, open_or_na, symbols_na
+from pipeline.reliable import reliable_values
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -70,7 +71,7 @@ def windows_of(
     if len(entry.text) < span:
         return [], [], [], NA(SHORT, f"has length {len(entry.text)}, shorter than the span {span}: no window")
     windows = [entry.text[i : i + span] for i in range(len(entry.text) - span + 1)]
-    found = [answer(tab, Item(w, w)) for w in windows]
+    found = answers(tab, [Item(w, w) for w in windows])
     values = [math.nan if a.K is None else a.K for a in found]
     errors_ = [math.nan if a.values.get("K_se") is None else a.values["K_se"] for a in found]
     missing = [a for a in found if a.reason is not None]
@@ -170,8 +171,7 @@ def _by_length(strings, table, version, alphabet, data_dir, errors) -> tuple[lis
     entries = items(strings)
     tab, no_table = open_or_na(table, version, alphabet, data_dir)
     values, reasons = [], []
-    for entry in entries:
-        found = answer(tab, entry, no_table)
+    for found in answers(tab, entries, no_table):
         values.append(math.nan if found.D is None else found.D / tab.masses[len(found.normalized)])
         reasons.append(found.reason)
     base = alphabet or (tab.symbols if tab is not None else 2)
@@ -485,8 +485,7 @@ def acss_bdm(
 
 def _acss_sum(tab: Table, counted: Counter, base: int) -> tuple[float, NA | None]:
     total = 0.0
-    for block, n in counted.items():
-        found = answer(tab, Item(block, block))
+    for (block, n), found in zip(counted.items(), answers(tab, [Item(b, b) for b in counted])):
         if found.reason is not None:
             kind = BLOCK_NA if found.reason.kind != NOT_PRODUCED else NOT_PRODUCED
             return math.nan, NA(kind, f"block {show(block)}: {found.note}")
@@ -536,25 +535,17 @@ def response_distribution(
 
     ndim = 2 if isinstance(length, tuple) else 1
     tab = open_table(table, version, alphabet=alphabet, data_dir=data_dir, ndim=ndim)
-    if ndim == 2:
-        rows, cols = length
-        shape = (
-            np.array([s.count("-") + 1 for s in tab.strings]),
-            np.array([len(s.split("-", 1)[0]) for s in tab.strings]),
-        )
-        mask = (shape[0] == rows) & (shape[1] == cols)
-        cells = rows * cols
-    else:
-        mask = tab.lengths == length
-        cells = length
-    mask &= tab.reliable  # pipeline.reliable's rule, as lookups apply it
+    shape = tuple(length) if ndim == 2 else (length,)
+    cells = math.prod(shape)
+    strings, columns = tab.of_shape(shape)  # that shape's rows only, in table order
+    mask = reliable_values(columns, len(strings))  # pipeline.reliable's rule, as lookups apply it
     if tab.sampled:
-        weight = tab.columns["size"][mask].astype(float)
+        weight = columns["size"][mask].astype(float)
     else:
         weight = np.ones(int(mask.sum()))
     out = pd.DataFrame(
-        {"K": tab.K[mask], "weight": weight},
-        index=pd.Index([s for s, keep in zip(tab.strings, mask) if keep], name="string"),
+        {"K": columns["K"][mask], "weight": weight},
+        index=pd.Index([s for s, keep in zip(strings, mask) if keep], name="string"),
     )
     out.attrs["missing_share"] = 1.0 - float(weight.sum()) / float(tab.symbols) ** cells
     out.attrs["table"] = tab.label

@@ -142,7 +142,11 @@ def draw_length(tab: Table) -> Figure:
     else:
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     size = "cells of the matrix (rows x columns)" if tab.dims == 2 else "string length"
-    ax.set(xlabel=size + (" (log scale)" if long else ""), ylabel="K(s) = -log2 D(s) (bits)")
+    upto = tab.exact_upto
+    ylabel = "K(s) = -log2 D(s) (bits)"
+    if upto and upto.get("bracket_bits") is not None:  # K = K_low; K_high adds the H bracket's width
+        ylabel = f"K_low(s) (bits); K_high = K_low + {upto['bracket_bits']:.2g}"
+    ax.set(xlabel=size + (" (log scale)" if long else ""), ylabel=ylabel)
     _title(
         ax,
         f"{tab.label}: complexity by {'size' if tab.dims == 2 else 'string length'} ({rows.size:,} {kind}{_left_out(tab)})",

@@ -27,7 +27,7 @@ import numpy as np
 from pipeline.batch import check_errors, index, settle
 from pipeline.errors import CTMError
 from pipeline.inputs import NA, Item, auto_ndim, items
-from pipeline.patterns import normalized as normalize_matrix
+from pipeline.patterns import keys, normalized as normalize_matrix
 from pipeline.reliable import UNRELIABLE, why_unreliable
 from pipeline.table import (
     ANSWER_COLUMNS as ANSWER_COLUMNS,
@@ -36,6 +36,7 @@ from pipeline.table import (
     ROW_COLUMNS as ROW_COLUMNS,
     TABLE_NAME as TABLE_NAME,
     NoTable as NoTable,
+    Rows as Rows,
     Table as Table,
     _alphabets_near,
     _integer,
@@ -211,36 +212,25 @@ def _matrix_na(tab: Table, text: str) -> str | NA:
     return normalized
 
 
-def find(
-    tab: Table | None, entry: Item, no_table: NA | None = None, ndim: int = 1
-) -> tuple[str | None, int | None, NA | None]:
-    """(normalised text, row, NA) of one input (a string, or with ``ndim=2`` a matrix):
-    its row by its normalised form, or in a sampled table by its pattern; no row and the
-    NA that says why when it has no value (never produced, unreliable, ...).
+@dataclass(frozen=True)
+class Looked:
+    """A batch of inputs looked up in one table at once (``look``)."""
 
-    Parameters
-    ----------
-    tab : Table or None
-        The table; None when its alphabet has none (then ``no_table`` is the NA).
-    entry : Item
-        The input, with its text or the NA it already has (missing, unreadable, ...).
-    no_table : NA, optional
-        The NA every input gets when ``tab`` is None (``open_or_na``).
-    ndim : {1, 2}
-        1 for a string, 2 for a matrix as rows joined by ``-``.
+    normalized: list[str | None]
+    """Each input in the table's symbols, normalised; None where it cannot be read."""
+    at: np.ndarray
+    """int64, shape (inputs,): each input's position in ``rows``; -1 where it has no value."""
+    reasons: list[NA | None]
+    """Why each input has no value (None where it has one)."""
+    rows: Rows | None
+    """The values of the inputs' rows (``Table.rows``); None when nothing was looked up."""
 
-    Returns
-    -------
-    normalised : str or None
-        The input in the table's symbols, normalised; None when it cannot be read.
-    row : int or None
-        Its row in ``tab``; None with an NA.
-    na : NA or None
-        Why it has no value (wrong table dimension, symbols, empty, too long, never
-        produced, unreliable); None with a row. Never raises for a bad input.
-    """
+
+def _checked(tab: Table | None, entry: Item, no_table: NA | None, ndim: int) -> tuple[str | None, NA | None]:
+    """(normalised text, NA) of one input before its row is looked for: wrong table
+    dimension, symbols, empty, longer than the table's outputs."""
     if not entry.ok or tab is None:
-        return None, None, entry.na or no_table
+        return None, entry.na or no_table
     if ndim != tab.dims:
         holds, needs = ("strings", "a 1-D table (ndim=1)") if tab.dims == 1 else ("matrices", "ndim=2")
         fix = (
@@ -248,43 +238,112 @@ def find(
             if ndim == 2
             else "pass " + needs
         )
-        return None, None, NA(WRONG_NDIM, f"table {tab.label} holds {holds}: {fix}")
+        return None, NA(WRONG_NDIM, f"table {tab.label} holds {holds}: {fix}")
     normalized = _matrix_na(tab, entry.text) if ndim == 2 else symbols_na(tab, entry.text)
     if isinstance(normalized, NA):
-        return None, None, normalized
+        return None, normalized
     if not normalized:
-        return normalized, None, NA(EMPTY, "is empty: no machine outputs an empty string, so it has no K")
-    if ndim == 1 and len(normalized) > tab.max_length:
-        return (
-            normalized,
-            None,
-            NA(
-                TOO_LONG,
-                f"has length {len(normalized)} but no output of table {tab.label} is longer than "
-                f"{tab.max_length}: {BDM_HINT}",
-            ),
+        return normalized, NA(EMPTY, "is empty: no machine outputs an empty string, so it has no K")
+    upto = tab.exact_upto
+    if ndim == 1 and upto is not None and len(normalized) > upto["L"]:
+        # longer outputs are not followed past the step limit: their counts are unknown, not 0
+        return normalized, NA(
+            TOO_LONG,
+            f"has length {len(normalized)} but table {tab.label} lists only outputs of at most {upto['L']} symbols "
+            f"(its exact reading, with no step cutoff): {BDM_HINT}",
         )
-    row = tab.index.get(tab.key(normalized) if tab.sampled else normalized)
-    if row is None:
-        seen = (
-            "the sample never saw it (its K is more than the table can tell)"
-            if tab.sampled
-            else "no machine outputs it"
+    if ndim == 1 and upto is None and len(normalized) > tab.max_length:
+        return normalized, NA(
+            TOO_LONG,
+            f"has length {len(normalized)} but no output of table {tab.label} is longer than "
+            f"{tab.max_length}: {BDM_HINT}",
         )
-        return normalized, None, NA(NOT_PRODUCED, f"not produced by this table ({tab.label}): {seen}; {BDM_HINT}")
-    if not tab.reliable[row]:
-        return normalized, None, NA(RARE, f"not answered: {why_unreliable(tab, row)}")
-    return normalized, row, None
+    return normalized, None
+
+
+def look(tab: Table | None, entries: list[Item], no_table: NA | None = None, ndim: int = 1) -> Looked:
+    """Look a batch of inputs (strings, or with ``ndim=2`` matrices) up at once, each by
+    its normalised form, or in a sampled table by its pattern; a table with a lookup index
+    reads only the rows the batch needs (``Table.rows``).
+
+    Parameters
+    ----------
+    tab : Table or None
+        The table; None when its alphabet has none (then ``no_table`` is the NA).
+    entries : list of Item
+        The inputs, each with its text or the NA it already has (missing, unreadable, ...).
+    no_table : NA, optional
+        The NA every input gets when ``tab`` is None (``open_or_na``).
+    ndim : {1, 2}
+        1 for strings, 2 for matrices as rows joined by ``-``.
+
+    Returns
+    -------
+    Looked
+        Per input: its normalised text, its position in the rows found, and the NA that
+        says why it has no value (wrong table dimension, symbols, empty, too long, never
+        produced, unreliable). Never raises for a bad input.
+    """
+    checked = [_checked(tab, e, no_table, ndim) for e in entries]
+    normalized = [n for n, _ in checked]
+    reasons = [na for _, na in checked]
+    at = np.full(len(entries), -1, dtype=np.int64)
+    wanted = [i for i, na in enumerate(reasons) if na is None]
+    if tab is None:
+        return Looked(normalized, at, reasons, None)
+    texts = [normalized[i] for i in wanted]
+    rows = tab.rows(keys(texts, tab.dims) if tab.sampled else texts)
+    seen = "the sample never saw it (its K is more than the table can tell)" if tab.sampled else "no machine outputs it"
+    ok = rows.reliable  # found, and reliable
+    at[np.asarray(wanted, dtype=np.int64)[ok]] = np.flatnonzero(ok)
+    for j in np.flatnonzero(~ok).tolist():
+        if not rows.found[j]:
+            reasons[wanted[j]] = NA(NOT_PRODUCED, f"not produced by this table ({tab.label}): {seen}; {BDM_HINT}")
+        else:
+            reasons[wanted[j]] = NA(RARE, f"not answered: {why_unreliable(tab, rows.values(j))}")
+    return Looked(normalized, at, reasons, rows)
+
+
+def answers(tab: Table | None, entries: list[Item], no_table: NA | None = None, ndim: int = 1) -> list[Answer]:
+    """Look a batch of inputs up at once (``look``): one Answer per input, in order.
+
+    Parameters
+    ----------
+    tab, entries, no_table, ndim
+        As ``look``.
+
+    Returns
+    -------
+    list of Answer
+        Each row's values (K in bits, D, count, rank, ...), or the NA with count 0 for a
+        string no machine outputs (or an empty one) and None values otherwise.
+    """
+    where = (tab.name, tab.version) if tab is not None else (None, None)
+    source = tab.source if tab is not None else None
+    looked = look(tab, entries, no_table, ndim)
+    out = []
+    for entry, normalized, j, na in zip(entries, looked.normalized, looked.at, looked.reasons):
+        if j >= 0:
+            values = looked.rows.values(int(j))
+        elif tab is None or not entry.ok:
+            values = {c: None for c in ANSWER_COLUMNS}
+        elif na.kind in (NOT_PRODUCED, EMPTY):  # count 0: no machine outputs it
+            values = tab.values(None)
+        else:
+            values = {c: None for c in tab.column_names}
+        out.append(Answer(entry.label, normalized, values, *where, na, source))
+    return out
 
 
 def answer(tab: Table | None, entry: Item, no_table: NA | None = None, ndim: int = 1) -> Answer:
     """Look one input (a string, or with ``ndim=2`` a matrix) up by its normalised form, or
-    in a sampled table by its pattern; an NA answer when it cannot be (``find``).
+    in a sampled table by its pattern; an NA answer when it cannot be. A batch of one of
+    ``answers``: look many up at once with it.
 
     Parameters
     ----------
     tab, entry, no_table, ndim
-        As ``find``.
+        As ``look`` (one entry).
 
     Returns
     -------
@@ -292,18 +351,7 @@ def answer(tab: Table | None, entry: Item, no_table: NA | None = None, ndim: int
         The row's values (K in bits, D, count, rank, ...), or the NA with count 0 for a
         string no machine outputs (or an empty one) and None values otherwise.
     """
-    where = (tab.name, tab.version) if tab is not None else (None, None)
-    source = tab.source if tab is not None else None
-    normalized, row, na = find(tab, entry, no_table, ndim)
-    if row is not None:
-        return Answer(entry.label, normalized, tab.values(row), *where, None, source)
-    if tab is None or not entry.ok:
-        values = {c: None for c in ANSWER_COLUMNS}
-    elif na.kind in (NOT_PRODUCED, EMPTY):  # count 0: no machine outputs it
-        values = tab.values(None)
-    else:
-        values = {c: None for c in tab.columns}
-    return Answer(entry.label, normalized, values, *where, na, source)
+    return answers(tab, [entry], no_table, ndim)[0]
 
 
 def lookup(
@@ -353,9 +401,9 @@ def lookup(
     ndim = auto_ndim(strings, ndim)
     entries = items(strings, ndim=ndim)
     tab, no_table = open_or_na(table, version, alphabet, data_dir, ndim)
-    answers = [answer(tab, e, no_table, ndim) for e in entries]
-    settle(entries, [a.reason for a in answers], errors)
-    return answers
+    found = answers(tab, entries, no_table, ndim)
+    settle(entries, [a.reason for a in found], errors)
+    return found
 
 
 def frame(answers: list[Answer], columns: list[str] | None = None) -> pd.DataFrame:
@@ -383,24 +431,25 @@ def frame(answers: list[Answer], columns: list[str] | None = None) -> pd.DataFra
 
 
 def _columns(tab: Table | None, entries: list[Item], no_table: NA | None, ndim: int) -> tuple[dict, list[NA | None]]:
-    """Acss's value columns for a batch, taken from the table's arrays by row at once
-    (one ``find`` per input, no per-answer dict), and each input's NA or None."""
+    """Acss's value columns for a batch, taken from the rows one ``look`` found for the
+    whole batch (no per-answer dict), and each input's NA or None."""
     import pandas as pd
 
-    found = [find(tab, e, no_table, ndim) for e in entries]
-    reasons = [na for _, _, na in found]
-    rows = np.fromiter((-1 if row is None else row for _, row, _ in found), dtype=np.int64, count=len(found))
-    have = rows >= 0
-    take = np.where(have, rows, 0)
+    looked = look(tab, entries, no_table, ndim)
+    reasons = looked.reasons
+    have = looked.at >= 0
+    take = np.where(have, looked.at, 0)
     zero = np.fromiter(
-        (na is not None and na.kind in (NOT_PRODUCED, EMPTY) for na in reasons), dtype=bool, count=len(found)
+        (na is not None and na.kind in (NOT_PRODUCED, EMPTY) for na in reasons), dtype=bool, count=len(entries)
     )
     data: dict[str, object] = {}
-    for name in tab.columns if tab is not None else ANSWER_COLUMNS:
-        if tab is None or not len(tab.strings):
-            data[name] = np.full(len(found), np.nan)
+    for name in tab.column_names if tab is not None else ANSWER_COLUMNS:
+        if tab is None or not tab.size:
+            data[name] = np.full(len(entries), np.nan)
             continue
-        column = tab.columns[name]
+        column = looked.rows.columns[name]
+        if not len(column):  # nothing looked up: a stand-in row keeps the column's type
+            column = np.zeros(1, dtype=column.dtype)
         if column.dtype == object:  # exact counts past int64 (decimal128 in the file)
             values = [column[r] if ok else (0 if z and name == "count" else None) for r, ok, z in zip(take, have, zero)]
             fits = all(-(2**63) <= v < 2**63 for v in values if v is not None)

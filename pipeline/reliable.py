@@ -34,20 +34,28 @@ UNRELIABLE = "standard error too large"
 """The NA kind of an unreliable row (pipeline.inputs.NA)."""
 
 
-def reliable_mask(tab) -> np.ndarray:
-    """Boolean array over the rows of ``tab`` (pipeline.query.Table): True where the row
-    may be answered with. All True for a table without K_se (exact tables)."""
-    se = tab.columns.get("K_se")
+def reliable_values(columns: dict[str, np.ndarray], rows: int) -> np.ndarray:
+    """Boolean array of shape (rows,): True where a row with these value columns (a whole
+    table's, or a batch of lookups': pipeline.table.Rows) may be answered with. All True
+    without K_se (exact tables)."""
+    se = columns.get("K_se")
     if se is None:
-        return np.ones(len(tab.strings), dtype=bool)
+        return np.ones(rows, dtype=bool)
     se = np.asarray(se, dtype=float)
     return np.isfinite(se) & (se <= MAX_K_SE)
 
 
-def why_unreliable(tab, row: int) -> str:
-    """The NA detail of an unreliable row: its K_se, hits, and the rule."""
-    se = float(tab.columns["K_se"][row])
-    hits = int(tab.columns["hits"][row]) if "hits" in tab.columns else None
+def reliable_mask(tab) -> np.ndarray:
+    """Boolean array over the rows of ``tab`` (pipeline.query.Table): True where the row
+    may be answered with. All True for a table without K_se (exact tables)."""
+    return reliable_values(tab.columns, len(tab.strings))
+
+
+def why_unreliable(tab, values: dict[str, object]) -> str:
+    """The NA detail of an unreliable row of ``tab``, from its ``values`` (Rows.values):
+    its K_se, hits, and the rule."""
+    se = float(values["K_se"])
+    hits = int(values["hits"]) if values.get("hits") is not None else None
     seen = f" (hits={hits}, counted once per symmetric image)" if hits is not None else ""
     shown = "undefined" if math.isnan(se) else f"{se:.2f} bits"
     return (

@@ -16,6 +16,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from pipeline.errors import CTMError
+from pipeline.lookupindex import LOOKUP_FILE
 from pipeline.tables import TABLE_FILE, TableInfo, load_table, publish, row_checksum
 
 
@@ -85,5 +86,9 @@ def ship(info: TableInfo, to_root: Path, max_length: int | None) -> TableInfo:
         sampled["max_length"] = max_length if shorter is None else min(shorter, max_length)
     manifest["strings"] = kept.num_rows
     # files beside the table (a no-cutoff table's late halts) travel with it, whole
-    extra = {name: pq.read_table(info.path / name) for name in info.manifest.get("files", {}) if name != TABLE_FILE}
+    extra = {
+        name: pq.read_table(info.path / name)
+        for name in info.manifest.get("files", {})
+        if name not in (TABLE_FILE, LOOKUP_FILE)
+    }
     return publish(Path(to_root), info.table, kept, manifest, extra)

@@ -1,7 +1,9 @@
 """One version of a CTM table opened for lookups: which table answers (by name, by
 alphabet, the defaults), where it is (the user's data root first, then the shipped
-tables), and its columns loaded once per version (``Table``). ``pipeline.query`` answers
-from it; the names here are re-exported there, their public home.
+tables), and its rows (``Table``): loaded whole once per version, or, for a table of
+INDEX_ROWS rows or more with a lookup index, read a batch at a time from the row groups
+it needs (pipeline.lookupindex). ``pipeline.query`` answers from it; the names here are
+re-exported there, their public home.
 """
 
 from __future__ import annotations
@@ -16,8 +18,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from pipeline.errors import CTMError
+from pipeline.lookupindex import INDEX_ROWS, LOOKUP_FILE, ROW_COLUMNS, LookupIndex, numpy_column, shape_of
 from pipeline.patterns import keys
-from pipeline.reliable import reliable_mask
+from pipeline.reliable import reliable_mask, reliable_values
 from pipeline.space import BUSY_BEAVER_STEPS
 from pipeline.tables import TABLE_FILE, data_root, list_tables, load_manifest, shipped_root, source_of, table_path
 
@@ -39,12 +42,11 @@ ANSWER_COLUMNS = ("K", "D", "count", "rank")
 """Columns of every answer, in order. A table's other value columns (a sampled table's
 K_se, D_se, hits) follow them in answers, frames and JSON, as they come in the file."""
 
-ROW_COLUMNS = ("string", "length", "rows", "cols", "cells", "sum_mass", "sum_mass2", "sum_mass_h")
-"""Columns that name a row rather than give a value."""
-
-TABLE_NAME = re.compile(r"d(\d+)x(\d+)(-2d)?-(?:s(\d+)|(nocutoff))(-sampled)?")
-"""d{n}x{m}[-2d]-s{S}[-sampled] or d{n}x{m}-nocutoff: states, symbols, a 2-D space, the
-step limit (a no-cutoff table's is the space's busy-beaver step count), a sample."""
+TABLE_NAME = re.compile(r"d(\d+)x(\d+)(-2d)?-(?:s(\d+)|(nocutoff))(-sampled)?(?:-upto(\d+))?")
+"""d{n}x{m}[-2d]-s{S}[-sampled], d{n}x{m}-nocutoff or d{n}x{m}-s{S}-upto{L}: states,
+symbols, a 2-D space, the step limit (a no-cutoff table's is the space's busy-beaver step
+count), a sample, and an exact reading of the outputs of at most L symbols
+(``exact_upto``, docs/no-cutoff.md)."""
 
 
 def _python(value: object) -> object:
@@ -61,12 +63,48 @@ class NoTable(CTMError):
     """No table exists for the alphabet asked for (as opposed to a misspelt table name)."""
 
 
+@dataclass(frozen=True)
+class Rows:
+    """A batch of row keys looked up at once (``Table.rows``): which ones the table has,
+    and their values, one entry per key."""
+
+    found: np.ndarray
+    """bool, shape (keys,): True where the table has a row for the key."""
+    columns: dict[str, np.ndarray]
+    """Value columns by name, in the table's answer order, each of shape (keys,);
+    meaningless where not ``found``."""
+
+    @cached_property
+    def reliable(self) -> np.ndarray:
+        """bool, shape (keys,): found, and may be answered with (pipeline.reliable)."""
+        return self.found & reliable_values(self.columns, self.found.size)
+
+    def values(self, i: int) -> dict[str, object]:
+        """Every value column of key ``i`` as Python values."""
+        return {name: _python(column[i]) for name, column in self.columns.items()}
+
+
+@dataclass(frozen=True)
+class _Whole:
+    """Every row of a table version, as a whole load reads it."""
+
+    strings: list[str]
+    lengths: np.ndarray
+    columns: dict[str, np.ndarray]
+    index: dict[str, int]
+    masses: np.ndarray
+
+
 @dataclass(frozen=True, eq=False)
 class Table:
-    """One version of a CTM table, loaded for lookups (rows as in table.parquet).
+    """One version of a CTM table, opened for lookups (rows as in table.parquet).
 
-    Loaded once per version (cached), and compared and hashed by identity, so derived
-    data can be cached per table.
+    Opened once per version (cached), and compared and hashed by identity, so derived
+    data can be cached per table. A version of fewer than ``INDEX_ROWS`` rows, or one
+    without a lookup index, is loaded whole on first use; a larger one with an index
+    (pipeline.lookupindex) answers ``rows`` and ``of_shape`` from the row groups they
+    need and loads whole only for what needs every row (``strings``, ``columns``, ...:
+    plots, pybdm's dataset).
     """
 
     name: str
@@ -75,15 +113,48 @@ class Table:
     folder: Path
     """The version's directory, holding table.parquet and manifest.json."""
     manifest: dict
-    strings: list[str]
-    lengths: np.ndarray
-    columns: dict[str, np.ndarray]
-    """Value columns by name: K, D, count (int64, or Python ints for decimal128), rank, then
-    any others of the file. rank is 1 + the number of rows with a larger count (or D)."""
-    index: dict[str, int] = field(repr=False)
-    """String -> row."""
-    masses: np.ndarray = field(repr=False)
-    """masses[n]: sum of D over the table's strings of length n; its size is max_length + 1."""
+    size: int
+    """Rows of the table."""
+    lookups: LookupIndex | None = field(default=None, repr=False)
+    """The version's lookup index when lookups go through it (large tables), else None."""
+
+    @cached_property
+    def _whole(self) -> _Whole:
+        return _read_whole(self.folder)
+
+    @property
+    def strings(self) -> list[str]:
+        """Every row's string, in table order (loads the table whole)."""
+        return self._whole.strings
+
+    @property
+    def lengths(self) -> np.ndarray:
+        """Every row's length (a matrix's cells), in table order (loads the table whole)."""
+        return self._whole.lengths
+
+    @property
+    def columns(self) -> dict[str, np.ndarray]:
+        """Value columns by name: K, D, count (int64, or Python ints for decimal128), rank,
+        then any others of the file; rank is 1 + the number of rows with a larger count (or
+        D). Loads the table whole; lookups use ``rows``."""
+        return self._whole.columns
+
+    @property
+    def index(self) -> dict[str, int]:
+        """String -> row (loads the table whole; lookups use ``rows``)."""
+        return self._whole.index
+
+    @cached_property
+    def column_names(self) -> list[str]:
+        """The value columns' names, in answer order, without loading any row."""
+        if self.lookups is None:
+            return list(self.columns)
+        return _answer_order(self.lookups.value_columns)
+
+    @property
+    def masses(self) -> np.ndarray:
+        """masses[n]: sum of D over the table's strings of length n; its size is max_length + 1."""
+        return self._whole.masses if self.lookups is None else self.lookups.masses
 
     @property
     def K(self) -> np.ndarray:
@@ -106,7 +177,7 @@ class Table:
         """Rank of each row: 1 + the number of rows with a larger count (or D)."""
         return self.columns["rank"]
 
-    @property
+    @cached_property
     def max_length(self) -> int:
         """Longest output length in the table (the size of ``masses`` less one)."""
         return self.masses.size - 1
@@ -123,8 +194,17 @@ class Table:
         return self.manifest.get("coverage") == "sampled"
 
     @cached_property
+    def exact_upto(self) -> dict | None:
+        """The manifest's ``exact_upto`` (L, H_low, H_high, bracket_bits, ...) of a table
+        that lists only outputs of at most L symbols, each count exact with no step
+        cutoff (docs/no-cutoff.md); None for any other table."""
+        return self.manifest.get("exact_upto")
+
+    @cached_property
     def shapes(self) -> tuple[int, int]:
         """A 2-D table's most rows and most columns of any output."""
+        if self.lookups is not None:
+            return self.lookups.max_shape
         rows = [s.count("-") + 1 for s in self.strings]
         cols = [len(s.split("-", 1)[0]) for s in self.strings]
         return max(rows, default=0), max(cols, default=0)
@@ -148,24 +228,73 @@ class Table:
     @cached_property
     def reliable(self) -> np.ndarray:
         """Per row: may it be answered with (pipeline.reliable's one rule; all True for an
-        exact table)."""
+        exact table). Loads the table whole."""
         return reliable_mask(self)
 
     def values(self, row: int | None) -> dict[str, object]:
-        """Every value column of one row as Python values; None everywhere for no row,
-        except count 0 (no machine outputs the string)."""
+        """Every value column of one row (of a whole load) as Python values; None
+        everywhere for no row, except count 0 (no machine outputs the string)."""
         if row is None:
-            return {name: 0 if name == "count" else None for name in self.columns}
+            return {name: 0 if name == "count" else None for name in self.column_names}
         return {name: _python(column[row]) for name, column in self.columns.items()}
 
+    def rows(self, keys: list[str]) -> Rows:
+        """Look a batch of row keys up at once (normalised strings or matrices, or a sampled
+        table's pattern keys: ``key``), through the index when the table has one.
 
-def name_parts(name: str) -> tuple[int, int, int, int, bool] | None:
-    """(states, symbols, dims, max_steps, sampled) of a table name, or None."""
+        Parameters
+        ----------
+        keys : list of str
+            The row keys, any number, repeats allowed.
+
+        Returns
+        -------
+        Rows
+            Per key: found or not, and its values (K, D, count, rank, ...).
+        """
+        if self.lookups is not None:
+            found, columns = self.lookups.lookup(keys)
+            return Rows(found, {name: columns[name] for name in self.column_names})
+        index = self.index
+        at = np.fromiter((index.get(k, -1) for k in keys), dtype=np.int64, count=len(keys))
+        found = at >= 0
+        take = np.where(found, at, 0)
+        if not self.size:
+            return Rows(found, {name: np.zeros(len(keys), column.dtype) for name, column in self.columns.items()})
+        return Rows(found, {name: column[take] for name, column in self.columns.items()})
+
+    def of_shape(self, shape: tuple[int, ...]) -> tuple[list[str], dict[str, np.ndarray]]:
+        """Every row of one shape ((length,) of a string, (rows, columns) of a matrix), in
+        table order (count, or D, descending, then string): their strings and value
+        columns. Reads only that shape's row groups of a table with an index.
+        """
+        if self.lookups is None:
+            if self.dims == 1:
+                take = np.flatnonzero(self.lengths == shape[0])
+            else:
+                take = np.array(
+                    [i for i, s in enumerate(self.strings) if shape_of(s, 2) == tuple(shape)], dtype=np.int64
+                )
+            return [self.strings[i] for i in take], {name: column[take] for name, column in self.columns.items()}
+        strings, columns = self.lookups.of_shape(tuple(shape))
+        order = np.argsort(columns["rank"], kind="stable")  # the index holds them by string
+        return [strings[i] for i in order], {name: columns[name][order] for name in self.column_names}
+
+
+def _answer_order(names: list[str]) -> list[str]:
+    """Column names with ANSWER_COLUMNS first, then the rest in their order."""
+    first = [c for c in ANSWER_COLUMNS if c in names]
+    return first + [c for c in names if c not in first]
+
+
+def name_parts(name: str) -> tuple[int, int, int, int, bool, int | None] | None:
+    """(states, symbols, dims, max_steps, sampled, L) of a table name, or None; L is the
+    longest output an exact_upto table lists (``-upto{L}``), else None."""
     m = TABLE_NAME.fullmatch(name)
     if not m:
         return None
     steps = BUSY_BEAVER_STEPS.get((int(m[1]), int(m[2])), 0) if m[5] else int(m[4])
-    return int(m[1]), int(m[2]), 2 if m[3] else 1, steps, bool(m[6])
+    return int(m[1]), int(m[2]), 2 if m[3] else 1, steps, bool(m[6]), int(m[7]) if m[7] else None
 
 
 def _roots(data_dir: str | Path | None) -> list[Path]:
@@ -184,7 +313,8 @@ def alphabets(data_dir: str | Path | None = None) -> list[int]:
 
 def _default_name(alphabet: int, roots: list[Path], ndim: int = 1) -> str:
     """The table for ``alphabet`` symbols (strings) or for matrices: the default when it
-    exists, else the largest exact, then sampled, table available."""
+    exists, else the largest exact, then sampled, table available; an exact_upto table
+    (which lists only short outputs) only when there is no other."""
     present = {info.table for root in roots for info in list_tables(root)}
     if ndim == 2:
         for name in DEFAULT_MATRIX_TABLES:
@@ -193,7 +323,7 @@ def _default_name(alphabet: int, roots: list[Path], ndim: int = 1) -> str:
     elif alphabet == 2 or DEFAULT_TABLES.get(alphabet) in present:
         return DEFAULT_TABLES[alphabet]
     found = sorted(
-        (not p[4], p[0], p[3], name)
+        (p[5] is None, not p[4], p[0], p[3], name)
         for name in present
         if (p := name_parts(name)) and p[1] == alphabet and p[2] == ndim
     )
@@ -204,7 +334,7 @@ def _default_name(alphabet: int, roots: list[Path], ndim: int = 1) -> str:
             f"no table for {kind} yet (tables exist for alphabet {', '.join(map(str, have)) or 'none'}): "
             f"use one of those, name a table, or compute one with `ctm run` (a job like jobs/d4x6.toml with symbols = {alphabet})"
         )
-    return found[-1][3]
+    return found[-1][-1]
 
 
 def _locate(name: str, version: int | None, roots: list[Path]) -> Path:
@@ -248,8 +378,10 @@ def open_table(
     Parameters
     ----------
     table : str, optional
-        Table name, e.g. ``d5x2-s500``, ``d4x2-2d-s2000`` or ``d4x4-s2000-sampled``; None
-        for the default table of ``alphabet`` and ``ndim``.
+        Table name, e.g. ``d5x2-s500``, ``d4x2-2d-s2000``, ``d4x4-s2000-sampled`` or
+        ``d3x2-s10-upto6`` (an exact reading of the outputs of at most 6 symbols, K in
+        [K_low, K_high]: docs/no-cutoff.md); None for the default table of ``alphabet``
+        and ``ndim``.
     version : int, optional
         Version number (1, 2, ...); None for the latest.
     alphabet : int, optional
@@ -283,45 +415,21 @@ def open_table(
     parts = name_parts(name)
     if parts is None:
         raise CTMError(
-            f"table name should look like d5x2-s500, d5x2-nocutoff, d4x2-2d-s2000 or d4x4-s2000-sampled, got {name!r}"
+            "table name should look like d5x2-s500, d5x2-nocutoff, d4x2-2d-s2000, d4x4-s2000-sampled or "
+            f"d3x2-s10-upto6, got {name!r}"
         )
     if alphabet is not None and parts[1] != alphabet:
         raise CTMError(f"table {name} has {parts[1]} symbols but alphabet={alphabet}; pass alphabet={parts[1]}")
     return _load(_locate(name, version, roots).resolve())
 
 
-_NUMPY = {
-    "int8": np.int8,
-    "int16": np.int16,
-    "int32": np.int32,
-    "int64": np.int64,
-    "uint32": np.uint32,
-    "uint64": np.uint64,
-    "float": np.float32,
-    "double": np.float64,
-}
-
-
-def _numpy(column: pa.ChunkedArray) -> np.ndarray:
-    """A numeric column as a (read-only) numpy array over Arrow's own buffer, without
-    pyarrow's to_numpy, which imports pandas (``ctm query`` runs without it)."""
-    array = column.combine_chunks()
-    dtype = _NUMPY.get(str(array.type))
-    if dtype is None or array.null_count:
-        return array.to_numpy(zero_copy_only=False)
-    return np.frombuffer(
-        array.buffers()[1], dtype=dtype, count=len(array), offset=array.offset * np.dtype(dtype).itemsize
-    )
-
-
-@lru_cache(maxsize=8)
-def _load(path: Path) -> Table:
-    """Read one version directory (versions are immutable, so caching by path is safe)."""
-    manifest = load_manifest(path.parents[2], path.parent.name, int(path.name[1:]))
+def _read_whole(path: Path) -> _Whole:
+    """Every row of the version in ``path``, read whole: strings, lengths, value columns
+    (rank added), the string -> row dict and D summed per length."""
     # ParquetFile, not read_table: read_table loads pyarrow.dataset, which imports pandas
     data = pq.ParquetFile(path / TABLE_FILE).read()
     strings = data.column("string").to_pylist()
-    lengths = _numpy(data.column("length"))
+    lengths = numpy_column(data.column("length"))
     columns: dict[str, np.ndarray] = {}
     for name in data.column_names:
         if name in ROW_COLUMNS:
@@ -330,23 +438,44 @@ def _load(path: Path) -> Table:
         if pa.types.is_decimal(column.type):
             columns[name] = np.array([int(c) for c in column.to_pylist()], dtype=object)
         else:
-            columns[name] = _numpy(column)
+            columns[name] = numpy_column(column)
     key = -columns["count"] if "count" in columns else -columns["D"]
     columns["rank"] = np.asarray(np.searchsorted(np.sort(key), key, side="left") + 1, dtype=np.int64)
-    first = [c for c in ANSWER_COLUMNS if c in columns]
-    return Table(
-        name=manifest["table"],
-        version=int(manifest["version"]),
-        symbols=int(manifest["symbols"]),
-        folder=path,
-        manifest=manifest,
+    return _Whole(
         strings=strings,
         lengths=lengths,
-        columns={c: columns[c] for c in first + [c for c in columns if c not in first]},
+        columns={c: columns[c] for c in _answer_order(list(columns))},
         index=dict(zip(strings, range(len(strings)))),
         # a sampled row stands for its pattern's |P| strings
         masses=np.bincount(lengths, weights=columns["D"] * columns["size"] if "size" in columns else columns["D"]),
     )
+
+
+@lru_cache(maxsize=8)
+def _load(path: Path) -> Table:
+    """Open one version directory (versions are immutable, so caching by path is safe):
+    through its lookup index when it has one and at least ``INDEX_ROWS`` rows, else
+    loaded whole."""
+    manifest = load_manifest(path.parents[2], path.parent.name, int(path.name[1:]))
+    size = pq.ParquetFile(path / TABLE_FILE).metadata.num_rows
+    name = manifest["table"]
+    parts = name_parts(name)
+    dims = int(manifest.get("dims", parts[2] if parts else 1))
+    index = None
+    if size >= INDEX_ROWS and (path / LOOKUP_FILE).is_file():
+        index = LookupIndex(path, dims, path / TABLE_FILE)
+    table = Table(
+        name=name,
+        version=int(manifest["version"]),
+        symbols=int(manifest["symbols"]),
+        folder=path,
+        manifest=manifest,
+        size=size,
+        lookups=index,
+    )
+    if index is None:
+        _ = table._whole  # read now, as a small table always was
+    return table
 
 
 @lru_cache(maxsize=8)

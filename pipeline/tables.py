@@ -249,6 +249,8 @@ def publish(
     OSError
         The version cannot be written (its temporary folder is removed).
     """
+    from pipeline.lookupwrite import write_lookup  # a large table's lookup index (pipeline.lookupindex)
+
     extra = dict(extra or {})
     folder = Path(root) / "tables" / table
     folder.mkdir(parents=True, exist_ok=True)
@@ -268,7 +270,7 @@ def publish(
                 version=version,
                 parent=found[-1] if found else None,
                 row_checksum=checksum,
-                files={name: file_sha256(tmp / name) for name in (TABLE_FILE, *extra)},
+                files={name: file_sha256(tmp / name) for name in (TABLE_FILE, *extra, *write_lookup(tmp, TABLE_FILE))},
             )
             (tmp / MANIFEST_FILE).write_text(json.dumps(full, indent=1) + "\n", encoding="utf-8")
             for name in (TABLE_FILE, MANIFEST_FILE, *extra):

@@ -29,10 +29,13 @@ WRITE_SIDE = (
     "pipeline.batches",
     "pipeline.spec",
     "pipeline.flow",
+    "pipeline.lookupwrite",
     "dask",
     "distributed",
+    "duckdb",
 )
-"""Modules (and their submodules) no query-side import may load."""
+"""Modules (and their submodules) no query-side import may load (the lookup index's writer
+and DuckDB, its sorter, included: lookups read the index with pyarrow alone)."""
 
 
 def loaded(statement: str) -> set[str]:
@@ -94,7 +97,7 @@ def lint_imports(cwd: Path) -> subprocess.CompletedProcess:
 def test_the_import_contracts_are_kept():
     done = lint_imports(ROOT)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
-    assert "Contracts: 4 kept, 0 broken." in done.stdout
+    assert "Contracts: 5 kept, 0 broken." in done.stdout
 
 
 @pytest.mark.parametrize(

@@ -380,27 +380,44 @@ def _reduce(spec, root, allow_partial=False, progress=True, force=False) -> Redu
 
 
 @click.command()
+@click.argument("names", nargs=-1)
 @DATA_DIR
-def tables(data_dir):
+def tables(names, data_dir):
     """Tables and their versions, each with where it comes from (its data root, or
-    "shipped" with the package), coverage and provenance.
+    "shipped" with the package), coverage and provenance; only the NAMES given, if any.
+    An exact_upto table (d3x2-s10-upto6) says how long its exact outputs are and how
+    wide its H bracket is.
 
     \b
-    Example:
+    Examples:
       ctm tables --data-dir /tmp/ctm
+      ctm tables d5x2-s500 d3x2-s10-upto6
     """
     root = data_root(data_dir)
     found = list_tables(root) + (list_tables(shipped_root()) if root.resolve() != shipped_root().resolve() else [])
+    if names:
+        unknown = sorted(set(names) - {info.table for info in found})
+        if unknown:
+            known = ", ".join(sorted({info.table for info in found})) or "none"
+            raise CTMError(f"no table {', '.join(unknown)} under {root} or shipped; tables found: {known}")
+        found = [info for info in found if info.table in names]
     if not found:
         click.echo(f"no tables under {root}")
     width = max((len(info.source) for info in found), default=0)
-    names = max((len(info.table) for info in found), default=0)
+    widest = max((len(info.table) for info in found), default=0)
     for info in found:
         m = info.manifest
+        upto = m.get("exact_upto")
+        reading = ""
+        if upto:
+            bits = upto.get("bracket_bits")
+            reading = f"  exact up to {upto['L']} symbols, H within " + (
+                f"{bits:.2g} bits" if bits is not None else "?"
+            )
         click.echo(
-            f"{info.table:<{names}} v{info.version:<3} {info.source:<{width}}  {m.get('coverage', '?'):<8} "
+            f"{info.table:<{widest}} v{info.version:<3} {info.source:<{width}}  {m.get('coverage', '?'):<8} "
             f"{m.get('strings', '?'):>8} strings  job {m.get('job_id', '?')}  "
-            f"kernel {m.get('versions', {}).get('kernel', '?')}  {m.get('created', '?')}"
+            f"kernel {m.get('versions', {}).get('kernel', '?')}  {m.get('created', '?')}{reading}"
         )
 
 

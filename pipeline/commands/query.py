@@ -43,7 +43,7 @@ def _text(a: Answer) -> str:
     shown = [f"K={a.K:.6f}" + (f" (se {se:.6f})" if se is not None else ""), f"D={a.D:.6e}"]
     shown += [f"{k}={a.values[k]}" for k in ("count", "rank") if a.values.get(k) is not None]
     shown += [
-        f"{k}={v:.6g}" if isinstance(v, float) else f"{k}={v}"
+        f"{k}={v:.6f}" if k in ("K_low", "K_high") else f"{k}={v:.6g}" if isinstance(v, float) else f"{k}={v}"
         for k, v in a.values.items()
         if k not in ("K", "D", "count", "rank", "K_se")
     ]
@@ -71,7 +71,9 @@ def query(strings, table, version, alphabet, grid, as_json, source, strict, data
     (alphabets 4, 5, 6, 9) also gives K_se, D_se, hits and the pattern's size, and
     answers NA where K_se is above 0.5 bits (docs/sampled-tables.md). --file is read and
     answered 10,000 lines at a time, so answers start at once; columns line up to the
-    longest input of the first 10,000, and --2d/--1d is guessed from them.
+    longest input of the first 10,000, and --2d/--1d is guessed from them. An exact_upto
+    table (d3x2-s10-upto6: outputs of at most 6 symbols, counts exact with no cutoff)
+    also gives K_low and K_high, and answers NA for strings longer than 6.
 
     \b
     Examples:
@@ -79,12 +81,13 @@ def query(strings, table, version, alphabet, grid, as_json, source, strict, data
       ctm query --alphabet 6 1266116453 6154256554
       ctm query 010-101-010 000-010-000      (matrices: rows joined by '-')
       ctm query --table d4x2-s107 --json 0000
+      ctm query --table d3x2-s10-upto6 --data-dir /tmp/ctm 0110
       ctm query --alphabet 2 --file strings.txt
       tail -n +2 ratings.csv | cut -d, -f1 | ctm query --file -
       ctm query -- -++-+
     """
     from pipeline.inputs import item
-    from pipeline.query import find, open_or_na
+    from pipeline.query import Answer, answers, look, open_or_na
 
     chunks = stream(strings, source)
     first = next(chunks)
@@ -93,36 +96,37 @@ def query(strings, table, version, alphabet, grid, as_json, source, strict, data
     ndim = 2 if grid else 1
     tab, no_table = open_or_na(table, version, alphabet, data_dir, ndim)
     width = max(map(len, first))
-    shown: dict[int, str] = {}  # row -> its text, worked out once per row
+    shown: dict[str, str] = {}  # normalised input -> its text, worked out once per row
     missing = total = 0
     if as_json:
         click.echo("[")
     for chunk in itertools.chain([first], chunks):
         out = []
-        for text in chunk:
-            entry = item(text, ndim)
-            _, row, reason = find(tab, entry, no_table, ndim)
-            missing += reason is not None
-            if as_json:
-                out.append(textwrap.indent(json.dumps(_answer(tab, entry, no_table, ndim).record(), indent=1), " "))
-            elif row is None:
-                out.append(line(entry.label, width, na(reason.detail)))
-            else:
-                if row not in shown:
-                    shown[row] = _text(_answer(tab, entry, no_table, ndim))
-                out.append(line(entry.label, width, shown[row]))
+        entries = [item(text, ndim) for text in chunk]
+        # one lookup per chunk: a table with a lookup index reads only the rows it needs
+        if as_json:
+            for a in answers(tab, entries, no_table, ndim):
+                missing += a.reason is not None
+                out.append(textwrap.indent(json.dumps(a.record(), indent=1), " "))
+        else:
+            looked = look(tab, entries, no_table, ndim)
+            for entry, normalized, j, reason in zip(entries, looked.normalized, looked.at, looked.reasons):
+                missing += reason is not None
+                if reason is not None:
+                    out.append(line(entry.label, width, na(reason.detail)))
+                    continue
+                if normalized not in shown:
+                    values = looked.rows.values(int(j))
+                    shown[normalized] = _text(
+                        Answer(entry.label, normalized, values, tab.name, tab.version, None, tab.source)
+                    )
+                out.append(line(entry.label, width, shown[normalized]))
         # JSON: records joined by ",\n" across chunks, as one json.dumps(list, indent=1) prints them
         click.echo((",\n" if as_json and total else "") + (",\n" if as_json else "\n").join(out), nl=not as_json)
         total += len(chunk)
     if as_json:
         click.echo("\n]")
     finish_counts(missing, total, strict)
-
-
-def _answer(tab, entry, no_table, ndim):
-    from pipeline.query import answer
-
-    return answer(tab, entry, no_table, ndim)
 
 
 @click.command()

@@ -38,8 +38,9 @@ def _measure(normalized: bool, entropy: bool, acss: bool) -> str:
 
 
 def _scores(inputs: list[str], options: dict, measure: str, ndim: int = 1):
-    """(values, reasons, standard-error bounds, imputed shares, the settings that produced
-    them) for one measure; bounds and shares are None where the measure has none."""
+    """(values, reasons, standard-error bounds, imputed shares, intervals, the settings
+    that produced them) for one measure; bounds and shares are None where the measure has
+    none, intervals (BDM_low, BDM_high) None except for BDM on an exact_upto table."""
     from pipeline.query import open_or_na
 
     if measure == "acss_bdm":
@@ -57,16 +58,18 @@ def _scores(inputs: list[str], options: dict, measure: str, ndim: int = 1):
             "alphabet": alphabet or tab.symbols,
         }
         none = [None] * len(inputs)
-        return values.tolist(), values.attrs["reasons"], none, none, settings
+        return values.tolist(), values.attrs["reasons"], none, none, none, settings
     from pipeline.bdm import BDM, _warn_imputed
     from pipeline.inputs import NA, item, show
 
     chosen = {k: v for k, v in options.items() if v is not None}
     scorer = BDM(**chosen, ndim=ndim)
-    values, reasons, se, share, imputed = [], [], [], [], {}
-    for text in inputs:
-        entry = item(text, ndim)
-        checked = scorer.checked(entry.text) if entry.ok else entry.na
+    values, reasons, se, share, interval, imputed = [], [], [], [], [], {}
+    entries = [item(text, ndim) for text in inputs]
+    texts = [scorer.checked(entry.text) if entry.ok else entry.na for entry in entries]
+    if "bdm" in measure:  # every block of the batch in one lookup
+        scorer.prefetch([t for t in texts if not isinstance(t, NA)])
+    for entry, checked in zip(entries, texts):
         if isinstance(checked, NA):
             found = None, checked
         else:
@@ -79,18 +82,23 @@ def _scores(inputs: list[str], options: dict, measure: str, ndim: int = 1):
         scored = details is not None and reason is None and "bdm" in measure
         se.append(details.se if scored else None)
         share.append(details.imputed_share if scored else None)
+        interval.append(details.interval if scored else None)
     _warn_imputed(imputed, scorer.tab, stacklevel=2)
     settings = {"table": scorer.tab.label, "block": scorer.block, "strategy": scorer.strategy}
     if scorer.strategy == "correlated":
         settings["shift"] = scorer.shift
     settings["sampled"] = scorer.tab.sampled
-    return values, reasons, se, share, settings
+    return values, reasons, se, share, interval, settings
 
 
-def _value(measure: str, value: float, se: float | None, share: float | None, sampled: bool) -> str:
-    """A score as a line shows it: the value, its standard error's bound on a sampled
-    table, and the share of it imputed when there is one."""
+def _value(
+    measure: str, value: float, se: float | None, share: float | None, sampled: bool, interval: tuple | None = None
+) -> str:
+    """A score as a line shows it: the value, its interval on an exact_upto table, its
+    standard error's bound on a sampled table, and the share of it imputed when there is one."""
     text = f"{measure}={value:.6f}"
+    if interval is not None:
+        text += f" in [{interval[0]:.6f}, {interval[1]:.6f}]"
     if se is not None and sampled:
         text += f" (se <= {se:.6f}, an upper bound)"
     if share:
@@ -173,7 +181,9 @@ def bdm(
     """Block Decomposition Method (pybdm's definitions) of each STRING.
 
     Strings of any length: each is cut into blocks whose K the table gives, and
-    BDM = sum over distinct blocks of K + log2(times it occurs). An input that cannot
+    BDM = sum over distinct blocks of K + log2(times it occurs). On an exact_upto table
+    (e.g. d3x2-s10-upto6), whose K is known within [K_low, K_high], BDM is given with its
+    interval [BDM_low, BDM_high] (JSON: BDM_low, BDM_high). An input that cannot
     be scored (too many symbols, shorter than the block under ignore) gets a line saying
     why, and the others are still scored. A string starting with '-' goes after --.
 
@@ -210,7 +220,7 @@ def bdm(
     }
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        values, reasons, se, share, settings = _scores(inputs, options, measure, 2 if grid else 1)
+        values, reasons, se, share, interval, settings = _scores(inputs, options, measure, 2 if grid else 1)
     sampled = settings.pop("sampled", False)
     for warning in caught:  # imputed blocks (pybdm's rule), pybdm's block: said once, as a note
         click.echo(f"note: {warning.message}", err=True)
@@ -224,8 +234,9 @@ def bdm(
                         "reason": r,
                         "settings": settings,
                         **({"se_bound": e, "imputed_share": f} if "bdm" in measure and measure != "acss_bdm" else {}),
+                        **({"BDM_low": i[0] if i else None, "BDM_high": i[1] if i else None} if any(interval) else {}),
                     }
-                    for s, v, r, e, f in zip(inputs, values, reasons, se, share)
+                    for s, v, r, e, f, i in zip(inputs, values, reasons, se, share, interval)
                 ],
                 indent=1,
             )
@@ -234,8 +245,8 @@ def bdm(
         width, shown = max(map(len, inputs)), ", ".join(f"{k} {v}" for k, v in settings.items())
         click.echo(
             "\n".join(
-                line(s, width, na(r) if r else f"{_value(measure, v, e, f, sampled)}  ({shown})")
-                for s, v, r, e, f in zip(inputs, values, reasons, se, share)
+                line(s, width, na(r) if r else f"{_value(measure, v, e, f, sampled, i)}  ({shown})")
+                for s, v, r, e, f, i in zip(inputs, values, reasons, se, share, interval)
             )
         )
     finish(reasons, strict)

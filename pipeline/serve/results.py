@@ -44,7 +44,9 @@ def plain(value: object) -> object:
 
 def provenance(manifest: dict, name: str) -> dict:
     """How a table's values were made: ``exact`` (every machine) or ``sampled`` (with its
-    number of batches, the source of its standard errors), and its step cutoff, if any."""
+    number of batches, the source of its standard errors), its step cutoff, if any, and
+    for an exact_upto table its L and H bracket (``exact_upto``: L, H_low, H_high,
+    bracket_bits; None for any other)."""
     parts = name_parts(name)
     states, symbols = (parts[0], parts[1]) if parts else (None, None)
     steps = manifest.get("max_steps")
@@ -57,9 +59,24 @@ def provenance(manifest: dict, name: str) -> dict:
     if sampled:
         words.append(f"{batches} batches, with standard errors")
     words.append("no cutoff (S = the busy beaver's)" if no_cutoff else f"S = {steps}")
+    upto = manifest.get("exact_upto")
+    if upto:
+        bits = upto.get("bracket_bits")
+        words.append(
+            f"outputs of at most {upto['L']} symbols exact with no cutoff"
+            + (f", H known within {bits:.2g} bits (K in [K_low, K_high])" if bits is not None else "")
+        )
     if manifest.get("status") == "undecided":
         words.append("some machines undecided")
-    return {"kind": kind, "batches": batches, "no_cutoff": no_cutoff, "steps": steps, "text": ", ".join(words)}
+    exact_upto = {k: upto.get(k) for k in ("L", "H_low", "H_high", "bracket_bits")} if upto else None
+    return {
+        "kind": kind,
+        "batches": batches,
+        "no_cutoff": no_cutoff,
+        "steps": steps,
+        "exact_upto": exact_upto,
+        "text": ", ".join(words),
+    }
 
 
 def _default_for(name: str, dims: int, symbols: int) -> str | None:
@@ -168,10 +185,15 @@ def frame_records(strings: list[str | None], frame: pd.DataFrame) -> list[dict]:
 
 
 def series_records(strings: list[str | None], result: pd.Series) -> list[dict]:
-    """A Series of one value per input as records in input order: string, value, reason."""
+    """A Series of one value per input as records in input order: string, value, reason;
+    and BDM_low, BDM_high where the Series has them (BDM on an exact_upto table)."""
     values = result.to_numpy().tolist()
     why = reasons(result).tolist()
-    return [{"string": text, "value": plain(v), "reason": plain(r)} for text, v, r in zip(strings, values, why)]
+    out = [{"string": text, "value": plain(v), "reason": plain(r)} for text, v, r in zip(strings, values, why)]
+    if "BDM_low" in result.attrs:
+        for record, low, high in zip(out, result.attrs["BDM_low"], result.attrs["BDM_high"]):
+            record["BDM_low"], record["BDM_high"] = plain(low), plain(high)
+    return out
 
 
 def table_or_none(table, version, alphabet, data_dir, ndim: int = 1) -> Table | None:
@@ -222,9 +244,12 @@ def score(
                 measures["nbdm"] = nbdm(subset, **options)
             values = {k: v.to_numpy().tolist() for k, v in measures.items()}
             why = reasons(measures["bdm"]).tolist()
+            interval = measures["bdm"].attrs.get("BDM_low"), measures["bdm"].attrs.get("BDM_high")
             for j, i in enumerate(long):
                 for k in ("bdm", "nbdm", "ent"):
                     rows[i][k] = plain(values[k][j]) if k in values else None
+                if interval[0] is not None:  # an exact_upto table: BDM's interval
+                    rows[i]["BDM_low"], rows[i]["BDM_high"] = plain(interval[0][j]), plain(interval[1][j])
                 rows[i]["bdm_reason"] = why[j]
     return {
         "table": described(tab),
@@ -355,7 +380,7 @@ def matrix(
     blocks = []
     for (top, left, h, w), piece in zip(places, scorer._cut(checked)):
         found = scorer._ctm(piece)
-        K, imputed, K_se = (None, False, None) if isinstance(found, NA) else found
+        K, imputed, K_se = (None, False, None) if isinstance(found, NA) else found[:3]
         blocks.append(
             {"top": top, "left": left, "rows": h, "cols": w, "block": piece, "K": K, "K_se": K_se, "imputed": imputed}
         )
