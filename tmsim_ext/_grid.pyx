@@ -18,7 +18,7 @@
 # Parts: a walk can be cut into parts with nothing walked twice, as the 1-D walk is: the
 # branch points at depth ``part_depth`` are numbered in walk order (the same in every
 # part); part p of P walks those numbered p mod P, and only part 0 counts what is decided
-# above them (_cut.pxd). The 2-D work figures of a part (GRID_KERNEL_VERSION 1) count
+# above them (_cut.pxd). The 2-D work figures of a part (GRID_KERNEL_VERSION 1 and 2) count
 # what it walked above the cut too; only the 1-D walk rolls them back.
 #
 # Sampling: below ``sample_depth`` branch points a branch draws one moving digit
@@ -35,6 +35,7 @@ from tmsim_ext._types cimport u128, symbol_t, digit_t, pos_t, step_t
 from tmsim_ext._countmap cimport CountMap, cmap_add_mass, cmap_init, cmap_free
 from tmsim_ext._acc cimport Acc, acc_init, acc_free, acc_results
 from tmsim_ext._journal cimport marks_alloc, journal_undo
+from tmsim_ext._records cimport rec_pop_to
 from tmsim_ext._patterns cimport normalize_into
 from tmsim_ext._proofs cimport BY_CLOSED, proof_flags
 from tmsim_ext._partial cimport (
@@ -47,7 +48,7 @@ from tmsim_ext._grid_types cimport Move, Rect, Ctx, NSYM, SEP
 from tmsim_ext._steps cimport Head, plain_steps
 from tmsim_ext._grid_turn cimport turn, text_order
 
-GRID_KERNEL_VERSION = "1"
+GRID_KERNEL_VERSION = "2"
 """Bump whenever 2-D counts could change: partials written by another version are invalid."""
 
 GRID_PROOF_FLAGS = proof_flags(False)
@@ -203,7 +204,7 @@ cdef void walk(Ctx* c, Head start, Rect r) noexcept nogil:
         due = watch_due(c, &w)
     c.steps += at.t - start.t
     journal_undo(c.tape, c.jpos, c.jold, at.t, start.t)
-    c.nrec = nrec0
+    rec_pop_to(c.rec, &c.nrec, c.rec_last, nrec0)
 
 
 cdef inline bint first_read(Ctx* c, int e, Head at, Rect r) noexcept nogil:

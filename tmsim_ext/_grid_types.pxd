@@ -61,7 +61,7 @@ cdef struct GridCtx:
     symbol_t* before    # scratch for the shift proof, indexed like tape
     symbol_t* before_base
     Rec* rec            # edge records of the run (its ancestors' included), a stack
-    int32_t* rec_last   # per key: the latest record (checked before use)
+    int32_t* rec_last   # per key: the latest record of the run, or -1
     int32_t nrec
     uint8_t* key        # an output being written out, rows joined by SEP
     Acc* accs           # one per transform set, made when first used (cut.kept, or cut.spare)

@@ -31,6 +31,7 @@ from tmsim_ext._types cimport u128, symbol_t, digit_t, pos_t, step_t
 from tmsim_ext._countmap cimport CountMap, cmap_add_mass, cmap_init, cmap_free
 from tmsim_ext._acc cimport Acc, acc_init, acc_free, acc_results, acc_far_time, to_int
 from tmsim_ext._journal cimport marks_alloc, journal_undo
+from tmsim_ext._records cimport rec_pop_to
 from tmsim_ext._patterns cimport line_key
 from tmsim_ext._proofs cimport BY_CLOSED, proof_flags
 from tmsim_ext._partial cimport (
@@ -49,7 +50,7 @@ from tmsim_ext._line_read cimport read_entry, unread_entry
 from tmsim_ext._line_cps cimport cps_closed
 from tmsim_ext._line_cpsh cimport cps_history
 
-KERNEL_VERSION = "1"
+KERNEL_VERSION = "2"
 """Bump whenever counts could change: partials written by another version are invalid."""
 
 PROOF_FLAGS = proof_flags(True)
@@ -146,7 +147,7 @@ cdef void walk(Ctx* c, pos_t h0, int q0, step_t t0, pos_t lo, pos_t hi) noexcept
         due = watch_due(c, &w)
     c.steps += at.t - t0
     journal_undo(c.tape, c.jpos, c.jold, at.t, t0)
-    c.nrec = nrec0
+    rec_pop_to(c.rec, &c.nrec, c.rec_last, nrec0)
 
 
 cdef inline bint first_read(Ctx* c, int e, pos_t h, step_t t, pos_t lo, pos_t hi) noexcept nogil:
@@ -453,9 +454,8 @@ def count_blocks(int n, int m, step_t max_steps, const digit_t[:, ::1] blocks,
 
     ``part_depth`` >= 0: count only part ``part`` of ``parts`` of each walk, cut at its
     branch points of that depth (_cut.pxd; exact counts only): the parts of a walk add
-    up to the whole (outputs, halting times, halting and non-halting machines, late
-    halts; the split of limit and proven, the work and the classes listed too where no
-    proof's verdict depends on the walk's history, tests/test_cut.py).
+    up to the whole in every figure (outputs, halting times, halting machines, limit and
+    proven, the work, proofs and classes listed, late halts; tests/test_cut.py).
 
     Outputs come as columns (``map_columns`` in _acc.pxd), in the counts and in each of
     ``by_digit``, ``upto`` and ``upto_by_digit``.

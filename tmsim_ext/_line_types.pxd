@@ -67,9 +67,9 @@ cdef struct LineCtx:
     symbol_t* tape
     pos_t* jpos
     symbol_t* jold
-    # tape-edge records for the shift proof, a stack cut back when a walk ends
+    # tape-edge records for the shift proof, a stack popped when a walk ends
     Rec* rec
-    int32_t* rec_last   # per state * 2 + side: latest record (checked before use)
+    int32_t* rec_last   # per state * 2 + side: latest record of the run, or -1
     int32_t nrec
     # scratch for proofs, indexed like tape
     Marks marks         # per tape cell, indexed like tape

@@ -2,7 +2,8 @@
 # the head extends the written region, the run pushes a record (step, position, key =
 # state and side or direction). Records of one key are linked newest first, and a record
 # is compared with earlier ones only when their spacing in time and space repeats, so
-# bouncers and counters, whose sweeps grow, never pay for a comparison.
+# bouncers and counters, whose sweeps grow, never pay for a comparison. A walk pops its
+# records when it ends (rec_pop_to), so a run sees exactly its own path's records.
 from libc.stdint cimport int32_t
 
 from tmsim_ext._types cimport symbol_t, pos_t, step_t
@@ -21,13 +22,11 @@ cdef inline int32_t rec_push(Rec* rec, int32_t* nrec, int32_t* rec_last, int32_t
     """Push a record of ``key`` at step t and position h; returns the latest earlier record
     of this run with the same key, or -1.
 
-    rec_last is never rolled back: an entry a finished walk left points at or above the
-    top, or at a record of another key this run wrote over it; below the top the stack
-    holds this run's records only (its ancestors' and its own), so any of them may compare.
+    The stack holds this run's records only (its ancestors' and its own), and rec_last
+    the latest of each key among them: a walk that ends pops its records with
+    ``rec_pop_to``, so what sibling walks ran before never changes what a run finds.
     """
     cdef int32_t r = nrec[0], k = rec_last[key]
-    if not (0 <= k < r and rec[k].key == key):
-        k = -1
     rec[r].t = t
     rec[r].p = h
     rec[r].key = key
@@ -36,6 +35,16 @@ cdef inline int32_t rec_push(Rec* rec, int32_t* nrec, int32_t* rec_last, int32_t
     rec_last[key] = r
     nrec[0] = r + 1
     return k
+
+
+cdef inline void rec_pop_to(const Rec* rec, int32_t* nrec, int32_t* rec_last, int32_t n) noexcept nogil:
+    """Pop the records above the first n, newest first, each key's latest record going
+    back to the one before it: the stack and rec_last are as they were when it held n."""
+    cdef int32_t r = nrec[0]
+    while r > n:
+        r -= 1
+        rec_last[rec[r].key] = rec[r].prev
+    nrec[0] = r
 
 
 cdef inline bint rec_spaced(const Rec* rec, int32_t k, int looked, step_t t, pos_t h) noexcept nogil:
