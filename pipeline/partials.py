@@ -442,3 +442,13 @@ def open_partial(plan: ShardPlan, root: Path, shard: int) -> Partial:
     return read_partial(
         path, job_id=plan.spec.job_id, shard=shard, start=start, stop=stop, kernel=kernel_version(plan.space)
     )
+
+
+def open_shard(plan: ShardPlan, root: Path, shard: int) -> list[Partial]:
+    """The validated partials of ``shard`` of ``plan``'s job under ``root``, whose rows and
+    totals add up to the shard's: today one file per shard (``open_partial``).
+
+    Raises FileNotFoundError if one is absent, InvalidPartial (naming why) if one must not
+    be merged, SpecError for a shard outside the plan.
+    """
+    return [open_partial(plan, root, shard)]
