@@ -227,7 +227,13 @@ def estimate_rows(
 
 
 def reduce_sampled(
-    spec: JobSpec, root: Path, allow_partial: bool = False, progress: bool = True, force: bool = False
+    spec: JobSpec,
+    root: Path,
+    allow_partial: bool = False,
+    progress: bool = True,
+    force: bool = False,
+    memory: int | None = None,
+    threads: int | None = None,
 ) -> Reduced:
     """Add the job's batches under ``root`` to its latest version (in ``root``, else the
     shipped one) into a new version; nothing is published when no batch is new.
@@ -244,6 +250,9 @@ def reduce_sampled(
         Show a progress bar over the new batches.
     force : bool
         Publish a new version even when no batch is new.
+    memory, threads : int, optional
+        Change nothing yet: a sampled table's patterns are summed in memory, BATCH_ROWS
+        at a time (exact jobs' budget, ``reduce.reduce_exact``).
 
     Returns
     -------

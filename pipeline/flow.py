@@ -42,7 +42,7 @@ class Flow:
     checker: Callable
     """(plan, shard, part) -> the check ``payload.store`` makes of that part's file before writing it."""
     reduce: Callable[..., Reduced]
-    """(spec, root, allow_partial, progress, force) -> the new (or same) table version."""
+    """(spec, root, allow_partial, progress, force, memory, threads) -> the new (or same) table version."""
 
 
 FLOWS = {
@@ -63,7 +63,13 @@ def plan_of(spec: JobSpec) -> ShardPlan | BatchPlan:
 
 
 def reduce_job(
-    spec: JobSpec, root: Path, allow_partial: bool = False, progress: bool = True, force: bool = False
+    spec: JobSpec,
+    root: Path,
+    allow_partial: bool = False,
+    progress: bool = True,
+    force: bool = False,
+    memory: int | None = None,
+    threads: int | None = None,
 ) -> Reduced:
     """Merge the partials of ``spec`` under ``root`` into the next version of its table.
 
@@ -87,12 +93,18 @@ def reduce_job(
         Show a progress bar.
     force : bool
         Publish a new version even when the latest one holds the same table.
+    memory : int, optional
+        Exact jobs: the reduce's memory budget in bytes (``bounded.DEFAULT_MEMORY`` when
+        None); its sums and sorts spill to ``root/.tmp/`` beyond it.
+    threads : int, optional
+        Exact jobs: threads of the sums and sorts (``bounded.default_threads()`` when None).
 
     Returns
     -------
     Reduced
         The table version (new, or the latest with ``published`` False) and the
-        partials left out as invalid (partial tables only).
+        partials left out as invalid (partial tables only); an exact_upto job's plain
+        table in ``also``.
 
     Raises
     ------
@@ -104,6 +116,6 @@ def reduce_job(
     reduce = flow_of(spec).reduce
     folder = partials_dir(root, spec.job_id)
     if not folder.is_dir():  # no partial: an error, or a table of closed units only
-        return reduce(spec, root, allow_partial, progress, force)
+        return reduce(spec, root, allow_partial, progress, force, memory, threads)
     with reduce_lock(folder):
-        return reduce(spec, root, allow_partial, progress, force)
+        return reduce(spec, root, allow_partial, progress, force, memory, threads)

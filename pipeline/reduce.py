@@ -2,21 +2,29 @@
 
 Counted shards are read unit by unit; a derived unit adds the counts of its canonical
 unit (strings reversed when mirrored, matrices turned) and a closed unit what its entry
-(0, 0) says. Sums
-run in pyarrow per weight class, in bounded batches; the final rows are exact Python ints. A full table then applies the rules of
-docs/ctm.md (blank-symbol sum, D = count/(m*H)); a partial one keeps blank-0 counts as they are.
+(0, 0) says. A full table then applies the rules of docs/ctm.md (blank-symbol sum,
+D = count/(m*H)); a partial one keeps blank-0 counts as they are. Rows never gather in
+Python: each partial's rows (and their images under the symmetries) go to a DuckDB
+session within a memory budget (``pipeline.bounded``), which sums, swaps blanks and sorts
+them, spilling to disk; the table and its checksum are written from sorted spools, batch
+by batch. An ``exact_upto`` job publishes two tables from one run: the plain counts at
+max_steps (the table of the same job without exact_upto) and the exact reading.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.compute as pc
 from tqdm import tqdm
 
+from pipeline.bounded import Session, release_arrow_memory, sql_text
+from pipeline.columns import TableColumns
 from pipeline.errors import CTMError
 from pipeline.kernel import kernel_version
 from pipeline.partials import InvalidPartial, Partial, open_shard, partial_name, partials_dir, present_shards
@@ -24,39 +32,23 @@ from pipeline.plan import ShardPlan, apply_symmetry, symmetries
 from pipeline.reduced import Reduced
 from pipeline.space import BUSY_BEAVER_SOURCES
 from pipeline.spec import JobSpec
-from pipeline.tables import TableInfo, count_type, list_tables, made_with, publish, row_checksum
+from pipeline.tables import RowChecksum, RowStream, TableInfo, count_type, list_tables, made_with, publish
 
 LATE_FILE = "late_halts.parquet"
 """Beside a table whose job sets witness_after: its late-halting classes."""
 
+LATE_SCHEMA = pa.schema([("machine", pa.string()), ("steps", pa.int64()), ("output", pa.string())])
+"""The columns of LATE_FILE."""
+
 MAX_LISTED = 1_000
 """Undecided classes an exact_upto table's manifest lists at most."""
 
-BATCH_ROWS = 2_000_000
-"""Rows gathered per weight class before they are summed, bounding memory."""
+TURN_ROWS = 65_536
+"""Matrices turned in Python at a time (2-D images of a canonical unit)."""
 
 SAME_TABLE = ("row_checksum", "coverage", "covered_ranges", "machines", "halting", "count_total", "halting_times")
 """Manifest fields that make two versions the same table: rows, coverage and totals (not
 the job, the software, the work or how the non-halting machines were decided)."""
-
-
-class _Sums:
-    """Output counts of one weight class, summed in pyarrow batches."""
-
-    def __init__(self) -> None:
-        self.tables: list[pa.Table] = []
-        self.rows = 0
-
-    def add(self, rows: pa.Table) -> None:
-        self.tables.append(rows)
-        self.rows += rows.num_rows
-        if self.rows > BATCH_ROWS:
-            self.tables = [self.total()]
-            self.rows = self.tables[0].num_rows
-
-    def total(self) -> pa.Table:
-        merged = pa.concat_tables(self.tables).group_by("string").aggregate([("count", "sum")])
-        return pa.table({"string": merged["string"], "count": merged["count_sum"]})
 
 
 @dataclass
@@ -76,17 +68,15 @@ class _Totals:
     long: dict[str, int] = field(default_factory=dict)
     """Long-run work (``RangeCounts.long``), summed over counted shards."""
     undecided: list[dict] = field(default_factory=list)
-    late: list[list] = field(default_factory=list)
-    """Classes halting after the job's witness_after steps: [machine, steps, output]."""
     upto: dict[str, int] = field(default_factory=lambda: dict.fromkeys(("halting", "limit", "proven"), 0))
     """exact_upto: what the machines at the limit did after it (``RangeCounts.upto``), weighted."""
     upto_times: dict[int, int] = field(default_factory=dict)
     upto_work: dict[str, int] = field(default_factory=dict)
     """exact_upto: the continuation's classes by reason (counted shards only, not weighted)."""
 
-    def add(self, part: Partial, weight: int) -> None:
-        meta = part.meta
-        self.machines += weight * (meta["halting"] + meta["limit"] + meta["proven"])  # this part's machines
+    def add(self, meta: dict, weight: int) -> None:
+        """Add one partial's metadata, its machines counted ``weight`` times (its shard
+        and the shards derived from it); its shard's machines are added by the caller."""
         self.halting += weight * meta["halting"]
         self.limit += weight * meta["limit"]
         self.proven += weight * meta["proven"]
@@ -104,8 +94,6 @@ class _Totals:
                 self.long[name] = self.long.get(name, 0) + value
         for item in meta.get("undecided", []):
             self.undecided.append(dict(item, weight=weight))
-        if part.late_rows is not None:
-            self.late.extend(map(list, zip(*(part.late_rows[c].to_pylist() for c in ("machine", "steps", "output")))))
         if "upto" in meta:
             up = meta["upto"]
             for key in self.upto:
@@ -139,7 +127,9 @@ def _merge_ranges(ranges: list[tuple[int, int]]) -> list[tuple[int, int]]:
 
 
 def blank_symbol_sum(outputs: dict[str, int], symbols: int) -> dict[str, int]:
-    """count(s) = sum over blanks b of count_0(s with symbols 0 and b swapped) (full space)."""
+    """count(s) = sum over blanks b of count_0(s with symbols 0 and b swapped) (full space).
+
+    The plain reference of the reducer's own sum (``_Merge.final``), for tests."""
     out: dict[str, int] = {}
     for b in range(symbols):
         swap = str.maketrans({"0": str(b), str(b): "0"})
@@ -149,94 +139,217 @@ def blank_symbol_sum(outputs: dict[str, int], symbols: int) -> dict[str, int]:
     return out
 
 
-def table_rows(counts: dict[str, int], total: int, machines: int, dims: int = 1) -> pa.Table:
-    """Rows string, length, count, D = count/total, K = -log2 D, by count desc then string.
+def upto_rows(part: Partial) -> pa.Table | None:
+    """The late halts of a partial's exact_upto continuation, rows (string, count); None
+    without a continuation (``Partial.upto_rows``)."""
+    return part.upto_rows
 
-    A 2-D table's string is a matrix's text ("010-111"); its length is its number of
-    cells, and columns rows, cols and cells (the digits row by row) let DuckDB and
-    pandas select by shape."""
-    order = sorted((s for s, c in counts.items() if c > 0), key=lambda s: (-counts[s], s))
-    values = [counts[s] for s in order]
-    kind = count_type(machines)
-    columns = {"string": pa.array(order, pa.string())}
-    if dims == 2:
-        cells = [s.replace("-", "") for s in order]
-        columns["rows"] = pa.array([s.count("-") + 1 for s in order], pa.int32())
-        columns["cols"] = pa.array([s.index("-") if "-" in s else len(s) for s in order], pa.int32())
-        columns["cells"] = pa.array(cells, pa.string())
-        columns["length"] = pa.array([len(c) for c in cells], pa.int32())
-    else:
-        columns["length"] = pa.array([len(s) for s in order], pa.int32())
-    columns["count"] = pa.array(values if kind == pa.int64() else [Decimal(v) for v in values], kind)
-    columns["D"] = pa.array([c / total for c in values], pa.float64())
-    columns["K"] = pa.array([math.log2(total) - math.log2(c) for c in values], pa.float64())
-    return pa.table(columns)
+
+def late_rows(part: Partial) -> pa.Table | None:
+    """A partial's late-halting classes, rows (machine, steps, output); None when it lists
+    none (``Partial.late_rows``)."""
+    return part.late_rows
+
+
+def _turned(strings: pa.ChunkedArray | pa.Array, dims: int, g: int) -> pa.ChunkedArray | pa.Array:
+    """``apply_symmetry`` on an Arrow column: reversed strings in Arrow, matrices turned
+    TURN_ROWS at a time."""
+    if g == 0:
+        return strings
+    if dims == 1:
+        return pc.utf8_reverse(strings)
+    return pa.chunked_array(
+        [
+            pa.array(apply_symmetry(dims, strings.slice(i, TURN_ROWS).to_pylist(), g), pa.string())
+            for i in range(0, len(strings), TURN_ROWS)
+        ],
+        pa.string(),
+    )
+
+
+RAW_SCHEMA = pa.schema(
+    [
+        ("string", pa.string()),
+        ("count", pa.decimal128(38, 0)),
+        ("times", pa.int64()),
+        ("late", pa.bool_()),
+        ("unit", pa.int64()),
+        ("g", pa.int8()),
+    ]
+)
+"""The rows the reducer gathers: a blank-0 output and its count, how many units it counts
+for (the images of a canonical unit under symmetry g), whether it is a late halt of
+exact_upto's continuation, and its unit."""
 
 
 class _Merge:
-    """What the reducer has gathered: output sums per weight class, totals, covered ranges."""
+    """What the reducer has gathered: output rows in a spool file of the session (RAW_SCHEMA),
+    late-halting classes in another (LATE_SCHEMA), totals and covered ranges.
 
-    def __init__(self, plan: ShardPlan, root: Path) -> None:
-        self.plan, self.root = plan, root
+    Rows are written as they are read, so DuckDB holds nothing between statements: each
+    sum and sort has the whole memory limit."""
+
+    def __init__(self, plan: ShardPlan, root: Path, session: Session) -> None:
+        self.plan, self.root, self.session = plan, root, session
         self.present = present_shards(root, plan.spec.job_id)
-        self.sums: dict[tuple[int, int], _Sums] = {}
-        self.upto_sums: dict[tuple[int, int], _Sums] = {}
-        """The same for the late halts of exact_upto's continuation."""
-        """Images of a canonical unit per symmetry (on a tape: plain, mirrored) -> sums of
-        its partials' rows."""
-        self.closed_outputs: dict[str, int] = {}
         self.totals = _Totals()
         self.ranges: list[tuple[int, int]] = []
         self.invalid: dict[int, str] = {}
         self.merged = 0
+        self.void: set[int] = set()
+        """Units whose rows went in with their images before a partial of theirs failed:
+        their images (g != 0) are left out of every sum."""
+        self._raw = session.writer(RAW_SCHEMA)
+        self._late = session.writer(LATE_SCHEMA)
+        self._held: list[pa.Table] = []
+        self._held_rows = 0
+
+    def _rows(self, rows: pa.Table, unit: int, images: tuple[int, ...], late: bool) -> None:
+        """Add blank-0 rows (string, count) of ``unit`` and of its images: symmetry g
+        turns them for images[g] units. Rows wait in a buffer of about
+        ``session.spool_rows`` rows, written as one row group."""
+        dims, n = self.plan.space.dims, rows.num_rows
+        counts = rows["count"].cast(pa.decimal128(38, 0))
+        for g, times in enumerate(images):
+            if times and n:
+                columns = [
+                    _turned(rows["string"], dims, g),
+                    counts,
+                    pa.repeat(pa.scalar(times, pa.int64()), n),
+                    pa.repeat(pa.scalar(late), n),
+                    pa.repeat(pa.scalar(unit, pa.int64()), n),
+                    pa.repeat(pa.scalar(g, pa.int8()), n),
+                ]
+                self._held.append(pa.table(columns, schema=RAW_SCHEMA))
+                self._held_rows += n
+        if self._held_rows >= self.session.spool_rows:
+            self._flush()
+
+    def _flush(self) -> None:
+        """Write the rows waiting in the buffer."""
+        if self._held:
+            self._raw.write_table(pa.concat_tables(self._held).combine_chunks())
+            self._held, self._held_rows = [], 0
 
     def add_closed(self, unit: int, symbol: int | None) -> None:
         start, stop = self.plan.unit_range(unit)
         self.totals.add_closed(stop - start, symbol is not None)
         if symbol is not None:
-            self.closed_outputs[str(symbol)] = self.closed_outputs.get(str(symbol), 0) + stop - start
+            one = {"string": pa.array([str(symbol)]), "count": pa.array([Decimal(stop - start)], pa.decimal128(38))}
+            self._rows(pa.table(one), unit, (1,), False)
         self.ranges.append((start, stop))
 
     def add_counted(self, unit: int) -> None:
-        """A canonical unit's valid partials, standing for its derived units too when complete."""
-        plan, parts = self.plan, {}
-        for shard in plan.unit_shards(unit):
-            if shard not in self.present:
-                continue
+        """A canonical unit's valid partials, standing for its derived units too when complete.
+
+        Rows go in as soon as a partial is read, with the unit's images when every
+        shard of the unit has a file; when one of them then fails validation, the
+        images are left out of the sums (``void``: the unit stands for itself alone)."""
+        plan = self.plan
+        identity = (1,) + (0,) * (len(symmetries(plan.space.dims)) - 1)
+        present = [s for s in plan.unit_shards(unit) if s in self.present]
+        hoped = len(present) == plan.shards_per_unit
+        images = plan.images(unit) if hoped else identity
+        kept: list[tuple[int, list[dict]]] = []
+        for shard in present:
             try:
-                parts[shard] = open_shard(plan, self.root, shard)  # its parts, adding up to the shard
+                parts = open_shard(plan, self.root, shard)
             except FileNotFoundError:
                 continue
             except InvalidPartial as exc:
                 self.invalid[shard] = str(exc)
-        complete = len(parts) == plan.shards_per_unit
-        weight = plan.images(unit) if complete else (1,) + (0,) * (len(symmetries(plan.space.dims)) - 1)
-        for shard, found in parts.items():
-            for part in found:
-                self.sums.setdefault(weight, _Sums()).add(part.rows)
-                if part.upto_rows is not None:
-                    self.upto_sums.setdefault(weight, _Sums()).add(
-                        part.upto_rows.cast(pa.schema({"string": pa.string(), "count": pa.decimal128(38)}))
-                    )
-                self.totals.add(part, sum(weight))
-            self.ranges.append(plan.range(shard))
+                continue
+            for part in parts:
+                self._rows(part.rows, unit, images, False)
+                late = upto_rows(part)
+                if late is not None:
+                    self._rows(late, unit, images, True)
+                classes = late_rows(part)
+                if classes is not None and classes.num_rows:
+                    self._late.write_table(classes.cast(LATE_SCHEMA))
+            kept.append((shard, [part.meta for part in parts]))
+            del parts
+            release_arrow_memory()
+        complete = len(kept) == plan.shards_per_unit
+        if hoped and not complete:
+            self.void.add(unit)
+        weight = sum(images if complete else identity)
+        for shard, metas in kept:
+            start, stop = plan.range(shard)
+            self.totals.machines += weight * (stop - start)
+            for meta in metas:
+                self.totals.add(meta, weight)
+            self.ranges.append((start, stop))
         if complete:
             self.ranges.extend(plan.unit_range(derived) for derived in plan.derived_from.get(unit, ()))
-        self.merged += len(parts)
+        self.merged += len(kept)
 
-    def outputs(self, late: bool = False) -> dict[str, int]:
-        """Blank-0 output counts of everything covered (``late``: of the exact_upto
-        continuation's late halts instead), as exact ints."""
-        out = {} if late else dict(self.closed_outputs)
-        dims = self.plan.space.dims
-        for images, sums in (self.upto_sums if late else self.sums).items():
-            total = sums.total()
-            strings, counts = total["string"].to_pylist(), [int(c) for c in total["count"].to_pylist()]
-            for g, times in enumerate(images):
-                if times:
-                    for string, count in zip(apply_symmetry(dims, strings, g), counts):
-                        out[string] = out.get(string, 0) + times * count
-        return out
+    def gathered(self) -> None:
+        """Close the spools: every partial is in."""
+        self._flush()
+        self._raw.close()
+        self._late.close()
+
+    def final(self, full: bool, upto: int | None) -> tuple[Path, int, int]:
+        """Sum the gathered rows into a spool of (string, count > 0): blank-0 counts of
+        the halts within max_steps (``upto``: of outputs of at most that many symbols,
+        plus the continuation's late halts), summed over blanks when ``full``.
+
+        Returns
+        -------
+        (Path, int, int)
+            The spool, its rows and the sum of its counts.
+        """
+        where = "NOT late" if upto is None else f"(late OR length(string) <= {int(upto)})"
+        if self.void:
+            where += f" AND NOT (g <> 0 AND unit IN ({', '.join(str(u) for u in sorted(self.void))}))"
+        raw = f"read_parquet({sql_text(self._raw.where)})"
+        blank0 = f"SELECT string, sum(CAST(count AS HUGEINT) * times) AS count FROM {raw} WHERE {where} GROUP BY string"
+        if full:
+            swaps = ", ".join(f"('0{b}', '{b}0')" for b in range(self.plan.spec.symbols))
+            counts = (
+                f"SELECT translate(b.string, s.a, s.b) AS string, sum(b.count) AS count "
+                f"FROM ({blank0}) b, (VALUES {swaps}) s(a, b) GROUP BY 1"
+            )
+        else:
+            counts = blank0
+        path = self.session.spool(
+            f"SELECT string, CAST(count AS DECIMAL(38, 0)) AS count FROM ({counts}) WHERE count > 0", ordered=False
+        )
+        rows, total = self.session.scalars(
+            f"SELECT count(*), CAST(coalesce(sum(count), 0) AS VARCHAR) FROM read_parquet({sql_text(path)})"
+        )
+        return path, rows, int(total)
+
+    def rows(self, final: Path, columns: TableColumns) -> RowStream:
+        """The rows of spool ``final`` by count descending then string, as the table's
+        columns, with their row checksum."""
+        session = self.session
+        cast = "BIGINT" if pa.types.is_integer(columns.schema.field("count").type) else "DECIMAL(38, 0)"
+        select = f"SELECT string, CAST(count AS {cast}) AS count FROM read_parquet({sql_text(final)})"
+        checksum = RowChecksum()
+        for batch in session.batches(session.spool(f"{select} ORDER BY string")):
+            checksum.update(batch.column(0), batch.column(1))
+        release_arrow_memory()
+        ordered = session.spool(f"{select} ORDER BY count DESC, string")
+        return RowStream(
+            columns.schema,
+            lambda: (columns.batch(batch) for batch in session.batches(ordered)),
+            checksum.hexdigest(),
+            session.row_group_rows,
+        )
+
+    def late_halts(self, within: int | None = None) -> tuple[int, RowStream]:
+        """The late-halting classes (``within``: those halting within that many steps) by
+        steps then machine: how many, and their rows."""
+        session = self.session
+        late = f"read_parquet({sql_text(self._late.where)})"
+        where = "" if within is None else f"WHERE steps <= {int(within)}"
+        (classes,) = session.scalars(f"SELECT count(*) FROM {late} {where}")
+        ordered = session.spool(f"SELECT machine, steps, output FROM {late} {where} ORDER BY steps, machine")
+        return classes, RowStream(
+            LATE_SCHEMA, lambda: session.batches(ordered, LATE_SCHEMA), row_group_rows=session.row_group_rows
+        )
 
 
 def same_as_latest(root: Path, table: str, manifest: dict) -> TableInfo | None:
@@ -249,14 +362,22 @@ def same_as_latest(root: Path, table: str, manifest: dict) -> TableInfo | None:
 
 
 def reduce_exact(
-    spec: JobSpec, root: Path, allow_partial: bool = False, progress: bool = True, force: bool = False
+    spec: JobSpec,
+    root: Path,
+    allow_partial: bool = False,
+    progress: bool = True,
+    force: bool = False,
+    memory: int | None = None,
+    threads: int | None = None,
 ) -> Reduced:
     """Merge the partials of exact job ``spec`` under ``root`` into the next version of its table.
 
     A gap (missing or invalid partial) is an error unless ``allow_partial``. When the
     root's latest version of the table is the same table, nothing is published (unless
-    ``force``) and that version is returned with ``published`` False. Any job's reduce
-    is ``pipeline.flow.reduce_job``, whose parameters these are.
+    ``force``) and that version is returned with ``published`` False. An ``exact_upto``
+    job gives two tables: its exact reading (``spec.table``) and the plain counts at
+    max_steps (the table of the same job without exact_upto), in ``Reduced.also``. Any
+    job's reduce is ``pipeline.flow.reduce_job``, whose parameters these are.
 
     Parameters
     ----------
@@ -271,6 +392,11 @@ def reduce_exact(
         Show a progress bar over the units.
     force : bool
         Publish a new version even when the latest one holds the same table.
+    memory : int, optional
+        The budget in bytes (``bounded.DEFAULT_MEMORY`` when None): the sums and sorts
+        spill to ``root/.tmp/`` beyond it.
+    threads : int, optional
+        Threads of the sums and sorts (``bounded.default_threads()`` when None).
 
     Returns
     -------
@@ -285,93 +411,113 @@ def reduce_exact(
         partial at all.
     """
     plan = ShardPlan(spec)
-    merge = _Merge(plan, root)
+    present = present_shards(root, spec.job_id)
     if not allow_partial:
-        absent = [s for s in plan.computed() if s not in merge.present]
+        absent = [s for s in plan.computed() if s not in present]
         if absent:
             raise CTMError(
                 f"{len(absent)} of {len(plan.computed())} counted shards of {spec.table} have no "
                 f"partial (first: shard {absent[0]}); run `ctm submit`, or reduce with --allow-partial"
             )
-    for unit, symbol in plan.closed.items():
-        merge.add_closed(unit, symbol)
-    units = [u for u in range(plan.units) if u not in plan.derivations and u not in plan.closed]
-    for unit in tqdm(units, desc=f"{'reduce':<8}", unit="unit", disable=not progress, leave=False):
-        merge.add_counted(unit)
-    if merge.invalid and not allow_partial:
-        shard, reason = next(iter(merge.invalid.items()))
-        raise CTMError(
-            f"{len(merge.invalid)} partials are invalid, e.g. {partial_name(shard)}: {reason}; "
-            f"rerun `ctm submit` to recompute them"
+    with Session(root, spec.table, memory, threads) as session:
+        merge = _Merge(plan, root, session)
+        for unit, symbol in plan.closed.items():
+            merge.add_closed(unit, symbol)
+        units = [u for u in range(plan.units) if u not in plan.derivations and u not in plan.closed]
+        for unit in tqdm(units, desc=f"{'reduce':<8}", unit="unit", disable=not progress, leave=False):
+            merge.add_counted(unit)
+        if merge.invalid and not allow_partial:
+            shard, reason = next(iter(merge.invalid.items()))
+            raise CTMError(
+                f"{len(merge.invalid)} partials are invalid, e.g. {partial_name(shard)}: {reason}; "
+                f"rerun `ctm submit` to recompute them"
+            )
+        if units and not merge.merged:
+            folder = partials_dir(root, spec.job_id)
+            raise CTMError(f"no valid partials of {spec.table} under {folder}: nothing to reduce")
+        covered = _merge_ranges(merge.ranges)
+        full = covered == [(0, spec.space.size)]
+        totals, scale, kind = merge.totals, spec.symbols if full else 1, count_type(spec.space.size)
+        merge.gathered()
+        plain = _plain(spec, merge, covered, full, force)
+        if spec.exact_upto is None:
+            return plain
+        low = totals.halting + totals.upto["halting"]  # H_low
+        final, strings, count_total = merge.final(full, spec.exact_upto)
+        rows = merge.rows(final, TableColumns(scale * low, spec.dims, kind, high=scale * (low + totals.upto["limit"])))
+        manifest = _exact_reading(
+            spec, totals, _manifest(spec, plan, totals, covered, full, count_total, strings), full
         )
-    if units and not merge.merged:
-        folder = partials_dir(root, spec.job_id)
-        raise CTMError(f"no valid partials of {spec.table} under {folder}: nothing to reduce")
-    covered = _merge_ranges(merge.ranges)
-    full = covered == [(0, spec.space.size)]
-    outputs = merge.outputs()
+        manifest["reading"] = {
+            "kind": "exact_upto",
+            "same_run": {"job_id": spec.job_id, "plain": plain.table.table},
+            "note": f"one run gives two tables: this exact reading and {plain.table.table}, the plain counts "
+            f"at max_steps {spec.max_steps}",
+        }
+        existing = None if force else same_as_latest(root, spec.table, dict(manifest, row_checksum=rows.checksum))
+        if existing is not None:
+            return Reduced(existing, merge.invalid, published=False, also=(plain,))
+        classes, late = merge.late_halts()
+        manifest["late_halts"] = _late_note(
+            spec.witness_after if spec.witness_after is not None else spec.max_steps, classes
+        )
+        info = publish(root, spec.table, rows, manifest, {LATE_FILE: late})
+        return Reduced(info, merge.invalid, also=(plain,))
+
+
+def _plain(spec: JobSpec, merge: _Merge, covered: list[tuple[int, int]], full: bool, force: bool) -> Reduced:
+    """Publish the counts of the halts within max_steps (unless the latest version holds
+    them): the job's table, or an exact_upto job's plain table, which is what the same
+    job without exact_upto publishes."""
+    plan, totals = merge.plan, merge.totals
+    final, strings, count_total = merge.final(full, None)
+    table = dataclasses.replace(spec, exact_upto=None).table
+    denominator = spec.symbols * totals.halting if full else totals.halting
+    rows = merge.rows(final, TableColumns(denominator, spec.dims, count_type(spec.space.size)))
+    manifest = _manifest(spec, plan, totals, covered, full, count_total, strings)
     if spec.exact_upto is not None:
-        outputs = _short_outputs(outputs, merge.outputs(late=True), spec.exact_upto)
-    counts = blank_symbol_sum(outputs, spec.symbols) if full else outputs
-    halting = merge.totals.halting + merge.totals.upto["halting"]  # H, or H_low with exact_upto
-    denominator = spec.symbols * halting if full else halting
-    rows = table_rows(counts, denominator, spec.space.size, spec.dims)
-    manifest = _manifest(spec, plan, merge.totals, covered, full, sum(counts.values()), rows.num_rows)
-    if spec.exact_upto is not None:
-        rows, manifest = _exact_reading(spec, merge.totals, rows, manifest, full)
-    checksum = row_checksum(rows.column("string"), rows.column("count"))
-    existing = None if force else same_as_latest(root, spec.table, dict(manifest, row_checksum=checksum))
+        manifest["reading"] = {
+            "kind": "plain",
+            "same_run": {"job_id": spec.job_id, "exact_upto": spec.table},
+            "note": f"one run of an exact_upto job gives two tables: these plain counts at max_steps "
+            f"{spec.max_steps} (what the job without exact_upto gives: the same rows and row_checksum) and "
+            f"{spec.table}, the outputs of at most {spec.exact_upto} symbols exact with no step cutoff",
+        }
+    existing = None if force else same_as_latest(merge.root, table, dict(manifest, row_checksum=rows.checksum))
     if existing is not None:
         return Reduced(existing, merge.invalid, published=False)
     extra = None
-    if spec.witness_after is not None or spec.exact_upto is not None:
-        late = sorted(merge.totals.late, key=lambda item: (item[1], item[0]))
-        after = spec.witness_after if spec.witness_after is not None else spec.max_steps
-        extra = {
-            LATE_FILE: pa.table(
-                {
-                    "machine": pa.array([item[0] for item in late], pa.string()),
-                    "steps": pa.array([item[1] for item in late], pa.int64()),
-                    "output": pa.array([item[2] for item in late], pa.string()),
-                }
-            )
-        }
-        manifest["late_halts"] = {
-            "file": LATE_FILE,
-            "after": after,
-            "classes": len(late),
-            "note": "blank-0 classes of the counted shards halting after that many steps ('---': an entry never read); "
-            "derived shards' machines are their mirror images and renamings",
-        }
-    return Reduced(publish(root, spec.table, rows, manifest, extra), merge.invalid)
+    if spec.witness_after is not None:
+        # an exact_upto run's list also holds the continuation's halts, after max_steps
+        classes, late = merge.late_halts(spec.max_steps if spec.exact_upto is not None else None)
+        extra = {LATE_FILE: late}
+        manifest["late_halts"] = _late_note(spec.witness_after, classes)
+    return Reduced(publish(merge.root, table, rows, manifest, extra), merge.invalid)
 
 
-def _short_outputs(outputs: dict[str, int], late: dict[str, int], upto: int) -> dict[str, int]:
-    """Blank-0 counts of outputs of at most ``upto`` symbols: halts within max_steps plus
-    the continuation's late halts (every late halt has such an output)."""
-    out = {s: c for s, c in outputs.items() if len(s) <= upto}
-    for string, count in late.items():
-        out[string] = out.get(string, 0) + count
-    return out
+def _late_note(after: int, classes: int) -> dict:
+    """The manifest's entry for LATE_FILE: halts after ``after`` steps, ``classes`` of them."""
+    return {
+        "file": LATE_FILE,
+        "after": after,
+        "classes": classes,
+        "note": "blank-0 classes of the counted shards halting after that many steps ('---': an entry never read); "
+        "derived shards' machines are their mirror images and renamings",
+    }
 
 
-def _exact_reading(spec: JobSpec, totals: _Totals, rows: pa.Table, manifest: dict, full: bool) -> tuple[pa.Table, dict]:
-    """The rows and manifest of an exact_upto job's table: every output of at most L
+def _exact_reading(spec: JobSpec, totals: _Totals, manifest: dict, full: bool) -> dict:
+    """The manifest of an exact_upto job's exact reading: every output of at most L
     symbols with its exact count (no step cutoff); H bracketed by [H_low, H_high], so K
     by [K_low, K_high] (D and K are the H_low reading: D an upper bound, K = K_low)."""
-    m, L, up = spec.symbols, spec.exact_upto, totals.upto
+    L, up = spec.exact_upto, totals.upto
     low = totals.halting + up["halting"]
     high = low + up["limit"]
-    scale = m if full else 1
-    counts = [int(c) for c in rows["count"].to_pylist()]
-    rows = rows.append_column("K_low", rows["K"]).append_column(
-        "K_high", pa.array([math.log2(scale * high) - math.log2(c) for c in counts], pa.float64())
-    )
     times = dict(totals.halting_times)
     for steps, count in totals.upto_times.items():
         times[steps] = times.get(steps, 0) + count
     blank = "blank-0 machines" if not full else "machines (blank 0; D and K use m*H)"
-    manifest = dict(
+    return dict(
         manifest,
         halting=low,
         halting_times={str(k): v for k, v in sorted(times.items())},
@@ -407,7 +553,6 @@ def _exact_reading(spec: JobSpec, totals: _Totals, rows: pa.Table, manifest: dic
             },
         },
     )
-    return rows, manifest
 
 
 def _manifest(spec, plan, totals, covered, full, count_total, strings) -> dict:

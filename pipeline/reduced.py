@@ -18,3 +18,5 @@ class Reduced:
     """Shard -> why its partial was not merged."""
     published: bool = True
     """False when ``table`` is the root's latest version, which already held the same table."""
+    also: tuple[Reduced, ...] = ()
+    """Further tables of the same run: an exact_upto job's plain counts at max_steps."""

@@ -15,6 +15,7 @@ import re
 import secrets
 import shutil
 import sys
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from importlib.metadata import version as package_version
@@ -31,6 +32,14 @@ TABLE_FILE = "table.parquet"
 MANIFEST_FILE = "manifest.json"
 
 _VERSION = re.compile(r"^v([1-9][0-9]*)$")
+
+CHECKSUM_ROWS = 1 << 20
+"""Rows ``row_checksum`` turns into text at a time."""
+
+ROW_GROUP_ROWS = 1 << 20
+"""Rows per Parquet row group of a published table: pyarrow's own default (so a table
+written from a stream is the same file as one written whole), or fewer under a small
+memory budget (``RowStream.row_group_rows``)."""
 
 SHIPPED_VERSIONS = frozenset(
     {
@@ -113,23 +122,44 @@ def count_type(machines: int) -> pa.DataType:
     return pa.int64() if machines < 2**63 else pa.decimal128(38, 0)
 
 
+class RowChecksum:
+    """``row_checksum`` fed in batches already sorted by string: the same hex digest for
+    rows of any size, in memory bounded by one batch."""
+
+    def __init__(self) -> None:
+        self._digest = hashlib.sha256()
+
+    def update(self, strings: pa.Array | pa.ChunkedArray, counts: pa.Array | pa.ChunkedArray) -> None:
+        """Add rows that follow, by string, every row added before them."""
+        import pyarrow.compute as pc  # only writers need it: lookups start without it
+
+        text = pc.binary_join_element_wise(
+            pc.cast(strings, pa.string()), pc.binary_join_element_wise(pc.cast(counts, pa.string()), "", "\n"), "\t"
+        )
+        for chunk in text.chunks if isinstance(text, pa.ChunkedArray) else [text]:
+            if len(chunk):
+                _, offsets, data = chunk.buffers()
+                bounds = np.frombuffer(offsets, dtype=np.int32)[chunk.offset : chunk.offset + len(chunk) + 1]
+                self._digest.update(memoryview(data)[bounds[0] : bounds[-1]])
+
+    def hexdigest(self) -> str:
+        """The SHA-256 of every row added so far, as 64 hex digits."""
+        return self._digest.hexdigest()
+
+
 def row_checksum(strings: pa.Array | pa.ChunkedArray, counts: pa.Array | pa.ChunkedArray) -> str:
-    """SHA-256 of ``string<TAB>count<LF>`` for every row sorted by string (UTF-8, decimal)."""
+    """SHA-256 of ``string<TAB>count<LF>`` for every row sorted by string (UTF-8, decimal).
+
+    Rows held in memory; ``RowChecksum`` gives the same digest batch by batch."""
     import pyarrow.compute as pc  # only writers need it: lookups start without it
 
     order = pc.sort_indices(strings)
-    text = pc.binary_join_element_wise(
-        pc.cast(pc.take(strings, order), pa.string()),
-        pc.binary_join_element_wise(pc.cast(pc.take(counts, order), pa.string()), "", "\n"),
-        "\t",
-    )
-    digest = hashlib.sha256()
-    for chunk in text.chunks if isinstance(text, pa.ChunkedArray) else [text]:
-        if len(chunk):
-            _, offsets, data = chunk.buffers()
-            bounds = np.frombuffer(offsets, dtype=np.int32)[chunk.offset : chunk.offset + len(chunk) + 1]
-            digest.update(memoryview(data)[bounds[0] : bounds[-1]])
-    return digest.hexdigest()
+    checksum = RowChecksum()
+    for start in range(0, len(order), CHECKSUM_ROWS):
+        # in slices: one text column of every row could pass the 2 GiB of string offsets
+        take = order[start : start + CHECKSUM_ROWS]
+        checksum.update(pc.take(strings, take), pc.take(counts, take))
+    return checksum.hexdigest()
 
 
 def file_sha256(path: Path) -> str:
@@ -216,8 +246,59 @@ def list_tables(root: Path) -> list[TableInfo]:
     return out
 
 
+@dataclass(frozen=True)
+class RowStream:
+    """Rows to publish without holding them: a schema, a way to read the record batches
+    (again, if a race for a version number makes ``publish`` write twice) and, for a
+    table's own rows, their ``row_checksum`` computed as they were made."""
+
+    schema: pa.Schema
+    batches: Callable[[], Iterator[pa.RecordBatch]]
+    """A fresh iterator over the rows, in the order they are written."""
+    checksum: str | None = None
+    """``row_checksum`` of the rows (taken over the strings sorted); None for a file
+    beside the table, which needs none."""
+    row_group_rows: int = ROW_GROUP_ROWS
+    """Rows per Parquet row group, so memory holds one group."""
+
+
+def write_rows(path: Path, rows: pa.Table | RowStream) -> None:
+    """Write ``rows`` as one zstd Parquet file at ``path``: a table whole, a stream in
+    row groups of ``row_group_rows`` (each one contiguous, so a stream and the same rows
+    whole give the same file while the table has at most ROW_GROUP_ROWS rows per group).
+
+    Raises
+    ------
+    OSError
+        The file cannot be written.
+    """
+    if isinstance(rows, pa.Table):
+        pq.write_table(rows, path, compression="zstd")
+        return
+    size = rows.row_group_rows
+    with pq.ParquetWriter(path, rows.schema, compression="zstd") as writer:
+        held: list[pa.RecordBatch] = []
+        count, groups = 0, 0
+        for batch in rows.batches():
+            held.append(batch)
+            count += batch.num_rows
+            while count >= size:
+                group = pa.Table.from_batches(held, rows.schema)
+                writer.write_table(group.slice(0, size).combine_chunks(), row_group_size=size)
+                rest = group.slice(size)
+                held, count, groups = rest.to_batches(), rest.num_rows, groups + 1
+                del group
+                pa.default_memory_pool().release_unused()  # the allocator keeps what it freed else
+        if count or not groups:  # the last rows; no rows at all are written as write_table does
+            writer.write_table(pa.Table.from_batches(held, rows.schema).combine_chunks(), row_group_size=size)
+
+
 def publish(
-    root: Path, table: str, rows: pa.Table, manifest: dict, extra: dict[str, pa.Table] | None = None
+    root: Path,
+    table: str,
+    rows: pa.Table | RowStream,
+    manifest: dict,
+    extra: dict[str, pa.Table | RowStream] | None = None,
 ) -> TableInfo:
     """Write ``rows`` and ``manifest`` as the next version of ``table`` in ``root``, atomically.
 
@@ -230,12 +311,13 @@ def publish(
         The data root; the version goes to ``root/tables/<table>/v<k>/``.
     table : str
         The table's name, e.g. ``d5x2-s500``.
-    rows : pyarrow.Table
+    rows : pyarrow.Table or RowStream
         The table's rows, with a ``string`` column and ``count`` (exact) or ``hits``
-        (sampled), over which ``row_checksum`` is taken.
+        (sampled), over which ``row_checksum`` is taken; a RowStream (a large table)
+        brings its checksum and is written batch by batch.
     manifest : dict
         What the table is (job, coverage, totals, ...), written as manifest.json.
-    extra : dict of str to pyarrow.Table, optional
+    extra : dict of str to pyarrow.Table or RowStream, optional
         File names (``*.parquet``) -> tables written beside it, e.g. a no-cutoff table's
         ``late_halts.parquet``; their checksums join ``files``.
 
@@ -248,32 +330,40 @@ def publish(
     ------
     OSError
         The version cannot be written (its temporary folder is removed).
+    ValueError
+        A RowStream of the table's rows without its checksum.
     """
     from pipeline.lookupwrite import write_lookup  # a large table's lookup index (pipeline.lookupindex)
 
     extra = dict(extra or {})
     folder = Path(root) / "tables" / table
     folder.mkdir(parents=True, exist_ok=True)
-    checksum = row_checksum(rows.column("string"), rows.column("count" if "count" in rows.column_names else "hits"))
+    if isinstance(rows, RowStream):
+        if rows.checksum is None:
+            raise ValueError(f"the rows of table {table} come as a stream without their row_checksum")
+        checksum = rows.checksum
+    else:
+        checksum = row_checksum(rows.column("string"), rows.column("count" if "count" in rows.column_names else "hits"))
     while True:
         found = versions(root, table)
         version = found[-1] + 1 if found else 1
         tmp = folder / f".v{version}.tmp-{secrets.token_hex(4)}"
         tmp.mkdir()
         try:
-            pq.write_table(rows, tmp / TABLE_FILE, compression="zstd")
+            write_rows(tmp / TABLE_FILE, rows)
             for name, side in extra.items():
-                pq.write_table(side, tmp / name, compression="zstd")
+                write_rows(tmp / name, side)
+            beside = [*extra, *write_lookup(tmp, TABLE_FILE)]  # a large table's lookup index joins them
             full = dict(
                 manifest,
                 table=table,
                 version=version,
                 parent=found[-1] if found else None,
                 row_checksum=checksum,
-                files={name: file_sha256(tmp / name) for name in (TABLE_FILE, *extra, *write_lookup(tmp, TABLE_FILE))},
+                files={name: file_sha256(tmp / name) for name in (TABLE_FILE, *beside)},
             )
             (tmp / MANIFEST_FILE).write_text(json.dumps(full, indent=1) + "\n", encoding="utf-8")
-            for name in (TABLE_FILE, MANIFEST_FILE, *extra):
+            for name in (TABLE_FILE, MANIFEST_FILE, *beside):
                 _fsync(tmp / name)
             os.rename(tmp, folder / f"v{version}")
         except OSError:

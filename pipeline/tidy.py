@@ -1,4 +1,5 @@
-"""Remove what dead writers left behind: temporary partials and table versions.
+"""Remove what dead writers left behind: temporary partials, table versions and the
+reducer's spill folders.
 
 Writers work under a hidden temporary name (``.<name>.tmp-<hex>``) and rename it when
 done, so a writer killed mid-way leaves that name behind. ``ctm status``, ``submit``,
@@ -12,6 +13,7 @@ import shutil
 import time
 from pathlib import Path
 
+from pipeline.bounded import TMP_DIR, in_use
 from pipeline.partials import partials_dir
 from pipeline.spec import JobSpec
 
@@ -22,7 +24,8 @@ minute), so an hour leaves a wide margin."""
 
 TEMPORARY = re.compile(r"^\..+\.tmp-[0-9a-f]+$")
 """The hidden names writers use (partials: .000012.parquet.tmp-1a2b3c4d; table
-versions: .v3.tmp-1a2b3c4d)."""
+versions: .v3.tmp-1a2b3c4d; a reduce's DuckDB session under <root>/.tmp:
+.d5x2-s500.tmp-1a2b3c4d)."""
 
 
 def _last_change(path: Path) -> float:
@@ -33,16 +36,26 @@ def _last_change(path: Path) -> float:
 
 
 def stale(root: Path, spec: JobSpec, now: float | None = None) -> list[Path]:
-    """Temporaries of ``spec``'s partials and of its table's versions under ``root``
-    whose last change is STALE_AFTER or more seconds before ``now``."""
+    """Temporaries of ``spec``'s partials, of its table's versions and of its reduce's
+    session (``bounded.Session``, unless a live one holds it) under ``root`` whose last
+    change is STALE_AFTER or more seconds before ``now``."""
     now = time.time() if now is None else now
     found = []
-    for folder in (partials_dir(root, spec.job_id), Path(root) / "tables" / spec.table):
+    for folder, prefix in (
+        (partials_dir(root, spec.job_id), "."),
+        (Path(root) / "tables" / spec.table, "."),
+        (Path(root) / TMP_DIR, f".{spec.table}.tmp-"),
+    ):
         if not folder.is_dir():
             continue
         for path in sorted(folder.iterdir()):
             try:
-                if TEMPORARY.match(path.name) and now - _last_change(path) >= STALE_AFTER:
+                if (
+                    TEMPORARY.match(path.name)
+                    and path.name.startswith(prefix)
+                    and now - _last_change(path) >= STALE_AFTER
+                    and not (folder.name == TMP_DIR and in_use(path))
+                ):
                     found.append(path)
             except FileNotFoundError:  # its writer finished or removed it meanwhile
                 continue

@@ -50,6 +50,8 @@ def bad_jobs(tmp_path):
             "no Dask scheduler answered at",
         ),
         (["reduce", str(JOBS / "d3x2.toml")], "196 counted shards|have no partial"),
+        (["reduce", str(JOBS / "d3x2.toml"), "--memory", "lots"], "memory 'lots' should be a size such as 2GB"),
+        (["run", str(JOBS / "d3x2.toml"), "--reduce-memory", "64MB"], "memory '64MB' is below the smallest budget"),
     ],
 )
 def test_bad_input_is_one_line_and_touches_nothing(bad_jobs, args, message):

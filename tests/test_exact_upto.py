@@ -18,7 +18,7 @@ from click.testing import CliRunner
 from pipeline.brute import brute_count
 from pipeline.cli import main
 from pipeline.kernel import count_range, count_shared_top
-from pipeline.reduce import blank_symbol_sum
+from pipeline.reduce import SAME_TABLE, blank_symbol_sum
 from pipeline.settings import KernelSettings, SettingsError
 from pipeline.space import BUSY_BEAVER_STEPS, Space
 from pipeline.spec import JobSpec, SpecError
@@ -228,3 +228,35 @@ def test_renaming_and_mirroring_do_not_change_the_continuation():
     for key in ("outputs", "halting", "halting_times"):
         assert plain.upto[key] == renamed.upto[key]
     assert plain.upto["halting"] == 1_400
+
+
+def test_one_run_gives_the_plain_table_too(tmp_path):
+    """``ctm run`` of (3,2) S = 10 with exact_upto = 6 publishes d3x2-s10 beside the exact
+    reading: the very table (rows, checksum, totals) that the job without exact_upto
+    publishes, its manifest naming the run it comes from."""
+    spec = "states = 3\nsymbols = 2\nmax_steps = 10\nshard_depth = 2\n"
+    outputs = {}
+    for name, extra in (("upto", "exact_upto = 6\n"), ("plain", "")):
+        job = tmp_path / f"{name}.toml"
+        job.write_text(spec + extra)
+        args = ["run", str(job), "--data-dir", str(tmp_path / name), "--workers", "1", "--threads", "--no-progress"]
+        result = CliRunner().invoke(main, args)
+        assert result.exit_code == 0, result.output
+        outputs[name] = result.output
+    assert "table d3x2-s10 v1 (full" in outputs["upto"] and "table d3x2-s10-upto6 v1 (full" in outputs["upto"]
+    upto, plain = tmp_path / "upto", tmp_path / "plain"
+    assert load_table(upto, "d3x2-s10").equals(load_table(plain, "d3x2-s10"))
+    got, want = load_manifest(upto, "d3x2-s10"), load_manifest(plain, "d3x2-s10")
+    for key in (*SAME_TABLE, "strings", "nonhalting", "counts", "listed", "symmetry_rules_applied"):
+        assert got[key] == want[key], key
+    run_id = JobSpec(states=3, symbols=2, max_steps=10, shard_depth=2, exact_upto=6).job_id
+    assert got["job_id"] == run_id != want["job_id"] and "reading" not in want
+    assert got["reading"]["kind"] == "plain"
+    assert got["reading"]["same_run"] == {"job_id": run_id, "exact_upto": "d3x2-s10-upto6"}
+    exact = load_manifest(upto, "d3x2-s10-upto6")
+    assert exact["reading"]["same_run"] == {"job_id": run_id, "plain": "d3x2-s10"}
+    assert exact["halting"] > got["halting"] == want["halting"]
+    # reduced again, the run finds both tables already there
+    again = CliRunner().invoke(main, ["reduce", str(tmp_path / "upto.toml"), "--data-dir", str(upto), "--no-progress"])
+    assert again.exit_code == 0, again.output
+    assert again.output.count("nothing published") == 2

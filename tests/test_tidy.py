@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from pipeline.bounded import TMP_DIR, Session
 from pipeline.cli import main
 from pipeline.partials import partials_dir
 from pipeline.plan import ShardPlan
@@ -74,3 +75,17 @@ def test_commands_remove_stale_temporaries(litter, args):
     assert all(p.exists() for p in paths["kept"])
     again = CliRunner().invoke(main, [args[0], str(JOB), "--data-dir", str(root), *args[1:]])
     assert "removed" not in again.stdout
+
+
+def test_a_dead_reduces_spill_folder_goes_and_a_live_ones_stays(tmp_path):
+    spec = load_spec(JOB)
+    dead = tmp_path / TMP_DIR / f".{spec.table}.tmp-deadbeef"
+    (dead / "spill").mkdir(parents=True)
+    (dead / "session.lock").write_bytes(b"")
+    other = tmp_path / TMP_DIR / ".d3x2-s21.tmp-deadbeef"
+    other.mkdir()
+    with Session(tmp_path, spec.table, 256 * 2**20) as live:
+        for path in (dead, other, live.folder):
+            age(path, STALE_AFTER + 60)
+        assert stale(tmp_path, spec) == [dead]
+    assert stale(tmp_path, spec) == [dead]

@@ -96,6 +96,25 @@ FORCE = click.option(
 )
 
 
+def _memory_option(name: str, what: str):
+    return click.option(
+        name,
+        "memory",
+        envvar="CTM_REDUCE_MEMORY",
+        show_envvar=True,
+        metavar="SIZE",
+        default=None,
+        help=f"Memory budget of {what}, e.g. 2GB or 512MiB; beyond it DuckDB spills to <data root>/.tmp [default: 2GiB].",
+    )
+
+
+def _budget(memory: str | None) -> int | None:
+    """The --memory option in bytes (``bounded.parse_memory``: a one-line error for bad text)."""
+    from pipeline.bounded import parse_memory
+
+    return None if memory is None else parse_memory(memory)
+
+
 def _ids(shards) -> str:
     """``1, 2, 5, ...`` for a report line; long lists are cut."""
     shards = sorted(shards)
@@ -209,6 +228,8 @@ def _tidy(spec, root) -> None:
 def _published(reduced: Reduced) -> None:
     for shard, reason in sorted(reduced.invalid.items()):
         click.echo(f"left out invalid partials of shard {shard}: {reason}", err=True)
+    for also in reduced.also:  # an exact_upto run's plain table
+        _published(Reduced(also.table, {}, also.published))
     info, manifest = reduced.table, reduced.table.manifest
     sampled = manifest.get("sampled")
     if not reduced.published:
@@ -243,6 +264,7 @@ def _published(reduced: Reduced) -> None:
 @CONNECT_TIMEOUT
 @TLS
 @FORCE
+@_memory_option("--reduce-memory", "the reduce")
 def run_cmd(
     job,
     data_dir,
@@ -256,20 +278,22 @@ def run_cmd(
     tls_cert,
     tls_key,
     force,
+    memory,
 ):
     """Count a whole job, then reduce it into a new table version (none when the latest
     version in the data root already holds the same table).
 
     \b
     Example:
-      ctm run jobs/d4x2.toml --data-dir /tmp/ctm
+      ctm run jobs/d4x2.toml --data-dir /tmp/ctm --reduce-memory 4GB
     """
     spec, root, tls = load_spec(job), data_root(data_dir), TLSFiles(tls_ca_file, tls_cert, tls_key)
+    budget = _budget(memory)
     _tidy(spec, root)
     _header(spec, None)
     report = _compute(spec, root, scheduler, workers, processes, None, progress, timeout, connect_timeout, tls)
     _report(spec, report)
-    _published(_reduce(spec, root, progress=progress, force=force))
+    _published(_reduce(spec, root, progress=progress, force=force, memory=budget))
 
 
 @click.command()
@@ -356,25 +380,26 @@ def status(job, data_dir):
 )
 @PROGRESS
 @FORCE
-def reduce_cmd(job, data_dir, allow_partial, progress, force):
+@_memory_option("--memory", "the reduce")
+def reduce_cmd(job, data_dir, allow_partial, progress, force, memory):
     """Merge a job's partials into a new table version, unless the latest version in the
     data root already holds the same table (it says which; --force publishes anyway).
 
     \b
     Example:
-      ctm reduce jobs/d5x2.toml --allow-partial
+      ctm reduce jobs/d5x2.toml --allow-partial --memory 2GB
     """
-    spec, root = load_spec(job), data_root(data_dir)
+    spec, root, budget = load_spec(job), data_root(data_dir), _budget(memory)
     if root.exists():  # a missing root has no partials: reduce says so and creates nothing
         probe_writable(root)
     _tidy(spec, root)
-    _published(_reduce(spec, root, allow_partial, progress, force))
+    _published(_reduce(spec, root, allow_partial, progress, force, budget))
 
 
-def _reduce(spec, root, allow_partial=False, progress=True, force=False) -> Reduced:
+def _reduce(spec, root, allow_partial=False, progress=True, force=False, memory=None) -> Reduced:
     """reduce_job, with a disk that fills (or turns read-only) while it writes as one line."""
     try:
-        return reduce_job(spec, root, allow_partial, progress, force)
+        return reduce_job(spec, root, allow_partial, progress, force, memory)
     except OSError as exc:
         raise CTMError(cause(exc, root)) from None
 
@@ -436,7 +461,8 @@ def tables(names, data_dir):
     default=None,
     help="Keep outputs of at most this many symbols (2-D: rows and columns), e.g. 5 [default: all].",
 )
-def ship(job, from_dir, to_dir, version, max_length):
+@_memory_option("--memory", "the copy")
+def ship(job, from_dir, to_dir, version, max_length, memory):
     """Copy a job's table (its short outputs) into another data root as a new version.
 
     D and K stay those of the whole table; the copy's manifest names its source and what
@@ -453,7 +479,7 @@ def ship(job, from_dir, to_dir, version, max_length):
     source = data_root(from_dir)
     path = table_path(source, spec.table, version)
     info = next(i for i in list_tables(source) if i.path == path)
-    copied = ship_table(info, data_root(to_dir), max_length)
+    copied = ship_table(info, data_root(to_dir), max_length, _budget(memory))
     click.echo(
         f"table {copied.table} v{copied.version} ({copied.manifest['strings']} of "
         f"{copied.manifest['subset']['rows_of_source']} rows of {info.table} v{info.version}): {copied.path}"
