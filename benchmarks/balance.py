@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import sys
-import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -25,17 +24,17 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from pipeline.kernel import count_range  # noqa: E402
-from pipeline.partials import count_part, shard_task  # noqa: E402
 from pipeline.plan import ShardPlan  # noqa: E402
 from pipeline.space import Space  # noqa: E402
 from pipeline.spec import load_spec  # noqa: E402
+from pipeline.tasks import count_part, shard_task  # noqa: E402
 
 
-def _count(task, part) -> tuple[float, float, int]:
+def _count(task) -> tuple[float, float, int]:
     """Count one part: its kernel seconds (wall), the CPU seconds of its thread (what a
     busy machine does not inflate) and its steps; the counts are let go at once."""
     began = time.thread_time()
-    counts = count_part(task, part)
+    counts = count_part(task)
     return counts.seconds, time.thread_time() - began, counts.steps
 
 
@@ -51,17 +50,16 @@ def main() -> None:
     changes = {k: v for k, v in (("part_depth", args.depth), ("parts", args.parts)) if v is not None}
     plan = ShardPlan(dataclasses.replace(spec, **changes))
     first, last = (int(x) for x in args.only.split(":")) if args.only else (0, plan.spec.parts)
-    with tempfile.TemporaryDirectory() as root:
-        jobs = [
-            (g, part, shard_task(plan, Path(root), group))
-            for g, group in enumerate(plan.groups(plan.computed()))
-            for part in plan.tasks(group)[first:last]
-        ]
-        count_range(Space(2, 2, 6), 0, 100)  # warm up: the first count loads Arrow's kernels
-        began = time.perf_counter()
-        with ThreadPoolExecutor(args.threads) as pool:
-            done = list(pool.map(lambda job: _count(job[2], job[1]), jobs))
-        wall = time.perf_counter() - began
+    jobs = [
+        (g, plan.tasks(group)[index], shard_task(plan, group, index))
+        for g, group in enumerate(plan.groups(plan.computed()))
+        for index in range(len(plan.tasks(group)))[first:last]
+    ]
+    count_range(Space(2, 2, 6), 0, 100)  # warm up: the first count loads Arrow's kernels
+    began = time.perf_counter()
+    with ThreadPoolExecutor(args.threads) as pool:
+        done = list(pool.map(lambda job: _count(job[2]), jobs))
+    wall = time.perf_counter() - began
     rows = [(g, getattr(part, "part", 0), *work) for (g, part, _), work in zip(jobs, done)]
     scale = plan.spec.parts / (last - first)
     total = [sum(r[k] for r in rows) * scale for k in (2, 3, 4)]
