@@ -3,7 +3,9 @@ dashboard published, on loopback unless asked, and the scheduler's port only wit
 docker-compose.tls.yml; TLS with client certificates for every service that talks to the
 scheduler, by default too, from a volume a one-shot `certs` service fills; no root, no capability, no new privilege, a read-only root file
 system; one build for every service and no pull, services that restart, two worker
-containers, the data in a named volume unless a host folder is named; and .dockerignore
+containers, the data in a named volume unless a host folder is named, mounted by the
+client and the calculator only (the scheduler and the workers mount only the
+certificates); and .dockerignore
 as the engine applies it (a throwaway image of the build context, no base image), which
 sends every shipped table."""
 
@@ -176,13 +178,27 @@ def test_scheduler_and_workers_restart_and_two_workers_share_the_cores():
     assert int(three["deploy"]["replicas"]) == 3 and str(three["environment"]["CTM_WORKER_CONTAINERS"]) == "3"
 
 
+SEES_THE_DATA = ("client", "calculator")
+"""The services that mount the data root: the driver, which writes every partial, and the
+calculator, which reads the tables. A task runs on a worker that sees none of it."""
+
+
 def test_data_is_a_named_volume_unless_a_host_folder_is_named(tmp_path):
     for settings, source in (({}, "ctm-data"), ({"CTM_DATA_VOLUME": str(tmp_path)}, str(tmp_path))):
         resolved = config(**settings)
         assert sorted(resolved.get("volumes") or {}) == ["ctm-certs", "ctm-data"], resolved.get("volumes")
         for name, service in resolved["services"].items():
             data = [m for m in mounts(service) if m[1] == "/data"]
-            assert data == ([] if name == "certs" else [(source, "/data", False)]), (name, mounts(service))
+            assert data == ([(source, "/data", False)] if name in SEES_THE_DATA else []), (name, mounts(service))
+
+
+def test_the_scheduler_and_the_workers_mount_only_the_certificates(tmp_path):
+    for files, certs in (((), "ctm-certs"), (("docker-compose.tls.yml",), str(tmp_path))):
+        services = config(*files, CTM_CERTS=str(tmp_path), CTM_DATA_VOLUME=str(tmp_path / "data"))["services"]
+        for name in ("scheduler", "worker"):
+            assert mounts(services[name]) == [(certs, "/certs", True)], (files, name, mounts(services[name]))
+            assert "CTM_DATA_DIR" not in services[name]["environment"], (files, name)
+        assert services["client"]["environment"]["CTM_DATA_DIR"] == "/data", files
 
 
 def shipped_tables() -> list[str]:

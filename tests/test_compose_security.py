@@ -1,10 +1,12 @@
 """The compose cluster gives no privilege away: the attack of issue 19 (a client has a worker
-write a setuid-root copy of a shell into the data folder) fails; a host user reaching the
+write a setuid-root copy of a shell into the data folder) fails, a worker having no data
+folder and nowhere to write but in-memory file systems of its own; a host user reaching the
 default cluster's scheduler, worker or nanny at its bridge address (172.x) is refused
 without the cluster's certificates, over plain TCP or TLS; and a scheduler port
 published with docker-compose.tls.yml refuses every connection without a certificate
 from the cluster's CA, while a worker started outside the compose network (on the host's
-network, as on a second server) joins through that port and counts a whole table, equal
+network, as on a second server, with only the certificates mounted) joins through that
+port and counts a whole table, equal
 to the shipped one; two reduces at once in two containers publish it once.
 
 All run the session's image (``dockertools.readme_image``) under unique project names,
@@ -32,25 +34,48 @@ pytestmark = [pytest.mark.docker, pytest.mark.slow]
 STEP_TIMEOUT = 300
 
 ATTACK = """
-import json, os, shutil
+import json, os, shutil, stat
 from distributed import Client
 
 def attack():
-    path = "/data/rootshell"
-    shutil.copy("/bin/sh", path)
     done = {"uid": os.getuid(), "euid": os.geteuid()}
+    # the data root: a worker has none, only the image's empty /data on its read-only root
+    try:
+        shutil.copy("/bin/sh", "/data/rootshell")
+        done["data"] = "written"
+    except OSError as exc:
+        done["data"] = exc.strerror
+    # every folder it can write into, by mount: file system type and mount options
+    mounts = {}
+    for line in open("/proc/self/mountinfo"):
+        fields = line.split()
+        mounts[fields[4]] = [fields[fields.index("-") + 1], fields[5]]
+    writable = {}
+    for top, folders, _ in os.walk("/"):
+        if top in ("/proc", "/sys"):
+            folders[:] = []
+        elif os.access(top, os.W_OK):
+            mount = max((m for m in mounts if top == m or top.startswith(m.rstrip("/") + "/")), key=len)
+            writable[mount] = mounts[mount]
+    done["writable"] = writable
+    # a setuid-root shell where it can write
+    path = "/tmp/rootshell"
+    shutil.copy("/bin/sh", path)
     try:
         os.chown(path, 0, 0)
         done["chown"] = "done"
     except OSError as exc:
         done["chown"] = exc.strerror
     os.chmod(path, 0o4755)
+    st = os.stat(path)
+    done["tmp"] = {"uid": st.st_uid, "setuid": bool(st.st_mode & stat.S_ISUID)}
     return done
 
 with Client(timeout=30) as client:
     print(json.dumps(client.submit(attack, pure=False).result(timeout=120)))
 """
-"""Run in a client container: what a worker did when asked for a setuid-root shell."""
+"""Run in a client container: what a worker did when asked for a setuid-root shell, in
+the data root and wherever else it can write."""
 
 PROBE = """
 import asyncio, json, os, socket, ssl, sys, tempfile
@@ -203,6 +228,11 @@ def handshake(url: str, ssl_context=None) -> dict:
     return asyncio.run(asyncio.wait_for(ask(), 20))
 
 
+IN_MEMORY = ("tmpfs", "mqueue")
+"""File systems that live in a container's memory and go with it (its /tmp, /dev/shm,
+/dev/mqueue): what a task may write."""
+
+
 def setuid_root_files(folder: Path) -> list[str]:
     """Files under ``folder`` that would run as root: owned by uid 0 with the setuid bit."""
     found = []
@@ -214,16 +244,25 @@ def setuid_root_files(folder: Path) -> list[str]:
 
 
 def test_a_task_sent_to_the_scheduler_cannot_leave_a_setuid_root_file(tmp_path, clusters):
+    """A worker has no data root: a task finds /data read-only, can write only in-memory
+    file systems of its own container (nosuid), and cannot make a file root's; the
+    client's data folder, on the host, receives nothing."""
     data = data_folder(tmp_path / "cluster-data")
     cluster = clusters(data, CTM_WORKER_CONTAINERS="1", CTM_WORKER_PROCESSES="1")
     cluster.run("up", "-d")
+    worker = cluster.container("worker")
+    mounts = [m["Destination"] for m in json.loads(docker("inspect", worker))[0]["Mounts"]]
+    assert mounts == ["/certs"], f"the worker mounts {mounts}"
     did = json.loads(cluster.client("python", "-c", ATTACK).strip().splitlines()[-1])
     uid, gid = container_user()
     assert (did["uid"], did["euid"]) == (uid, uid), f"the worker's task ran as {did}"
+    assert did["data"] == "Read-only file system", did
     assert did["chown"] == "Operation not permitted", did
-    shell = (data / "rootshell").lstat()
-    assert (shell.st_uid, shell.st_gid) == (uid, gid) and shell.st_mode & stat.S_ISUID, oct(shell.st_mode)
-    assert setuid_root_files(data) == []
+    assert did["tmp"] == {"uid": uid, "setuid": True}, did  # its own file, on a nosuid tmpfs
+    assert "/tmp" in did["writable"], did
+    for mount, (kind, options) in did["writable"].items():
+        assert kind in IN_MEMORY and "nosuid" in options.split(","), (mount, kind, options)
+    assert sorted(p.name for p in data.iterdir()) == [] and setuid_root_files(data) == []
     # the scheduler's port is not on the host: only the dashboard is
     published = docker("port", cluster.container("scheduler")).strip().splitlines()
     assert [line.split(" -> ")[0] for line in published] == ["8787/tcp"], published
@@ -354,8 +393,6 @@ def test_a_published_tls_port_refuses_clients_without_a_certificate_and_a_host_w
         "--security-opt",
         "no-new-privileges:true",
         "--init",
-        "-v",
-        f"{data}:/data",
         "-v",
         f"{certs}:/certs:ro",
         IMAGE,
