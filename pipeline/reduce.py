@@ -428,8 +428,9 @@ def reduce_exact(
             merge.add_counted(unit)
         if merge.invalid and not allow_partial:
             shard, reason = next(iter(merge.invalid.items()))
+            named = reason if reason.startswith((f"{shard:06d}.", "part ")) else f"{partial_name(shard)}: {reason}"
             raise CTMError(
-                f"{len(merge.invalid)} partials are invalid, e.g. {partial_name(shard)}: {reason}; "
+                f"{len(merge.invalid)} partials are invalid, e.g. {named}; "
                 f"rerun `ctm submit` to recompute them"
             )
         if units and not merge.merged:

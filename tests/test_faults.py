@@ -164,6 +164,8 @@ def test_a_full_disk_is_one_line_before_any_work_and_keeps_the_partials(full_roo
     written = partials_dir(root, load_spec(JOB).job_id)
     before = {p.name: p.read_bytes() for p in written.glob("*.parquet")}
     assert len(before) == 3
+    reports = sorted((root / "runs").rglob("*.json"))  # the first submit's report
+    assert len(reports) == 1
     fill()
     for args in (
         ["submit", str(JOB), "--shards", "0:10", "--workers", "1"],
@@ -179,7 +181,8 @@ def test_a_full_disk_is_one_line_before_any_work_and_keeps_the_partials(full_roo
         assert result.stdout.count("computed") == 0, result.stdout
     assert {p.name: p.read_bytes() for p in written.glob("*.parquet")} == before
     assert versions(root, "d3x2-s21") == []
-    assert sorted(p.name for p in root.iterdir()) == ["filler", "partials"]
+    assert sorted(p.name for p in root.iterdir()) == ["filler", "partials", "runs"]
+    assert sorted((root / "runs").rglob("*")) == [reports[0].parent, reports[0]]
 
 
 def test_a_read_only_root_is_one_line_before_any_work(read_only_root):
