@@ -430,8 +430,7 @@ def reduce_exact(
             shard, reason = next(iter(merge.invalid.items()))
             named = reason if reason.startswith((f"{shard:06d}.", "part ")) else f"{partial_name(shard)}: {reason}"
             raise CTMError(
-                f"{len(merge.invalid)} partials are invalid, e.g. {named}; "
-                f"rerun `ctm submit` to recompute them"
+                f"{len(merge.invalid)} partials are invalid, e.g. {named}; rerun `ctm submit` to recompute them"
             )
         if units and not merge.merged:
             folder = partials_dir(root, spec.job_id)
