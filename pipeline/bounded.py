@@ -46,6 +46,13 @@ SPOOL_ROW_BYTES = 2048
 """DuckDB memory per row of a spool's row group: DuckDB buffers a row group while it
 writes one (a group of 65,536 rows did not fit a 32 MiB limit, 16,384 did)."""
 
+BUCKET_ROW_BYTES = 64
+"""DuckDB memory per input row of one hash bucket of a sum (``Session.summed``): 8
+buckets of 18e6 rows of the (5,2) 2-D job fit a 953 MiB limit (one of 145e6 did not)."""
+
+MAX_BUCKETS = 64
+"""The most hash buckets of a sum (each is a file DuckDB writes at once)."""
+
 TMP_DIR = ".tmp"
 """The folder under the data root that holds the sessions' temporary files."""
 
@@ -198,6 +205,45 @@ class Session:
         finally:
             self.con.execute("SET preserve_insertion_order = false")
         return path
+
+    def buckets(self, rows: int) -> int:
+        """How many hash buckets a sum of ``rows`` input rows is cut into (``summed``):
+        one per BUCKET_ROW_BYTES * rows of DuckDB's memory, at most MAX_BUCKETS."""
+        return max(1, min(MAX_BUCKETS, -(-rows * BUCKET_ROW_BYTES // self._engine_memory)))
+
+    def summed(self, sql: str, rows: int) -> str:
+        """The rows (string, count) of query ``sql`` (string, count) summed by string, in
+        spool files; returns the SQL of a read_parquet of them (in no order).
+
+        A sum of many distinct strings does not fit DuckDB's limit in one hash table
+        (145e6 rows of 13e6 strings ran out of 953 MiB), so when ``buckets(rows)`` > 1
+        the rows are first written to that many files by hash(string) (one streaming
+        pass), then each file is summed alone: each hash table holds its bucket's strings."""
+        self._spools += 1
+        out = self.folder / f"sum-{self._spools}"
+        out.mkdir()
+        buckets = self.buckets(rows)
+        counts = "CAST(sum(CAST(count AS HUGEINT)) AS DECIMAL(38, 0)) AS count"
+        if buckets == 1:
+            self.execute(
+                f"COPY (SELECT string, {counts} FROM ({sql}) GROUP BY string) TO {sql_text(out / '0.parquet')} "
+                f"(FORMAT parquet, ROW_GROUP_SIZE {self.spool_rows})"
+            )
+            return f"read_parquet({sql_text(out / '*.parquet')})"
+        cut = self.folder / f"cut-{self._spools}"
+        # a partitioned write buffers rows per bucket until this many (524,288 by default)
+        self.con.execute(f"SET partitioned_write_flush_threshold = {self.spool_rows // buckets}")
+        self.execute(
+            f"COPY (SELECT string, CAST(count AS DECIMAL(38, 0)) AS count, hash(string) % {buckets} AS bucket "
+            f"FROM ({sql})) TO {sql_text(cut)} (FORMAT parquet, PARTITION_BY (bucket), ROW_GROUP_SIZE {self.spool_rows})"
+        )
+        for part in sorted(cut.iterdir()):
+            self.execute(
+                f"COPY (SELECT string, {counts} FROM read_parquet({sql_text(part / '*.parquet')}) GROUP BY string) "
+                f"TO {sql_text(out / (part.name + '.parquet'))} (FORMAT parquet, ROW_GROUP_SIZE {self.spool_rows})"
+            )
+            shutil.rmtree(part)
+        return f"read_parquet({sql_text(out / '*.parquet')})"
 
     def batches(self, path: Path, schema: pa.Schema | None = None) -> Iterator[pa.RecordBatch]:
         """The record batches of a Parquet file (a spool, or a table), a row group at a

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -463,18 +464,31 @@ def open_shard(plan: ShardPlan, root: Path, shard: int) -> list[Partial]:
     SpecError
         A shard outside the plan.
     """
+    return list(shard_parts(plan, root, shard))
+
+
+def shard_parts(plan: ShardPlan, root: Path, shard: int) -> Iterator[Partial]:
+    """``open_shard`` one part at a time: each validated part as soon as it is read, so
+    a caller holds one part's rows, not the shard's (a (5,2) 2-D shard of 64 parts is
+    145 million rows). The errors are ``open_shard``'s, raised when found: a part that
+    fails validation at once, missing parts and parts that do not add up after the last
+    part, so a caller that used the parts yielded must drop them on an error."""
     names = part_names(plan, shard)
-    folder, found, absent = partials_dir(root, plan.spec.job_id), [], []
+    folder, metas, absent = partials_dir(root, plan.spec.job_id), [], []
     for index, name in enumerate(names):
         try:
-            found.append(check_part(plan, shard, index, folder / name))
+            part = check_part(plan, shard, index, folder / name)
         except FileNotFoundError:
             absent.append(index)
+            continue
         except InvalidPartial as exc:
             raise InvalidPartial(f"{_which(names, index)}: {exc}") from None
+        metas.append(part.meta)
+        yield part
+        del part
     if absent and len(absent) < len(names):
         raise InvalidPartial(
-            f"has {len(found)} of its {len(names)} parts (missing {', '.join(names[i] for i in absent[:3])}"
+            f"has {len(metas)} of its {len(names)} parts (missing {', '.join(names[i] for i in absent[:3])}"
             + (", ..." if len(absent) > 3 else "")
             + ")"
         )
@@ -489,8 +503,7 @@ def open_shard(plan: ShardPlan, root: Path, shard: int) -> list[Partial]:
                 f"has only files of another cut ({other[0]}, ...), not the plan's {_cut_text(names)}: count it again"
             )
         raise FileNotFoundError(folder / names[0])
-    check_whole(plan, shard, [p.meta for p in found])
-    return found
+    check_whole(plan, shard, metas)
 
 
 def _which(names: list[str], index: int) -> str:

@@ -27,7 +27,7 @@ from pipeline.bounded import Session, release_arrow_memory, sql_text
 from pipeline.columns import TableColumns
 from pipeline.errors import CTMError
 from pipeline.kernel import kernel_version
-from pipeline.partials import InvalidPartial, Partial, open_shard, partial_name, partials_dir, present_shards
+from pipeline.partials import InvalidPartial, Partial, partial_name, partials_dir, present_shards, shard_parts
 from pipeline.plan import ShardPlan, apply_symmetry, symmetries
 from pipeline.reduced import Reduced
 from pipeline.space import BUSY_BEAVER_SOURCES
@@ -175,11 +175,15 @@ RAW_SCHEMA = pa.schema(
         ("late", pa.bool_()),
         ("unit", pa.int64()),
         ("g", pa.int8()),
+        ("shard", pa.int64()),
     ]
 )
 """The rows the reducer gathers: a blank-0 output and its count, how many units it counts
 for (the images of a canonical unit under symmetry g), whether it is a late halt of
-exact_upto's continuation, and its unit."""
+exact_upto's continuation, its unit and its shard (-1: a closed unit's)."""
+
+LATE_RAW_SCHEMA = LATE_SCHEMA.append(pa.field("shard", pa.int64()))
+"""The late-halting classes the reducer gathers: LATE_SCHEMA and the shard they come from."""
 
 
 class _Merge:
@@ -199,12 +203,16 @@ class _Merge:
         self.void: set[int] = set()
         """Units whose rows went in with their images before a partial of theirs failed:
         their images (g != 0) are left out of every sum."""
+        self.dropped: set[int] = set()
+        """Shards whose first parts went in before a later one failed: their rows are left
+        out of every sum and list."""
         self._raw = session.writer(RAW_SCHEMA)
-        self._late = session.writer(LATE_SCHEMA)
+        self._late = session.writer(LATE_RAW_SCHEMA)
         self._held: list[pa.Table] = []
         self._held_rows = 0
+        self._raw_rows = 0
 
-    def _rows(self, rows: pa.Table, unit: int, images: tuple[int, ...], late: bool) -> None:
+    def _rows(self, rows: pa.Table, unit: int, images: tuple[int, ...], late: bool, shard: int = -1) -> None:
         """Add blank-0 rows (string, count) of ``unit`` and of its images: symmetry g
         turns them for images[g] units. Rows wait in a buffer of about
         ``session.spool_rows`` rows, written as one row group."""
@@ -219,6 +227,7 @@ class _Merge:
                     pa.repeat(pa.scalar(late), n),
                     pa.repeat(pa.scalar(unit, pa.int64()), n),
                     pa.repeat(pa.scalar(g, pa.int8()), n),
+                    pa.repeat(pa.scalar(shard, pa.int64()), n),
                 ]
                 self._held.append(pa.table(columns, schema=RAW_SCHEMA))
                 self._held_rows += n
@@ -229,6 +238,7 @@ class _Merge:
         """Write the rows waiting in the buffer."""
         if self._held:
             self._raw.write_table(pa.concat_tables(self._held).combine_chunks())
+            self._raw_rows += self._held_rows
             self._held, self._held_rows = [], 0
 
     def add_closed(self, unit: int, symbol: int | None) -> None:
@@ -242,9 +252,11 @@ class _Merge:
     def add_counted(self, unit: int) -> None:
         """A canonical unit's valid partials, standing for its derived units too when complete.
 
-        Rows go in as soon as a partial is read, with the unit's images when every
-        shard of the unit has a file; when one of them then fails validation, the
-        images are left out of the sums (``void``: the unit stands for itself alone)."""
+        Rows go in as soon as a part is read (one part's rows in memory at a time), with
+        the unit's images when every shard of the unit has a file; when one of them then
+        fails validation, the images are left out of the sums (``void``: the unit stands
+        for itself alone), and a shard whose later part fails leaves its first parts'
+        rows out too (``dropped``)."""
         plan = self.plan
         identity = (1,) + (0,) * (len(symmetries(plan.space.dims)) - 1)
         present = [s for s in plan.unit_shards(unit) if s in self.present]
@@ -252,24 +264,28 @@ class _Merge:
         images = plan.images(unit) if hoped else identity
         kept: list[tuple[int, list[dict]]] = []
         for shard in present:
+            metas: list[dict] = []
             try:
-                parts = open_shard(plan, self.root, shard)
+                for part in shard_parts(plan, self.root, shard):
+                    self._rows(part.rows, unit, images, False, shard)
+                    late = upto_rows(part)
+                    if late is not None:
+                        self._rows(late, unit, images, True, shard)
+                    classes = late_rows(part)
+                    if classes is not None and classes.num_rows:
+                        shards = pa.repeat(pa.scalar(shard, pa.int64()), classes.num_rows)
+                        self._late.write_table(classes.cast(LATE_SCHEMA).append_column("shard", shards))
+                    metas.append(part.meta)
+                    del part, late, classes
+                    release_arrow_memory()
             except FileNotFoundError:
                 continue
             except InvalidPartial as exc:
                 self.invalid[shard] = str(exc)
+                if metas:
+                    self.dropped.add(shard)
                 continue
-            for part in parts:
-                self._rows(part.rows, unit, images, False)
-                late = upto_rows(part)
-                if late is not None:
-                    self._rows(late, unit, images, True)
-                classes = late_rows(part)
-                if classes is not None and classes.num_rows:
-                    self._late.write_table(classes.cast(LATE_SCHEMA))
-            kept.append((shard, [part.meta for part in parts]))
-            del parts
-            release_arrow_memory()
+            kept.append((shard, metas))
         complete = len(kept) == plan.shards_per_unit
         if hoped and not complete:
             self.void.add(unit)
@@ -290,6 +306,12 @@ class _Merge:
         self._raw.close()
         self._late.close()
 
+    def _kept(self) -> str:
+        """SQL ``AND ...`` leaving out the rows of the dropped shards (empty when none)."""
+        if not self.dropped:
+            return ""
+        return f" AND shard NOT IN ({', '.join(str(s) for s in sorted(self.dropped))})"
+
     def final(self, full: bool, upto: int | None) -> tuple[Path, int, int]:
         """Sum the gathered rows into a spool of (string, count > 0): blank-0 counts of
         the halts within max_steps (``upto``: of outputs of at most that many symbols,
@@ -303,19 +325,19 @@ class _Merge:
         where = "NOT late" if upto is None else f"(late OR length(string) <= {int(upto)})"
         if self.void:
             where += f" AND NOT (g <> 0 AND unit IN ({', '.join(str(u) for u in sorted(self.void))}))"
+        where += self._kept()
         raw = f"read_parquet({sql_text(self._raw.where)})"
-        blank0 = f"SELECT string, sum(CAST(count AS HUGEINT) * times) AS count FROM {raw} WHERE {where} GROUP BY string"
+        counts = self.session.summed(
+            f"SELECT string, CAST(count AS HUGEINT) * times AS count FROM {raw} WHERE {where}", self._raw_rows
+        )
         if full:
             swaps = ", ".join(f"('0{b}', '{b}0')" for b in range(self.plan.spec.symbols))
-            counts = (
-                f"SELECT translate(b.string, s.a, s.b) AS string, sum(b.count) AS count "
-                f"FROM ({blank0}) b, (VALUES {swaps}) s(a, b) GROUP BY 1"
+            (blank0,) = self.session.scalars(f"SELECT count(*) FROM {counts}")
+            counts = self.session.summed(
+                f"SELECT translate(b.string, s.a, s.b) AS string, b.count FROM {counts} b, (VALUES {swaps}) s(a, b)",
+                blank0 * self.plan.spec.symbols,
             )
-        else:
-            counts = blank0
-        path = self.session.spool(
-            f"SELECT string, CAST(count AS DECIMAL(38, 0)) AS count FROM ({counts}) WHERE count > 0", ordered=False
-        )
+        path = self.session.spool(f"SELECT string, count FROM {counts} WHERE count > 0", ordered=False)
         rows, total = self.session.scalars(
             f"SELECT count(*), CAST(coalesce(sum(count), 0) AS VARCHAR) FROM read_parquet({sql_text(path)})"
         )
@@ -344,7 +366,7 @@ class _Merge:
         steps then machine: how many, and their rows."""
         session = self.session
         late = f"read_parquet({sql_text(self._late.where)})"
-        where = "" if within is None else f"WHERE steps <= {int(within)}"
+        where = "WHERE true" + self._kept() + ("" if within is None else f" AND steps <= {int(within)}")
         (classes,) = session.scalars(f"SELECT count(*) FROM {late} {where}")
         ordered = session.spool(f"SELECT machine, steps, output FROM {late} {where} ORDER BY steps, machine")
         return classes, RowStream(
