@@ -5,20 +5,7 @@ from __future__ import annotations
 import click
 
 from pipeline.certs import TLSFiles
-from pipeline.commands.jobs import (
-    CONNECT_TIMEOUT,
-    DATA_DIR,
-    JOB,
-    PROCESSES,
-    PROGRESS,
-    SCHEDULER,
-    TIMEOUT,
-    TLS,
-    WORKERS,
-    _compute,
-    _report,
-    _tidy,
-)
+from pipeline.commands.jobs import COUNTING, JOB, _compute, _report, _tidy
 from pipeline.errors import CTMError
 from pipeline.spec import load_spec
 from pipeline.tables import data_root
@@ -49,14 +36,7 @@ def _figure(value: float, scale: float) -> str:
     show_default=True,
     help="Two-sided level of the intervals, e.g. 0.95.",
 )
-@DATA_DIR
-@SCHEDULER
-@WORKERS
-@PROCESSES
-@PROGRESS
-@TIMEOUT
-@CONNECT_TIMEOUT
-@TLS
+@COUNTING
 def forecast(
     job,
     size,

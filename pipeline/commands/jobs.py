@@ -91,6 +91,14 @@ def TLS(command):
     return command
 
 
+def COUNTING(command):
+    """The options of every command that counts: --data-dir, --scheduler, --workers,
+    --processes/--threads, --progress, --timeout, --connect-timeout and the TLS files."""
+    for option in reversed((DATA_DIR, SCHEDULER, WORKERS, PROCESSES, PROGRESS, TIMEOUT, CONNECT_TIMEOUT, TLS)):
+        command = option(command)
+    return command
+
+
 FORCE = click.option(
     "--force", is_flag=True, help="Publish a new version even when the latest one already holds the same table."
 )
@@ -255,14 +263,7 @@ def _published(reduced: Reduced) -> None:
 
 @click.command("run")
 @JOB
-@DATA_DIR
-@SCHEDULER
-@WORKERS
-@PROCESSES
-@PROGRESS
-@TIMEOUT
-@CONNECT_TIMEOUT
-@TLS
+@COUNTING
 @FORCE
 @_memory_option("--reduce-memory", "the reduce")
 def run_cmd(
@@ -299,14 +300,7 @@ def run_cmd(
 @click.command()
 @JOB
 @click.option("--shards", "shard_text", default=None, help="Plan shards A..B-1 as A:B, e.g. 100:200 [default: all].")
-@DATA_DIR
-@SCHEDULER
-@WORKERS
-@PROCESSES
-@PROGRESS
-@TIMEOUT
-@CONNECT_TIMEOUT
-@TLS
+@COUNTING
 def submit(
     job,
     shard_text,
