@@ -325,9 +325,11 @@ def test_health_answers_while_a_maximal_request_is_scored(client):
         time.sleep(0.1)
     worker.join()
     assert done["status"] == 200
-    during = [took for took, at in times if at < done["at"]]
-    assert len(during) >= 2, f"the maximal request took only {done['at'] - start:.1f} s"
-    assert max(during) < 0.2, during
+    # An ordering check, not a timing one: health answers came back while the maximal
+    # request was still being scored. Scoring on the event loop would hold every health
+    # call until the score had been sent, leaving none before it.
+    during = [at for took, at in times if at < done["at"]]
+    assert len(during) >= 2, f"no health answer came back before the maximal request ({done['at'] - start:.1f} s)"
 
 
 def test_ctm_serve_command(tmp_path):
