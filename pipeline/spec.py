@@ -96,11 +96,13 @@ class JobSpec:
     never a count."""
     cps_radius: int = DEFAULTS.cps_radius
     """1-D long runs: the 'cps' proof tries windows of 2 up to cps_radius + 1 cells (0: off).
-    Not part of the job id."""
+    Not part of the job id (it changes the work, never a count), except with exact_upto
+    away from its default: there it changes which classes wider than exact_upto are
+    proven, hence H_high, and the bracket must be reproducible from the job id."""
     cps_history: int = DEFAULTS.cps_history
     """1-D long runs: then the same windows with each cell's last k updates remembered, for
     k = 1, 2, 3, 4, 6, 8, 10, 12 up to cps_history (0: plain windows only). Not part of the
-    job id."""
+    job id, except with exact_upto away from its default (see cps_radius)."""
     witness_after: int | None = DEFAULTS.witness_after
     """1-D exact jobs: list every class that halts after this many steps (its machine,
     steps and output) beside the table, in ``late_halts.parquet``: e.g. 500 names a
@@ -261,8 +263,13 @@ class JobSpec:
         Fields at their defaults that a 1-D exact job never set are left out, so the ids
         of the first jobs (and of their shipped tables) stay as they were."""
         identity = dict(asdict(self), schema=SCHEMA_VERSION)
-        for name in ("parts", "part_depth", "batches", "long_from", "cps_radius", "cps_history"):
+        for name in ("parts", "part_depth", "batches", "long_from"):
             del identity[name]
+        for name in ("cps_radius", "cps_history"):
+            # with exact_upto they change H_high (the classes settled), so a bracket is
+            # reproducible from its job id; at their defaults the ids stay as they were
+            if self.exact_upto is None or getattr(self, name) == getattr(DEFAULTS, name):
+                del identity[name]
         if not self.no_cutoff:
             del identity["no_cutoff"]
         if self.witness_after is None:

@@ -28,7 +28,7 @@ JOB_IDS = {
     "d5x2-2d.toml": "10b3e82aaa2ecba0",
     "d5x2-bb.toml": "99c0ac56f462104a",
     "d5x2.toml": "08c0d23ee0afac77",
-    "d6x2.toml": "231077da3be99da6",
+    "d6x2.toml": "81edd7a47dbc1849",
 }
 """Job file -> the id its partials and tables were written under."""
 
@@ -43,3 +43,16 @@ def test_every_job_file_has_a_pinned_id():
 def test_the_job_id_stays(name):
     got = load_spec(JOBS / name).job_id
     assert got == JOB_IDS[name], f"jobs/{name}: job id {got}, pinned {JOB_IDS[name]}; its partials would be orphaned"
+
+
+def test_cps_settings_enter_the_id_of_an_exact_reading_only():
+    """With exact_upto, the CPS windows decide which wide classes are proven (H_high), so
+    a bracket must be reproducible from its id; elsewhere they change no count."""
+    from pipeline.spec import JobSpec
+
+    plain = JobSpec(states=3, symbols=2, max_steps=10, shard_depth=2)
+    upto = JobSpec(states=3, symbols=2, max_steps=10, shard_depth=2, exact_upto=6)
+    assert JobSpec(**{**plain.as_dict(), "cps_history": 0}).job_id == plain.job_id
+    assert JobSpec(**{**upto.as_dict(), "cps_history": 0}).job_id != upto.job_id
+    assert JobSpec(**{**upto.as_dict(), "cps_radius": 2}).job_id != upto.job_id
+    assert JobSpec(**{**upto.as_dict(), "cps_history": upto.cps_history}).job_id == upto.job_id
