@@ -89,6 +89,13 @@ def test_acss_experiments_example_runs(capsys):
         ("compare_published", ["--reference", "{tmp}", "--out", "{tmp}/plots"], "acss-K4-upto7.csv not found"),
         ("nocutoff", ["d5x2", "--out", "{bad}"], "is a file, not a folder"),
         ("nocutoff", ["d5x2", "--out", "{tmp}", "--watch", ""], "--watch should be a string of symbols"),
+        ("growth", ["--out", "{tmp}", "--data-dir", "{tmp}", "--tables", "d5x2"], "table name should look like"),
+        ("growth", ["--out", "{tmp}", "--data-dir", "{tmp}", "--exact", "d6x2-upto12"], "table name should look like"),
+        ("growth", ["--out", "{tmp}", "--data-dir", "{tmp}", "--tables", "d6x2-s500", "--exact", ""], "none of the"),
+        ("growth", ["--out", "{tmp}", "--data-dir", "{tmp}", "--tables", "d4x4-s2000-sampled"], "is sampled"),
+        ("growth", ["--out", "{tmp}", "--data-dir", "{tmp}", "--strings", "{bad}"], "lacks the column(s) string"),
+        ("growth", ["--out", "{bad}"], "is a file, not a folder"),
+        ("growth", ["--out", "{tmp}", "--block", "0"], "argument --block: should be a positive integer, got '0'"),
     ],
 )
 def test_examples_end_edge_arguments_and_wrong_csvs_with_one_error_line(tmp_path, capsys, name, argv, message):
@@ -111,6 +118,7 @@ def test_examples_end_edge_arguments_and_wrong_csvs_with_one_error_line(tmp_path
         ("matthews2013", "DEFAULT_CSV", "datasets/matthews2013.csv"),
         ("acss_experiments", "DATA", "datasets"),
         ("compare_published", "REFERENCE", "tests/data"),
+        ("growth", "DEFAULT_CSV", "datasets/matthews2013.csv"),
     ],
 )
 def test_examples_read_the_repositorys_own_data_by_default(name, default, want, capsys):
