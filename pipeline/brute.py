@@ -53,18 +53,22 @@ def _digits(states: int, symbols: int, number: int) -> list[int]:
     return out
 
 
-def simulate_one(states: int, symbols: int, max_steps: int, number: int) -> tuple[bool, str, int]:
-    """Run machine ``number`` on blank tape: (halted, output, steps); output '' if it did not halt."""
+def simulate_one(states: int, symbols: int, max_steps: int, number: int, blank: int = 0) -> tuple[bool, str, int]:
+    """Run machine ``number`` on a tape of ``blank`` symbols (0 in the tables' counts; the
+    full table adds every blank: docs/ctm.md): (halted, output, steps); output '' if it
+    did not halt."""
     b = _check(states, symbols, max_steps)
     if not 0 <= number < b ** (states * symbols):
         raise ValueError(f"machine number {number} is outside the space ({states},{symbols})")
+    if isinstance(blank, bool) or not isinstance(blank, int) or not 0 <= blank < symbols:
+        raise ValueError(f"blank should be a symbol 0..{symbols - 1}, got {blank!r}")
     table, tape = _digits(states, symbols, number), {}
     state = head = lo = hi = 0
     for step in range(1, max_steps + 1):
-        digit = table[state * symbols + tape.get(head, 0)]
+        digit = table[state * symbols + tape.get(head, blank)]
         if digit < symbols:
             tape[head] = digit
-            return True, "".join(str(tape.get(i, 0)) for i in range(lo, hi + 1)), step
+            return True, "".join(str(tape.get(i, blank)) for i in range(lo, hi + 1)), step
         rest = digit - symbols
         tape[head] = rest % symbols
         code = rest // symbols

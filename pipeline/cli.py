@@ -102,6 +102,7 @@ def _register() -> None:
             "serve": "pipeline.commands.serve:serve",
             "perturb": "pipeline.commands.perturb:perturb",
             "certs": "pipeline.commands.certs:certs",
+            "producer": "pipeline.commands.producer:producer",
         }
     )
 

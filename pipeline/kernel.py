@@ -82,7 +82,9 @@ class RangeCounts:
     """Long runs (``long_from`` set): from (the walk's limit), classes (that reached it),
     bound (classes that ran on to max_steps), halted (halting classes), steps; else empty."""
     late: list[tuple[tuple[int, ...], int, str]] = field(default_factory=list)
-    """Classes halting after ``witness_after`` steps: (entry digits, -1 free; steps; output)."""
+    """Classes halting after ``witness_after`` steps: (entry digits, -1 free; steps; output);
+    with a ``target``, the classes halting with it instead (any step; a class the walk
+    counts again mirrored also when its output is the target reversed)."""
     undecided: list[tuple[tuple[int, ...], int, int]] = field(default_factory=list)
     """Classes neither decided nor run to max_steps (their tape outgrew the kernel's
     limit; with ``exact_upto``: wider than it): (entry digits, -1 free; steps reached;
@@ -182,7 +184,8 @@ def count_range(
         listed; ``long_from`` (1-D) lets classes still running after that many steps run
         on outside the walk (``JobSpec.long_from``), where the 'cps' proof tries radii 1 to
         ``cps_radius``, then histories of 1 to ``cps_history`` updates; ``witness_after``
-        (1-D) lists in ``late`` the classes halting after that many steps.
+        (1-D) lists in ``late`` the classes halting after that many steps, and ``target``
+        (1-D) instead those halting with exactly that output (``KernelSettings.target``).
     part : (depth, parts, p), optional
         Count part p of each block's walk cut at the branch points of that depth
         (``plan.NodeParts``); the parts add up to the whole.
@@ -269,6 +272,8 @@ def long_args(settings: KernelSettings) -> dict:
         out.update(long_from=settings.long_from, cps_radius=settings.cps_radius, cps_history=settings.cps_history)
     if settings.witness_after is not None:
         out["witness_after"] = settings.witness_after
+    if settings.target is not None:
+        out["target"] = bytes(map(int, settings.target))
     if settings.exact_upto is not None:
         out.update(
             exact_upto=settings.exact_upto,
@@ -659,8 +664,8 @@ def sample_space(
         A seed, batch, draws or depth that is not an integer in its range, or a step limit
         the kernel cannot hold (``MAX_STEPS``, ``MAX_STEPS_2D``).
     SettingsError
-        ``long_from``, ``witness_after`` or ``exact_upto`` set (they are for exact
-        counts), or a setting that breaks its rule.
+        ``long_from``, ``witness_after``, ``exact_upto`` or ``target`` set (they are for
+        exact counts), or a setting that breaks its rule.
     """
     settings = settings_of(settings, changes)
     for name, value, low in (
@@ -671,7 +676,7 @@ def sample_space(
     ):
         if isinstance(value, bool) or not isinstance(value, int) or value < low or value >= 2**63:
             raise SpaceError(f"{name} should be an integer from {low} to 2**63 - 1, got {value!r}")
-    for name in ("long_from", "witness_after", "exact_upto"):
+    for name in ("long_from", "witness_after", "exact_upto", "target"):
         if getattr(settings, name) is not None:
             raise SettingsError(f"{name} is for exact counts, not for sampling; got {name} = {getattr(settings, name)}")
     check_steps(space)

@@ -57,7 +57,8 @@ def _integer(value: object) -> bool:
 @dataclass(frozen=True)
 class KernelSettings:
     """How the kernel counts a space. None of these changes a count: max_length only
-    leaves long outputs unlisted, witness_after adds a list of late halts.
+    leaves long outputs unlisted, witness_after adds a list of late halts, target a list
+    of the classes producing one output.
 
     Built once (from a job spec: ``JobSpec.kernel_settings``, or with keywords) and passed
     whole to ``count_range``, ``count_shared_top`` and ``sample_space``. Each field is
@@ -88,6 +89,10 @@ class KernelSettings:
     settle_wide: bool = True
     """exact_upto: let the closed graph and 'cps' try classes wider than exact_upto at
     max_steps (they are not followed): each one proven narrows H_high; no count changes."""
+    target: str | None = None
+    """1-D, exact: list in ``late`` instead of the late halts the classes that halt with
+    exactly this output (digits, blank 0), at any step (``pipeline.producer``); never
+    part of a job or its id, and no count changes; None: off."""
 
     def __post_init__(self) -> None:
         """Check every setting, raising SettingsError naming it and its rule."""
@@ -122,6 +127,11 @@ class KernelSettings:
                 raise SettingsError(
                     f"max_length should be at least exact_upto ({self.exact_upto}) or None, got {self.max_length}"
                 )
+        target = self.target
+        if target is not None and (
+            not isinstance(target, str) or not target or not target.isascii() or not target.isdigit()
+        ):
+            raise SettingsError(f"target should be a non-empty string of digits (an output, blank 0), got {target!r}")
         for name, top, zero in (
             ("cps_radius", MAX_CPS_RADIUS, "off"),
             ("cps_history", MAX_CPS_HISTORY, "plain windows"),
@@ -140,10 +150,11 @@ class KernelSettings:
 
     def check(self, space: Space) -> None:
         """The rules that need the space: its step limit, long_from and witness_after below
-        max_steps and only in 1-D, and long_from where a walk would outgrow WALK_STEPS."""
+        max_steps and only in 1-D, long_from where a walk would outgrow WALK_STEPS, and a
+        target of the space's symbols."""
         check_steps(space)
         if space.dims != 1:
-            for name in ("long_from", "witness_after", "exact_upto"):
+            for name in ("long_from", "witness_after", "exact_upto", "target"):
                 if getattr(self, name) is not None:
                     raise SettingsError(
                         f"{name} is for 1-D machines, got {name} = {getattr(self, name)} for {space.label}"
@@ -170,6 +181,10 @@ class KernelSettings:
                     f"exact_upto = {self.exact_upto} lets a run of {space.label} go on for n*L*m**L = {bound} steps, "
                     f"more than {MAX_UPTO_BOUND}: choose a smaller exact_upto"
                 )
+        if self.target is not None and max(map(int, self.target)) >= space.symbols:
+            raise SettingsError(
+                f"target should use the symbols 0..{space.symbols - 1} of {space.label}, got {self.target!r}"
+            )
         if self.witness_after is not None and not self.witness_after < space.max_steps:
             raise SettingsError(
                 f"witness_after should be an integer from 0 to max_steps - 1 = {space.max_steps - 1}, got {self.witness_after}"

@@ -187,9 +187,12 @@ def partial_files(task: ShardTask, shared: SharedCounts, worker: str) -> list[tu
     Raises
     ------
     ValueError
-        Counts whose ranges are not the task's shards'.
+        Counts whose ranges are not the task's shards', or a task with a target (its
+        ``late`` lists producing classes, not late halts: ``pipeline.producer``).
     """
     space, settings, n = Space(task.states, task.symbols, task.max_steps, task.dims), task.settings, len(task.shards)
+    if settings.target is not None:
+        raise ValueError(f"a count with target {settings.target!r} lists producing classes: it makes no partials")
     work = {
         key: _shares(value, n)
         for key, value in (

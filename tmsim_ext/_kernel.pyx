@@ -409,7 +409,7 @@ def count_blocks(int n, int m, step_t max_steps, const digit_t[:, ::1] blocks,
                  bint pool=False, step_t long_from=0, int cps_radius=4, int cps_history=12, int64_t long_cells=0,  # no-cython-lint
                  int64_t collect=0, int64_t max_undecided=1000, step_t witness_after=-1,
                  int64_t max_witness=1000000, int64_t exact_upto=0, bint settle_wide=True, int part_depth=-1,
-                 int parts=1, int part=0):
+                 int parts=1, int part=0, const uint8_t[::1] target=None):
     """Count every machine of each block (row: digit per entry, -1 free) of space (n, m).
 
     Returns a dict: outputs (columns of texts and counts), halting, limit, proven,
@@ -439,7 +439,10 @@ def count_blocks(int n, int m, step_t max_steps, const digit_t[:, ::1] blocks,
     lists (entries, steps, machines) of classes whose tape outgrew ``long_cells`` cells
     (0: no limit), which count in ``limit`` too. ``witness_after`` (>= 0): ``late`` lists
     up to ``max_witness`` classes halting after that many steps as (entries, steps,
-    output), and ``late_lost`` how many more there were.
+    output), and ``late_lost`` how many more there were. ``target`` (symbols, blank 0;
+    exact only): ``late`` lists instead the classes halting with exactly that output, at
+    any step, in the walk or its long runs (a class counted again mirrored also when its
+    output is the target reversed); no count changes.
 
     ``exact_upto`` = L (> 0, no long_from): classes still running at max_steps count in
     ``limit`` as ever, then those at most L cells wide run on (tmsim_ext/_line_upto.pxd)
@@ -480,6 +483,15 @@ def count_blocks(int n, int m, step_t max_steps, const digit_t[:, ::1] blocks,
     c.max_undecided = max_undecided
     c.witness_after = witness_after if witness_after >= 0 else (max_steps if exact_upto > 0 else max_steps + 1)
     c.max_witness = max_witness
+    if target is not None:
+        if sampled or target.shape[0] == 0:
+            raise ValueError("a target output should be non-empty, for an exact count")
+        for i in range(target.shape[0]):
+            if target[i] >= m:
+                raise ValueError(f"target symbols should be inside 0..{m - 1}, got {target[i]}")
+        c.target = &target[0]
+        c.target_len = target.shape[0]
+        c.witness_after = 0     # every halt is compared with the target (_line_witness.pxd)
     c.split_e = split_entry
     c.nacc = 1 + c.b if split_entry >= 0 else 2
     c.long_acc = c.nacc if exact_upto > 0 else 0

@@ -110,8 +110,11 @@ cdef struct LineCtx:
     digit_t* undecided_digits
     step_t* undecided_steps
     u128* undecided_weight
-    # late halts (_line_witness.pxd): classes halting after witness_after steps
+    # late halts (_line_witness.pxd): classes halting after witness_after steps, or with
+    # a target (target_len > 0), only the classes halting with that output (any step)
     step_t witness_after
+    const uint8_t* target   # the target output's symbols (the caller's buffer); NULL: none
+    int64_t target_len
     int64_t max_witness, nwitness, witness_lost, cap_witness, cap_wit_rows, arena_len, cap_arena
     digit_t* wit_digits
     step_t* wit_steps
