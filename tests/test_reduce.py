@@ -190,3 +190,27 @@ def test_counts_beyond_int64_are_decimal(tmp_path):
     want = count_range(spec.space, 0, 2 * 36**13)
     assert rows_of(table) == want.outputs and max(want.outputs.values()) * 2 > 2**63
     assert all(isinstance(c, Decimal) for c in table["count"].to_pylist())
+
+
+def test_a_shard_whose_later_part_fails_leaves_its_earlier_parts_out(tmp_path):
+    """The reducer reads a shard's parts one by one, spooling each part's rows: when a
+    later part then fails validation, the rows of the parts already in are left out
+    (``_Merge.dropped``), so the partial table is the one of the job without that shard."""
+    import shutil
+
+    spec = JobSpec(3, 2, 21, 2, parts=4)
+    plan = compute(tmp_path / "a", spec)
+    folder = partials_dir(tmp_path / "a", spec.job_id)
+    victim = next(s for s in plan.computed() if len(sorted(folder.glob(f"{s:06d}.p*of*.parquet"))) == 4)
+    shutil.copytree(tmp_path / "a", tmp_path / "b")
+    files = sorted(folder.glob(f"{victim:06d}.p*of*.parquet"))
+    files[-1].write_bytes(files[-1].read_bytes()[:40])
+    for path in partials_dir(tmp_path / "b", spec.job_id).glob(f"{victim:06d}.*"):
+        path.unlink()
+    got = reduce_job(spec, tmp_path / "a", allow_partial=True, progress=False)
+    want = reduce_job(spec, tmp_path / "b", allow_partial=True, progress=False)
+    assert list(got.invalid) == [victim] and got.table.manifest["coverage"] == "partial"
+    rows = rows_of(load_table(tmp_path / "a", got.table.table))
+    assert rows == rows_of(load_table(tmp_path / "b", want.table.table)) and rows
+    for key in ("machines", "halting", "count_total", "nonhalting", "halting_times", "covered_ranges"):
+        assert got.table.manifest[key] == want.table.manifest[key], key
