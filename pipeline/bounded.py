@@ -63,6 +63,21 @@ _UNITS = {"": 1, "b": 1, "k": 1000, "kb": 1000, "kib": 1024, "m": 1000**2, "mb":
 _UNITS.update({"g": 1000**3, "gb": 1000**3, "gib": 1024**3, "t": 1000**4, "tb": 1000**4, "tib": 1024**4})
 
 
+def parse_size(text: str | int, what: str = "size", example: str = "10MB") -> int:
+    """Bytes of a size written as ``10MB``, ``512MiB``, ``1.5G`` or a number of bytes.
+
+    Raises
+    ------
+    CTMError
+        Text that is not a size, named as ``what``.
+    """
+    match = re.fullmatch(r"\s*([0-9]+(?:\.[0-9]+)?)\s*([a-zA-Z]*)\s*", str(text))
+    unit = match and match.group(2).lower()
+    if not match or unit not in _UNITS:
+        raise CTMError(f"{what} {text!r} should be a size such as {example}, 512MiB or 800000000 (bytes)")
+    return int(float(match.group(1)) * _UNITS[unit])
+
+
 def parse_memory(text: str | int) -> int:
     """Bytes of a memory budget written as ``2GB``, ``512MiB``, ``1.5G`` or a number of bytes.
 
@@ -71,11 +86,7 @@ def parse_memory(text: str | int) -> int:
     CTMError
         Text that is not a size, or a size below MIN_MEMORY.
     """
-    match = re.fullmatch(r"\s*([0-9]+(?:\.[0-9]+)?)\s*([a-zA-Z]*)\s*", str(text))
-    unit = match and match.group(2).lower()
-    if not match or unit not in _UNITS:
-        raise CTMError(f"memory {text!r} should be a size such as 2GB, 512MiB or 800000000 (bytes)")
-    size = int(float(match.group(1)) * _UNITS[unit])
+    size = parse_size(text, "memory", "2GB")
     if size < MIN_MEMORY:
         raise CTMError(f"memory {text!r} is below the smallest budget, {MIN_MEMORY // 1024**2}MiB")
     return size

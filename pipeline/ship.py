@@ -131,3 +131,88 @@ def ship(info: TableInfo, to_root: Path, max_length: int | None, memory: int | N
         return publish(
             Path(to_root), info.table, RowStream(schema, rows, checksum, session.row_group_rows), manifest, extra
         )
+
+
+def version_bytes(info: TableInfo) -> int:
+    """Bytes of every file of a table version (table, manifest, lookup index, late halts)."""
+    return sum(path.stat().st_size for path in info.path.iterdir() if path.is_file())
+
+
+def _shipped(infos: list[TableInfo], to_root: Path, max_length: int | None, memory: int | None) -> list[TableInfo]:
+    """``ship`` each of ``infos`` into ``to_root`` with the same ``max_length``."""
+    return [ship(info, to_root, max_length, memory) for info in infos]
+
+
+def ship_within(
+    infos: list[TableInfo], to_root: Path, budget: int, memory: int | None = None
+) -> tuple[int, list[TableInfo]]:
+    """Ship ``infos`` (the tables of one run, e.g. an exact_upto job's plain table and
+    its exact reading) with the longest max_length whose copies fit ``budget`` bytes.
+
+    Each candidate length is shipped into a scratch root beside ``to_root`` and weighed
+    there (a Parquet file's size is known only once written), starting from an estimate
+    (rows up to each length times the tables' bytes per row) and moving a length at
+    a time; the length chosen is then shipped into ``to_root``.
+
+    Parameters
+    ----------
+    infos : list of TableInfo
+        Source versions (``tables.list_tables``), 1-D, shipped with one max_length.
+    to_root : Path
+        The data root to publish into.
+    budget : int
+        Bytes all the copies together may take (every file of each version).
+    memory : int, optional
+        The DuckDB budget in bytes of each copy (``bounded.DEFAULT_MEMORY`` when None).
+
+    Returns
+    -------
+    tuple of (int, list of TableInfo)
+        The max_length chosen and the versions published in ``to_root``.
+
+    Raises
+    ------
+    CTMError
+        A 2-D table, or a budget that not even outputs of one symbol fit.
+    """
+    import tempfile
+
+    if any(int(info.manifest.get("dims", 1)) != 1 for info in infos):
+        raise CTMError("ship --fit is for 1-D tables (strings cut by length); ship a 2-D table with --max-length")
+    rows_by_length: dict[int, int] = {}
+    size = rows = 0
+    with Session(to_root, infos[0].table, memory) as session:
+        for info in infos:
+            source = info.path / TABLE_FILE
+            size += source.stat().st_size
+            for length, n in session.con.execute(
+                f"SELECT length, count(*) FROM read_parquet({sql_text(source)}) GROUP BY length"
+            ).fetchall():
+                rows_by_length[length] = rows_by_length.get(length, 0) + n
+                rows += n
+    longest = max(rows_by_length, default=1)
+    per_row = size / max(1, rows)
+    guess, rows = 1, 0
+    for length in sorted(rows_by_length):
+        rows += rows_by_length[length]
+        if rows * per_row > budget:
+            break
+        guess = length
+    to_root = Path(to_root)
+    to_root.mkdir(parents=True, exist_ok=True)
+    weighed: dict[int, int] = {}
+
+    def weigh(length: int) -> int:
+        if length not in weighed:
+            with tempfile.TemporaryDirectory(prefix=".fit-", dir=to_root) as scratch:
+                weighed[length] = sum(version_bytes(i) for i in _shipped(infos, Path(scratch), length, memory))
+        return weighed[length]
+
+    length = guess
+    while length > 1 and weigh(length) > budget:
+        length -= 1
+    if weigh(length) > budget:
+        raise CTMError(f"ship --fit {budget} bytes: even outputs of 1 symbol take {weigh(length)} bytes")
+    while length < longest and weigh(length + 1) <= budget:
+        length += 1
+    return length, _shipped(infos, to_root, length, memory)

@@ -47,3 +47,35 @@ def test_ship_carries_the_late_halts_whole(tmp_path):
             assert pq.read_table(copy.path / name).equals(pq.read_table(info.path / name))
     whole = load_table(shipped_root(), "d2x4-nocutoff")
     assert load_table(tmp_path, "d2x4-nocutoff").equals(kept_rows(whole, 1, 4))
+
+
+def _weight(root: Path, table: str) -> int:
+    (info,) = [i for i in list_tables(root) if i.table == table and i.source != "shipped"]
+    return sum(p.stat().st_size for p in info.path.iterdir() if p.is_file())
+
+
+def test_fit_ships_the_longest_outputs_that_fit(tmp_path):
+    source = tmp_path / "source"
+    shutil.copytree(shipped_root() / "tables" / "d4x2-s107", source / "tables" / "d4x2-s107")
+    budget = 12_000
+    args = ["ship", str(JOBS / "d4x2.toml"), "--from", str(source), "--memory", "256MiB"]
+    result = CliRunner().invoke(main, [*args, "--to", str(tmp_path / "to"), "--fit", f"{budget}B"])
+    assert result.exit_code == 0, result.output
+    length = load_manifest(tmp_path / "to", "d4x2-s107")["subset"]["max_length"]
+    assert _weight(tmp_path / "to", "d4x2-s107") <= budget
+    # one symbol more does not fit, and the copy holds every row up to its length
+    more = CliRunner().invoke(main, [*args, "--to", str(tmp_path / "more"), "--max-length", str(length + 1)])
+    assert more.exit_code == 0, more.output
+    assert _weight(tmp_path / "more", "d4x2-s107") > budget
+    whole = load_table(source, "d4x2-s107")
+    assert load_table(tmp_path / "to", "d4x2-s107").equals(kept_rows(whole, 1, length))
+    assert f"outputs of at most {length} symbols fit {budget}B" in result.output
+    assert [p.name for p in (tmp_path / "to").iterdir() if p.name.startswith(".fit-")] == []
+
+
+def test_fit_and_max_length_are_one_or_the_other(tmp_path):
+    args = ["ship", str(JOBS / "d4x2.toml"), "--from", str(shipped_root()), "--to", str(tmp_path)]
+    result = CliRunner().invoke(main, [*args, "--fit", "10MB", "--max-length", "9"])
+    assert result.exit_code != 0 and "give --max-length or --fit, not both" in result.output
+    result = CliRunner().invoke(main, [*args, "--fit", "ten"])
+    assert result.exit_code != 0 and "--fit 'ten' should be a size" in result.output

@@ -131,3 +131,23 @@ def test_the_web_api_takes_the_name(root):
         assert upto["L"] == 6 and upto["H_low"] < upto["H_high"]
         assert "outputs of at most 6 symbols exact with no cutoff" in answer["table"]["provenance"]["text"]
         assert math.isclose(upto["bracket_bits"], math.log2(upto["H_high"] / upto["H_low"]))
+
+
+def test_ship_copies_both_readings_of_the_run(root, tmp_path):
+    from pipeline.ship import kept_rows
+    from pipeline.tables import list_tables, load_table
+
+    job = root.parent / "upto.toml"
+    args = ["ship", str(job), "--from", str(root), "--to", str(tmp_path / "to"), "--memory", "256MiB"]
+    result = CliRunner().invoke(main, [*args, "--max-length", "4"])
+    assert result.exit_code == 0, result.output
+    for table in ("d3x2-s10", NAME):
+        copy, whole = load_table(tmp_path / "to", table), load_table(root, table)
+        assert copy.equals(kept_rows(whole, 1, 4)) and 0 < copy.num_rows < whole.num_rows, table
+        assert f"table {table} v1 ({copy.num_rows} of {whole.num_rows} rows of {table} v1)" in result.output
+    fit = CliRunner().invoke(main, [*args[:-4], "--to", str(tmp_path / "fit"), "--fit", "1MB"])
+    assert fit.exit_code == 0, fit.output
+    copies = [i for i in list_tables(tmp_path / "fit") if i.source != "shipped"]
+    assert sorted(i.table for i in copies) == ["d3x2-s10", NAME]
+    for info in copies:  # a megabyte holds both whole
+        assert load_table(tmp_path / "fit", info.table).num_rows == load_table(root, info.table).num_rows

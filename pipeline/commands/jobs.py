@@ -455,26 +455,50 @@ def tables(names, data_dir):
     default=None,
     help="Keep outputs of at most this many symbols (2-D: rows and columns), e.g. 5 [default: all].",
 )
+@click.option(
+    "--fit",
+    metavar="SIZE",
+    default=None,
+    help="Instead of --max-length: the longest outputs whose copies (every table of the run, every file) "
+    "fit SIZE, e.g. 10MB (1-D).",
+)
 @_memory_option("--memory", "the copy")
-def ship(job, from_dir, to_dir, version, max_length, memory):
+def ship(job, from_dir, to_dir, version, max_length, fit, memory):
     """Copy a job's table (its short outputs) into another data root as a new version.
 
     D and K stay those of the whole table; the copy's manifest names its source and what
     it kept. This is how the package's shipped tables are made from a job's full ones.
+    An exact_upto job's run gives two tables, its plain counts and its exact reading:
+    both are copied, with the same --max-length (or --fit for the two together).
 
     \b
-    Example:
+    Examples:
       ctm ship jobs/d4x2-2d.toml --from scratch/root --to data --max-length 5
+      ctm ship jobs/d6x2.toml --from ~/ctm-data --to data --fit 10MB
     """
-    from pipeline.ship import ship as ship_table
+    import dataclasses
+
+    from pipeline.bounded import parse_size
+    from pipeline.ship import ship as ship_table, ship_within, version_bytes
     from pipeline.tables import table_path
 
     spec = load_spec(job)
+    if fit is not None and max_length is not None:
+        raise CTMError("ship: give --max-length or --fit, not both")
     source = data_root(from_dir)
-    path = table_path(source, spec.table, version)
-    info = next(i for i in list_tables(source) if i.path == path)
-    copied = ship_table(info, data_root(to_dir), max_length, _budget(memory))
-    click.echo(
-        f"table {copied.table} v{copied.version} ({copied.manifest['strings']} of "
-        f"{copied.manifest['subset']['rows_of_source']} rows of {info.table} v{info.version}): {copied.path}"
-    )
+    names = [spec.table] if spec.exact_upto is None else [dataclasses.replace(spec, exact_upto=None).table, spec.table]
+    infos = []
+    for name in names:
+        path = table_path(source, name, version)
+        infos.append(next(i for i in list_tables(source) if i.path == path))
+    if fit is None:
+        copies = [ship_table(info, data_root(to_dir), max_length, _budget(memory)) for info in infos]
+    else:
+        budget = parse_size(fit, "--fit")
+        max_length, copies = ship_within(infos, data_root(to_dir), budget, _budget(memory))
+        click.echo(f"outputs of at most {max_length} symbols fit {fit}: {sum(map(version_bytes, copies))} bytes")
+    for info, copied in zip(infos, copies):
+        click.echo(
+            f"table {copied.table} v{copied.version} ({copied.manifest['strings']} of "
+            f"{copied.manifest['subset']['rows_of_source']} rows of {info.table} v{info.version}): {copied.path}"
+        )
