@@ -120,6 +120,22 @@ def test_continuation_equals_brute_force_to_the_busy_beaver(n, m, S, L, start, s
     assert brute.halting <= counts.halting + counts.upto["halting"] + counts.upto["limit"]
 
 
+@pytest.mark.parametrize("start", [67_091_151_761_698_272, 41_306_408_586_236_768])
+def test_six_state_continuation_equals_brute_force_to_the_pigeonhole_bound(start):
+    """(6,2), whose busy beaver is unknown: a run whose output is at most L cells halts
+    within n*L*m**L steps, so brute force to that bound is exact for those outputs. Two
+    blocks of 26**3 machines (drawn at random among those whose entry (0,0) moves to
+    state B) with short outputs written only after S = 12."""
+    n, m, S, L = 6, 2, 12, 6
+    stop = start + 26**3
+    counts = count_range(Space(n, m, S), start, stop, exact_upto=L)
+    brute = brute_count(n, m, n * L * m**L, start, stop)
+    assert short(with_late(counts), L) == short(brute.outputs, L)
+    assert short(counts.outputs, L) != short(brute.outputs, L) and counts.upto["halting"] > 0
+    assert counts.halting + counts.upto["halting"] <= brute.halting
+    assert brute.halting <= counts.halting + counts.upto["halting"] + counts.upto["limit"]
+
+
 @pytest.mark.parametrize(
     "value,rule",
     [

@@ -92,7 +92,7 @@ def _random_ranges(space: Space, seed: int) -> list[tuple[int, int]]:
 
 @pytest.mark.parametrize(
     "states, symbols, max_steps",
-    [(4, 2, 107), (5, 2, 500), (3, 3, 500), (2, 4, 500), (4, 4, 2000), (4, 4, 40)],
+    [(4, 2, 107), (5, 2, 500), (6, 2, 500), (3, 3, 500), (2, 4, 500), (4, 4, 2000), (4, 4, 40)],
 )
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_random_ranges_equal_brute_force(states, symbols, max_steps, seed, same_counts):
