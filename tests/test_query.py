@@ -329,18 +329,26 @@ def test_cli_query_errors_are_one_line(root, args, message):
 
 
 def test_acss_of_many_strings_takes_rows_at_once(tmp_path, monkeypatch):
-    """20,000 lookups in well under 3 s (they took 5 s when every answer resolved the
-    table's path; the benchmark's 100,000 take under 1 s: BENCHMARKS.md)."""
+    """20,000 strings are one batch: the table is opened once and looked up once (they
+    took 5 s when every answer resolved the table's path; the benchmark's 100,000 take
+    under 1 s: BENCHMARKS.md). A structural check, not a timed one."""
     import random
-    import time
+
+    from pipeline import query
 
     monkeypatch.setenv("CTM_DATA_DIR", str(tmp_path / "none"))
     rng = random.Random(0)
     xs = ["".join(rng.choice("01") for _ in range(rng.randint(1, 11))) for _ in range(20_000)]
-    acss(xs[:10])
-    start = time.perf_counter()
+    calls = {"open_or_na": 0, "look": 0}
+    for name in calls:
+
+        def counted(*args, _real=getattr(query, name), _name=name, **kwargs):
+            calls[_name] += 1
+            return _real(*args, **kwargs)
+
+        monkeypatch.setattr(query, name, counted)
     got = acss(xs)
-    assert time.perf_counter() - start < 3
+    assert calls == {"open_or_na": 1, "look": 1}
     assert got["K"].notna().all() and got.index.tolist() == xs
     one = lookup(xs[:50])
     assert got["K"].tolist()[:50] == [a.K for a in one] and got["rank"].tolist()[:50] == [a.rank for a in one]
