@@ -254,6 +254,69 @@ def test_the_kernels_cps_equals_a_plain_reference(n, m):
     assert proved > 0 and agree == 150 * 7
 
 
+def _running_class(rng: random.Random, space: Space, steps: int) -> list[int] | None:
+    """A random machine of ``space`` run ``steps`` steps from the blank tape: the class of
+    the entries it read (the others free), or None when it halted or read a free entry
+    first. About one entry in eight is drawn halting or free."""
+    m = space.symbols
+    digits = [
+        rng.randrange(-1, m) if rng.random() < 0.125 else rng.randrange(m, space.base) for _ in range(space.entries)
+    ]
+    tape, head, state, read = {}, 0, 0, set()
+    for _ in range(steps):
+        e = state * m + tape.get(head, 0)
+        read.add(e)
+        if digits[e] < m:
+            return None
+        entry = space.decode_digit(digits[e])
+        tape[head] = entry.write
+        head += entry.move
+        state = entry.goto
+    return [d if e in read else -1 for e, d in enumerate(digits)]
+
+
+@pytest.mark.parametrize("n, m, radii", [(6, 2, range(0, 5)), (2, 4, range(0, 4)), (3, 3, range(0, 3))])
+def test_the_kernels_plain_cps_equals_the_reference_at_every_radius(n, m, radii):
+    """Plain windows of 1 to 5 cells (radius 0 to 4; m = 2 and 4 split cells with shifts,
+    m = 3 with divisions) on classes still running after 100 steps, as the long runs
+    try them: the kernel's worklist decides exactly what the plain rescan decides."""
+    rng = random.Random(1000 * n + m)
+    space = Space(n, m, 10)
+    proved = tried = 0
+    while tried < 200:
+        digits = _running_class(rng, space, 100)
+        if digits is None:
+            continue
+        tried += 1
+        for r in radii:
+            ours = cps_proves(n, m, np.array(digits, dtype=np.int32), r)
+            want = _cps_reference(n, m, digits, r, 0, n * m * m ** (2 * r))
+            assert ours == want, f"{space.text_of_digits([d if d >= 0 else None for d in digits])} r={r}"
+            proved += ours
+    assert 0 < proved < tried * len(radii)
+
+
+def test_the_kernels_plain_cps_equals_the_reference_on_hard_classes():
+    """The same on 150 committed (5,2) classes that run past 4,100 steps, radius 0 to 4:
+    windows of 2 to 4 cells prove none of them (the file's own note), 5 cells some."""
+    from pathlib import Path
+
+    space = Space(5, 2, 10)
+    rows = [
+        t
+        for t in (Path(__file__).parent / "data" / "d5x2-long-classes.txt").read_text().splitlines()
+        if t and not t.startswith("#")
+    ][:150]
+    proved = [0] * 5
+    for text in rows:
+        digits = [-1 if d is None else d for d in space.parse_text(text)]
+        for r in range(5):
+            ours = cps_proves(5, 2, np.array(digits, dtype=np.int32), r)
+            assert ours == _cps_reference(5, 2, digits, r, 0, 10 * 2 ** (2 * r)), f"{text} r={r}"
+            proved[r] += ours
+    assert proved[:4] == [0, 0, 0, 0] and 0 < proved[4] < len(rows)
+
+
 def test_the_kernels_cps_equals_the_reference_on_hard_classes():
     """The same on 40 committed (5,2) classes that run past 4,100 steps, where the sets
     grow large and history decides."""
