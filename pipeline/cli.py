@@ -103,6 +103,7 @@ def _register() -> None:
             "perturb": "pipeline.commands.perturb:perturb",
             "certs": "pipeline.commands.certs:certs",
             "producer": "pipeline.commands.producer:producer",
+            "recount": "pipeline.commands.recount:recount",
         }
     )
 
