@@ -62,3 +62,20 @@ def ternary_root(tmp_path_factory):
     count_here(plan, root, plan.computed())
     reduce_job(spec, root, progress=False)
     return root
+
+
+@pytest.fixture(scope="session")
+def upto_root(tmp_path_factory):
+    """A data root holding (3,2) S = 10 with exact_upto = 6, made by ``ctm run``: its
+    exact reading d3x2-s10-upto6 and its plain table d3x2-s10 (the job file is
+    ``upto_root.parent / "upto.toml"``). Tests read it; none writes into it."""
+    from click.testing import CliRunner
+
+    from pipeline.cli import main
+
+    folder = tmp_path_factory.mktemp("upto")
+    job = folder / "upto.toml"
+    job.write_text("states = 3\nsymbols = 2\nmax_steps = 10\nshard_depth = 2\nexact_upto = 6\n")
+    done = CliRunner().invoke(main, ["run", str(job), "--data-dir", str(folder / "data"), "--no-progress"])
+    assert done.exit_code == 0, done.output
+    return folder / "data"

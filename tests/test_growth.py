@@ -17,14 +17,12 @@ from collections import Counter
 import numpy as np
 import pandas as pd
 import pytest
-from click.testing import CliRunner
 from scipy import stats
 from test_examples import load
 
 from pipeline import growth
 from pipeline.bdm import bdm
 from pipeline.brute import simulate_one
-from pipeline.cli import main
 from pipeline.errors import CTMError
 from pipeline.space import Space
 from pipeline.tables import load_table, shipped_root
@@ -33,13 +31,8 @@ EXACT, PLAIN = "d3x2-s10-upto6", "d3x2-s10"
 
 
 @pytest.fixture(scope="module")
-def root(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("growth")
-    job = folder / "upto.toml"
-    job.write_text("states = 3\nsymbols = 2\nmax_steps = 10\nshard_depth = 2\nexact_upto = 6\n")
-    done = CliRunner().invoke(main, ["run", str(job), "--data-dir", str(folder / "data"), "--no-progress"])
-    assert done.exit_code == 0, done.output
-    return folder / "data"
+def root(upto_root):
+    return upto_root
 
 
 def strings_of(name: str, root=None) -> pd.DataFrame:

@@ -30,13 +30,8 @@ NAME = "d3x2-s10-upto6"
 
 
 @pytest.fixture(scope="module")
-def root(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("upto")
-    job = folder / "upto.toml"
-    job.write_text("states = 3\nsymbols = 2\nmax_steps = 10\nshard_depth = 2\nexact_upto = 6\n")
-    done = CliRunner().invoke(main, ["run", str(job), "--data-dir", str(folder / "data"), "--no-progress"])
-    assert done.exit_code == 0, done.output
-    return folder / "data"
+def root(upto_root):
+    return upto_root
 
 
 @pytest.fixture(autouse=True)
