@@ -183,7 +183,9 @@ def count_range(
         than ``max_length`` (in 2-D: more rows or columns) count in the totals but are not
         listed; ``long_from`` (1-D) lets classes still running after that many steps run
         on outside the walk (``JobSpec.long_from``), where the 'cps' proof tries radii 1 to
-        ``cps_radius``, then histories of 1 to ``cps_history`` updates; ``witness_after``
+        ``cps_radius``, then histories of 1 to ``cps_history`` updates; ``cps_after``
+        (1-D) lets a walk try the plain radii once that many steps in
+        (``KernelSettings.cps_after``); ``witness_after``
         (1-D) lists in ``late`` the classes halting after that many steps, and ``target``
         (1-D) instead those halting with exactly that output (``KernelSettings.target``).
     part : (depth, parts, p), optional
@@ -272,6 +274,8 @@ def long_args(settings: KernelSettings) -> dict:
         out.update(long_from=settings.long_from, cps_radius=settings.cps_radius, cps_history=settings.cps_history)
     if settings.witness_after is not None:
         out["witness_after"] = settings.witness_after
+    if settings.cps_after is not None:
+        out.update(cps_after=settings.cps_after, cps_radius=settings.cps_radius)
     if settings.target is not None:
         out["target"] = bytes(map(int, settings.target))
     if settings.exact_upto is not None:

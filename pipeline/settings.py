@@ -78,6 +78,11 @@ class KernelSettings:
     """1-D long runs: the 'cps' proof tries windows of 2 up to cps_radius + 1 cells (0: off)."""
     cps_history: int = 12
     """1-D long runs: then windows remembering each cell's last 1, 2, 3, 4, 6, 8, 10, 12 updates up to this (0: none)."""
+    cps_after: int | None = None
+    """1-D exact: a class still running this many steps into its run (and 16 steps after
+    its last branch) tries the 'cps' proof's plain windows then, once, instead of only
+    at the step limit; a class it proves counts in ``proven`` instead of ``limit``.
+    Outputs, halting counts and times never change; None: off."""
     witness_after: int | None = None
     """1-D: list the classes that halt after this many steps (machine, steps, output); None: none."""
     exact_upto: int | None = None
@@ -108,6 +113,7 @@ class KernelSettings:
             ("max_length", 1, "a positive integer (or None: list every output)"),
             ("long_from", 1, "a positive integer (or None: every class stays in the walk)"),
             ("witness_after", 0, "an integer from 0 (or None: list no late halts)"),
+            ("cps_after", 1, "a positive integer (or None: 'cps' only at the step limit)"),
             ("exact_upto", 1, f"an integer from 1 to {MAX_EXACT_UPTO} (or None: no continuation)"),
         ):
             value = getattr(self, name)
@@ -154,7 +160,7 @@ class KernelSettings:
         target of the space's symbols."""
         check_steps(space)
         if space.dims != 1:
-            for name in ("long_from", "witness_after", "exact_upto", "target"):
+            for name in ("long_from", "witness_after", "exact_upto", "target", "cps_after"):
                 if getattr(self, name) is not None:
                     raise SettingsError(
                         f"{name} is for 1-D machines, got {name} = {getattr(self, name)} for {space.label}"

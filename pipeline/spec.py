@@ -113,6 +113,14 @@ class JobSpec:
     every output of at most this many symbols is exact with no cutoff and H is bracketed
     (``KernelSettings.exact_upto``; table ``d{n}x{m}-s{S}-upto{L}``). Part of the job id
     when set."""
+    cps_after: int | None = DEFAULTS.cps_after
+    """1-D exact jobs: a class still running this many steps into its run (and 16 steps
+    after its last branch) tries the 'cps' proof's plain windows then, once, instead of
+    only at max_steps (``KernelSettings.cps_after``): the classes it proves stop there,
+    which saves their steps up to max_steps. Outputs, halting counts and halting times
+    never change, nor (with exact_upto) H_low and H_high; the plain table's ``limit``
+    shrinks and its ``proven`` grows by the same number of machines, so it is part of
+    the job id when set."""
 
     def __post_init__(self) -> None:
         """Check every field, raising SpecError naming it and its rule."""
@@ -196,7 +204,7 @@ class JobSpec:
             raise SpecError(
                 f"max_length should be at least exact_upto ({self.exact_upto}) or left out, got {self.max_length}"
             )
-        for name in ("long_from", "witness_after", "exact_upto"):
+        for name in ("long_from", "witness_after", "exact_upto", "cps_after"):
             if getattr(self, name) is not None and (self.dims != 1 or self.mode != "exact"):
                 raise SpecError(f"{name} is for exact 1-D jobs, got {name} = {getattr(self, name)!r}")
 
@@ -226,6 +234,7 @@ class JobSpec:
                 cps_history=self.cps_history,
                 witness_after=self.witness_after,
                 exact_upto=self.exact_upto,
+                cps_after=self.cps_after,
             )
         except CTMError as exc:
             raise SpecError(str(exc)) from None
@@ -274,6 +283,8 @@ class JobSpec:
             del identity["no_cutoff"]
         if self.witness_after is None:
             del identity["witness_after"]
+        if self.cps_after is None:
+            del identity["cps_after"]
         if self.exact_upto is None:
             del identity["exact_upto"]
         if self.dims == 1:

@@ -33,7 +33,7 @@ from tmsim_ext._acc cimport Acc, acc_init, acc_free, acc_results, acc_far_time, 
 from tmsim_ext._journal cimport marks_alloc, journal_undo
 from tmsim_ext._records cimport rec_pop_to
 from tmsim_ext._patterns cimport line_key
-from tmsim_ext._proofs cimport BY_CLOSED, proof_flags
+from tmsim_ext._proofs cimport BY_CLOSED, BY_CPS, P_CPS, CPS_WALK_WAIT, proof_flags
 from tmsim_ext._partial cimport (
     decode_digits, put_digit, set_entry, halt_time, decide, count_limit, fresh_state, close_row, take_target,
     drop_target, sample_start, draw, sample_end, block_start, block_names, alloc_partial, free_partial,
@@ -47,7 +47,7 @@ from tmsim_ext._line_upto cimport upto_at_limit
 from tmsim_ext._line_pigeon cimport pigeon_bound
 from tmsim_ext._line_witness cimport witness_note
 from tmsim_ext._line_read cimport read_entry, unread_entry
-from tmsim_ext._line_cps cimport cps_closed
+from tmsim_ext._line_cps cimport cps_closed, cps_radii
 from tmsim_ext._line_cpsh cimport cps_history
 
 KERNEL_VERSION = "2"
@@ -88,6 +88,14 @@ cdef inline void leaf_halts(Ctx* c, int e, pos_t h, step_t t, pos_t lo, pos_t hi
     halt_time(c, t, c.w * <u128>c.m, c.m)
 
 
+cdef inline step_t cps_due(const Ctx* c, step_t t0) noexcept nogil:
+    """The step at which a walk from step t0 tries the plain 'cps' windows (``cps_after``
+    steps into the run, and CPS_WALK_WAIT after the walk's branch), or never (T + 1)."""
+    if c.cps_after <= 0 or not (c.flags & P_CPS) or c.sampled:
+        return c.T + 1
+    return max(c.cps_after, t0 + CPS_WALK_WAIT)
+
+
 cdef void walk(Ctx* c, pos_t h0, int q0, step_t t0, pos_t lo, pos_t hi) noexcept nogil:
     """Run the current class from (head, state, step, visited bounds) to a leaf or a branch.
 
@@ -98,8 +106,10 @@ cdef void walk(Ctx* c, pos_t h0, int q0, step_t t0, pos_t lo, pos_t hi) noexcept
     cdef Head at
     cdef Watch w
     cdef step_t t, due = watch_start(c, &w, t0, h0, q0 * c.m)
+    cdef step_t cps_at = cps_due(c, t0)
+    cdef int cps_from = 1
     cdef pos_t h
-    cdef int q, e, proof
+    cdef int q, e, proof, got
     cdef int32_t nrec0 = c.nrec
     cdef digit_t a
     at.h = h0
@@ -108,6 +118,7 @@ cdef void walk(Ctx* c, pos_t h0, int q0, step_t t0, pos_t lo, pos_t hi) noexcept
     at.q = q0
     at.qm = q0 * c.m
     at.t = t0
+    due = min(due, cps_at)
     while True:
         if plain_steps(c, &at, due, lo, hi, 0, 0, w.ck_qm, w.ck_h) == 0:
             # before step T (a step reaching T returns 1): a free or halting entry
@@ -134,17 +145,30 @@ cdef void walk(Ctx* c, pos_t h0, int q0, step_t t0, pos_t lo, pos_t hi) noexcept
             proof = at_edge(c, &w, 2 * q + 1, q, -1, t, h)
         if watch_decides(c, &w, proof, at.qm, h, q, t):
             break
+        if t >= cps_at and t < c.T:
+            # once per walk: the answer depends on the class's entries only, not on the
+            # step, and a class that 'cps' proves never reads a free entry (no branch
+            # below it, so the cut's parts stay as they were)
+            cps_at = c.T + 1
+            got = cps_radii(c, 1, c.cps_radius)
+            if got < 0:
+                c.failed = 1
+                break
+            if got > 0:
+                decide(c, BY_CPS, 1)
+                break
+            cps_from = c.cps_radius + 1
         if t >= c.T:
             if c.cut.discarding:
                 pass    # above the cut, for part 0 to count: not run on here
             elif c.upto > 0:
-                upto_at_limit(c, c.tape, h, q, t, lo, hi)
+                upto_at_limit(c, c.tape, h, q, t, lo, hi, cps_from)
             elif c.T < c.S:
                 long_start(c, c.tape, h, q, t, lo, hi)
             else:
                 count_limit(c)
             break
-        due = watch_due(c, &w)
+        due = min(watch_due(c, &w), cps_at)
     c.steps += at.t - t0
     journal_undo(c.tape, c.jpos, c.jold, at.t, t0)
     rec_pop_to(c.rec, &c.nrec, c.rec_last, nrec0)
@@ -409,7 +433,7 @@ def count_blocks(int n, int m, step_t max_steps, const digit_t[:, ::1] blocks,
                  bint pool=False, step_t long_from=0, int cps_radius=4, int cps_history=12, int64_t long_cells=0,  # no-cython-lint
                  int64_t collect=0, int64_t max_undecided=1000, step_t witness_after=-1,
                  int64_t max_witness=1000000, int64_t exact_upto=0, bint settle_wide=True, int part_depth=-1,
-                 int parts=1, int part=0, const uint8_t[::1] target=None):
+                 int parts=1, int part=0, const uint8_t[::1] target=None, step_t cps_after=0):
     """Count every machine of each block (row: digit per entry, -1 free) of space (n, m).
 
     Returns a dict: outputs (columns of texts and counts), halting, limit, proven,
@@ -455,6 +479,15 @@ def count_blocks(int n, int m, step_t max_steps, const digit_t[:, ::1] blocks,
     late halts (from max_steps unless ``witness_after`` says otherwise). Callers
     validate inputs.
 
+    ``cps_after`` > 0 (exact only, with 'cps' among the flags): a walk still running
+    ``cps_after`` steps into the run (and 16 steps after its branch) tries the 'cps'
+    proof's plain windows (2 to ``cps_radius`` + 1 cells) then, once: a class it proves
+    never halts and never reads a free entry, so it stops there and counts in ``proven``
+    instead of running on to ``limit``. No output, halting count or halting time
+    changes, and no part of a cut; with ``exact_upto`` and ``settle_wide`` neither does
+    the continuation (the same classes are proven at max_steps otherwise; a wide class
+    the walk tried is not tried again with those windows).
+
     ``part_depth`` >= 0: count only part ``part`` of ``parts`` of each walk, cut at its
     branch points of that depth (_cut.pxd; exact counts only): the parts of a walk add
     up to the whole in every figure (outputs, halting times, halting machines, limit and
@@ -472,6 +505,7 @@ def count_blocks(int n, int m, step_t max_steps, const digit_t[:, ::1] blocks,
     ctx_sampling(&c, sampled, sample_depth, draws, seed, batch, keep_len)
     c.cps_radius = cps_radius
     c.cps_history = cps_history
+    c.cps_after = cps_after
     c.long_cells = long_cells
     if exact_upto > 0:
         # long runs stop past L cells; a run's limit is its width's pigeonhole bound
@@ -498,8 +532,10 @@ def count_blocks(int n, int m, step_t max_steps, const digit_t[:, ::1] blocks,
     c.pool = pool
     if sampled and c.T < c.S:
         raise ValueError("a sampled count takes no long_from: long runs are counted exactly")
-    if collect < 0 or max_undecided < 0 or long_cells < 0 or exact_upto < 0:
-        raise ValueError("collect, max_undecided, long_cells and exact_upto should be at least 0")
+    if collect < 0 or max_undecided < 0 or long_cells < 0 or exact_upto < 0 or cps_after < 0:
+        raise ValueError("collect, max_undecided, long_cells, exact_upto and cps_after should be at least 0")
+    if sampled and cps_after > 0:
+        raise ValueError("a sampled count takes no cps_after: it is for exact counts")
     if not 0 <= cps_radius <= 8 or not 0 <= cps_history <= 12:
         raise ValueError(f"cps_radius should be 0..8 and cps_history 0..12, got {cps_radius} and {cps_history}")
     if sampled and (split_entry >= 0 or part_entry >= 0 or part_depth >= 0):

@@ -160,7 +160,18 @@ cdef inline int cps_closed(const Ctx* c, int r) noexcept nogil:
     return 0 if nlist < 0 else 1
 
 
-cdef inline int cps_any(const Ctx* c) noexcept nogil:
+cdef inline int cps_radii(const Ctx* c, int r0, int r1) noexcept nogil:
+    """Proof 'cps' with plain windows of r0 + 1 to r1 + 1 cells, cheapest first: 1 when one
+    closes, 0 when none does, -1 when memory runs out."""
+    cdef int r, got
+    for r in range(r0, r1 + 1):
+        got = cps_closed(c, r)
+        if got != 0:
+            return got
+    return 0
+
+
+cdef inline int cps_any(const Ctx* c, int r0=1) noexcept nogil:
     """Proof 'cps': windows of 2 to cps_radius + 1 cells, then the same with each cell's
     last k updates remembered (_line_cpsh.pxd) for k = 1, 2, 3, 4, 6, 8, 10, 12 up to
     cps_history, cheapest first. 1 when one of them closes, 0 when none does, -1 when
@@ -168,7 +179,7 @@ cdef inline int cps_any(const Ctx* c) noexcept nogil:
     cdef int r, i, got
     cdef int depths[8]
     depths[:] = [1, 2, 3, 4, 6, 8, 10, 12]
-    for r in range(1, c.cps_radius + 1):
+    for r in range(r0, c.cps_radius + 1):
         got = cps_closed(c, r)
         if got != 0:
             return got

@@ -110,14 +110,15 @@ cdef inline void long_halt(Ctx* c, LongTape* tp, int e, pos_t h, symbol_t w, ste
     c.long_halted += 1
 
 
-cdef inline bint long_decided(Ctx* c, int q) noexcept nogil:
-    """Whether the 'closed' or 'cps' proof decides the current class (in state q now)."""
+cdef inline bint long_decided(Ctx* c, int q, int cps_from=1) noexcept nogil:
+    """Whether the 'closed' or 'cps' proof decides the current class (in state q now);
+    'cps' starts at windows of ``cps_from`` + 1 cells (the walk tried the smaller ones)."""
     cdef int got
     if (c.flags & P_CLOSED) and graph_closed(c.open_states, c.succ, q):
         long_proven(c, LONG_BY_CLOSED)
         return True
     if c.flags & P_CPS:
-        got = cps_any(c)
+        got = cps_any(c, cps_from)
         if got < 0:
             c.failed = 1
         elif got > 0:

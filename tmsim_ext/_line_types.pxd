@@ -94,6 +94,7 @@ cdef struct LineCtx:
     # long runs (_line_long.pxd): settings, work, and the classes listed
     int cps_radius      # the 'cps' proof tries windows of 2 to cps_radius + 1 cells
     int cps_history     # ... then with each cell's last 1 to cps_history updates
+    step_t cps_after    # the walk tries 'cps' on a class still running this many steps in (0: off)
     int64_t long_cells  # a long run's tape may hold this many cells (0: no limit)
     uint64_t long_classes, long_bound, long_halted, long_steps
     uint64_t long_by[5]   # long-run classes decided per proof (_proofs.pxd LONG_BY_*)

@@ -17,15 +17,16 @@ from tmsim_ext._line_long cimport long_decided, long_note, long_start
 
 
 cdef inline void upto_at_limit(Ctx* c, const symbol_t* tape, pos_t h, int q, step_t t, pos_t lo,
-                               pos_t hi) noexcept nogil:
+                               pos_t hi, int cps_from) noexcept nogil:
     """The walk's class reached S without halting or a proof: count it at the limit, then
-    run it on (the walk's tape is read, not changed)."""
+    run it on (the walk's tape is read, not changed). A wide class tries 'cps' from windows
+    of ``cps_from`` + 1 cells (the walk tried the smaller ones on this class)."""
     cdef Acc* plain = c.acc
     c.acc.limit += c.w
     c.acc = plain + c.long_acc
     if hi - lo + 1 > c.upto:
         c.upto_wide_at_s += 1
-        if not (c.upto_settle and long_decided(c, q)):
+        if not (c.upto_settle and long_decided(c, q, cps_from)):
             c.acc.limit += c.w
             c.classes += 1
             long_note(c, t, True)

@@ -3,7 +3,8 @@
 # (_closed.pxd), 'cycle' (_cycle.pxd), 'escape' (_line_escape.pxd,
 # _grid_escape.pxd: what an edge means differs), 'shift' (the look-back schedule in
 # _shift.pxd, what "shifted" means in _line_shift.pxd and _grid_shift.pxd) and 'cps'
-# (_line_cps.pxd, long runs only); _watch.pxd says when a walk asks each of them.
+# (_line_cps.pxd: long runs, and 1-D walks with ``cps_after``); _watch.pxd says when a
+# walk asks each of the others.
 
 cdef enum:
     P_CLOSED = 1   # no halting or free entry is reachable from the current state
@@ -14,6 +15,7 @@ cdef enum:
     SHIFT_LOOKBACK = 2   # earlier records of the same key compared per record
     CLOSED_FIRST = 8     # steps after a branch before the first closed-graph check
     CYCLE_FIRST = 8      # steps the first cycle checkpoint (the branch point) is watched
+    CPS_WALK_WAIT = 16   # cps_after: steps after a branch before its walk tries 'cps'
     # indices into by_proof, in the order of proof_flags()
     BY_CLOSED = 0
     BY_ESCAPE = 1
