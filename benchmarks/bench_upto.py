@@ -7,7 +7,11 @@ wall and kernel seconds of both, the continuation's settled machines and classes
 checks the exact reading against the shipped ``d5x2-nocutoff`` (every output of at most
 12 symbols equal, H inside [H_low, H_high]).
 
-Usage: python benchmarks/bench_upto.py [L]   (default 12)
+With CPS_AFTER, the exact_upto run also sets ``cps_after`` (the walk tries the plain CPS
+windows that many steps in), and a third run without it checks that both give the same
+exact reading, H_low and H_high.
+
+Usage: python benchmarks/bench_upto.py [L [CPS_AFTER]]   (default 12, no cps_after)
 """
 
 from __future__ import annotations
@@ -37,17 +41,31 @@ def run(folder: Path, name: str, extra: str) -> tuple[float, Path]:
     return time.perf_counter() - began, root
 
 
-def main_(L: int) -> None:
+def main_(L: int, after: int | None = None) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         plain_wall, plain_root = run(folder, "plain", "")
-        upto_wall, upto_root = run(folder, "upto", f"exact_upto = {L}\n")
+        upto_wall, upto_root = run(folder, "upto", f"exact_upto = {L}\n" + (f"cps_after = {after}\n" if after else ""))
+        if after:
+            without_wall, without_root = run(folder, "without", f"exact_upto = {L}\n")
+            without = load_manifest(without_root, f"d5x2-s100-upto{L}")
+            rows = load_table(without_root, f"d5x2-s100-upto{L}")
+            before = dict(zip(rows["string"].to_pylist(), (int(c) for c in rows["count"].to_pylist())))
         plain = load_manifest(plain_root, "d5x2-s100")
         manifest = load_manifest(upto_root, f"d5x2-s100-upto{L}")
         table = load_table(upto_root, f"d5x2-s100-upto{L}")
         got = dict(zip(table["string"].to_pylist(), (int(c) for c in table["count"].to_pylist())))
         rows = load_table(plain_root, "d5x2-s100")
         at_S = dict(zip(rows["string"].to_pylist(), (int(c) for c in rows["count"].to_pylist())))
+    if after:
+        same = got == before and all(manifest["exact_upto"][k] == without["exact_upto"][k] for k in ("H_low", "H_high"))
+        print(
+            f"exact_upto = {L} without cps_after: {without_wall:.1f} s wall, "
+            f"{without['work']['kernel_seconds']:.1f} s kernel, {without['work']['steps']} steps "
+            f"(with cps_after = {after}: {manifest['work']['steps']} steps); same reading, H_low and H_high: {same}"
+        )
+        if not same:
+            raise SystemExit(f"cps_after = {after} changed the exact reading")
     reference = load_table(shipped_root(), "d5x2-nocutoff")
     want = {s: int(c) for s, c in zip(reference["string"].to_pylist(), reference["count"].to_pylist()) if len(s) <= L}
     H = load_manifest(shipped_root(), "d5x2-nocutoff")["halting"]
@@ -75,4 +93,4 @@ def main_(L: int) -> None:
 
 
 if __name__ == "__main__":
-    main_(int(sys.argv[1]) if len(sys.argv) > 1 else 12)
+    main_(int(sys.argv[1]) if len(sys.argv) > 1 else 12, int(sys.argv[2]) if len(sys.argv) > 2 else None)
