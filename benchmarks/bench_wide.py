@@ -12,6 +12,7 @@ settings:
 - ``defaults``: CPS radius 4 with histories of up to 12 updates (``KernelSettings``);
 - ``h0``: plain CPS windows only (``cps_history = 0``);
 - ``r2h0``: windows of 2 and 3 cells only (``cps_radius = 2``, ``cps_history = 0``);
+- ``r3h0``: windows of 2 to 4 cells only (``cps_radius = 3``, ``cps_history = 0``);
 - ``wide_off``: wide classes untried (``settle_wide = False``);
 - ``plain``: no exact_upto at all (the walk to max_steps alone);
 - ``after_off``: the job's own with no ``cps_after`` (CPS only at max_steps);
@@ -38,6 +39,7 @@ SETTINGS = {
     "defaults": dict(cps_radius=DEFAULTS.cps_radius, cps_history=DEFAULTS.cps_history),
     "h0": dict(cps_radius=DEFAULTS.cps_radius, cps_history=0),
     "r2h0": dict(cps_radius=2, cps_history=0),
+    "r3h0": dict(cps_radius=3, cps_history=0),
     "wide_off": dict(settle_wide=False),
     "plain": dict(exact_upto=None),
     "after_off": dict(cps_after=None),
