@@ -12,24 +12,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from tmsim_ext._kernel import count_blocks
+from uptocounts import short, with_late
 
 from pipeline.brute import brute_count
 from pipeline.kernel import count_range
 from pipeline.settings import KernelSettings, SettingsError
 from pipeline.space import BUSY_BEAVER_STEPS, Space
 from pipeline.spec import JobSpec, SpecError
-
-
-def short(outputs: dict[str, int], L: int) -> dict[str, int]:
-    return {s: c for s, c in outputs.items() if len(s) <= L}
-
-
-def with_late(counts) -> dict[str, int]:
-    """The counts at S plus the continuation's late halts (blank 0)."""
-    out = dict(counts.outputs)
-    for s, c in counts.upto["outputs"].items():
-        out[s] = out.get(s, 0) + c
-    return out
 
 
 def assert_same_counts(early, plain) -> None:

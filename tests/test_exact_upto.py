@@ -14,6 +14,7 @@ import math
 import pyarrow.parquet as pq
 import pytest
 from click.testing import CliRunner
+from uptocounts import short, with_late
 
 from pipeline.brute import brute_count
 from pipeline.cli import main
@@ -23,18 +24,6 @@ from pipeline.settings import KernelSettings, SettingsError
 from pipeline.space import BUSY_BEAVER_STEPS, Space
 from pipeline.spec import JobSpec, SpecError
 from pipeline.tables import load_manifest, load_table, shipped_root
-
-
-def short(outputs: dict[str, int], L: int) -> dict[str, int]:
-    return {s: c for s, c in outputs.items() if len(s) <= L}
-
-
-def with_late(counts) -> dict[str, int]:
-    """The counts at S plus the continuation's late halts (blank 0)."""
-    out = dict(counts.outputs)
-    for s, c in counts.upto["outputs"].items():
-        out[s] = out.get(s, 0) + c
-    return out
 
 
 def shipped(table: str) -> tuple[dict[str, int], int]:

@@ -91,7 +91,7 @@ def test_acss_experiments_example_runs(capsys):
         ("nocutoff", ["d5x2", "--out", "{tmp}", "--watch", ""], "--watch should be a string of symbols"),
         ("growth", ["--out", "{tmp}", "--data-dir", "{tmp}", "--tables", "d5x2"], "table name should look like"),
         ("growth", ["--out", "{tmp}", "--data-dir", "{tmp}", "--exact", "d6x2-upto12"], "table name should look like"),
-        ("growth", ["--out", "{tmp}", "--data-dir", "{tmp}", "--tables", "d6x2-s500", "--exact", ""], "none of the"),
+        ("growth", ["--out", "{tmp}", "--data-dir", "{tmp}", "--tables", "d7x2-s500", "--exact", ""], "none of the"),
         ("growth", ["--out", "{tmp}", "--data-dir", "{tmp}", "--tables", "d4x4-s2000-sampled"], "is sampled"),
         ("growth", ["--out", "{tmp}", "--data-dir", "{tmp}", "--strings", "{bad}"], "lacks the column(s) string"),
         ("growth", ["--out", "{bad}"], "is a file, not a folder"),

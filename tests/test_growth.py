@@ -169,7 +169,8 @@ def test_bdm_on_an_exact_reading_brackets_the_busy_beaver_tables(root):
 
 
 def test_available_names_the_tables_present(tmp_path, root):
-    assert growth.available(["d4x2-s107", "d6x2-s500", "d6x2-s500-upto12"], data_dir=tmp_path) == ["d4x2-s107"]
+    missing = ["d7x2-s500", "d7x2-s500-upto12", "d6x2-s499"]
+    assert growth.available(["d4x2-s107", *missing], data_dir=tmp_path) == ["d4x2-s107"]
     assert growth.available([EXACT, "d3x2-s21"], data_dir=root) == [EXACT, "d3x2-s21"]
 
 
@@ -195,14 +196,15 @@ def test_bad_tables_and_arguments_give_one_line_errors(root, monkeypatch, call, 
     assert message in str(raised.value) and "\n" not in str(raised.value)
 
 
-def test_the_example_does_d4_against_d5_while_d6_is_missing(tmp_path, capsys):
+def test_the_example_does_d4_against_d5_and_leaves_out_what_is_missing(tmp_path, capsys):
     example = load("growth")
     out = tmp_path / "out"
-    assert example.main(["--out", str(out), "--data-dir", str(tmp_path)]) == 0
+    argv = ["--tables", "d4x2-s107", "d5x2-s500", "d7x2-s500", "--exact", "d7x2-s500-upto12"]
+    assert example.main(["--out", str(out), "--data-dir", str(tmp_path), *argv]) == 0
     printed = capsys.readouterr().out.splitlines()
     assert printed[:2] == [
-        "d6x2-s500: not computed yet (no version in the data root or the shipped tables): left out",
-        "d6x2-s500-upto12: not computed yet (no version in the data root or the shipped tables): left out",
+        "d7x2-s500: not computed yet (no version in the data root or the shipped tables): left out",
+        "d7x2-s500-upto12: not computed yet (no version in the data root or the shipped tables): left out",
     ]
     want = growth.correlation("d4x2-s107", "d5x2-s500")
     pd.testing.assert_frame_equal(pd.read_csv(out / "correlation.csv", dtype={"length": "Int64"}), want)
