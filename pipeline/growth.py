@@ -68,16 +68,38 @@ def open_strings(name: str, *, data_dir: str | Path | None = None) -> Table:
     return tab
 
 
-@lru_cache(maxsize=4)
-def _rows(tab: Table) -> pd.DataFrame:
-    """string, length, count (Python ints past int64), K (and K_low, K_high) of every row,
-    read from table.parquet without the lookup columns; shared: never modified."""
+def _read(tab: Table, filters: list[tuple] | None = None) -> pd.DataFrame:
+    """string, length, count (Python ints past int64), K (and K_low, K_high) of the rows of
+    table.parquet that pass ``filters`` (pyarrow's), in file order, without the lookup
+    columns."""
     path = tab.folder / TABLE_FILE
     names = pq.ParquetFile(path).schema_arrow.names
-    frame = pq.read_table(path, columns=[c for c in (*COLUMNS, "K_low", "K_high") if c in names]).to_pandas()
+    columns = [c for c in (*COLUMNS, "K_low", "K_high") if c in names]
+    frame = pq.read_table(path, columns=columns, filters=filters or None).to_pandas()
     if frame["count"].dtype == object:  # decimal128 counts of a space of 2**63 machines or more
         frame["count"] = frame["count"].map(int)
     return frame
+
+
+@lru_cache(maxsize=4)
+def _rows(tab: Table) -> pd.DataFrame:
+    """Every row (``_read``); shared: never modified."""
+    return _read(tab)
+
+
+@lru_cache(maxsize=8)
+def _lengths(tab: Table) -> pd.Series:
+    """Rows of each length the table holds (index: length, ascending), from its length
+    column alone: a table of D(6) holds millions of strings."""
+    lengths = pq.read_table(tab.folder / TABLE_FILE, columns=["length"]).column("length").to_numpy()
+    counts = np.bincount(lengths) if lengths.size else np.zeros(0, dtype=np.int64)
+    held = np.flatnonzero(counts)
+    return pd.Series(counts[held], index=held)
+
+
+def _size(tab: Table) -> int:
+    """The table's rows, from the Parquet footer."""
+    return pq.ParquetFile(tab.folder / TABLE_FILE).metadata.num_rows
 
 
 def rows(table: str, *, data_dir: str | Path | None = None) -> pd.DataFrame:
@@ -124,7 +146,7 @@ def completeness(tables: Sequence[str], *, data_dir: str | Path | None = None) -
     parts = []
     for name in tables:
         tab = open_strings(name, data_dir=data_dir)
-        produced = _rows(tab).groupby("length").size()
+        produced = _lengths(tab)
         upto = tab.exact_upto
         longest = upto["L"] if upto is not None else int(produced.index.max())
         lengths = list(range(1, longest + 1))
@@ -170,8 +192,15 @@ def pair(a: str, b: str, *, data_dir: str | Path | None = None) -> pd.DataFrame:
         raise CTMError(
             f"tables {ta.label} and {tb.label} have {ta.symbols} and {tb.symbols} symbols: compare one alphabet"
         )
-    left = _rows(ta)[list(COLUMNS)].rename(columns={"count": "count_a", "K": "K_a"})
-    right = _rows(tb)[["string", "count", "K"]].rename(columns={"count": "count_b", "K": "K_b"})
+    # the larger table is read only where it holds the smaller one's strings
+    if _size(ta) <= _size(tb):
+        ra = _rows(ta)
+        rb = _read(tb, [("string", "in", ra["string"].tolist())])
+    else:
+        rb = _rows(tb)
+        ra = _read(ta, [("string", "in", rb["string"].tolist())])
+    left = ra[list(COLUMNS)].rename(columns={"count": "count_a", "K": "K_a"})
+    right = rb[["string", "count", "K"]].rename(columns={"count": "count_b", "K": "K_b"})
     return left.merge(right, on="string", how="inner")
 
 
@@ -246,7 +275,7 @@ def correlation(a: str, b: str, *, data_dir: str | Path | None = None) -> pd.Dat
     """
     both = pair(a, b, data_dir=data_dir)
     ta, tb = open_strings(a, data_dir=data_dir), open_strings(b, data_dir=data_dir)
-    per_a, per_b = _rows(ta).groupby("length").size(), _rows(tb).groupby("length").size()
+    per_a, per_b = _lengths(ta), _lengths(tb)
     groups = dict(tuple(both.groupby("length")))
     empty = both.iloc[:0]
     out = []
@@ -264,7 +293,7 @@ def correlation(a: str, b: str, *, data_dir: str | Path | None = None) -> pd.Dat
                 int(per_b.get(length, 0)) - n,
             )
         )
-    out.append(_row(a, b, None, both["K_a"], both["K_b"], len(_rows(ta)) - len(both), len(_rows(tb)) - len(both)))
+    out.append(_row(a, b, None, both["K_a"], both["K_b"], _size(ta) - len(both), _size(tb) - len(both)))
     frame = pd.DataFrame(out)
     frame["length"] = frame["length"].astype("Int64")
     return frame
@@ -424,7 +453,9 @@ def late_outputs(exact: str, plain: str | None = None, *, data_dir: str | Path |
             f"({', '.join(f'{k} {tp.manifest[k]} vs {te.manifest[k]}' for k in space)}): name its plain table"
         )
     read = _rows(te)
-    new = read[~read["string"].isin(set(_rows(tp)["string"]))]
+    longest = int(read["length"].max()) if len(read) else 0
+    held = pq.read_table(tp.folder / TABLE_FILE, columns=["string"], filters=[("length", "<=", longest)])
+    new = read[~read["string"].isin(set(held.column("string").to_pylist()))]
     new = new[["string", "length", "count", "K_low", "K_high"]].sort_values(
         ["count", "string"], ascending=[False, True], kind="stable"
     )
