@@ -107,6 +107,25 @@ def test_checksums_recompute(shipped):
     assert hashlib.sha256(canonical).hexdigest() == manifest["row_checksum"]
 
 
+@pytest.mark.parametrize(
+    "small, large", [("d2x2-s6", "d3x2-s21"), ("d3x2-s21", "d4x2-s107"), ("d4x2-s107", "d5x2-s500")]
+)
+def test_every_machine_of_n_states_is_one_of_n_plus_1(empty_root, small, large):
+    """A machine of n states, given a state n+1 that it never enters (its m entries free),
+    runs as before: an injection, so every count of D(n) times b^m (b = m(2n+3) choices
+    per entry of the larger space) is at most the count of D(n+1) at a step limit no
+    smaller, and so is H."""
+    a, b = open_table(small), open_table(large)
+    assert b.manifest["states"] == a.manifest["states"] + 1 and b.manifest["max_steps"] >= a.manifest["max_steps"]
+    m = b.manifest["symbols"]
+    free = (m * (2 * b.manifest["states"] + 1)) ** m
+    assert b.manifest["halting"] >= free * a.manifest["halting"]
+    larger = dict(zip(b.strings, b.counts.tolist()))
+    short = [s for s, c in zip(a.strings, a.counts.tolist()) if larger.get(s, 0) < free * c]
+    assert not short, short[:5]
+    assert set(a.strings) <= set(larger)
+
+
 def test_d2x2_equals_brute_force_over_the_whole_space(empty_root):
     tab = open_table("d2x2-s6")
     blank0 = brute_count(2, 2, 6, 0, 10_000).outputs
