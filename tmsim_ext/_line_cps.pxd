@@ -176,13 +176,12 @@ cdef inline int cps_any(const Ctx* c, int r0=1) noexcept nogil:
     last k updates remembered (_line_cpsh.pxd) for k = 1, 2, 3, 4, 6, 8, 10, 12 up to
     cps_history, cheapest first. 1 when one of them closes, 0 when none does, -1 when
     memory runs out."""
-    cdef int r, i, got
+    cdef int r, i
     cdef int depths[8]
+    cdef int got = cps_radii(c, r0, c.cps_radius)
+    if got != 0:
+        return got
     depths[:] = [1, 2, 3, 4, 6, 8, 10, 12]
-    for r in range(r0, c.cps_radius + 1):
-        got = cps_closed(c, r)
-        if got != 0:
-            return got
     for i in range(8):
         if depths[i] > c.cps_history:
             break
