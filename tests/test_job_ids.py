@@ -28,7 +28,7 @@ JOB_IDS = {
     "d5x2-2d.toml": "10b3e82aaa2ecba0",
     "d5x2-bb.toml": "99c0ac56f462104a",
     "d5x2.toml": "08c0d23ee0afac77",
-    "d6x2.toml": "ad770d204a3b7946",
+    "d6x2.toml": "e29f46c874057ccc",
 }
 """Job file -> the id its partials and tables were written under."""
 
