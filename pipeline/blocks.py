@@ -22,6 +22,7 @@ import numpy as np
 from pipeline.bdm import BDM, table_parts
 from pipeline.errors import CTMError
 from pipeline.query import Table
+from pipeline.reliable import reliable_mask
 
 DENSE = 1 << 20
 """Code spaces up to this size keep counts and K in dense arrays indexed by code."""
@@ -166,12 +167,19 @@ def pattern_codes(D: np.ndarray, side: int, ndim: int, alphabet: int, sampled: b
 
 @lru_cache(maxsize=32)
 def table_side(tab: Table, side: int, ndim: int) -> tuple[np.ndarray, np.ndarray]:
-    """(sorted codes, rows) of the table's rows that are blocks of this side."""
+    """(sorted codes, rows) of the table's reliable rows (pipeline.reliable) that are blocks
+    of this side: as in BDM, a sampled table's row too uncertain to answer with counts as
+    a block the table never produced, and is imputed."""
+    reliable = reliable_mask(tab)
     if ndim == 1:
-        rows = [i for i, s in enumerate(tab.strings) if len(s) == side]
+        rows = [i for i, s in enumerate(tab.strings) if len(s) == side and reliable[i]]
         texts = [tab.strings[i] for i in rows]
     else:
-        rows = [i for i, s in enumerate(tab.strings) if len(s) == side * side + side - 1 and s.count("-") == side - 1]
+        rows = [
+            i
+            for i, s in enumerate(tab.strings)
+            if len(s) == side * side + side - 1 and s.count("-") == side - 1 and reliable[i]
+        ]
         texts = [tab.strings[i].replace("-", "") for i in rows]
     if not rows:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
